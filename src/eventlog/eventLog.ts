@@ -1,0 +1,109 @@
+/**
+ * The event-log port: the one interface every storage adapter (sqlite, kurrentdb, memory)
+ * implements and the contract suite (test/eventlog/eventLog.contract.ts) checks.
+ * Revisions are per stream and start at 0n; positions are global, increasing, not
+ * necessarily consecutive. `append` resolves only once the events are durable.
+ * Adapters translate their vendor's concurrency error into ExpectedRevisionConflictError.
+ */
+import { MailtrailError } from '../errors/mailtrailError.js';
+
+/** 'no_stream': the stream must not exist; 'any': no check; bigint: the stream's last revision. */
+export type ExpectedRevision = 'no_stream' | 'any' | bigint;
+
+export type JsonObject = { [key: string]: unknown };
+
+/** An event as written: past-tense type, its payload, and metadata (schema version, time, state). */
+export interface EventData<Type extends string = string, Data extends JsonObject = JsonObject> {
+  readonly type: Type;
+  readonly data: Data;
+  readonly metadata?: JsonObject;
+}
+
+/** An event as stored. */
+export interface RecordedEvent<Type extends string = string, Data extends JsonObject = JsonObject>
+  extends EventData<Type, Data> {
+  readonly stream: string;
+  readonly revision: bigint;
+  readonly position: bigint;
+  readonly metadata: JsonObject;
+  /** ISO-8601 time the store recorded the event. */
+  readonly recordedAt: string;
+}
+
+export interface AppendOptions {
+  expectedRevision?: ExpectedRevision;
+}
+
+export interface AppendResult {
+  /** Revision of the last event written: pass it as expectedRevision next time. */
+  readonly nextExpectedRevision: bigint;
+  /** Global position of the last event written. */
+  readonly position: bigint;
+}
+
+export interface ReadStreamOptions {
+  /** First revision to return (inclusive). Default 0n. */
+  fromRevision?: bigint;
+  maxCount?: number;
+}
+
+export interface EventFilter {
+  /** Only streams whose name starts with one of these prefixes. */
+  streamPrefixes?: readonly string[];
+  /** Only these event types. */
+  types?: readonly string[];
+}
+
+export interface ReadAllOptions {
+  /** First global position to return (inclusive). Default: the beginning. */
+  fromPosition?: bigint;
+  filter?: EventFilter;
+  maxCount?: number;
+}
+
+export interface SubscribeOptions {
+  /** Catch up from this position (inclusive), then go live. Default: the beginning. */
+  fromPosition?: bigint | 'end';
+  filter?: EventFilter;
+}
+
+/** Catch-up then live: iterate it; `close()` ends the iteration. */
+export interface Subscription extends AsyncIterable<RecordedEvent> {
+  close(): Promise<void>;
+}
+
+export interface EventLog {
+  append(stream: string, events: readonly EventData[], options?: AppendOptions): Promise<AppendResult>;
+  readStream(stream: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
+  readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
+  subscribe(options?: SubscribeOptions): Subscription;
+  close(): Promise<void>;
+}
+
+/** The stream's current revision did not match the expected one. */
+export class ExpectedRevisionConflictError extends MailtrailError {
+  readonly stream: string;
+  readonly expected: ExpectedRevision;
+  readonly actual: bigint | 'no_stream';
+  constructor(stream: string, expected: ExpectedRevision, actual: bigint | 'no_stream') {
+    super('ERR_EXPECTED_REVISION', `stream ${stream}: expected revision ${String(expected)}, actual ${String(actual)}`);
+    this.stream = stream;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/** The log was used after close(). */
+export class EventLogClosedError extends MailtrailError {
+  constructor() {
+    super('ERR_EVENTLOG_CLOSED', 'the event log is closed');
+  }
+}
+
+/** Does this event pass the filter? Shared by adapters that filter in process. */
+export function matchesFilter(event: { stream: string; type: string }, filter?: EventFilter): boolean {
+  if (!filter) return true;
+  if (filter.types && !filter.types.includes(event.type)) return false;
+  if (filter.streamPrefixes && !filter.streamPrefixes.some((p) => event.stream.startsWith(p))) return false;
+  return true;
+}
