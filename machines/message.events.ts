@@ -1,0 +1,157 @@
+/**
+ * The events of one message's life, as stored in its `message-<id>` stream and as sent to
+ * the message machine. Past tense, permanent once shipped: a changed payload gets a new
+ * schema version and an upcaster (src/replay/upcasters.ts), never a silent reshape.
+ * Time always arrives as data (`at`, ISO-8601): the machine never reads a clock.
+ */
+
+export interface ClientSummary {
+  readonly ip: string;
+  readonly rdns?: string;
+  readonly helo?: string;
+  readonly protocol: string;
+  readonly tls?: { readonly cipher?: string; readonly version?: string };
+  readonly user?: string;
+}
+
+export interface MessageReceived {
+  readonly type: 'MessageReceived';
+  readonly messageId: string;
+  /** '' for the null sender <>. */
+  readonly sender: string;
+  readonly recipients: readonly string[];
+  readonly bodyRef: string;
+  readonly size: number;
+  readonly sha256: string;
+  readonly at: string;
+  readonly sessionId?: string;
+  readonly client?: ClientSummary;
+  readonly smtputf8?: boolean;
+  /** Set for messages made by the queue itself: a DSN or a split child. */
+  readonly parentId?: string;
+  readonly origin?: 'smtp' | 'dsn' | 'split' | 'local';
+}
+
+export interface PoliciesApplied {
+  readonly type: 'PoliciesApplied';
+  /** Header lines to prepend to the body, in order. */
+  readonly headers: readonly string[];
+  /** Recipients after rewriting (Forward); absent = unchanged. */
+  readonly recipients?: readonly string[];
+  /** What each policy decided (spam score …), kept so a replay never asks again. */
+  readonly verdicts?: Readonly<Record<string, unknown>>;
+  readonly at: string;
+}
+
+export interface PoliciesDeferred {
+  readonly type: 'PoliciesDeferred';
+  readonly reason: string;
+  readonly nextAttemptAt: string;
+  readonly at: string;
+}
+
+export interface MessageSplit {
+  readonly type: 'MessageSplit';
+  readonly children: readonly { readonly messageId: string; readonly recipients: readonly string[] }[];
+  readonly at: string;
+}
+
+export interface RelayAttempted {
+  readonly type: 'RelayAttempted';
+  /** 1 for the first attempt; one more than the last attempt. */
+  readonly attempt: number;
+  readonly recipients: readonly string[];
+  readonly relay: string;
+  readonly at: string;
+}
+
+interface RecipientOutcome {
+  readonly recipient: string;
+  /** RFC 3463 enhanced status, e.g. 2.0.0, 4.2.0, 5.1.1. */
+  readonly status: string;
+  /** The relay's or remote server's reply text. */
+  readonly reply: string;
+  readonly relay: string;
+  readonly at: string;
+}
+
+export interface DeliverySucceeded extends RecipientOutcome {
+  readonly type: 'DeliverySucceeded';
+}
+
+export interface DeliveryDeferred extends RecipientOutcome {
+  readonly type: 'DeliveryDeferred';
+  /** When the runtime's scheduler will try again (computed by the runtime's backoff). */
+  readonly nextAttemptAt: string;
+}
+
+export interface DeliveryFailed extends RecipientOutcome {
+  readonly type: 'DeliveryFailed';
+}
+
+/** maxLifetime passed: every pending recipient fails with its last reason. */
+export interface MessageExpired {
+  readonly type: 'MessageExpired';
+  readonly at: string;
+  readonly reason: string;
+}
+
+/** An operator bounced the message: every pending recipient fails. */
+export interface MessageBounced {
+  readonly type: 'MessageBounced';
+  readonly at: string;
+  readonly reason: string;
+  readonly by?: string;
+}
+
+export interface MessageHeld {
+  readonly type: 'MessageHeld';
+  readonly at: string;
+  readonly reason?: string;
+  readonly by?: string;
+}
+
+export interface MessageReleased {
+  readonly type: 'MessageReleased';
+  readonly at: string;
+  readonly by?: string;
+}
+
+/** An operator asked for an attempt now (mailtrail retry / flush). */
+export interface RetryRequested {
+  readonly type: 'RetryRequested';
+  readonly at: string;
+  readonly by?: string;
+}
+
+/** Removed without a bounce (postsuper -d). */
+export interface MessageDeleted {
+  readonly type: 'MessageDeleted';
+  readonly at: string;
+  readonly reason?: string;
+  readonly by?: string;
+}
+
+export type MessageEvent =
+  | MessageReceived
+  | PoliciesApplied
+  | PoliciesDeferred
+  | MessageSplit
+  | RelayAttempted
+  | DeliverySucceeded
+  | DeliveryDeferred
+  | DeliveryFailed
+  | MessageExpired
+  | MessageBounced
+  | MessageHeld
+  | MessageReleased
+  | RetryRequested
+  | MessageDeleted;
+
+export type MessageEventType = MessageEvent['type'];
+
+export const MESSAGE_EVENT_TYPES: readonly MessageEventType[] = [
+  'MessageReceived', 'PoliciesApplied', 'PoliciesDeferred', 'MessageSplit', 'RelayAttempted',
+  'DeliverySucceeded', 'DeliveryDeferred', 'DeliveryFailed', 'MessageExpired', 'MessageBounced',
+  'MessageHeld', 'MessageReleased', 'RetryRequested', 'MessageDeleted',
+];

@@ -1,0 +1,183 @@
+/**
+ * One envelope's life in the queue. States are what operators read in histories:
+ * received → policies-applied → relay-attempted → delivered | deferred | bounced, plus held,
+ * split and deleted. Every transition is caused by a stored event (message.events.ts); retries
+ * come as events from the runtime's scheduler, never from XState timers. Pure: the named
+ * actions are side effects the runtime provides with `.provide()`; replay drops them.
+ */
+import { assign, setup } from 'xstate';
+import type { MessageEvent } from './message.events.js';
+import {
+  type MessageContext,
+  allPending,
+  anyDelivered,
+  anyInFlight,
+  anyPending,
+  contextFromReceived,
+  emptyMessageContext,
+  failPending,
+  isInFlight,
+  recordOutcome,
+  rewriteRecipients,
+  startAttempt,
+} from './message.context.js';
+
+/** Bumped when the machine's states or their meaning change; stored with each stream. */
+export const MESSAGE_MACHINE_VERSION = 1;
+
+export const messageMachine = setup({
+  types: {
+    context: {} as MessageContext,
+    events: {} as MessageEvent,
+  },
+  actions: {
+    recordAttempt: assign(({ context, event }) =>
+      event.type === 'RelayAttempted' ? { attempts: event.attempt, recipients: startAttempt(context, event.recipients) } : {},
+    ),
+    expireRecipients: assign(({ context, event }) =>
+      event.type === 'MessageExpired' ? { recipients: failPending(context, '4.4.7', event.reason, event.at) } : {},
+    ),
+    bounceRecipients: assign(({ context, event }) =>
+      event.type === 'MessageBounced' ? { recipients: failPending(context, '5.0.0', event.reason, event.at) } : {},
+    ),
+    /** Run the prequeue policies, then append PoliciesApplied or PoliciesDeferred. */
+    runPolicies: () => {},
+    /** Append RelayAttempted for the pending recipients (when a concurrency slot is free). */
+    startAttempt: () => {},
+    /** Hand the in-flight recipients to the relay, then append one outcome per recipient. */
+    deliver: () => {},
+    /** Arm the runtime's timer for context.nextAttemptAt. */
+    scheduleRetry: () => {},
+    /** Disarm that timer. */
+    cancelRetry: () => {},
+    /** Queue the split children (their own streams). */
+    enqueueChildren: () => {},
+    /** A final state: send a DSN for failed recipients (never to <>), schedule body removal. */
+    finalize: () => {},
+  },
+  guards: {
+    isNewAttempt: ({ context, event }) =>
+      event.type === 'RelayAttempted' && event.attempt === context.attempts + 1 && allPending(context, event.recipients),
+    isInFlightRecipient: ({ context, event }) =>
+      (event.type === 'DeliverySucceeded' || event.type === 'DeliveryDeferred' || event.type === 'DeliveryFailed') &&
+      isInFlight(context, event.recipient),
+    hasPendingRecipients: ({ context }) => anyPending(context),
+    everyRecipientSettled: ({ context }) => !anyInFlight(context),
+    noneDelivered: ({ context }) => !anyDelivered(context),
+    policiesWereApplied: ({ context }) => context.policiesApplied,
+    hasChildren: ({ event }) => event.type === 'MessageSplit' && event.children.length > 0,
+  },
+}).createMachine({
+  id: 'message',
+  context: emptyMessageContext,
+  initial: 'new',
+  states: {
+    new: {
+      on: {
+        MessageReceived: { target: 'received', actions: assign(({ event }) => contextFromReceived(event)) },
+      },
+    },
+    received: {
+      entry: 'runPolicies',
+      on: {
+        PoliciesApplied: {
+          target: 'policies-applied',
+          actions: assign(({ event }) => ({
+            headers: event.headers,
+            verdicts: event.verdicts ?? {},
+            policiesApplied: true,
+            ...(event.recipients ? { recipients: rewriteRecipients(event.recipients) } : {}),
+          })),
+        },
+        PoliciesDeferred: {
+          target: 'received',
+          reenter: true,
+          actions: assign(({ event }) => ({ nextAttemptAt: event.nextAttemptAt, lastReason: event.reason })),
+        },
+        MessageSplit: {
+          guard: 'hasChildren',
+          target: 'split',
+          actions: assign(({ event }) => ({ children: event.children.map((c) => c.messageId) })),
+        },
+        MessageExpired: { target: 'settling', actions: 'expireRecipients' },
+        MessageBounced: { target: 'settling', actions: 'bounceRecipients' },
+        MessageHeld: 'held',
+        MessageDeleted: 'deleted',
+      },
+    },
+    'policies-applied': {
+      entry: 'startAttempt',
+      on: {
+        RelayAttempted: { guard: 'isNewAttempt', target: 'relay-attempted', actions: 'recordAttempt' },
+        MessageBounced: { target: 'settling', actions: 'bounceRecipients' },
+        MessageHeld: 'held',
+        MessageDeleted: 'deleted',
+      },
+    },
+    'relay-attempted': {
+      entry: 'deliver',
+      always: { guard: 'everyRecipientSettled', target: 'settling' },
+      on: {
+        DeliverySucceeded: {
+          guard: 'isInFlightRecipient',
+          actions: assign(({ context, event }) => ({
+            recipients: recordOutcome(context, event.recipient, 'delivered', { dsn: event.status, reply: event.reply, relay: event.relay, at: event.at }),
+          })),
+        },
+        DeliveryDeferred: {
+          guard: 'isInFlightRecipient',
+          actions: assign(({ context, event }) => ({
+            recipients: recordOutcome(context, event.recipient, 'pending', { dsn: event.status, reply: event.reply, relay: event.relay, at: event.at }),
+            nextAttemptAt: event.nextAttemptAt,
+            lastReason: event.reply,
+          })),
+        },
+        DeliveryFailed: {
+          guard: 'isInFlightRecipient',
+          actions: assign(({ context, event }) => ({
+            recipients: recordOutcome(context, event.recipient, 'failed', { dsn: event.status, reply: event.reply, relay: event.relay, at: event.at }),
+          })),
+        },
+        // A crash left this attempt without outcomes: the runtime starts a new one.
+        RelayAttempted: { guard: 'isNewAttempt', target: 'relay-attempted', reenter: true, actions: 'recordAttempt' },
+        MessageDeleted: 'deleted',
+      },
+    },
+    /** Transient: decides where a message goes once no recipient is in flight. */
+    settling: {
+      always: [
+        { guard: 'hasPendingRecipients', target: 'deferred' },
+        { guard: 'noneDelivered', target: 'bounced' },
+        { target: 'delivered' },
+      ],
+    },
+    deferred: {
+      entry: 'scheduleRetry',
+      exit: 'cancelRetry',
+      on: {
+        RelayAttempted: { guard: 'isNewAttempt', target: 'relay-attempted', actions: 'recordAttempt' },
+        RetryRequested: { target: 'deferred', reenter: true, actions: assign(({ event }) => ({ nextAttemptAt: event.at })) },
+        MessageExpired: { target: 'settling', actions: 'expireRecipients' },
+        MessageBounced: { target: 'settling', actions: 'bounceRecipients' },
+        MessageHeld: 'held',
+        MessageDeleted: 'deleted',
+      },
+    },
+    held: {
+      on: {
+        MessageReleased: [
+          { guard: 'policiesWereApplied', target: 'deferred', actions: assign(({ event }) => ({ nextAttemptAt: event.at })) },
+          { target: 'received' },
+        ],
+        MessageBounced: { target: 'settling', actions: 'bounceRecipients' },
+        MessageDeleted: 'deleted',
+      },
+    },
+    delivered: { type: 'final', entry: 'finalize' },
+    bounced: { type: 'final', entry: 'finalize' },
+    split: { type: 'final', entry: 'enqueueChildren' },
+    deleted: { type: 'final', entry: 'finalize' },
+  },
+});
+
+export type MessageMachine = typeof messageMachine;

@@ -1,0 +1,4 @@
+export * from './eventShape.js';
+export * from './replay.js';
+export * from './stateName.js';
+export * from './upcasters.js';

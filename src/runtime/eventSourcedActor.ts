@@ -1,0 +1,105 @@
+/**
+ * Live mode of an event-sourced machine: `record(events)` checks each event against the
+ * machine's pure transition, appends them to the actor's stream (expected revision = the
+ * last one it wrote), and only once the append is durable sends them to the real XState actor,
+ * whose provided actions then run. If the append fails, no action runs and the error is thrown.
+ * Records are serialized per actor, so an action may call record() again without racing.
+ */
+import { type Actor, type ActorOptions, type AnyStateMachine, type SnapshotFrom, createActor } from 'xstate';
+import type { EventLog } from '../eventlog/eventLog.js';
+import { InvariantError } from '../errors/mailtrailError.js';
+import { type EventMetadata, type MachineEventObject, toEventData } from '../replay/eventShape.js';
+import { applyEvent, initialSnapshot } from '../replay/replay.js';
+import { CURRENT_SCHEMA } from '../replay/upcasters.js';
+import { stateName } from '../replay/stateName.js';
+
+export interface MachineIdentity {
+  readonly name: string;
+  readonly version: number;
+}
+
+export interface EventSourcedActorOptions<M extends AnyStateMachine> {
+  readonly log: EventLog;
+  readonly stream: string;
+  /** The machine with its implementations already provided. */
+  readonly machine: M;
+  readonly identity: MachineIdentity;
+  /** Where a replay left the stream; omit for a new stream. */
+  readonly from?: { snapshot: SnapshotFrom<M>; revision: bigint | null };
+  readonly actorOptions?: Omit<ActorOptions<M>, 'snapshot'>;
+}
+
+export class EventSourcedActor<M extends AnyStateMachine> {
+  readonly stream: string;
+  readonly actor: Actor<M>;
+  private readonly log: EventLog;
+  private readonly machine: M;
+  private readonly identity: MachineIdentity;
+  private revision: bigint | null;
+  private pure: SnapshotFrom<M>;
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(options: EventSourcedActorOptions<M>) {
+    this.log = options.log;
+    this.stream = options.stream;
+    this.machine = options.machine;
+    this.identity = options.identity;
+    this.revision = options.from?.revision ?? null;
+    this.pure = options.from?.snapshot ?? initialSnapshot(options.machine);
+    const snapshotOption = options.from ? { snapshot: options.machine.getPersistedSnapshot(options.from.snapshot) } : {};
+    this.actor = createActor(options.machine, { ...options.actorOptions, ...snapshotOption } as ActorOptions<M>);
+    this.actor.start();
+  }
+
+  /** The revision of the last event this actor wrote or replayed (null: empty stream). */
+  get lastRevision(): bigint | null {
+    return this.revision;
+  }
+
+  get snapshot(): SnapshotFrom<M> {
+    return this.actor.getSnapshot();
+  }
+
+  get state(): string {
+    return stateName((this.actor.getSnapshot() as unknown as { value: never }).value);
+  }
+
+  /** Append these events, then deliver them to the actor. Resolves with the new state. */
+  record(...events: MachineEventObject[]): Promise<string> {
+    const run = this.chain.then(() => this.recordNow(events));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async recordNow(events: MachineEventObject[]): Promise<string> {
+    let next = this.pure;
+    const stored = events.map((event, i) => {
+      next = applyEvent(this.machine, next, event, `${this.stream}@${this.nextRevision(i)}`);
+      const metadata: EventMetadata = {
+        schema: CURRENT_SCHEMA,
+        machine: this.identity.name,
+        machineVersion: this.identity.version,
+        state: stateName((next as unknown as { value: never }).value),
+      };
+      return toEventData(event, metadata);
+    });
+    const result = await this.log.append(this.stream, stored, {
+      expectedRevision: this.revision === null ? 'no_stream' : this.revision,
+    });
+    this.revision = result.nextExpectedRevision;
+    this.pure = next;
+    for (const event of events) this.actor.send(event as never);
+    const live = this.state;
+    const expected = stateName((next as unknown as { value: never }).value);
+    if (live !== expected) throw new InvariantError(`${this.stream}: live actor reached ${live}, pure transition ${expected}`);
+    return live;
+  }
+
+  private nextRevision(offset: number): bigint {
+    return (this.revision === null ? 0n : this.revision + 1n) + BigInt(offset);
+  }
+
+  stop(): void {
+    this.actor.stop();
+  }
+}

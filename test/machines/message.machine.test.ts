@@ -1,0 +1,187 @@
+/** Given/when/then for every state of the message machine, and histories it must refuse. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { messageMachine } from '../../machines/message.machine.js';
+import { InvariantError } from '../../src/errors/mailtrailError.js';
+import { given } from '../support/givenWhenThen.js';
+import { ev } from '../support/messageEvents.js';
+
+const BOB = 'bob@example.test';
+const CAROL = 'carol@example.test';
+const applied = [ev.received(), ev.policies()];
+const attempted = [...applied, ev.attempt(1, [BOB, CAROL])];
+const statuses = (ctx: { recipients: readonly { address: string; status: string }[] }) =>
+  Object.fromEntries(ctx.recipients.map((r) => [r.address, r.status]));
+
+describe('message machine', () => {
+  describe('new', () => {
+    it('enters received with the envelope and every recipient pending', () => {
+      const out = given(messageMachine).when(ev.received());
+      assert.equal(out.state, 'received');
+      assert.equal(out.context.sender, 'alice@remote.test');
+      assert.deepEqual(statuses(out.context), { [BOB]: 'pending', [CAROL]: 'pending' });
+    });
+    it('refuses anything but MessageReceived', () => {
+      assert.throws(() => given(messageMachine).when(ev.policies()), InvariantError);
+    });
+  });
+
+  describe('received', () => {
+    it('PoliciesApplied records headers and verdicts and moves on', () => {
+      const out = given(messageMachine, ev.received()).when(ev.policies({ headers: ['X-A: 1'], verdicts: { spam: { score: 1 } } }));
+      assert.equal(out.state, 'policies-applied');
+      assert.deepEqual(out.context.headers, ['X-A: 1']);
+      assert.deepEqual(out.context.verdicts, { spam: { score: 1 } });
+    });
+    it('PoliciesApplied with rewritten recipients replaces the list (Forward)', () => {
+      const out = given(messageMachine, ev.received()).when(ev.policies({ recipients: ['dave@example.test'] }));
+      assert.deepEqual(statuses(out.context), { 'dave@example.test': 'pending' });
+    });
+    it('PoliciesDeferred waits in received with the next attempt time', () => {
+      const out = given(messageMachine, ev.received()).when(ev.policiesDeferred());
+      assert.equal(out.state, 'received');
+      assert.equal(out.context.nextAttemptAt, ev.at(5));
+      assert.equal(out.context.lastReason, 'spamd down');
+    });
+    it('MessageExpired while policies keep failing bounces every recipient', () => {
+      const out = given(messageMachine, ev.received(), ev.policiesDeferred()).when(ev.expired());
+      assert.equal(out.state, 'bounced');
+      assert.deepEqual(statuses(out.context), { [BOB]: 'failed', [CAROL]: 'failed' });
+      assert.equal(out.context.recipients[0]?.dsn, '4.4.7');
+    });
+    it('MessageSplit ends the parent in split with its children listed', () => {
+      const out = given(messageMachine, ev.received()).when(ev.split([{ messageId: 'M1.1', recipients: [BOB] }, { messageId: 'M1.2', recipients: [CAROL] }]));
+      assert.equal(out.state, 'split');
+      assert.deepEqual(out.context.children, ['M1.1', 'M1.2']);
+      assert.equal(out.status, 'done');
+    });
+    it('refuses a split with no children', () => {
+      assert.throws(() => given(messageMachine, ev.received()).when(ev.split([])), InvariantError);
+    });
+    it('refuses a relay attempt before policies ran', () => {
+      assert.throws(() => given(messageMachine, ev.received()).when(ev.attempt(1, [BOB])), /not accepted in state received/);
+    });
+  });
+
+  describe('policies-applied', () => {
+    it('RelayAttempted marks the recipients in flight and counts the attempt', () => {
+      const out = given(messageMachine, ...applied).when(ev.attempt(1, [BOB, CAROL]));
+      assert.equal(out.state, 'relay-attempted');
+      assert.equal(out.context.attempts, 1);
+      assert.ok(out.context.recipients.every((r) => r.inFlight));
+    });
+    it('refuses an attempt numbered out of sequence', () => {
+      assert.throws(() => given(messageMachine, ...applied).when(ev.attempt(2, [BOB])), InvariantError);
+    });
+    it('refuses an attempt for a recipient the message does not have', () => {
+      assert.throws(() => given(messageMachine, ...applied).when(ev.attempt(1, ['eve@example.test'])), InvariantError);
+    });
+  });
+
+  describe('relay-attempted', () => {
+    it('stays while a recipient is still in flight', () => {
+      const out = given(messageMachine, ...attempted).when(ev.delivered(BOB));
+      assert.equal(out.state, 'relay-attempted');
+    });
+    it('ends delivered when every recipient is delivered', () => {
+      const out = given(messageMachine, ...attempted).when(ev.delivered(BOB), ev.delivered(CAROL));
+      assert.equal(out.state, 'delivered');
+      assert.equal(out.status, 'done');
+    });
+    it('ends bounced when every recipient failed for good', () => {
+      const out = given(messageMachine, ...attempted).when(ev.failed(BOB), ev.failed(CAROL));
+      assert.equal(out.state, 'bounced');
+    });
+    it('ends delivered with the failed recipients listed when outcomes are mixed', () => {
+      const out = given(messageMachine, ...attempted).when(ev.delivered(BOB), ev.failed(CAROL));
+      assert.equal(out.state, 'delivered');
+      const carol = out.context.recipients.find((r) => r.address === CAROL);
+      assert.equal(carol?.status, 'failed');
+      assert.equal(carol?.dsn, '5.1.1');
+      assert.equal(carol?.reply, 'user unknown');
+    });
+    it('goes deferred when a recipient is deferred, keeping the next attempt time', () => {
+      const out = given(messageMachine, ...attempted).when(ev.delivered(BOB), ev.deferred(CAROL));
+      assert.equal(out.state, 'deferred');
+      assert.equal(out.context.nextAttemptAt, ev.at(6));
+      assert.deepEqual(statuses(out.context), { [BOB]: 'delivered', [CAROL]: 'pending' });
+    });
+    it('refuses a second outcome for the same recipient', () => {
+      assert.throws(() => given(messageMachine, ...attempted, ev.delivered(BOB)).when(ev.failed(BOB)), InvariantError);
+    });
+    it('accepts a new attempt after a crash left this one without outcomes', () => {
+      const out = given(messageMachine, ...attempted, ev.delivered(BOB)).when(ev.attempt(2, [CAROL]));
+      assert.equal(out.state, 'relay-attempted');
+      assert.equal(out.context.attempts, 2);
+      assert.deepEqual(out.context.recipients.filter((r) => r.inFlight).map((r) => r.address), [CAROL]);
+    });
+    it('refuses hold while an attempt is in flight', () => {
+      assert.throws(() => given(messageMachine, ...attempted).when(ev.held()), InvariantError);
+    });
+  });
+
+  describe('deferred', () => {
+    const deferred = [...attempted, ev.delivered(BOB), ev.deferred(CAROL)];
+    it('a new attempt carries only the pending recipients', () => {
+      const out = given(messageMachine, ...deferred).when(ev.attempt(2, [CAROL]), ev.delivered(CAROL));
+      assert.equal(out.state, 'delivered');
+    });
+    it('refuses an attempt for an already delivered recipient', () => {
+      assert.throws(() => given(messageMachine, ...deferred).when(ev.attempt(2, [BOB])), InvariantError);
+    });
+    it('RetryRequested brings the next attempt forward', () => {
+      const out = given(messageMachine, ...deferred).when(ev.retry());
+      assert.equal(out.state, 'deferred');
+      assert.equal(out.context.nextAttemptAt, ev.at(22));
+    });
+    it('MessageExpired fails the pending recipients with their last status; mixed ends delivered', () => {
+      const out = given(messageMachine, ...deferred).when(ev.expired());
+      assert.equal(out.state, 'delivered');
+      const carol = out.context.recipients.find((r) => r.address === CAROL);
+      assert.equal(carol?.status, 'failed');
+      assert.equal(carol?.dsn, '4.2.0');
+      assert.match(carol?.reply ?? '', /message expired: mailbox busy/);
+    });
+    it('MessageExpired with nothing delivered ends bounced', () => {
+      const out = given(messageMachine, ...attempted, ev.deferred(BOB), ev.deferred(CAROL)).when(ev.expired());
+      assert.equal(out.state, 'bounced');
+    });
+    it('MessageBounced by an operator ends bounced', () => {
+      const out = given(messageMachine, ...attempted, ev.deferred(BOB), ev.deferred(CAROL)).when(ev.bounced());
+      assert.equal(out.state, 'bounced');
+      assert.ok(out.context.recipients.every((r) => r.status === 'failed'));
+    });
+  });
+
+  describe('held', () => {
+    it('a held message released before its policies ran goes back to received', () => {
+      const out = given(messageMachine, ev.received(), ev.held()).when(ev.released());
+      assert.equal(out.state, 'received');
+    });
+    it('a held message released after its policies ran is due at once', () => {
+      const out = given(messageMachine, ...applied, ev.held()).when(ev.released());
+      assert.equal(out.state, 'deferred');
+      assert.equal(out.context.nextAttemptAt, ev.at(21));
+    });
+    it('refuses a relay attempt while held', () => {
+      assert.throws(() => given(messageMachine, ...applied, ev.held()).when(ev.attempt(1, [BOB])), InvariantError);
+    });
+  });
+
+  describe('final states', () => {
+    for (const [name, history] of [
+      ['delivered', [...attempted, ev.delivered(BOB), ev.delivered(CAROL)]],
+      ['bounced', [...attempted, ev.failed(BOB), ev.failed(CAROL)]],
+      ['deleted', [...applied, ev.deleted()]],
+      ['split', [ev.received(), ev.split([{ messageId: 'M1.1', recipients: [BOB] }])]],
+    ] as const) {
+      it(`${name} is final and accepts nothing more`, () => {
+        const g = given(messageMachine, ...history);
+        assert.equal(g.then().state, name);
+        assert.equal(g.then().status, 'done');
+        assert.throws(() => g.when(ev.retry()), InvariantError);
+        assert.throws(() => g.when(ev.deleted()), InvariantError);
+      });
+    }
+  });
+});
