@@ -1,1 +1,8 @@
+/**
+ * The event-log barrel: the port (EventLog, its types and errors) and the embedded
+ * adapters — SqliteEventLog (durable, the default) and MemoryEventLog (unit tests only).
+ */
 export * from './eventLog.js';
+export * from './memory/index.js';
+export * from './sqlite/index.js';
+export { KurrentdbEventLog } from './kurrentdb/index.js';

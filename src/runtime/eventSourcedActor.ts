@@ -5,7 +5,7 @@
  * whose provided actions then run. If the append fails, no action runs and the error is thrown.
  * Records are serialized per actor, so an action may call record() again without racing.
  */
-import { type Actor, type ActorOptions, type AnyStateMachine, type SnapshotFrom, createActor } from 'xstate';
+import { type Actor, type ActorOptions, type AnyStateMachine, type EventFromLogic, type SnapshotFrom, createActor } from 'xstate';
 import type { EventLog } from '../eventlog/eventLog.js';
 import { InvariantError } from '../errors/mailtrailError.js';
 import { type EventMetadata, type MachineEventObject, toEventData } from '../replay/eventShape.js';
@@ -65,23 +65,23 @@ export class EventSourcedActor<M extends AnyStateMachine> {
   }
 
   /** Append these events, then deliver them to the actor. Resolves with the new state. */
-  record(...events: MachineEventObject[]): Promise<string> {
+  record(...events: EventFromLogic<M>[]): Promise<string> {
     const run = this.chain.then(() => this.recordNow(events));
     this.chain = run.catch(() => undefined);
     return run;
   }
 
-  private async recordNow(events: MachineEventObject[]): Promise<string> {
+  private async recordNow(events: EventFromLogic<M>[]): Promise<string> {
     let next = this.pure;
     const stored = events.map((event, i) => {
-      next = applyEvent(this.machine, next, event, `${this.stream}@${this.nextRevision(i)}`);
+      next = applyEvent(this.machine, next, event as MachineEventObject, `${this.stream}@${this.nextRevision(i)}`);
       const metadata: EventMetadata = {
         schema: CURRENT_SCHEMA,
         machine: this.identity.name,
         machineVersion: this.identity.version,
         state: stateName((next as unknown as { value: never }).value),
       };
-      return toEventData(event, metadata);
+      return toEventData(event as MachineEventObject, metadata);
     });
     const result = await this.log.append(this.stream, stored, {
       expectedRevision: this.revision === null ? 'no_stream' : this.revision,

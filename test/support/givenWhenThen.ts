@@ -3,7 +3,7 @@
  * folds the history with the pure transition and returns what a test asserts on: the state
  * reached and the context, or the InvariantError when the state refuses the event.
  */
-import type { AnyStateMachine } from 'xstate';
+import type { AnyStateMachine, ContextFrom } from 'xstate';
 import { applyEvent, initialSnapshot } from '../../src/replay/replay.js';
 import type { MachineEventObject } from '../../src/replay/eventShape.js';
 import { stateName } from '../../src/replay/stateName.js';
@@ -25,13 +25,13 @@ export function given<M extends AnyStateMachine>(machine: M, ...history: Machine
   };
   return {
     /** The state after the history alone. */
-    then: () => outcome(snapshot) as Outcome<M['__TContext']>,
+    then: () => outcome(snapshot) as Outcome<ContextFrom<M>>,
     when(...events: MachineEventObject[]) {
       let s = snapshot;
       events.forEach((e, i) => {
         s = applyEvent(machine, s, e, `when@${i}`);
       });
-      return outcome(s) as Outcome<M['__TContext']>;
+      return outcome(s) as Outcome<ContextFrom<M>>;
     },
   };
 }

@@ -1,0 +1,2 @@
+export * from './deliveryStatus.js';
+export * from './dsn.js';

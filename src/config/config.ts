@@ -1,0 +1,63 @@
+/**
+ * The resolved configuration handed to the daemon: every default applied, listen
+ * addresses as `{ host, port }`, durations in milliseconds, paths absolute.
+ * Produced only by loadConfig / parseConfig / defaultConfig; treat it as read-only.
+ */
+import type { ListenAddress } from './listenAddress.js';
+import type { PolicyConfig } from './policySchema.js';
+import type { RelayConfig } from './relaySchema.js';
+import type { logLevels } from './configSchema.js';
+
+export type EventLogConfig =
+  | { readonly type: 'sqlite'; readonly path: string }
+  | { readonly type: 'kurrentdb'; readonly connectionString: string };
+
+export interface TlsConfig {
+  readonly key: string;
+  readonly cert: string;
+  readonly implicit: boolean;
+}
+
+export interface SmtpConfig {
+  readonly listen: readonly ListenAddress[];
+  /** Lower-cased; RCPT is accepted only for these. */
+  readonly domains: readonly string[];
+  /** Known users (domain part lower-cased); undefined when any local part is accepted. */
+  readonly mailboxes?: readonly string[];
+  readonly maxMessageSize: number;
+  readonly maxRecipients: number;
+  readonly maxClients: number;
+  /** Milliseconds. */
+  readonly idleTimeout: number;
+  readonly hardErrorLimit: number;
+  readonly tls?: TlsConfig;
+  readonly auth?: Readonly<Record<string, unknown>>;
+}
+
+export interface QueueConfig {
+  /** Milliseconds, minBackoff <= maxBackoff. */
+  readonly retry: { readonly minBackoff: number; readonly maxBackoff: number; readonly maxLifetime: number };
+  readonly concurrency: number;
+  /** Milliseconds. */
+  readonly bodyRetention: number;
+}
+
+export type LogLevel = (typeof logLevels)[number];
+
+export interface Config {
+  /** Absolute path of the file read, undefined for defaultConfig() or text without a file. */
+  readonly file?: string;
+  readonly hostname: string;
+  readonly dataDir: string;
+  readonly eventLog: EventLogConfig;
+  readonly smtp: SmtpConfig;
+  readonly relay: RelayConfig;
+  /** Recipient domain (lower-cased) → relay; domains not listed use `relay`. */
+  readonly routes: Readonly<Record<string, RelayConfig>>;
+  readonly policies: readonly PolicyConfig[];
+  readonly queue: QueueConfig;
+  readonly user?: string | number;
+  readonly group?: string | number;
+  readonly pidfile?: string;
+  readonly log: { readonly level: LogLevel; readonly pretty: boolean };
+}

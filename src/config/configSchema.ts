@@ -1,0 +1,101 @@
+/**
+ * The zod schema of the configuration file, as written: every key optional, objects
+ * strict (an unknown key is an error), durations and listen addresses already parsed.
+ * Defaults that depend on other keys or on the file's location (paths, hostname) are
+ * applied afterwards by resolveConfig.ts; docs/configuration.md documents every key.
+ */
+import { z } from 'zod';
+import { durationSchema } from './duration.js';
+import { listenSchema } from './listenAddress.js';
+import { DEFAULT_POLICIES, policiesSchema } from './policySchema.js';
+import { relaySchema } from './relaySchema.js';
+import { strictObject } from './strictObject.js';
+
+const nonEmpty = z.string().min(1, 'expected a non-empty string');
+const positiveInt = z.number().int().positive();
+const domain = z
+  .string()
+  .regex(/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/, 'expected a domain name like example.test')
+  .transform((d) => d.toLowerCase());
+const mailbox = z
+  .string()
+  .regex(/^[^@\s]+@[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/, 'expected an address like bob@example.test')
+  .transform((address) => {
+    const at = address.lastIndexOf('@');
+    return `${address.slice(0, at)}@${address.slice(at + 1).toLowerCase()}`;
+  });
+const idOrName = z.union([nonEmpty, z.number().int().nonnegative()], { error: 'expected a name or a numeric id' });
+
+export const eventLogSchema = z.discriminatedUnion('type', [
+  strictObject({ type: z.literal('sqlite'), path: nonEmpty.optional() }),
+  strictObject({ type: z.literal('kurrentdb'), connectionString: nonEmpty }),
+]);
+
+export const tlsSchema = strictObject({
+  key: nonEmpty,
+  cert: nonEmpty,
+  implicit: z.boolean().default(false),
+});
+
+export const smtpSchema = strictObject({
+  listen: listenSchema.default([{ host: '127.0.0.1', port: 2525 }]),
+  domains: z.array(domain).min(1, 'expected at least one domain').default(['localhost']),
+  mailboxes: z.array(mailbox).optional(),
+  maxMessageSize: positiveInt.default(25 * 1024 * 1024),
+  maxRecipients: positiveInt.default(1000),
+  maxClients: positiveInt.default(100),
+  idleTimeout: durationSchema.default(5 * 60_000),
+  hardErrorLimit: positiveInt.default(20),
+  tls: tlsSchema.optional(),
+  auth: z.looseObject({}).optional(),
+}).superRefine((smtp, ctx) => {
+  smtp.mailboxes?.forEach((address, index) => {
+    const domain = address.slice(address.lastIndexOf('@') + 1);
+    if (!smtp.domains.includes(domain)) {
+      ctx.addIssue({ code: 'custom', path: ['mailboxes', index], input: address, message: `expected an address in one of smtp.domains (${smtp.domains.join(', ')})` });
+    }
+  });
+});
+
+export const retrySchema = strictObject({
+  minBackoff: durationSchema.default(5 * 60_000),
+  maxBackoff: durationSchema.default(60 * 60_000),
+  maxLifetime: durationSchema.default(5 * 86_400_000),
+}).superRefine((retry, ctx) => {
+  if (retry.minBackoff > retry.maxBackoff) {
+    ctx.addIssue({ code: 'custom', path: ['minBackoff'], input: retry.minBackoff, message: `expected at most maxBackoff (${retry.maxBackoff} ms), got ${retry.minBackoff} ms` });
+  }
+});
+
+export const queueSchema = strictObject({
+  retry: retrySchema.prefault({}),
+  concurrency: positiveInt.default(20),
+  bodyRetention: durationSchema.default(7 * 86_400_000),
+});
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const logSchema = strictObject({
+  level: z.enum(logLevels).default('info'),
+  pretty: z.boolean().default(false),
+});
+
+export const configSchema = strictObject({
+  hostname: nonEmpty.regex(/^[^\s]+$/, 'expected a host name without spaces').optional(),
+  dataDir: nonEmpty.default('./var'),
+  eventLog: eventLogSchema.default({ type: 'sqlite' }),
+  smtp: smtpSchema.prefault({}),
+  relay: relaySchema.default({ type: 'maildir' }),
+  routes: z.record(domain, relaySchema).default({}),
+  policies: policiesSchema.prefault([...DEFAULT_POLICIES]),
+  queue: queueSchema.prefault({}),
+  user: idOrName.optional(),
+  group: idOrName.optional(),
+  pidfile: nonEmpty.optional(),
+  log: logSchema.prefault({}),
+});
+
+/** The configuration file after zod: defaults applied, paths still as written. */
+export type ParsedConfig = z.output<typeof configSchema>;
+/** The configuration file as it may be written. */
+export type ConfigInput = z.input<typeof configSchema>;

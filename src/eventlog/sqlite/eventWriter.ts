@@ -1,0 +1,82 @@
+/**
+ * EventWriter: one append, applied inside the caller's transaction and savepoint.
+ * Checks the expected revision against the `streams` table (under the write lock, so the
+ * check and the insert cannot interleave with another writer), inserts the events with
+ * consecutive revisions, and runs the inline projections on each recorded event.
+ * Throws ExpectedRevisionConflictError; the caller rolls the savepoint back.
+ */
+import type Database from 'better-sqlite3';
+import {
+  ExpectedRevisionConflictError,
+  type AppendResult,
+  type ExpectedRevision,
+  type JsonObject,
+  type RecordedEvent,
+} from '../eventLog.js';
+import type { SqliteProjection } from './sqliteProjection.js';
+
+/** An append as queued: payloads already serialised, so bad JSON fails before the batch. */
+export interface AppendRequest {
+  readonly stream: string;
+  readonly expected: ExpectedRevision;
+  readonly events: ReadonlyArray<{ readonly type: string; readonly data: string; readonly metadata: string }>;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+export class EventWriter {
+  private readonly currentRevision: Database.Statement;
+  private readonly insertEvent: Database.Statement;
+  private readonly upsertStream: Database.Statement;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly projections: readonly SqliteProjection[],
+  ) {
+    this.currentRevision = db.prepare('SELECT revision FROM streams WHERE stream = ?').pluck();
+    this.insertEvent = db.prepare(
+      'INSERT INTO events (stream, revision, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.upsertStream = db.prepare(
+      `INSERT INTO streams (stream, revision, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (stream) DO UPDATE SET revision = excluded.revision, updated_at = excluded.updated_at`,
+    );
+  }
+
+  append(request: AppendRequest, recordedAt: string): AppendResult {
+    const { stream, expected } = request;
+    const current = this.currentRevision.get(stream) as bigint | undefined;
+    const mismatch =
+      (expected === 'no_stream' && current !== undefined) || (typeof expected === 'bigint' && current !== expected);
+    if (mismatch) throw new ExpectedRevisionConflictError(stream, expected, current ?? 'no_stream');
+
+    let revision = current ?? -1n;
+    let position = 0n;
+    for (const event of request.events) {
+      revision += 1n;
+      try {
+        const info = this.insertEvent.run(stream, revision, event.type, event.data, event.metadata, recordedAt);
+        position = BigInt(info.lastInsertRowid);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new ExpectedRevisionConflictError(stream, expected, current ?? 'no_stream');
+        throw error;
+      }
+      for (const projection of this.projections) {
+        const recorded: RecordedEvent = {
+          stream,
+          revision,
+          position,
+          type: event.type,
+          data: JSON.parse(event.data) as JsonObject,
+          metadata: JSON.parse(event.metadata) as JsonObject,
+          recordedAt,
+        };
+        projection.apply(this.db, recorded);
+      }
+    }
+    this.upsertStream.run(stream, revision, recordedAt);
+    return { nextExpectedRevision: revision, position };
+  }
+}

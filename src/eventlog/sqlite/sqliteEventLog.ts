@@ -1,0 +1,187 @@
+/**
+ * SqliteEventLog: the embedded, durable EventLog on one SQLite file (better-sqlite3, WAL,
+ * synchronous=FULL). Appends are group-committed: one transaction and one fsync per
+ * event-loop tick, each append in its own savepoint (GroupCommit); append resolves after
+ * COMMIT. Reads and subscriptions page through the table (EventReader, SqliteSubscription).
+ * One writer process (the daemon) and any number of { readonly: true } readers may share the
+ * file; readers never write and poll for new events. Errors: ExpectedRevisionConflictError,
+ * EventLogClosedError, EventLogReadonlyError, EventLogOpenError, EventLogWriteError.
+ */
+import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { InvariantError } from '../../errors/mailtrailError.js';
+import {
+  EventLogClosedError,
+  type AppendOptions,
+  type AppendResult,
+  type EventData,
+  type EventLog,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeOptions,
+  type Subscription,
+} from '../eventLog.js';
+import { EventReader } from './eventReader.js';
+import { EventWriter, type AppendRequest } from './eventWriter.js';
+import { GroupCommit, type GroupCommitStats } from './groupCommit.js';
+import { deleteStreamsBefore } from './retention.js';
+import { prepareReader, prepareWriter } from './schema.js';
+import { EventLogOpenError, EventLogReadonlyError, EventLogWriteError } from './sqliteErrors.js';
+import type { SqliteProjection } from './sqliteProjection.js';
+import { SqliteSubscription } from './sqliteSubscription.js';
+
+export interface SqliteEventLogOptions {
+  /**
+   * Open read-only (CLI, status pages): never writes, append throws EventLogReadonlyError.
+   * If no writer has the file open, SQLite still creates empty -wal/-shm files (a WAL reader
+   * needs the -shm); when run as root it gives them the database file's owner and mode, so
+   * the daemon can still open them. The directory must be writable for that, else
+   * EventLogOpenError. The file itself must exist and have been initialised by a writer.
+   */
+  readonly?: boolean;
+  /** Inline projections, applied inside each append's savepoint. */
+  projections?: SqliteProjection[];
+  /** How long a statement waits for another process's lock (blocks the thread). Default 5000. */
+  busyTimeoutMs?: number;
+  /** How often an idle subscription looks for events written by other processes. Default 200. */
+  pollIntervalMs?: number;
+  /** Rows per page for reads and subscriptions. Default 500. */
+  pageSize?: number;
+}
+
+type Committed = AppendResult;
+
+const EMPTY_STATS: GroupCommitStats = Object.freeze({
+  batches: 0, commits: 0, appended: 0, rejected: 0, failedBatches: 0, largestBatch: 0, flushMsTotal: 0, flushMsMax: 0,
+});
+
+export class SqliteEventLog implements EventLog {
+  readonly path: string;
+  readonly readonly: boolean;
+  private readonly db: Database.Database;
+  private readonly reader: EventReader;
+  private readonly committer: GroupCommit<AppendRequest, Committed> | undefined;
+  private readonly subscriptions = new Set<SqliteSubscription>();
+  private readonly pageSize: number;
+  private readonly pollMs: number;
+  private closed = false;
+
+  constructor(path: string, options: SqliteEventLogOptions = {}) {
+    this.path = path;
+    this.readonly = options.readonly ?? false;
+    this.pageSize = options.pageSize ?? 500;
+    this.pollMs = options.pollIntervalMs ?? 200;
+    if (this.readonly && !existsSync(path)) throw new EventLogOpenError(path, 'no such file');
+    try {
+      this.db = new Database(path, { readonly: this.readonly, timeout: options.busyTimeoutMs ?? 5000 });
+    } catch (cause) {
+      throw new EventLogOpenError(path, cause instanceof Error ? cause.message : String(cause), cause);
+    }
+    try {
+      if (this.readonly) {
+        const problem = prepareReader(this.db);
+        if (problem) throw new EventLogOpenError(path, problem);
+      } else {
+        prepareWriter(this.db);
+        const projections = options.projections ?? [];
+        this.db.transaction(() => projections.forEach((p) => p.setup(this.db)))();
+        const writer = new EventWriter(this.db, projections);
+        this.committer = new GroupCommit<AppendRequest, Committed>(
+          this.db,
+          (request) => writer.append(request, new Date().toISOString()),
+          () => this.subscriptions.forEach((sub) => sub.wake()),
+          (cause) => new EventLogWriteError(path, cause),
+        );
+      }
+      this.reader = new EventReader(this.db);
+    } catch (cause) {
+      this.db.close();
+      if (cause instanceof EventLogOpenError) throw cause;
+      throw new EventLogOpenError(path, cause instanceof Error ? cause.message : String(cause), cause);
+    }
+  }
+
+  /** The connection, to query projection tables. Do not write events through it. */
+  get database(): Database.Database {
+    return this.db;
+  }
+
+  /** Group-commit counters (all zero on a readonly log). */
+  get stats(): Readonly<GroupCommitStats> {
+    return this.committer?.stats ?? EMPTY_STATS;
+  }
+
+  append(stream: string, events: readonly EventData[], options: AppendOptions = {}): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(new EventLogClosedError());
+    if (!this.committer) return Promise.reject(new EventLogReadonlyError(this.path));
+    if (events.length === 0) return Promise.reject(new InvariantError(`append to ${stream}: no events`));
+    let request: AppendRequest;
+    try {
+      request = {
+        stream,
+        expected: options.expectedRevision ?? 'any',
+        events: events.map((e) => ({ type: e.type, data: JSON.stringify(e.data), metadata: JSON.stringify(e.metadata ?? {}) })),
+      };
+    } catch (cause) {
+      return Promise.reject(new InvariantError(`append to ${stream}: event not serialisable: ${String(cause)}`));
+    }
+    return this.committer.enqueue(request);
+  }
+
+  async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+    let from = options.fromRevision ?? 0n;
+    let left = options.maxCount ?? Infinity;
+    while (left > 0) {
+      if (this.closed) throw new EventLogClosedError();
+      const page = this.reader.streamPage(stream, from, Math.min(this.pageSize, left));
+      for (const event of page) yield event;
+      if (page.length < Math.min(this.pageSize, left)) return;
+      left -= page.length;
+      from = page[page.length - 1]!.revision + 1n;
+    }
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+    let from = options.fromPosition ?? 0n;
+    let left = options.maxCount ?? Infinity;
+    while (left > 0) {
+      if (this.closed) throw new EventLogClosedError();
+      const limit = Math.min(this.pageSize, left);
+      const page = this.reader.allPage(from, options.filter, limit);
+      for (const event of page) yield event;
+      if (page.length < limit) return;
+      left -= page.length;
+      from = page[page.length - 1]!.position + 1n;
+    }
+  }
+
+  subscribe(options: SubscribeOptions = {}): Subscription {
+    if (this.closed) throw new EventLogClosedError();
+    const from = options.fromPosition === 'end' ? this.reader.maxPosition() + 1n : (options.fromPosition ?? 0n);
+    const sub: SqliteSubscription = new SqliteSubscription(
+      { reader: this.reader, pageSize: this.pageSize, pollMs: this.pollMs, detach: () => this.subscriptions.delete(sub) },
+      from,
+      options.filter,
+    );
+    this.subscriptions.add(sub);
+    return sub;
+  }
+
+  /** Deletes streams `prefix…` whose last append is older than `isoTime`; returns how many. */
+  async deleteStreamsBefore(prefix: string, isoTime: string): Promise<number> {
+    if (this.closed) throw new EventLogClosedError();
+    if (!this.committer) throw new EventLogReadonlyError(this.path);
+    this.committer.flush();
+    return deleteStreamsBefore(this.db, prefix, isoTime);
+  }
+
+  /** Commits what is queued, ends the subscriptions, closes the file. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.committer?.flush();
+    await Promise.all([...this.subscriptions].map((sub) => sub.close()));
+    this.db.close();
+  }
+}

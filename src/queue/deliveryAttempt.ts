@@ -1,0 +1,62 @@
+/**
+ * One delivery attempt: group the in-flight recipients by route, hand each group to its
+ * relay, and turn the per-recipient results into outcome events (DeliverySucceeded,
+ * DeliveryDeferred with the next attempt time, DeliveryFailed). A relay that throws defers its
+ * whole group with 4.0.0 (logged); a result missing for a recipient defers it too.
+ */
+import type { Logger } from 'pino';
+import type { MessageContext } from '../../machines/message.context.js';
+import type { DeliveryDeferred, DeliveryFailed, DeliverySucceeded } from '../../machines/message.events.js';
+import type { DeliveryRequest, RecipientResult, Relay } from '../relay/relay.js';
+import type { QueuedMessage } from './envelope.js';
+import type { Router } from './router.js';
+
+export type OutcomeEvent = DeliverySucceeded | DeliveryDeferred | DeliveryFailed;
+
+export interface AttemptInput {
+  readonly context: MessageContext;
+  readonly message: QueuedMessage;
+  readonly router: Router;
+  readonly openContent: DeliveryRequest['openContent'];
+  readonly now: () => number;
+  /** When a deferred recipient will be tried again. */
+  readonly nextAttemptAt: string;
+  readonly logger: Logger;
+}
+
+export async function runDeliveryAttempt(input: AttemptInput): Promise<OutcomeEvent[]> {
+  const inFlight = input.context.recipients.filter((r) => r.inFlight).map((r) => r.address);
+  const groups = new Map<Relay, string[]>();
+  const results: RecipientResult[] = [];
+  for (const rcpt of inFlight) {
+    const route = input.router.route(rcpt);
+    if ('deferReason' in route) {
+      results.push({ recipient: rcpt, outcome: 'transient', status: '4.3.5', reply: route.deferReason });
+      continue;
+    }
+    groups.set(route.relay, [...(groups.get(route.relay) ?? []), rcpt]);
+  }
+  const relayOf = new Map<string, string>();
+  await Promise.all(
+    [...groups].map(async ([relay, recipients]) => {
+      for (const r of recipients) relayOf.set(r, relay.name);
+      try {
+        const got = await relay.deliver({ message: input.message, recipients, openContent: input.openContent });
+        for (const r of recipients) {
+          results.push(got.find((g) => g.recipient === r) ?? { recipient: r, outcome: 'transient', status: '4.0.0', reply: `${relay.name} returned no result` });
+        }
+      } catch (err) {
+        input.logger.error({ err, relay: relay.name }, 'relay failed unexpectedly');
+        for (const r of recipients) results.push({ recipient: r, outcome: 'transient', status: '4.0.0', reply: `${relay.name}: ${(err as Error).message}` });
+      }
+    }),
+  );
+  const at = new Date(input.now()).toISOString();
+  return inFlight.map((rcpt) => {
+    const r = results.find((x) => x.recipient === rcpt)!;
+    const base = { recipient: rcpt, status: r.status, reply: r.reply, relay: relayOf.get(rcpt) ?? 'none', at };
+    if (r.outcome === 'delivered') return { type: 'DeliverySucceeded', ...base };
+    if (r.outcome === 'permanent') return { type: 'DeliveryFailed', ...base };
+    return { type: 'DeliveryDeferred', ...base, nextAttemptAt: input.nextAttemptAt };
+  });
+}

@@ -1,0 +1,68 @@
+/**
+ * The `messages` table: the sqlite log's inline projection of every message's summary,
+ * updated in the same transaction as its events, so start-up reads the live messages from
+ * here instead of replaying all history, and the CLI lists the queue with one query.
+ */
+import type Database from 'better-sqlite3';
+import type { RecordedEvent } from '../eventlog/eventLog.js';
+import type { SqliteProjection } from '../eventlog/sqlite/sqliteProjection.js';
+import { type MessageSummary, foldMessageSummary, isFinalState } from './messageSummary.js';
+
+const COLUMNS = `id, state, sender, recipients, attempts, next_attempt_at, received_at, updated_at, final_at,
+  size, body_ref, parent_id, origin, session_id, last_reason, revision, live`;
+
+interface Row {
+  id: string; state: string; sender: string; recipients: string; attempts: number; next_attempt_at: string | null;
+  received_at: string; updated_at: string; final_at: string | null; size: number; body_ref: string;
+  parent_id: string | null; origin: string; session_id: string | null; last_reason: string | null; revision: number | bigint;
+}
+
+export function rowToSummary(r: Row): MessageSummary {
+  return {
+    id: r.id, state: r.state, sender: r.sender, recipients: JSON.parse(r.recipients) as MessageSummary['recipients'],
+    attempts: Number(r.attempts), nextAttemptAt: r.next_attempt_at, receivedAt: r.received_at, updatedAt: r.updated_at,
+    finalAt: r.final_at, size: Number(r.size), bodyRef: r.body_ref, parentId: r.parent_id, origin: r.origin,
+    sessionId: r.session_id, lastReason: r.last_reason, revision: BigInt(r.revision),
+  };
+}
+
+export const messagesProjection: SqliteProjection = {
+  name: 'messages',
+  setup(db: Database.Database): void {
+    db.exec(`CREATE TABLE IF NOT EXISTS messages (
+      id TEXT PRIMARY KEY, state TEXT NOT NULL, sender TEXT NOT NULL, recipients TEXT NOT NULL,
+      attempts INTEGER NOT NULL, next_attempt_at TEXT, received_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+      final_at TEXT, size INTEGER NOT NULL, body_ref TEXT NOT NULL, parent_id TEXT, origin TEXT NOT NULL,
+      session_id TEXT, last_reason TEXT, revision INTEGER NOT NULL, live INTEGER NOT NULL,
+      body_removed INTEGER NOT NULL DEFAULT 0);
+      CREATE INDEX IF NOT EXISTS messages_live ON messages(live, next_attempt_at);
+      CREATE INDEX IF NOT EXISTS messages_parent ON messages(parent_id);
+      CREATE INDEX IF NOT EXISTS messages_final ON messages(final_at) WHERE live = 0;`);
+  },
+  apply(db: Database.Database, event: RecordedEvent): void {
+    if (!event.stream.startsWith('message-')) return;
+    const id = event.stream.slice('message-'.length);
+    const current = db.prepare(`SELECT ${COLUMNS} FROM messages WHERE id = ?`).get(id) as Row | undefined;
+    const next = foldMessageSummary(current ? rowToSummary(current) : undefined, event);
+    if (!next) return;
+    db.prepare(`INSERT OR REPLACE INTO messages (${COLUMNS}) VALUES
+      (@id, @state, @sender, @recipients, @attempts, @nextAttemptAt, @receivedAt, @updatedAt, @finalAt,
+       @size, @bodyRef, @parentId, @origin, @sessionId, @lastReason, @revision, @live)`).run({
+      ...next, id, recipients: JSON.stringify(next.recipients), revision: next.revision, live: isFinalState(next.state) ? 0 : 1,
+    });
+  },
+};
+
+/** Summaries of the messages not yet final, oldest first. */
+export function liveMessagesFrom(db: Database.Database): MessageSummary[] {
+  return (db.prepare(`SELECT ${COLUMNS} FROM messages WHERE live = 1 ORDER BY received_at`).all() as Row[]).map(rowToSummary);
+}
+
+export function messageSummaryFrom(db: Database.Database, id: string): MessageSummary | undefined {
+  const row = db.prepare(`SELECT ${COLUMNS} FROM messages WHERE id = ?`).get(id) as Row | undefined;
+  return row ? rowToSummary(row) : undefined;
+}
+
+export function allMessagesFrom(db: Database.Database, limit = 1000): MessageSummary[] {
+  return (db.prepare(`SELECT ${COLUMNS} FROM messages ORDER BY received_at DESC LIMIT ?`).all(limit) as Row[]).map(rowToSummary);
+}

@@ -1,0 +1,409 @@
+/**
+ * The queue: one event-sourced `message` actor per envelope. `enqueue` stores the body in the
+ * spool (fsynced) and resolves once `MessageReceived` is durable — only then may the edge say
+ * 250. The machine's named actions are implemented here: run the prequeue policies, start an
+ * attempt (within the concurrency limit), deliver, arm the retry timer, finalize (DSN).
+ * `start()` recovers live messages from the log and resumes each where its history stopped.
+ */
+import type { Logger } from 'pino';
+import { messageMachine, MESSAGE_MACHINE_VERSION, type MessageMachine } from '../../machines/message.machine.js';
+import type { MessageContext } from '../../machines/message.context.js';
+import type { ClientSummary } from '../../machines/message.events.js';
+import type { EventLog } from '../eventlog/eventLog.js';
+import { InvariantError } from '../errors/mailtrailError.js';
+import { silentLogger } from '../log/logger.js';
+import type { PrequeuePolicy } from '../policies/policy.js';
+import { replay } from '../replay/replay.js';
+import { EventSourcedActor } from '../runtime/eventSourcedActor.js';
+import type { BodySource, Spool } from '../spool/spool.js';
+import { type RetryPolicy, backoffDelay, defaultRetryPolicy, isExpired } from './backoff.js';
+import { runDeliveryAttempt } from './deliveryAttempt.js';
+import type { Envelope, QueuedMessage } from './envelope.js';
+import { readHeaderBlock } from './headerReader.js';
+import { type MessageSummary, foldMessageSummary, isFinalState } from './messageSummary.js';
+import { messageStream, newQueueId } from './queueId.js';
+import type { Router } from './router.js';
+import { Semaphore } from './semaphore.js';
+
+export interface QueueOptions {
+  readonly log: EventLog;
+  readonly spool: Spool;
+  readonly router: Router;
+  readonly hostname: string;
+  readonly retry?: RetryPolicy;
+  /** Delivery attempts in flight at once. */
+  readonly concurrency?: number;
+  readonly maxMessageSize?: number;
+  readonly logger?: Logger;
+  readonly now?: () => number;
+  /** The live messages at start-up; default: fold every message stream of the log. */
+  readonly liveMessages?: () => Promise<readonly MessageSummary[]> | readonly MessageSummary[];
+  /** Called when a message reaches a final state with failed recipients and a sender to tell. */
+  readonly onBounce?: (context: MessageContext, queue: Queue) => Promise<void>;
+}
+
+export interface EnqueueInput {
+  readonly envelope: Envelope;
+  readonly body: BodySource;
+  readonly client?: ClientSummary;
+  readonly sessionId?: string;
+  readonly smtputf8?: boolean;
+  readonly id?: string;
+  readonly origin?: 'smtp' | 'dsn' | 'split' | 'local';
+  readonly parentId?: string;
+}
+
+type Actor = EventSourcedActor<MessageMachine>;
+
+export class Queue {
+  readonly log: EventLog;
+  readonly spool: Spool;
+  readonly hostname: string;
+  private readonly router: Router;
+  private readonly retry: RetryPolicy;
+  private readonly slots: Semaphore;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private readonly machine: MessageMachine;
+  private readonly prequeue: PrequeuePolicy[] = [];
+  private readonly actors = new Map<string, Actor>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly releases = new Map<string, () => void>();
+  private readonly tasks = new Set<Promise<void>>();
+  private stopping = false;
+
+  constructor(private readonly options: QueueOptions) {
+    this.log = options.log;
+    this.spool = options.spool;
+    this.hostname = options.hostname;
+    this.router = options.router;
+    this.retry = options.retry ?? defaultRetryPolicy;
+    this.slots = new Semaphore(options.concurrency ?? 20);
+    this.logger = options.logger ?? silentLogger;
+    this.now = options.now ?? Date.now;
+    const task = (name: string, fn: (id: string) => Promise<void>) => ({ context }: { context: MessageContext }) =>
+      this.spawn(context.messageId, name, () => fn(context.messageId));
+    this.machine = messageMachine.provide({
+      actions: {
+        runPolicies: task('runPolicies', (id) => this.runPolicies(id)),
+        startAttempt: task('startAttempt', (id) => this.startAttempt(id)),
+        deliver: task('deliver', (id) => this.deliver(id)),
+        scheduleRetry: ({ context }) => this.scheduleRetry(context),
+        cancelRetry: ({ context }) => this.clearTimer(context.messageId),
+        enqueueChildren: ({ context }) => this.logger.warn({ messageId: context.messageId }, 'split children are not enqueued yet'),
+        finalize: task('finalize', (id) => this.finalize(id)),
+      },
+    }) as MessageMachine;
+  }
+
+  addPrequeuePolicy(policy: PrequeuePolicy): this {
+    this.prequeue.push(policy);
+    return this;
+  }
+
+  /** Store the body and record MessageReceived; resolves with the queue id once both are durable. */
+  async enqueue(input: EnqueueInput): Promise<string> {
+    if (this.stopping) throw new InvariantError('the queue is stopping');
+    const id = input.id ?? newQueueId(this.now());
+    const stored = await this.spool.store(id, input.body, this.options.maxMessageSize ? { maxSize: this.options.maxMessageSize } : {});
+    const actor = this.newActor(id);
+    try {
+      await actor.record({
+        type: 'MessageReceived',
+        messageId: id,
+        sender: input.envelope.sender,
+        recipients: [...input.envelope.recipients],
+        bodyRef: stored.ref,
+        size: stored.size,
+        sha256: stored.sha256,
+        at: new Date(this.now()).toISOString(),
+        ...(input.sessionId ? { sessionId: input.sessionId } : {}),
+        ...(input.client ? { client: input.client } : {}),
+        ...(input.smtputf8 ? { smtputf8: true } : {}),
+        ...(input.parentId ? { parentId: input.parentId } : {}),
+        origin: input.origin ?? 'smtp',
+      });
+    } catch (err) {
+      this.actors.delete(id);
+      actor.stop();
+      await this.spool.remove(stored.ref).catch(() => undefined);
+      throw err;
+    }
+    return id;
+  }
+
+  /** Recover every live message from the log and resume it where its history stopped. */
+  async start(): Promise<{ recovered: number }> {
+    const live = this.options.liveMessages ? await this.options.liveMessages() : await scanLiveMessages(this.log);
+    for (const summary of live) {
+      const stream = messageStream(summary.id);
+      const replayed = await replay(this.log, stream, this.machine);
+      if (replayed.revision === null || isFinalState(replayed.state)) continue;
+      const actor = new EventSourcedActor({ log: this.log, stream, machine: this.machine, identity: MESSAGE_IDENTITY, from: replayed });
+      this.actors.set(summary.id, actor);
+      this.resume(summary.id, replayed.state);
+    }
+    return { recovered: this.actors.size };
+  }
+
+  /** Messages this process is working on (not final). */
+  get size(): number {
+    return this.actors.size;
+  }
+
+  stateOf(id: string): string | undefined {
+    return this.actors.get(id)?.state;
+  }
+
+  contextOf(id: string): MessageContext | undefined {
+    return this.actors.get(id)?.snapshot.context;
+  }
+
+  /** Operator commands: recorded as events on the message's stream. */
+  async retryNow(id: string, by = 'operator'): Promise<string> {
+    const actor = this.requireActor(id);
+    if (actor.state === 'received') {
+      this.clearTimer(id);
+      this.spawn(id, 'runPolicies', () => this.runPolicies(id, true));
+      return actor.state;
+    }
+    return actor.record({ type: 'RetryRequested', at: this.iso(), by });
+  }
+
+  async retryAll(by = 'operator'): Promise<number> {
+    const ids = [...this.actors].filter(([, a]) => a.state === 'deferred' || a.state === 'received').map(([id]) => id);
+    await Promise.all(ids.map((id) => this.retryNow(id, by)));
+    return ids.length;
+  }
+
+  hold(id: string, by = 'operator'): Promise<string> {
+    return this.requireActor(id).record({ type: 'MessageHeld', at: this.iso(), by });
+  }
+
+  release(id: string, by = 'operator'): Promise<string> {
+    return this.requireActor(id).record({ type: 'MessageReleased', at: this.iso(), by });
+  }
+
+  delete(id: string, by = 'operator'): Promise<string> {
+    return this.requireActor(id).record({ type: 'MessageDeleted', at: this.iso(), by });
+  }
+
+  bounce(id: string, by = 'operator'): Promise<string> {
+    return this.requireActor(id).record({ type: 'MessageBounced', at: this.iso(), reason: 'bounced by the operator', by });
+  }
+
+  /** Stop: no new work, timers disarmed, wait up to graceMs for attempts in flight, then abandon them. */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    for (const id of [...this.timers.keys()]) this.clearTimer(id);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.tasks]), new Promise((r) => { timer = setTimeout(r, graceMs); })]);
+    clearTimeout(timer);
+    for (const actor of this.actors.values()) actor.stop();
+    this.actors.clear();
+  }
+
+  // --- the machine's actions -------------------------------------------------------------
+
+  private resume(id: string, state: string): void {
+    switch (state) {
+      case 'received': this.spawn(id, 'runPolicies', () => this.runPolicies(id)); break;
+      case 'policies-applied':
+      case 'relay-attempted': this.spawn(id, 'startAttempt', () => this.startAttempt(id)); break;
+      case 'deferred': this.scheduleRetry(this.requireActor(id).snapshot.context); break;
+      default: break; // held: waits for an operator
+    }
+  }
+
+  private async runPolicies(id: string, force = false): Promise<void> {
+    const actor = this.requireActor(id);
+    const ctx = actor.snapshot.context;
+    if (!force && ctx.nextAttemptAt && Date.parse(ctx.nextAttemptAt) > this.now()) {
+      this.setTimer(id, Date.parse(ctx.nextAttemptAt), () => this.spawn(id, 'runPolicies', () => this.runPolicies(id)));
+      return;
+    }
+    if (isExpired(this.retry, ctx.receivedAt, this.now())) {
+      await actor.record({ type: 'MessageExpired', at: this.iso(), reason: `message expired in the queue${ctx.lastReason ? ` (${ctx.lastReason})` : ''}` });
+      return;
+    }
+    const message = queuedMessageOf(ctx);
+    let headers: string[] = [];
+    const verdicts: Record<string, unknown> = {};
+    try {
+      for (const policy of this.prequeue) {
+        const effect = await policy.apply({
+          message,
+          hostname: this.hostname,
+          now: new Date(this.now()),
+          readHeaders: () => readHeaderBlock(this.spool.open(ctx.bodyRef)),
+        });
+        // Each policy's headers go above the ones before it (trace fields on top).
+        headers = [...(effect.prependHeaders ?? []), ...headers];
+        if (effect.verdicts) verdicts[policy.name] = effect.verdicts;
+      }
+    } catch (err) {
+      const reason = `${(err as Error).message}`;
+      const retryAt = this.now() + backoffDelay(this.retry, ctx.attempts + 1);
+      this.child(id).warn({ err: reason }, 'policies deferred');
+      await actor.record({ type: 'PoliciesDeferred', reason, nextAttemptAt: new Date(retryAt).toISOString(), at: this.iso() });
+      return;
+    }
+    await actor.record({ type: 'PoliciesApplied', headers, ...(Object.keys(verdicts).length ? { verdicts } : {}), at: this.iso() });
+  }
+
+  private async startAttempt(id: string): Promise<void> {
+    if (this.stopping) return;
+    const release = await this.slots.acquire();
+    const actor = this.actors.get(id);
+    if (this.stopping || !actor || !['policies-applied', 'deferred', 'relay-attempted'].includes(actor.state)) {
+      release();
+      return;
+    }
+    this.releases.set(id, release);
+    const ctx = actor.snapshot.context;
+    const pending = ctx.recipients.filter((r) => r.status === 'pending').map((r) => r.address);
+    const relays = [...new Set(pending.map((r) => { const route = this.router.route(r); return 'relay' in route ? route.relay.name : 'none'; }))];
+    try {
+      await actor.record({ type: 'RelayAttempted', attempt: ctx.attempts + 1, recipients: pending, relay: relays.join(','), at: this.iso() });
+    } catch (err) {
+      this.releaseSlot(id);
+      throw err;
+    }
+  }
+
+  private async deliver(id: string): Promise<void> {
+    const actor = this.requireActor(id);
+    const ctx = actor.snapshot.context;
+    const attempt = ctx.attempts;
+    try {
+      const outcomes = await runDeliveryAttempt({
+        context: ctx,
+        message: queuedMessageOf(ctx),
+        router: this.router,
+        openContent: ({ lineEndings }) => this.spool.open(ctx.bodyRef, { prepend: headerBlockOf(ctx.headers), lineEndings }),
+        now: this.now,
+        nextAttemptAt: new Date(this.now() + backoffDelay(this.retry, attempt)).toISOString(),
+        logger: this.child(id),
+      });
+      if (this.stopping && this.actors.size === 0) return;
+      await actor.record(...outcomes);
+      const delay = ((this.now() - Date.parse(ctx.receivedAt)) / 1000).toFixed(2);
+      for (const o of outcomes) {
+        const status = o.type === 'DeliverySucceeded' ? 'sent' : o.type === 'DeliveryDeferred' ? 'deferred' : 'bounced';
+        this.child(id).info({ to: o.recipient, relay: o.relay, delay, dsn: o.status, status }, `to=<${o.recipient}>, relay=${o.relay}, delay=${delay}, dsn=${o.status}, status=${status} (${o.reply})`);
+      }
+    } finally {
+      this.releaseSlot(id);
+    }
+  }
+
+  /** Called with the context being entered (the actor's snapshot still shows the state before). */
+  private scheduleRetry(ctx: MessageContext): void {
+    const id = ctx.messageId;
+    if (this.stopping) return;
+    const due = Math.min(ctx.nextAttemptAt ? Date.parse(ctx.nextAttemptAt) : this.now(), Date.parse(ctx.receivedAt) + this.retry.maxLifetime);
+    this.setTimer(id, due, () => this.spawn(id, 'retry', async () => {
+      const actor = this.requireActor(id);
+      if (actor.state !== 'deferred') return;
+      if (isExpired(this.retry, ctx.receivedAt, this.now())) {
+        await actor.record({ type: 'MessageExpired', at: this.iso(), reason: 'message expired in the queue' });
+      } else {
+        await this.startAttempt(id);
+      }
+    }));
+  }
+
+  private async finalize(id: string): Promise<void> {
+    const actor = this.actors.get(id);
+    if (!actor) return;
+    const ctx = actor.snapshot.context;
+    this.child(id).info({ state: actor.state }, `${actor.state}`);
+    const failed = ctx.recipients.some((r) => r.status === 'failed');
+    if (failed && ctx.sender !== '' && actor.state !== 'deleted' && this.options.onBounce) await this.options.onBounce(ctx, this);
+    this.actors.delete(id);
+    actor.stop();
+  }
+
+  // --- plumbing ---------------------------------------------------------------------------
+
+  private newActor(id: string): Actor {
+    if (this.actors.has(id)) throw new InvariantError(`message ${id} is already queued`);
+    const actor = new EventSourcedActor({ log: this.log, stream: messageStream(id), machine: this.machine, identity: MESSAGE_IDENTITY });
+    this.actors.set(id, actor);
+    return actor;
+  }
+
+  private requireActor(id: string): Actor {
+    const actor = this.actors.get(id);
+    if (!actor) throw new UnknownMessageError(id);
+    return actor;
+  }
+
+  private spawn(id: string, name: string, fn: () => Promise<void>): void {
+    const run = new Promise<void>((resolve) => setImmediate(resolve)).then(fn).catch((err: unknown) => {
+      this.child(id).error({ err, task: name }, `${name} failed`);
+    });
+    this.tasks.add(run);
+    void run.finally(() => this.tasks.delete(run));
+  }
+
+  private setTimer(id: string, at: number, fn: () => void): void {
+    this.clearTimer(id);
+    const timer = setTimeout(() => { this.timers.delete(id); fn(); }, Math.max(0, Math.min(at - this.now(), 2 ** 31 - 1)));
+    this.timers.set(id, timer);
+  }
+
+  private clearTimer(id: string): void {
+    const t = this.timers.get(id);
+    if (t) clearTimeout(t);
+    this.timers.delete(id);
+  }
+
+  private releaseSlot(id: string): void {
+    this.releases.get(id)?.();
+    this.releases.delete(id);
+  }
+
+  private iso(): string {
+    return new Date(this.now()).toISOString();
+  }
+
+  private child(id: string): Logger {
+    return this.logger.child({ messageId: id });
+  }
+}
+
+export const MESSAGE_IDENTITY = { name: 'message', version: MESSAGE_MACHINE_VERSION } as const;
+
+/** An operator command named a message this queue does not hold (unknown or already final). */
+export class UnknownMessageError extends InvariantError {
+  constructor(id: string) {
+    super(`no live message ${id} in the queue`);
+  }
+}
+
+export function headerBlockOf(headers: readonly string[]): string {
+  return headers.length ? `${headers.join('\r\n')}\r\n` : '';
+}
+
+export function queuedMessageOf(ctx: MessageContext): QueuedMessage {
+  return {
+    id: ctx.messageId,
+    envelope: { sender: ctx.sender, recipients: ctx.recipients.map((r) => r.address) },
+    ...(ctx.client ? { client: { ...ctx.client, protocol: ctx.client.protocol as NonNullable<QueuedMessage['client']>['protocol'] } } : {}),
+    receivedAt: ctx.receivedAt,
+    smtputf8: ctx.smtputf8,
+    size: ctx.size,
+  };
+}
+
+/** For logs without an inline projection: fold every message stream to find the live ones. */
+export async function scanLiveMessages(log: EventLog): Promise<MessageSummary[]> {
+  const byId = new Map<string, MessageSummary>();
+  for await (const e of log.readAll({ filter: { streamPrefixes: ['message-'] } })) {
+    const id = e.stream.slice('message-'.length);
+    const next = foldMessageSummary(byId.get(id), e);
+    if (next) byId.set(id, next);
+  }
+  return [...byId.values()].filter((s) => !isFinalState(s.state));
+}

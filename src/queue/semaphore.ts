@@ -1,0 +1,32 @@
+/**
+ * A counting semaphore: the queue's limit on delivery attempts in flight. Waiters are served
+ * in arrival order.
+ */
+export class Semaphore {
+  private available: number;
+  private readonly waiters: (() => void)[] = [];
+
+  constructor(readonly size: number) {
+    this.available = size;
+  }
+
+  get inUse(): number {
+    return this.size - this.available;
+  }
+
+  async acquire(): Promise<() => void> {
+    if (this.available > 0) {
+      this.available -= 1;
+    } else {
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiters.shift();
+      if (next) next();
+      else this.available += 1;
+    };
+  }
+}

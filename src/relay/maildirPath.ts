@@ -1,0 +1,47 @@
+/**
+ * Where a recipient's Maildir lives: `local@domain` → `<root>/<domain lowercased>/<local>`.
+ * No address may name a path outside the root: a local part or domain that is empty,
+ * starts with '.', contains '/', '\', '..', NUL or any control character, or is longer
+ * than a file name may be, is refused; the joined path is then checked to lie under the
+ * root. A refusal carries the reason; the relay reports it as 5.1.3 (bad address syntax).
+ */
+import path from 'node:path';
+
+export type MaildirTarget =
+  | { readonly ok: true; readonly dir: string; readonly domain: string; readonly local: string }
+  | { readonly ok: false; readonly reason: string };
+
+/** The longest file name Linux and the BSDs accept (NAME_MAX), in bytes. */
+const NAME_MAX = 255;
+
+/** Why `part` may not be a path component, or undefined when it may. */
+export function unsafeComponent(part: string): string | undefined {
+  if (part === '') return 'is empty';
+  if (part.startsWith('.')) return "starts with '.'";
+  if (part.includes('..')) return "contains '..'";
+  if (part.includes('/')) return "contains '/'";
+  if (part.includes('\\')) return "contains '\\'";
+  if (/\p{Cc}/u.test(part)) return 'contains a control character';
+  if (Buffer.byteLength(part, 'utf8') > NAME_MAX) return `is longer than ${NAME_MAX} bytes`;
+  return undefined;
+}
+
+/** The Maildir directory of `recipient` under `root`, or why there is none. */
+export function maildirFor(root: string, recipient: string): MaildirTarget {
+  const at = recipient.lastIndexOf('@');
+  if (at < 0) return { ok: false, reason: 'recipient address has no domain' };
+  const local = recipient.slice(0, at);
+  const domain = recipient.slice(at + 1).toLowerCase();
+  const badLocal = unsafeComponent(local);
+  if (badLocal !== undefined) return { ok: false, reason: `recipient local part ${badLocal}` };
+  const badDomain = unsafeComponent(domain);
+  if (badDomain !== undefined) return { ok: false, reason: `recipient domain ${badDomain}` };
+
+  const rootAbs = path.resolve(root);
+  const dir = path.resolve(rootAbs, domain, local);
+  const rel = path.relative(rootAbs, dir);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel) || rel.split(path.sep).length !== 2) {
+    return { ok: false, reason: 'recipient maps outside the mail root' };
+  }
+  return { ok: true, dir, domain, local };
+}

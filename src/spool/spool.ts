@@ -1,0 +1,236 @@
+/**
+ * The spool: message bodies as files under <root>/bodies/<id>, written once, read many times.
+ * store() streams a body to disk (exclusive create, 64 KiB writes, sha256 and size computed
+ * on the way), fsyncs the file, then the directory (coalesced, see dirSync.ts), and only then
+ * resolves: the caller appends MessageReceived after that. Any failure unlinks the partial
+ * file and rejects (BodyTooLargeError, SpoolIoError, or the source's own error). Ids and refs
+ * are validated before any path is built (bodyId.ts). Bodies are stored as received (CRLF).
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdirSync } from 'node:fs';
+import { open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { MailtrailError } from '../errors/mailtrailError.js';
+import { BODIES_DIR, idForRef, isValidBodyId, refForId } from './bodyId.js';
+import { openBody, type OpenBodyOptions } from './bodyReader.js';
+import { DirSync, fsyncDirSync, type FsyncDir } from './dirSync.js';
+import { BodyExistsError, BodyMissingError, BodyTooLargeError, SpoolIoError } from './spoolErrors.js';
+
+/** Bytes gathered before one write(2): bounds memory per store to about this plus a chunk. */
+export const WRITE_BATCH = 64 * 1024;
+
+export type BodySource =
+  | AsyncIterable<Buffer | Uint8Array | string>
+  | Iterable<Buffer | Uint8Array | string>
+  | NodeJS.ReadableStream;
+
+export interface StoreOptions {
+  /** Largest body accepted, in bytes; beyond it → BodyTooLargeError (552 5.3.4). */
+  maxSize?: number;
+}
+
+export interface StoredBody {
+  /** "bodies/<id>", relative to the spool root: MessageReceived.bodyRef. */
+  readonly ref: string;
+  readonly size: number;
+  /** Lower-case hex sha256 of the bytes as stored. */
+  readonly sha256: string;
+}
+
+export interface VerifyResult {
+  readonly ok: boolean;
+  readonly sha256: string;
+  readonly size: number;
+}
+
+export interface SpoolOptions {
+  /** Replaces the directory fsync (tests, or file systems without one). */
+  fsyncDir?: FsyncDir;
+}
+
+function toBuffer(chunk: Buffer | Uint8Array | string): Buffer {
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
+  return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
+function errno(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** Runs a disk operation, turning its failure into SpoolIoError. */
+async function io<T>(op: string, target: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof MailtrailError) throw err;
+    throw new SpoolIoError(op, target, err);
+  }
+}
+
+async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
+  let off = 0;
+  while (off < buf.length) {
+    const { bytesWritten } = await fh.write(buf, off, buf.length - off);
+    off += bytesWritten;
+  }
+}
+
+export class Spool {
+  readonly root: string;
+  readonly bodiesDir: string;
+  private readonly dirSync: DirSync;
+  /** Ids whose store() is under way: never swept. */
+  private readonly storing = new Set<string>();
+
+  /**
+   * Creates <root>/bodies (mode 0700) if missing and fsyncs the parents of what it created,
+   * so the directory itself survives a crash; a failure here is fatal at start.
+   */
+  constructor(root: string, opts: SpoolOptions = {}) {
+    this.root = root;
+    this.bodiesDir = join(root, BODIES_DIR);
+    try {
+      const first = mkdirSync(this.bodiesDir, { recursive: true, mode: 0o700 });
+      if (first !== undefined) {
+        // every directory from the parent of the first one created down to <root>
+        const created = relative(dirname(first), this.bodiesDir).split(sep);
+        let dir = dirname(first);
+        for (const part of created) {
+          fsyncDirSync(dir);
+          dir = join(dir, part);
+        }
+      }
+    } catch (err) {
+      throw new SpoolIoError('mkdir', this.bodiesDir, err);
+    }
+    this.dirSync = new DirSync(this.bodiesDir, opts.fsyncDir);
+  }
+
+  /** Directory fsyncs performed so far (fewer than stores when they run concurrently). */
+  get dirSyncCount(): number {
+    return this.dirSync.syncCount;
+  }
+
+  /** Streams `body` to bodies/<id>; resolves once file and directory entry are durable. */
+  async store(id: string, body: BodySource, opts: StoreOptions = {}): Promise<StoredBody> {
+    const ref = refForId(id);
+    const path = join(this.bodiesDir, id);
+    const maxSize = opts.maxSize;
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'wx', 0o600);
+    } catch (err) {
+      if (errno(err) === 'EEXIST') throw new BodyExistsError(id, err);
+      throw new SpoolIoError('create', ref, err);
+    }
+    this.storing.add(id);
+    const hash = createHash('sha256');
+    let size = 0;
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let closed = false;
+    const flush = async (): Promise<void> => {
+      if (pendingBytes === 0) return;
+      const buf = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      await io('write', ref, () => writeAll(fh, buf));
+    };
+    try {
+      for await (const chunk of body as AsyncIterable<Buffer | Uint8Array | string>) {
+        const buf = toBuffer(chunk);
+        size += buf.length;
+        if (maxSize !== undefined && size > maxSize) throw new BodyTooLargeError(maxSize);
+        hash.update(buf);
+        pending.push(buf);
+        pendingBytes += buf.length;
+        if (pendingBytes >= WRITE_BATCH) await flush();
+      }
+      await flush();
+      await io('fsync', ref, () => fh.sync());
+      closed = true;
+      await io('close', ref, () => fh.close());
+      await io('fsync', BODIES_DIR, () => this.dirSync.sync());
+      return { ref, size, sha256: hash.digest('hex') };
+    } catch (err) {
+      if (!closed) await fh.close().catch(() => undefined);
+      await unlink(path).catch(() => undefined);
+      throw err;
+    } finally {
+      this.storing.delete(id);
+    }
+  }
+
+  /** The body as a byte stream, `prepend` first; errors arrive on the stream. */
+  open(ref: string, opts: OpenBodyOptions = {}): Readable {
+    return openBody(join(this.bodiesDir, idForRef(ref)), ref, opts);
+  }
+
+  /** Deletes a body; false if it was already gone. Not fsynced: a resurrected file is an orphan. */
+  async remove(ref: string): Promise<boolean> {
+    const path = join(this.bodiesDir, idForRef(ref));
+    try {
+      await unlink(path);
+      return true;
+    } catch (err) {
+      if (errno(err) === 'ENOENT') return false;
+      throw new SpoolIoError('unlink', ref, err);
+    }
+  }
+
+  async exists(ref: string): Promise<boolean> {
+    const path = join(this.bodiesDir, idForRef(ref));
+    try {
+      return (await stat(path)).isFile();
+    } catch (err) {
+      if (errno(err) === 'ENOENT') return false;
+      throw new SpoolIoError('stat', ref, err);
+    }
+  }
+
+  /** Ids of the bodies on disk, sorted; names that are not valid ids are ignored. */
+  async list(): Promise<string[]> {
+    const names = await io('readdir', BODIES_DIR, () => readdir(this.bodiesDir));
+    return names.filter(isValidBodyId).sort();
+  }
+
+  /**
+   * The start-up orphan sweep: removes every body no MessageReceived references (a store
+   * that crashed before its event was appended) and returns the removed ids. Bodies being
+   * stored by this Spool are skipped; run it before the edge accepts mail all the same.
+   */
+  async sweep(isReferenced: (id: string) => boolean | Promise<boolean>): Promise<string[]> {
+    const removed: string[] = [];
+    for (const id of await this.list()) {
+      if (this.storing.has(id)) continue;
+      if (await isReferenced(id)) continue;
+      if (await this.remove(refForId(id))) removed.push(id);
+    }
+    return removed;
+  }
+
+  /** Recomputes a body's sha256 and compares it with the expected one (CLI, recovery). */
+  async verify(ref: string, sha256: string): Promise<VerifyResult> {
+    const path = join(this.bodiesDir, idForRef(ref));
+    const hash = createHash('sha256');
+    let size = 0;
+    try {
+      for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) {
+        hash.update(chunk as Buffer);
+        size += (chunk as Buffer).length;
+      }
+    } catch (err) {
+      if (errno(err) === 'ENOENT') throw new BodyMissingError(ref);
+      throw new SpoolIoError('read', ref, err);
+    }
+    const actual = hash.digest('hex');
+    return { ok: actual === sha256.toLowerCase(), sha256: actual, size };
+  }
+
+  /** The absolute path of a stored body, for relays that hand a file to a program. */
+  pathOf(ref: string): string {
+    return join(this.bodiesDir, idForRef(ref));
+  }
+}
