@@ -7,6 +7,8 @@ import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '../eventlog/eventLog.js';
 import type { SqliteProjection } from '../eventlog/sqlite/sqliteProjection.js';
 import { type MessageSummary, foldMessageSummary, isFinalState } from './messageSummary.js';
+import type { RecoverySource } from './queue.js';
+import { dsnIdFor } from './queueId.js';
 
 const COLUMNS = `id, state, sender, recipients, attempts, next_attempt_at, received_at, updated_at, final_at,
   size, body_ref, parent_id, origin, session_id, last_reason, revision, live`;
@@ -65,4 +67,16 @@ export function messageSummaryFrom(db: Database.Database, id: string): MessageSu
 
 export function allMessagesFrom(db: Database.Database, limit = 1000): MessageSummary[] {
   return (db.prepare(`SELECT ${COLUMNS} FROM messages ORDER BY received_at DESC LIMIT ?`).all(limit) as Row[]).map(rowToSummary);
+}
+
+/** Start-up's work list from the projection: no history is read but the live messages'. */
+export function recoverySourceFrom(db: Database.Database): RecoverySource {
+  return {
+    liveMessages: () => liveMessagesFrom(db),
+    unsentBounces: () =>
+      (db.prepare(`SELECT id FROM messages m WHERE live = 0 AND state IN ('delivered', 'bounced') AND sender <> ''
+         AND recipients LIKE '%"status":"failed"%' AND NOT EXISTS (SELECT 1 FROM messages c WHERE c.id = m.id || ?)`)
+        .all(dsnIdFor('')) as { id: string }[]).map((r) => r.id),
+    isKnown: (id) => db.prepare('SELECT 1 FROM messages WHERE id = ?').get(id) !== undefined,
+  };
 }

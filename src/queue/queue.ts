@@ -21,7 +21,7 @@ import { runDeliveryAttempt } from './deliveryAttempt.js';
 import type { Envelope, QueuedMessage } from './envelope.js';
 import { readHeaderBlock } from './headerReader.js';
 import { type MessageSummary, foldMessageSummary, isFinalState } from './messageSummary.js';
-import { messageStream, newQueueId } from './queueId.js';
+import { dsnIdFor, messageStream, newQueueId } from './queueId.js';
 import type { Router } from './router.js';
 import { Semaphore } from './semaphore.js';
 
@@ -36,10 +36,22 @@ export interface QueueOptions {
   readonly maxMessageSize?: number;
   readonly logger?: Logger;
   readonly now?: () => number;
-  /** The live messages at start-up; default: fold every message stream of the log. */
-  readonly liveMessages?: () => Promise<readonly MessageSummary[]> | readonly MessageSummary[];
+  /** Where start-up finds its work; default: fold every message stream of the log. */
+  readonly recovery?: RecoverySource;
+  /** Called when a message reaches a final state (metrics, tests), before its actor is dropped. */
+  readonly onFinal?: (id: string, state: string, context: MessageContext) => void;
   /** Called when a message reaches a final state with failed recipients and a sender to tell. */
   readonly onBounce?: (context: MessageContext, queue: Queue) => Promise<void>;
+}
+
+/** What start-up needs from the log's read model (the sqlite projection, or a scan). */
+export interface RecoverySource {
+  /** Messages not in a final state. */
+  liveMessages(): Promise<readonly MessageSummary[]> | readonly MessageSummary[];
+  /** Final messages with failed recipients, a sender to tell, and no DSN queued yet. */
+  unsentBounces(): Promise<readonly string[]> | readonly string[];
+  /** Does any message (live or final) have this id? For the spool's orphan sweep. */
+  isKnown(id: string): Promise<boolean> | boolean;
 }
 
 export interface EnqueueInput {
@@ -133,9 +145,11 @@ export class Queue {
   }
 
   /** Recover every live message from the log and resume it where its history stopped. */
-  async start(): Promise<{ recovered: number }> {
-    const live = this.options.liveMessages ? await this.options.liveMessages() : await scanLiveMessages(this.log);
-    for (const summary of live) {
+  async start(): Promise<{ recovered: number; orphans: number; bounces: number }> {
+    const source = this.options.recovery ?? (await scanRecoverySource(this.log));
+    // A body whose MessageReceived never became durable is not a message: remove it.
+    const orphans = await this.spool.sweep((id) => source.isKnown(id));
+    for (const summary of await source.liveMessages()) {
       const stream = messageStream(summary.id);
       const replayed = await replay(this.log, stream, this.machine);
       if (replayed.revision === null || isFinalState(replayed.state)) continue;
@@ -143,7 +157,12 @@ export class Queue {
       this.actors.set(summary.id, actor);
       this.resume(summary.id, replayed.state);
     }
-    return { recovered: this.actors.size };
+    const bounces = this.options.onBounce ? await source.unsentBounces() : [];
+    for (const id of bounces) {
+      const replayed = await replay(this.log, messageStream(id), this.machine);
+      this.spawn(id, 'bounce', () => this.options.onBounce!(replayed.snapshot.context, this));
+    }
+    return { recovered: this.actors.size, orphans: orphans.length, bounces: bounces.length };
   }
 
   /** Messages this process is working on (not final). */
@@ -318,6 +337,7 @@ export class Queue {
     if (!actor) return;
     const ctx = actor.snapshot.context;
     this.child(id).info({ state: actor.state }, `${actor.state}`);
+    this.options.onFinal?.(id, actor.state, ctx);
     const failed = ctx.recipients.some((r) => r.status === 'failed');
     if (failed && ctx.sender !== '' && actor.state !== 'deleted' && this.options.onBounce) await this.options.onBounce(ctx, this);
     this.actors.delete(id);
@@ -397,13 +417,23 @@ export function queuedMessageOf(ctx: MessageContext): QueuedMessage {
   };
 }
 
-/** For logs without an inline projection: fold every message stream to find the live ones. */
-export async function scanLiveMessages(log: EventLog): Promise<MessageSummary[]> {
+/** For logs without an inline projection: fold every message stream once at start-up. */
+export async function scanRecoverySource(log: EventLog): Promise<RecoverySource> {
   const byId = new Map<string, MessageSummary>();
   for await (const e of log.readAll({ filter: { streamPrefixes: ['message-'] } })) {
     const id = e.stream.slice('message-'.length);
     const next = foldMessageSummary(byId.get(id), e);
     if (next) byId.set(id, next);
   }
-  return [...byId.values()].filter((s) => !isFinalState(s.state));
+  const all = [...byId.values()];
+  return {
+    liveMessages: () => all.filter((s) => !isFinalState(s.state)),
+    unsentBounces: () => all.filter((s) => needsBounce(s) && !byId.has(dsnIdFor(s.id))).map((s) => s.id),
+    isKnown: (id) => byId.has(id),
+  };
+}
+
+/** A final message with failed recipients and a sender to tell (never <>, never a deleted one). */
+export function needsBounce(s: MessageSummary): boolean {
+  return (s.state === 'delivered' || s.state === 'bounced') && s.sender !== '' && s.recipients.some((r) => r.status === 'failed');
 }

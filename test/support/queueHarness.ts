@@ -10,7 +10,7 @@ import { SqliteEventLog } from '../../src/eventlog/sqlite/sqliteEventLog.js';
 import { addDateHeader, addMessageIdHeader, addReceivedHeader } from '../../src/policies/index.js';
 import { MaildirRelay } from '../../src/relay/maildirRelay.js';
 import type { Relay } from '../../src/relay/relay.js';
-import { liveMessagesFrom, messagesProjection, messageSummaryFrom } from '../../src/queue/messagesProjection.js';
+import { messagesProjection, messageSummaryFrom, recoverySourceFrom } from '../../src/queue/messagesProjection.js';
 import { Queue, type QueueOptions } from '../../src/queue/queue.js';
 import { Router } from '../../src/queue/router.js';
 import { Spool } from '../../src/spool/spool.js';
@@ -41,7 +41,7 @@ export async function makeHarness(opts: { relay?: Relay; dir?: string; queue?: P
       router: new Router({ localDomains: ['example.test'], localRelay: relay }),
       hostname: 'mx.example.test',
       retry: { minBackoff: 30, maxBackoff: 200, maxLifetime: 60_000 },
-      liveMessages: () => liveMessagesFrom(log.database),
+      recovery: recoverySourceFrom(log.database),
       ...opts.queue,
       ...overrides,
     });

@@ -1,0 +1,62 @@
+/**
+ * Bounces end to end: a permanent failure sends one RFC 3464 DSN from <> to the sender
+ * through the same queue into the sender's Maildir, parsed back with mailparser; a DSN lost
+ * to a crash before it was queued is sent at the next start, and only once.
+ */
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { simpleParser } from 'mailparser';
+import { createBounceSender } from '../../src/bounce/bounceSender.js';
+import { loadHistory } from '../../src/cli/historyCommand.js';
+import { dsnIdFor } from '../../src/queue/queueId.js';
+import { makeHarness, sampleBody, type Harness } from '../support/queueHarness.js';
+
+const harnesses: Harness[] = [];
+after(async () => { for (const h of harnesses) await h.close(); });
+
+describe('bounces', () => {
+  it('a recipient that fails for good gets a DSN delivered to the sender', async () => {
+    const h = await makeHarness({ queue: { onBounce: createBounceSender({ hostname: 'mx.example.test' }), hostname: 'mx.example.test' } });
+    harnesses.push(h);
+    // "../x" is refused by the Maildir relay with 5.1.3: a real permanent failure.
+    const id = await h.queue.enqueue({
+      envelope: { sender: 'alice@example.test', recipients: ['bob@example.test', '..@example.test'] },
+      body: [sampleBody('quarterly report')],
+    });
+    assert.equal(await h.waitFor(id, ['delivered', 'bounced']), 'delivered');
+    const dsnId = dsnIdFor(id);
+    assert.equal(await h.waitFor(dsnId, ['delivered']), 'delivered');
+    const dsnHistory = await loadHistory(h.log, dsnId);
+    assert.equal(dsnHistory?.entries[0]?.data.sender, '');
+    assert.equal(dsnHistory?.entries[0]?.data.parentId, id);
+    const dir = join(h.mailRoot, 'example.test', 'alice', 'new');
+    const files = readdirSync(dir);
+    assert.equal(files.length, 1);
+    const raw = readFileSync(join(dir, files[0]!), 'utf8');
+    assert.match(raw, /^Return-Path: <>\n/);
+    const parsed = await simpleParser(raw, { keepDeliveryStatus: true } as never);
+    assert.equal(parsed.subject, 'Undelivered Mail Returned to Sender');
+    assert.match(String(parsed.headers.get('content-type') && (parsed.headers.get('content-type') as { value: string }).value), /multipart\/report/);
+    assert.match(raw, /Final-Recipient: rfc822; \.\.@example\.test/);
+    assert.match(raw, /Action: failed/);
+    assert.match(raw, /Status: 5\.1\.3/);
+    assert.match(raw, /Diagnostic-Code: smtp; /);
+    assert.match(raw, /Subject: quarterly report/, 'original headers attached');
+    assert.doesNotMatch(raw, /Final-Recipient: rfc822; bob@example\.test/);
+  });
+
+  it('a DSN not queued before a crash is sent at the next start, once', async () => {
+    const h = await makeHarness({ queue: { hostname: 'mx.example.test' } }); // no bounce sender: as if we crashed before it ran
+    harnesses.push(h);
+    const id = await h.queue.enqueue({ envelope: { sender: 'alice@example.test', recipients: ['..@example.test'] }, body: [sampleBody()] });
+    assert.equal(await h.waitFor(id, ['bounced']), 'bounced');
+    assert.equal(h.stateOf(dsnIdFor(id)), undefined);
+    await h.restart({ onBounce: createBounceSender({ hostname: 'mx.example.test' }) });
+    assert.equal(await h.waitFor(dsnIdFor(id), ['delivered']), 'delivered');
+    await h.restart({ onBounce: createBounceSender({ hostname: 'mx.example.test' }) });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(readdirSync(join(h.mailRoot, 'example.test', 'alice', 'new')).length, 1);
+  });
+});
