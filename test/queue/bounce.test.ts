@@ -36,7 +36,7 @@ describe('bounces', () => {
     assert.equal(files.length, 1);
     const raw = readFileSync(join(dir, files[0]!), 'utf8');
     assert.match(raw, /^Return-Path: <>\n/);
-    const parsed = await simpleParser(raw, { keepDeliveryStatus: true } as never);
+    const parsed = await simpleParser(raw, { keepDeliveryStatus: true });
     assert.equal(parsed.subject, 'Undelivered Mail Returned to Sender');
     assert.match(String(parsed.headers.get('content-type') && (parsed.headers.get('content-type') as { value: string }).value), /multipart\/report/);
     assert.match(raw, /Final-Recipient: rfc822; \.\.@example\.test/);
