@@ -40,6 +40,8 @@ export interface QueueConfig {
   readonly concurrency: number;
   /** Milliseconds. */
   readonly bodyRetention: number;
+  /** Milliseconds: session and probe streams older than this are deleted. */
+  readonly sessionRetention: number;
 }
 
 export type LogLevel = (typeof logLevels)[number];

@@ -71,6 +71,7 @@ export const queueSchema = strictObject({
   retry: retrySchema.prefault({}),
   concurrency: positiveInt.default(20),
   bodyRetention: durationSchema.default(7 * 86_400_000),
+  sessionRetention: durationSchema.default(30 * 86_400_000),
 });
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
