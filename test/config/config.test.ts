@@ -61,6 +61,7 @@ describe('defaults', () => {
       retry: { minBackoff: 300_000, maxBackoff: 3_600_000, maxLifetime: 5 * 86_400_000 },
       concurrency: 20,
       bodyRetention: 7 * 86_400_000,
+      sessionRetention: 30 * 86_400_000,
     });
     assert.equal(config.user, undefined);
     assert.equal(config.pidfile, undefined);
