@@ -13,6 +13,14 @@ const lazy = (summary: string, load: () => Promise<{ run(args: readonly string[]
 });
 
 export const commands: Record<string, Command> = {
+  run: lazy('run the daemon: run [--config FILE] [--user U --group G] [--pidfile F] [--daemon]', () => import('./runCommand.js')),
   version: lazy('print the version', () => import('./versionCommand.js')),
-  history: lazy('show the history of a message or session: history <id> [--json] [--data-dir DIR]', () => import('./historyCommand.js')),
+  history: lazy('show the history of a message or session: history <id> [--json] [--config FILE]', () => import('./historyCommand.js')),
+  queue: lazy('list the queued messages: queue [--json] [--all] [--config FILE]', () => import('./queueCommand.js')),
+  show: lazy('show a message\'s headers and a parsed summary: show <id> [--raw] [--json]', () => import('./showCommand.js')),
+  retry: lazy('attempt a deferred message now: retry <id>|--all', () => import('./retryCommand.js')),
+  hold: lazy('stop delivery attempts for a message: hold <id>', () => import('./holdCommand.js')),
+  release: lazy('release a held message: release <id>', () => import('./releaseCommand.js')),
+  delete: lazy('remove a message without a bounce: delete <id>', () => import('./deleteCommand.js')),
+  bounce: lazy('fail a message\'s pending recipients and send the DSN: bounce <id>', () => import('./bounceCommand.js')),
 };

@@ -1,0 +1,63 @@
+/**
+ * `mailtrail queue [--json] [--all]`: the queue as Postfix's `mailq` shows it, read from the
+ * sqlite log's `messages` projection (read-only, safe while the daemon runs). One block per
+ * message: id, state, size, age, attempts, next attempt, then sender, each recipient with its
+ * status and the last reason. `--all` adds final messages, most recent first.
+ */
+import { parseArgs } from 'node:util';
+import type { MessageSummary, RecipientSummary } from '../queue/messageSummary.js';
+import { formatAge, messageSummaries, summaryJson } from './messageStore.js';
+import { commonOptions, configFrom, openLogReadonly, UsageError } from './openLog.js';
+
+const options = { ...commonOptions, all: { type: 'boolean', short: 'a' } } as const;
+
+export async function run(args: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true });
+  if (positionals.length > 0) throw new UsageError('usage: mailtrail queue [--json] [--all] [--config FILE]');
+  const log = await openLogReadonly(await configFrom(values));
+  try {
+    const messages = await messageSummaries(log, values.all ?? false);
+    const now = Date.now();
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(messages.map((m) => summaryJson(m, now)), null, 2)}\n`);
+      return 0;
+    }
+    process.stdout.write(formatQueue(messages, now, values.all ?? false));
+    return 0;
+  } finally {
+    await log.close();
+  }
+}
+
+export function formatQueue(messages: readonly MessageSummary[], now: number, all: boolean): string {
+  if (messages.length === 0) return all ? 'No messages in the log\n' : 'Mail queue is empty\n';
+  const blocks = messages.map((m) => formatMessage(m, now));
+  const bytes = messages.reduce((n, m) => n + m.size, 0);
+  const byState = new Map<string, number>();
+  for (const m of messages) byState.set(m.state, (byState.get(m.state) ?? 0) + 1);
+  const states = [...byState].map(([s, n]) => `${n} ${s}`).join(', ');
+  return `${blocks.join('\n')}\n-- ${messages.length} message${messages.length === 1 ? '' : 's'}, ${bytes} bytes (${states})\n`;
+}
+
+function formatMessage(m: MessageSummary, now: number): string {
+  const head = [m.id.padEnd(22), m.state.padEnd(16), `${m.size} bytes`, `age ${formatAge(now - Date.parse(m.receivedAt))}`, `attempts ${m.attempts}`];
+  if (m.nextAttemptAt && m.finalAt === null) head.push(`next ${nextAttempt(m.nextAttemptAt, now)}`);
+  if (m.finalAt) head.push(`final ${m.finalAt}`);
+  const lines = [head.join('  '), `  from <${m.sender}>${m.origin !== 'smtp' ? ` (${m.origin}${m.parentId ? ` of ${m.parentId}` : ''})` : ''}`];
+  const width = Math.max(...m.recipients.map((r) => r.address.length)) + 2;
+  for (const r of m.recipients) lines.push(`  to   ${`<${r.address}>`.padEnd(width)}  ${recipientStatus(r, m.lastReason)}`);
+  if (m.lastReason) lines.push(`  reason: ${m.lastReason}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function recipientStatus(r: RecipientSummary, lastReason: string | null): string {
+  const parts: string[] = [r.status];
+  if (r.dsn) parts.push(r.dsn);
+  if (r.reply && r.reply !== lastReason) parts.push(`(${r.reply})`);
+  return parts.join(' ');
+}
+
+function nextAttempt(at: string, now: number): string {
+  const ms = Date.parse(at) - now;
+  return ms <= 0 ? `due (${at})` : `in ${formatAge(ms)} (${at})`;
+}

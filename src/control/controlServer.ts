@@ -1,0 +1,187 @@
+/**
+ * ControlServer: the daemon's local control socket (`<dataDir>/control.sock`), through which
+ * `mailtrail retry|hold|release|delete|bounce` reach the running queue's actors. A unix socket
+ * created with mode 0600 (umask while binding, chmod after), so only root and the owner connect.
+ * One JSON request per line, one JSON reply per line (protocol.ts); a bad line gets an error
+ * reply, never a crash. start() removes a stale socket file and refuses a live one
+ * (ControlSocketInUseError: another daemon owns this data directory).
+ */
+import { chmod, lstat, unlink } from 'node:fs/promises';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { InvariantError, MailtrailError } from '../errors/mailtrailError.js';
+import { silentLogger } from '../log/logger.js';
+import { UnknownMessageError, type Queue } from '../queue/queue.js';
+import {
+  ControlCodes, ControlProtocolError, MAX_REQUEST_BYTES, encodeLine, parseRequest, type ControlReply, type ControlRequest,
+} from './protocol.js';
+
+/** The queue methods the socket drives (a Queue, or a stand-in in tests). */
+export type ControlledQueue = Pick<Queue, 'retryNow' | 'retryAll' | 'hold' | 'release' | 'delete' | 'bounce'>;
+
+export interface ControlServerOptions {
+  readonly path: string;
+  readonly queue: ControlledQueue;
+  readonly logger?: Logger;
+  /** Recorded as the events' `by`. Default 'cli'. */
+  readonly by?: string;
+}
+
+export class ControlSocketInUseError extends MailtrailError {
+  constructor(path: string, detail = 'another daemon is listening on it') {
+    super('ERR_CONTROL_SOCKET_IN_USE', `control socket ${path}: ${detail}`);
+  }
+}
+
+/** Idle connections are closed after this long. */
+const IDLE_MS = 30_000;
+
+export class ControlServer {
+  readonly path: string;
+  private readonly queue: ControlledQueue;
+  private readonly logger: Logger;
+  private readonly by: string;
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(options: ControlServerOptions) {
+    this.path = options.path;
+    this.queue = options.queue;
+    this.logger = options.logger ?? silentLogger;
+    this.by = options.by ?? 'cli';
+  }
+
+  async start(): Promise<void> {
+    if (this.server) return;
+    await removeStaleSocket(this.path);
+    const server = createServer({ allowHalfOpen: true }, (socket) => this.serve(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      // bind(2) runs synchronously inside listen(): the umask covers it, no window at 0777.
+      const previous = setUmask(0o177);
+      try {
+        server.listen(this.path, () => { server.off('error', reject); resolve(); });
+      } finally {
+        if (previous !== undefined) setUmask(previous);
+      }
+    });
+    this.server = server;
+    await chmod(this.path, 0o600);
+    server.on('error', (err) => this.logger.error({ err }, 'control socket error'));
+    this.logger.debug({ path: this.path }, 'control socket listening');
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+    await unlink(this.path).catch(() => undefined);
+  }
+
+  private serve(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.setEncoding('utf8');
+    socket.setTimeout(IDLE_MS, () => socket.destroy());
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', (err) => this.logger.debug({ err }, 'control connection error'));
+    let buffered = '';
+    let chain: Promise<void> = Promise.resolve();
+    const answer = (line: string): void => {
+      chain = chain.then(async () => {
+        const reply = await this.handle(line);
+        if (!socket.destroyed && socket.writable) socket.write(encodeLine(reply));
+      });
+    };
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl).replace(/\r$/, '');
+        buffered = buffered.slice(nl + 1);
+        if (line.trim() !== '') answer(line);
+      }
+      if (Buffer.byteLength(buffered) > MAX_REQUEST_BYTES) {
+        buffered = '';
+        const reply: ControlReply = { ok: false, error: `request longer than ${MAX_REQUEST_BYTES} bytes`, code: ControlCodes.badRequest };
+        void chain.then(() => socket.end(encodeLine(reply)));
+      }
+    });
+    socket.on('end', () => {
+      if (buffered.trim() !== '') answer(buffered);
+      buffered = '';
+      void chain.then(() => socket.end());
+    });
+  }
+
+  /** One request line → its reply; never throws. */
+  async handle(line: string): Promise<ControlReply> {
+    const request = parseRequest(line);
+    if (request instanceof ControlProtocolError) {
+      this.logger.warn({ error: request.message }, 'control: bad request');
+      return { ok: false, error: request.message, code: request.code };
+    }
+    try {
+      const reply = await this.execute(request);
+      this.logger.info({ op: request.op, messageId: request.id, ...reply }, `control: ${request.op}${request.id ? ` ${request.id}` : ''}`);
+      return reply;
+    } catch (err) {
+      const reply = errorReply(err);
+      this.logger.warn({ op: request.op, messageId: request.id, error: reply.error }, `control: ${request.op} refused`);
+      return reply;
+    }
+  }
+
+  private async execute(r: ControlRequest): Promise<ControlReply> {
+    const id = r.id ?? '';
+    switch (r.op) {
+      case 'ping': return { ok: true, pid: process.pid };
+      case 'retryAll': return { ok: true, count: await this.queue.retryAll(this.by) };
+      case 'retry': return { ok: true, state: await this.queue.retryNow(id, this.by) };
+      case 'hold': return { ok: true, state: await this.queue.hold(id, this.by) };
+      case 'release': return { ok: true, state: await this.queue.release(id, this.by) };
+      case 'delete': return { ok: true, state: await this.queue.delete(id, this.by) };
+      case 'bounce': return { ok: true, state: await this.queue.bounce(id, this.by) };
+    }
+  }
+}
+
+function errorReply(err: unknown): ControlReply & { ok: false } {
+  const error = err instanceof Error ? err.message : String(err);
+  if (err instanceof UnknownMessageError) return { ok: false, error, code: ControlCodes.notFound };
+  // The machine refused the event in the message's current state (replay.ts applyEvent).
+  if (err instanceof InvariantError && / is not accepted in state /.test(error)) return { ok: false, error, code: ControlCodes.refused };
+  return { ok: false, error, code: ControlCodes.internal };
+}
+
+function setUmask(mask: number): number | undefined {
+  try {
+    return process.umask(mask);
+  } catch {
+    return undefined; // worker threads cannot change the umask: the chmod after listen still applies
+  }
+}
+
+/** A socket file nobody listens on is left by a crash: remove it. A live one is an error. */
+async function removeStaleSocket(path: string): Promise<void> {
+  let stats;
+  try {
+    stats = await lstat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  if (!stats.isSocket()) throw new ControlSocketInUseError(path, 'exists and is not a socket; not removing it');
+  if (await isListening(path)) throw new ControlSocketInUseError(path);
+  await unlink(path).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'ENOENT') throw err; });
+}
+
+function isListening(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createConnection(path);
+    probe.once('connect', () => { probe.destroy(); resolve(true); });
+    probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code !== 'ECONNREFUSED' && err.code !== 'ENOENT'));
+  });
+}

@@ -1,0 +1,107 @@
+/**
+ * The running MDA, wired as the tutorial wires it: relay → queue on a storage → policies →
+ * SMTP edge, plus the control socket and housekeeping. `start()` recovers the queue from the
+ * log before the edge listens; `stop()` stops accepting, lets attempts in flight finish (or
+ * abandons them after a grace period: the log decides what happens at the next start), and
+ * closes the log. `reload()` applies what can change without a restart (domains, mailboxes).
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config/index.js';
+import { createBounceSender } from '../bounce/bounceSender.js';
+import { ControlServer } from '../control/index.js';
+import { SmtpEdge } from '../edge/index.js';
+import type { Logger } from '../log/logger.js';
+import { Queue } from '../queue/queue.js';
+import { Spool } from '../spool/spool.js';
+import { type BuiltLog, buildEventLog, buildPolicies, buildRouter } from './components.js';
+import { scheduleMaintenance } from './maintenance.js';
+
+export interface DaemonStatus {
+  readonly listening: readonly { host: string; port: number }[];
+  readonly recovered: number;
+}
+
+export class Daemon {
+  private stopMaintenance: (() => void) | undefined;
+
+  private constructor(
+    readonly config: Config,
+    private readonly logger: Logger,
+    private readonly built: BuiltLog,
+    readonly queue: Queue,
+    readonly edge: SmtpEdge,
+    private readonly control: ControlServer,
+    private readonly spool: Spool,
+  ) {}
+
+  static async create(config: Config, logger: Logger): Promise<Daemon> {
+    // The data directory and a Maildir root are made at start; a root that vanishes later
+    // (an unmounted disk) defers deliveries instead of being re-made.
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    for (const relay of [config.relay, ...Object.values(config.routes)]) {
+      if (relay.type === 'maildir') mkdirSync(relay.root, { recursive: true, mode: 0o700 });
+    }
+    const router = buildRouter(config);
+    const policies = buildPolicies(config);
+    const built = await buildEventLog(config);
+    const spool = new Spool(join(config.dataDir, 'spool'));
+    const queue = new Queue({
+      log: built.log,
+      spool,
+      router,
+      hostname: config.hostname,
+      retry: config.queue.retry,
+      concurrency: config.queue.concurrency,
+      maxMessageSize: config.smtp.maxMessageSize,
+      logger,
+      ...(built.recovery ? { recovery: built.recovery } : {}),
+      onBounce: createBounceSender({ hostname: config.hostname, logger }),
+    });
+    for (const p of policies) queue.addPrequeuePolicy(p);
+    const edge = new SmtpEdge(
+      {
+        listen: [...config.smtp.listen],
+        hostname: config.hostname,
+        domains: [...config.smtp.domains],
+        ...(config.smtp.mailboxes ? { mailboxes: [...config.smtp.mailboxes] } : {}),
+        maxMessageSize: config.smtp.maxMessageSize,
+        maxRecipients: config.smtp.maxRecipients,
+        maxClients: config.smtp.maxClients,
+        idleTimeout: config.smtp.idleTimeout,
+        hardErrorLimit: config.smtp.hardErrorLimit,
+        ...(config.smtp.tls ? { tls: config.smtp.tls } : {}),
+        logger,
+        log: built.log,
+      },
+      queue,
+    );
+    const control = new ControlServer({ path: join(config.dataDir, 'control.sock'), queue, logger });
+    return new Daemon(config, logger, built, queue, edge, control, spool);
+  }
+
+  async start(): Promise<DaemonStatus> {
+    const { recovered, orphans, bounces } = await this.queue.start();
+    if (recovered || orphans || bounces) this.logger.info({ recovered, orphans, bounces }, `recovered ${recovered} live messages from the log`);
+    await this.control.start();
+    const listening = await this.edge.start();
+    if (this.built.sqlite) {
+      this.stopMaintenance = scheduleMaintenance({
+        sqlite: this.built.sqlite,
+        spool: this.spool,
+        bodyRetention: this.config.queue.bodyRetention,
+        sessionRetention: this.config.queue.sessionRetention,
+        logger: this.logger,
+      });
+    }
+    return { listening, recovered };
+  }
+
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopMaintenance?.();
+    await this.edge.stop();
+    await this.queue.stop(graceMs);
+    await this.control.stop();
+    await this.built.log.close();
+  }
+}

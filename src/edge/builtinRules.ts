@@ -1,0 +1,74 @@
+/**
+ * The edge's built-in rules, applied before the user's validators:
+ *  - RCPT: a domain not in `domains` → 550 5.7.1 Relay access denied (no open relay); a local
+ *    part that could leave a Maildir (`/`, `..`, NUL, control characters, a leading dot)
+ *    → 553 5.1.3; with `mailboxes`, an unknown user at a hosted domain → 550 5.1.1.
+ *  - MAIL: the HELO/EHLO name must be a hostname or an address literal → 501 5.5.2.
+ * Without `domains` every domain passes (then a validator must refuse relaying).
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import { type SmtpReply, replies } from './smtpReply.js';
+
+export interface BuiltinRuleOptions {
+  readonly domains?: readonly string[];
+  readonly mailboxes?: readonly string[];
+}
+
+// eslint-disable-next-line no-control-regex
+const UNSAFE_LOCAL_PART = /[/\x00-\x1f\x7f]|\.\./;
+const HOST_LABEL = /^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?$/i;
+
+export function splitAddress(address: string): { local: string; domain: string } {
+  const at = address.lastIndexOf('@');
+  return at < 0 ? { local: address, domain: '' } : { local: address.slice(0, at), domain: address.slice(at + 1).toLowerCase() };
+}
+
+/** True if this local part could be turned into a path outside `<root>/<domain>/`. */
+export function isUnsafeLocalPart(local: string): boolean {
+  return local === '' || local.startsWith('.') || UNSAFE_LOCAL_PART.test(local);
+}
+
+/** A HELO name RFC 5321 §4.1.1.1 allows: a domain or an address literal. */
+export function isValidHeloName(name: string): boolean {
+  const literal = /^\[(.*)\]$/.exec(name);
+  if (literal) {
+    const inner = literal[1] ?? '';
+    return isIPv4(inner) || (/^ipv6:/i.test(inner) && isIPv6(inner.slice(5)));
+  }
+  if (name.length === 0 || name.length > 253) return false;
+  return name.replace(/\.$/, '').split('.').every((label) => label.length <= 63 && HOST_LABEL.test(label));
+}
+
+export class BuiltinRules {
+  private readonly domains: ReadonlySet<string> | undefined;
+  private readonly mailboxes: ReadonlySet<string> | undefined;
+  private readonly hosted: ReadonlySet<string>;
+
+  constructor(options: BuiltinRuleOptions) {
+    this.domains = options.domains ? new Set(options.domains.map((d) => d.toLowerCase())) : undefined;
+    this.mailboxes = options.mailboxes ? new Set(options.mailboxes.map((m) => m.toLowerCase())) : undefined;
+    this.hosted = this.domains ?? new Set([...(this.mailboxes ?? [])].map((m) => splitAddress(m).domain));
+  }
+
+  /** The first hosted domain, for a bare `RCPT TO:<postmaster>` (RFC 5321 §4.5.1). */
+  get primaryDomain(): string | undefined {
+    return [...this.hosted][0];
+  }
+
+  /** A refusal for this recipient, or undefined when the built-in rules accept it. */
+  checkRecipient(address: string): SmtpReply | undefined {
+    const { local, domain } = splitAddress(address);
+    if (this.domains && !this.domains.has(domain)) return replies.relayDenied(address);
+    if (isUnsafeLocalPart(local)) return replies.badLocalPart(address);
+    if (this.mailboxes && this.hosted.has(domain) && !this.mailboxes.has(`${local}@${domain}`.toLowerCase())) {
+      return replies.userUnknown(address);
+    }
+    return undefined;
+  }
+
+  /** A refusal for MAIL when the client greeted with a name that is not a hostname. */
+  checkHelo(helo: string | undefined): SmtpReply | undefined {
+    if (helo === undefined) return undefined; // smtp-server already demands HELO/EHLO
+    return isValidHeloName(helo) ? undefined : replies.invalidHelo(helo);
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The one seam where the edge changes smtp-server's behaviour, written so it could go
+ * upstream: EdgeSMTPServer builds EdgeSMTPConnection instead of SMTPConnection, whose `send`
+ *  1. takes the enhanced status code from the reply text when the text starts with one whose
+ *     class matches the reply code (`err.message = '5.7.1 <a>: Relay access denied'`), so a
+ *     callback can choose it and the line carries it once (upstream inserts its own, from a
+ *     fixed table, in front: `550 5.1.1 5.7.1 …`); a context that is itself a code is used as is;
+ *  2. replaces the 220 greeting text per session (slimta's banner validator);
+ *  3. counts error replies and closes with 421 once `hardErrorLimit` is reached, as Postfix's
+ *     smtpd_hard_error_limit (452 4.5.3 "too many recipients" does not count, as Postfix's
+ *     recipient overshoot; a queued message resets the count);
+ *  4. reports every reply line to `onReply` (the edge derives the close reason from it).
+ */
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
+import { SMTPConnection, type SMTPConnectionOptions } from 'smtp-server/lib/smtp-connection.js';
+import { ENHANCED_CODE, replies } from './smtpReply.js';
+
+export interface ReplyHooks {
+  /** Error replies (4xx/5xx) a session may collect before it is closed with 421 4.7.0. */
+  readonly hardErrorLimit?: number;
+  /** The text of the 220 greeting for this session; undefined keeps smtp-server's. */
+  greeting?(session: SMTPServerSession): string | undefined;
+  /** Every reply written to the client (`enhanced` is '' when the line has none). */
+  onReply?(session: SMTPServerSession, code: number, enhanced: string, text: string): void;
+}
+
+const LEADING_CODE = /^([245]\.\d{1,3}\.\d{1,3}) (.*)$/s;
+
+export class EdgeSMTPConnection extends SMTPConnection {
+  private greeted = false;
+  private errorReplies = 0;
+
+  private get hooks(): ReplyHooks {
+    return (this._server as EdgeSMTPServer).hooks;
+  }
+
+  override send(code: number, data?: string | string[] | null, context?: string | false): void {
+    let text = data;
+    let ctx = context;
+    if (typeof data === 'string' && context !== false) {
+      const m = LEADING_CODE.exec(data);
+      if (m && m[1]?.[0] === String(code)[0]) {
+        ctx = m[1];
+        text = m[2] ?? '';
+      }
+    }
+    if (code === 220 && !this.greeted) {
+      this.greeted = true;
+      text = this.hooks.greeting?.(this.session) ?? text;
+    }
+    const enhanced = this._getEnhancedStatusCode(code, ctx);
+    super.send(code, text, ctx);
+    if (typeof text === 'string' || text == null) this.hooks.onReply?.(this.session, code, enhanced, text ?? '');
+    else this.hooks.onReply?.(this.session, code, enhanced, text.join('\n'));
+    if (context === 'DATA_OK') this.errorReplies = 0;
+    if (code >= 400 && code !== 421 && !(code === 452 && enhanced === '4.5.3')) this.countError();
+  }
+
+  override _getEnhancedStatusCode(code: number, context?: string | false): string {
+    if (typeof context === 'string' && ENHANCED_CODE.test(context)) return this._useEnhancedStatusCodes() ? context : '';
+    return super._getEnhancedStatusCode(code, context);
+  }
+
+  private countError(): void {
+    this.errorReplies += 1;
+    const limit = this.hooks.hardErrorLimit;
+    if (limit && this.errorReplies >= limit && !this._closing && !this._closed) {
+      const reply = replies.tooManyErrors(this.name);
+      this.send(reply.code, reply.message, reply.enhanced);
+    }
+  }
+}
+
+/** SMTPServer whose connections are EdgeSMTPConnections; `hooks` configures them. */
+export class EdgeSMTPServer extends SMTPServer {
+  readonly hooks: ReplyHooks;
+
+  constructor(options: SMTPServerOptions, hooks: ReplyHooks) {
+    super(options);
+    this.hooks = hooks;
+  }
+
+  /** As SMTPServer.connect, with the connection class swapped (upstream: a `Connection` option). */
+  override connect(socket: Socket | TLSSocket, socketOptions?: SMTPConnectionOptions | null): void {
+    const connection = new EdgeSMTPConnection(this, socket, socketOptions);
+    this.connections.add(connection);
+    connection.on('error', (err: Error) => this._onError(err));
+    connection.on('connect', (data) => this._onClientConnect(data));
+    connection.init();
+  }
+}

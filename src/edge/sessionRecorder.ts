@@ -1,0 +1,136 @@
+/**
+ * Records one SMTP connection. Events are checked at once against a pure mirror of the
+ * smtpSession machine (so `state` and `context` are current without waiting for the log) and
+ * kept in memory until the first MAIL: then the `session-<id>` stream is created with all of
+ * them. A connection that closes before MAIL (a scanner, a probe) gets no stream, only one
+ * `SessionProbed` event in `probes-<yyyy-mm-dd>`. Appends are fired, never awaited by the
+ * SMTP replies; events queued while one is in flight go out together in the next append.
+ * A failed append is logged and ends the recording; it never crashes the edge.
+ */
+import type { Logger } from 'pino';
+import type { SnapshotFrom } from 'xstate';
+import { SMTP_SESSION_MACHINE_VERSION, type SmtpSessionMachine, smtpSessionMachine } from '../../machines/smtpSession.machine.js';
+import type { SmtpSessionContext } from '../../machines/smtpSession.context.js';
+import type { SessionClosed, SessionProbed, SmtpSessionEvent } from '../../machines/smtpSession.events.js';
+import type { EventLog } from '../eventlog/eventLog.js';
+import { CURRENT_SCHEMA } from '../replay/upcasters.js';
+import { applyEvent, initialSnapshot } from '../replay/replay.js';
+import type { MachineEventObject } from '../replay/eventShape.js';
+import { stateName } from '../replay/stateName.js';
+import { EventSourcedActor } from '../runtime/eventSourcedActor.js';
+
+export const SMTP_SESSION_IDENTITY = { name: 'smtpSession', version: SMTP_SESSION_MACHINE_VERSION } as const;
+export const sessionStream = (id: string): string => `session-${id}`;
+export const probesStream = (at: string): string => `probes-${at.slice(0, 10)}`;
+
+/** The runtime's implementation of the machine's only side-effect action. */
+const liveMachine = smtpSessionMachine.provide({ actions: { sessionEnded: () => {} } }) as SmtpSessionMachine;
+
+export class SessionRecorder {
+  private pure: SnapshotFrom<SmtpSessionMachine> = initialSnapshot(liveMachine);
+  private buffered: SmtpSessionEvent[] = [];
+  private actor: EventSourcedActor<SmtpSessionMachine> | undefined;
+  private inFlight: Promise<void> | undefined;
+  private failed = false;
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(
+    private readonly log: EventLog,
+    readonly sessionId: string,
+    private readonly logger: Logger,
+  ) {}
+
+  get state(): string {
+    return stateName(this.pure.value as never);
+  }
+
+  get context(): SmtpSessionContext {
+    return this.pure.context;
+  }
+
+  get hasStream(): boolean {
+    return this.actor !== undefined;
+  }
+
+  /** Queue an event; false (and a warning) if the session machine would not accept it here. */
+  note(event: SmtpSessionEvent): boolean {
+    try {
+      this.pure = applyEvent(liveMachine, this.pure, event as unknown as MachineEventObject, sessionStream(this.sessionId));
+    } catch (err) {
+      this.logger.warn({ err, event: event.type, state: this.state }, 'session event not recorded: not accepted in this state');
+      return false;
+    }
+    this.buffered.push(event);
+    if (this.actor) this.flush();
+    return true;
+  }
+
+  /** The first MAIL arrived: create the stream with everything so far (not awaited). */
+  openStream(): void {
+    if (this.actor) return;
+    this.actor = new EventSourcedActor({ log: this.log, stream: sessionStream(this.sessionId), machine: liveMachine, identity: SMTP_SESSION_IDENTITY });
+    this.flush();
+  }
+
+  /** Close: SessionClosed on the stream, or one SessionProbed for a session that never sent MAIL. */
+  close(reason: SessionClosed['reason'], at: string, extra: { helo?: string }): void {
+    if (this.state === 'closed') return;
+    if (this.actor) {
+      this.note({ type: 'SessionClosed', reason, at });
+      this.track(this.drain().finally(() => this.actor?.stop()));
+      return;
+    }
+    const c = this.context;
+    const probe: SessionProbed = {
+      type: 'SessionProbed',
+      sessionId: this.sessionId,
+      remoteAddress: c.remoteAddress,
+      ...(extra.helo ? { helo: extra.helo } : {}),
+      tls: c.tls !== undefined,
+      authFailures: c.authFailures,
+      reason,
+      connectedAt: c.connectedAt,
+      at,
+    };
+    const { type, ...data } = probe;
+    this.buffered = [];
+    this.pure = applyEvent(liveMachine, this.pure, { type: 'SessionClosed', reason, at }, sessionStream(this.sessionId));
+    this.track(
+      this.log
+        .append(probesStream(at), [{ type, data, metadata: { schema: CURRENT_SCHEMA } }], { expectedRevision: 'any' })
+        .then(() => undefined, (err: unknown) => { this.logger.error({ err }, 'could not record the probe session'); }),
+    );
+  }
+
+  /** Resolves when every append fired so far has settled. */
+  async settled(): Promise<void> {
+    while (this.pending.size) await Promise.allSettled([...this.pending]);
+  }
+
+  private flush(): void {
+    if (this.inFlight || this.failed || !this.actor || this.buffered.length === 0) return;
+    const actor = this.actor;
+    const batch = this.buffered;
+    this.buffered = [];
+    this.inFlight = actor.record(...(batch as never[])).then(
+      () => undefined,
+      (err: unknown) => {
+        this.failed = true;
+        this.logger.error({ err, events: batch.map((e) => e.type) }, 'could not record the SMTP session; its stream stops here');
+      },
+    ).finally(() => {
+      this.inFlight = undefined;
+      this.flush();
+    });
+    this.track(this.inFlight);
+  }
+
+  private async drain(): Promise<void> {
+    while (this.inFlight) await this.inFlight;
+  }
+
+  private track(p: Promise<void>): void {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * SmtpEdge: the SMTP listener in front of the queue, a thin layer over smtp-server (one
+ * EdgeSMTPServer per listen address). EHLO offers PIPELINING, 8BITMIME, SMTPUTF8,
+ * ENHANCEDSTATUSCODES, SIZE, and STARTTLS only with `tls` (never smtp-server's built-in
+ * certificate); AUTH only with `auth`, and nothing demands it. `start()` resolves with the
+ * bound addresses (port 0 allowed); `stop()` stops accepting, lets sessions finish for
+ * `closeTimeout` ms, then closes them with 421, and waits until their records are written.
+ */
+import type { Logger } from 'pino';
+import type { SMTPServerOptions } from 'smtp-server';
+import type { ListenAddress } from '../config/listenAddress.js';
+import type { EventLog } from '../eventlog/eventLog.js';
+import { silentLogger } from '../log/logger.js';
+import type { Queue } from '../queue/queue.js';
+import { BuiltinRules } from './builtinRules.js';
+import { EdgeSMTPServer } from './edgeConnection.js';
+import { type AuthOptions, SessionHandlers } from './sessionHandlers.js';
+import { SmtpValidators, type SmtpValidatorsClass } from './smtpValidators.js';
+
+export interface SmtpEdgeOptions {
+  readonly listen: ListenAddress | readonly ListenAddress[];
+  /** Banner, EHLO reply and the 421 lines. */
+  readonly hostname: string;
+  /** RCPT is accepted only for these domains (omit: every domain; then refuse relaying yourself). */
+  readonly domains?: readonly string[];
+  /** Known users; others at hosted domains get 550 5.1.1 (omit: every local part is accepted). */
+  readonly mailboxes?: readonly string[];
+  /** Bytes; advertised as SIZE. Default 25 MiB. */
+  readonly maxMessageSize?: number;
+  /** Default 1000. */
+  readonly maxRecipients?: number;
+  /** Per listen address. Default 100. */
+  readonly maxClients?: number;
+  /** Milliseconds a client may stay silent. Default 5 minutes. */
+  readonly idleTimeout?: number;
+  /** Error replies before the session is closed with 421 4.7.0. Default 20. */
+  readonly hardErrorLimit?: number;
+  /** Longest command line in bytes. Default 4096. */
+  readonly maxLineLength?: number;
+  /** Milliseconds stop() lets sessions finish before closing them with 421. Default 10 s. */
+  readonly closeTimeout?: number;
+  readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer; readonly implicit?: boolean };
+  readonly auth?: AuthOptions;
+  /** Reverse DNS lookup of clients (default true). */
+  readonly reverseLookup?: boolean;
+  readonly logger?: Logger;
+  /** Hand smtp-server the logger too (its C:/S: protocol lines at debug level). Default false. */
+  readonly protocolLog?: boolean;
+  readonly log: EventLog;
+  readonly now?: () => number;
+}
+
+export const SMTP_EDGE_DEFAULTS = {
+  maxMessageSize: 25 * 1024 * 1024,
+  maxRecipients: 1000,
+  maxClients: 100,
+  idleTimeout: 5 * 60_000,
+  hardErrorLimit: 20,
+  maxLineLength: 4096,
+  closeTimeout: 10_000,
+} as const;
+
+export class SmtpEdge {
+  private readonly options: SmtpEdgeOptions;
+  private readonly handlers: SessionHandlers;
+  private readonly logger: Logger;
+  private servers: EdgeSMTPServer[] = [];
+
+  constructor(options: SmtpEdgeOptions, queue: Queue, extra: { validators?: SmtpValidatorsClass } = {}) {
+    this.options = options;
+    this.logger = options.logger ?? silentLogger;
+    const Validators = extra.validators ?? SmtpValidators;
+    this.handlers = new SessionHandlers({
+      hostname: options.hostname,
+      log: options.log,
+      queue,
+      rules: new BuiltinRules({ ...(options.domains ? { domains: options.domains } : {}), ...(options.mailboxes ? { mailboxes: options.mailboxes } : {}) }),
+      validators: () => new Validators(),
+      logger: this.logger,
+      now: options.now ?? Date.now,
+      maxMessageSize: options.maxMessageSize ?? SMTP_EDGE_DEFAULTS.maxMessageSize,
+      maxRecipients: options.maxRecipients ?? SMTP_EDGE_DEFAULTS.maxRecipients,
+      ...(options.auth ? { auth: options.auth } : {}),
+    });
+  }
+
+  /** Open connections on every listener. */
+  get connections(): number {
+    return this.servers.reduce((n, s) => n + s.connections.size, 0);
+  }
+
+  async start(): Promise<ListenAddress[]> {
+    const list = Array.isArray(this.options.listen) ? this.options.listen : [this.options.listen as ListenAddress];
+    const bound: ListenAddress[] = [];
+    try {
+      for (const address of list) bound.push(await this.listen(address));
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    this.logger.debug({ listen: bound.map((a) => `${a.host}:${a.port}`) }, 'smtp edge listening');
+    return bound;
+  }
+
+  async stop(): Promise<void> {
+    const servers = this.servers;
+    this.servers = [];
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    const deadline = Date.now() + 10_000;
+    while (this.handlers.open > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await this.handlers.settled();
+  }
+
+  private listen(address: ListenAddress): Promise<ListenAddress> {
+    const server = new EdgeSMTPServer(this.serverOptions(), {
+      hardErrorLimit: this.options.hardErrorLimit ?? SMTP_EDGE_DEFAULTS.hardErrorLimit,
+      greeting: (session) => this.handlers.greeting(session),
+      onReply: (session, code, enhanced, text) => this.handlers.onReply(session, code, enhanced, text),
+    });
+    server.on('error', (err: Error) => this.logger.warn({ err }, 'smtp connection error'));
+    this.servers.push(server);
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      server.server.once('error', onError);
+      server.listen(address.port, address.host, () => {
+        server.server.off('error', onError);
+        const a = server.server.address();
+        resolve(a && typeof a === 'object' ? { host: a.address, port: a.port } : address);
+      });
+    });
+  }
+
+  private serverOptions(): SMTPServerOptions {
+    const o = this.options;
+    const h = this.handlers;
+    const tls = o.tls;
+    return {
+      name: o.hostname,
+      size: o.maxMessageSize ?? SMTP_EDGE_DEFAULTS.maxMessageSize,
+      authOptional: true,
+      ...(o.auth ? { authMethods: [...(o.auth.methods ?? ['PLAIN', 'LOGIN'])], allowInsecureAuth: o.auth.allowInsecure ?? false } : {}),
+      disabledCommands: [...(tls && !tls.implicit ? [] : ['STARTTLS']), ...(o.auth ? [] : ['AUTH']), 'XCLIENT', 'XFORWARD', 'WIZ', 'SHELL', 'KILL'],
+      hideSTARTTLS: !tls || Boolean(tls.implicit),
+      hideENHANCEDSTATUSCODES: false,
+      hideDSN: true,
+      hideREQUIRETLS: true,
+      ...(tls ? { key: tls.key, cert: tls.cert, secure: Boolean(tls.implicit) } : {}),
+      maxClients: o.maxClients ?? SMTP_EDGE_DEFAULTS.maxClients,
+      socketTimeout: o.idleTimeout ?? SMTP_EDGE_DEFAULTS.idleTimeout,
+      closeTimeout: o.closeTimeout ?? SMTP_EDGE_DEFAULTS.closeTimeout,
+      maxCommandLength: o.maxLineLength ?? SMTP_EDGE_DEFAULTS.maxLineLength,
+      disableReverseLookup: o.reverseLookup === false,
+      logger: o.protocolLog ? this.logger.child({ component: 'smtp-server' }) : false,
+      onConnect: (session, cb) => h.onConnect(session, cb),
+      onSecure: (socket, session, cb) => h.onSecure(socket, session, cb),
+      onAuth: (auth, session, cb) => h.onAuth(auth, session, cb),
+      onMailFrom: (address, session, cb) => h.onMailFrom(address, session, cb),
+      onRcptTo: (address, session, cb) => h.onRcptTo(address, session, cb),
+      onData: (stream, session, cb) => h.onData(stream, session, cb),
+      onClose: (session) => h.onClose(session),
+    };
+  }
+}
