@@ -36,6 +36,8 @@ export interface MessageContext {
   readonly headers: readonly string[];
   readonly verdicts: Readonly<Record<string, unknown>>;
   readonly policiesApplied: boolean;
+  /** Index of the first prequeue policy to run (split children skip the ones their parent ran). */
+  readonly policiesFrom: number;
   readonly attempts: number;
   readonly nextAttemptAt: string | null;
   readonly lastReason?: string;
@@ -55,6 +57,7 @@ export const emptyMessageContext: MessageContext = {
   headers: [],
   verdicts: {},
   policiesApplied: false,
+  policiesFrom: 0,
   attempts: 0,
   nextAttemptAt: null,
 };
@@ -73,6 +76,7 @@ export function contextFromReceived(e: MessageReceived): MessageContext {
     smtputf8: e.smtputf8 ?? false,
     ...(e.parentId !== undefined ? { parentId: e.parentId } : {}),
     origin: e.origin ?? 'smtp',
+    policiesFrom: e.policiesFrom ?? 0,
     recipients: e.recipients.map((address) => ({ address, status: 'pending' as const, inFlight: false })),
   };
 }

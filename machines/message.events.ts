@@ -30,6 +30,8 @@ export interface MessageReceived {
   /** Set for messages made by the queue itself: a DSN or a split child. */
   readonly parentId?: string;
   readonly origin?: 'smtp' | 'dsn' | 'split' | 'local';
+  /** A split child continues with the prequeue policies after the one that split its parent. */
+  readonly policiesFrom?: number;
 }
 
 export interface PoliciesApplied {

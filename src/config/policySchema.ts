@@ -10,6 +10,20 @@ import { strictObject } from './strictObject.js';
 
 const noOptions = strictObject({});
 
+/** One forward rule: a regex (JavaScript syntax), its replacement ($1, $<name>), how many matches to replace. */
+const forwardRuleSchema = strictObject({
+  pattern: z.string().min(1),
+  replace: z.string(),
+  count: z.number().int().min(0).optional(),
+  flags: z.string().regex(/^[imsu]*$/, 'expected regex flags among i, m, s, u').optional(),
+}).superRefine((rule, ctx) => {
+  try {
+    new RegExp(rule.pattern, rule.flags);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', path: ['pattern'], message: `not a valid regular expression: ${(err as Error).message}`, input: rule.pattern });
+  }
+});
+
 export const policyOptionSchemas = {
   addDateHeader: noOptions,
   addMessageIdHeader: noOptions,
@@ -18,8 +32,15 @@ export const policyOptionSchemas = {
     host: z.string().min(1).default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(783),
     timeout: durationSchema.default(30_000),
+    socket: z.string().min(1).optional(),
+    onError: z.enum(['defer', 'pass']).optional(),
+    maxSize: z.number().int().positive().optional(),
+    command: z.enum(['SYMBOLS', 'CHECK']).optional(),
+    user: z.string().min(1).regex(/^[^\s]+$/, 'expected a user name without spaces').optional(),
   }),
-  forward: z.array(z.unknown()),
+  forward: z.array(forwardRuleSchema),
+  recipientSplit: noOptions,
+  recipientDomainSplit: noOptions,
 } as const;
 
 export type PolicyName = keyof typeof policyOptionSchemas;

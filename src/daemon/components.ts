@@ -8,7 +8,9 @@ import type { RelayConfig } from '../config/relaySchema.js';
 import { ConfigError } from '../errors/mailtrailError.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
-import { addDateHeader, addMessageIdHeader, addReceivedHeader, type PrequeuePolicy } from '../policies/index.js';
+import type { Logger } from '../log/logger.js';
+import type { PrequeuePolicy } from '../policies/policy.js';
+import { policyFromConfig } from '../policies/policyFromConfig.js';
 import { messagesProjection, recoverySourceFrom } from '../queue/messagesProjection.js';
 import type { RecoverySource } from '../queue/queue.js';
 import { Router } from '../queue/router.js';
@@ -51,12 +53,6 @@ export function buildRouter(config: Config): Router {
   return new Router({ localDomains: config.smtp.domains, localRelay: buildRelay(config.relay, config, 'relay'), routes });
 }
 
-const builtinPolicies: Record<string, PrequeuePolicy> = { addDateHeader, addMessageIdHeader, addReceivedHeader };
-
-export function buildPolicies(config: Config): PrequeuePolicy[] {
-  return config.policies.map((p, i) => {
-    const policy = builtinPolicies[p.name];
-    if (!policy) throw new ConfigError(`policies[${i}]`, `policy "${p.name}" is not available in this version (available: ${Object.keys(builtinPolicies).join(', ')})`, config.file);
-    return policy;
-  });
+export function buildPolicies(config: Config, logger?: Logger): PrequeuePolicy[] {
+  return config.policies.map((p) => policyFromConfig(p, logger ? { logger } : {}));
 }

@@ -43,7 +43,7 @@ export class Daemon {
       if (relay.type === 'maildir') mkdirSync(relay.root, { recursive: true, mode: 0o700 });
     }
     const router = buildRouter(config);
-    const policies = buildPolicies(config);
+    const policies = buildPolicies(config, logger);
     const built = await buildEventLog(config);
     const spool = new Spool(join(config.dataDir, 'spool'));
     const queue = new Queue({

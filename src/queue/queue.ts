@@ -13,6 +13,8 @@ import type { EventLog } from '../eventlog/eventLog.js';
 import { InvariantError } from '../errors/mailtrailError.js';
 import { silentLogger } from '../log/logger.js';
 import type { PrequeuePolicy } from '../policies/policy.js';
+import { BodyExistsError } from '../spool/spoolErrors.js';
+import { ExpectedRevisionConflictError } from '../eventlog/eventLog.js';
 import { replay } from '../replay/replay.js';
 import { EventSourcedActor } from '../runtime/eventSourcedActor.js';
 import type { BodySource, Spool } from '../spool/spool.js';
@@ -20,8 +22,12 @@ import { type RetryPolicy, backoffDelay, defaultRetryPolicy, isExpired } from '.
 import { runDeliveryAttempt } from './deliveryAttempt.js';
 import type { Envelope, QueuedMessage } from './envelope.js';
 import { readHeaderBlock } from './headerReader.js';
-import { type MessageSummary, foldMessageSummary, isFinalState } from './messageSummary.js';
-import { dsnIdFor, messageStream, newQueueId } from './queueId.js';
+import { isFinalState } from './messageSummary.js';
+import { runPrequeuePolicies } from './prequeuePolicies.js';
+import { headerBlockOf, queuedMessageOf } from './queuedMessage.js';
+import { UnknownMessageError } from './queueErrors.js';
+import { type RecoverySource, scanRecoverySource } from './recoverySource.js';
+import { messageStream, newQueueId, splitIdFor } from './queueId.js';
 import type { Router } from './router.js';
 import { Semaphore } from './semaphore.js';
 
@@ -44,16 +50,6 @@ export interface QueueOptions {
   readonly onBounce?: (context: MessageContext, queue: Queue) => Promise<void>;
 }
 
-/** What start-up needs from the log's read model (the sqlite projection, or a scan). */
-export interface RecoverySource {
-  /** Messages not in a final state. */
-  liveMessages(): Promise<readonly MessageSummary[]> | readonly MessageSummary[];
-  /** Final messages with failed recipients, a sender to tell, and no DSN queued yet. */
-  unsentBounces(): Promise<readonly string[]> | readonly string[];
-  /** Does any message (live or final) have this id? For the spool's orphan sweep. */
-  isKnown(id: string): Promise<boolean> | boolean;
-}
-
 export interface EnqueueInput {
   readonly envelope: Envelope;
   readonly body: BodySource;
@@ -63,9 +59,14 @@ export interface EnqueueInput {
   readonly id?: string;
   readonly origin?: 'smtp' | 'dsn' | 'split' | 'local';
   readonly parentId?: string;
+  readonly policiesFrom?: number;
 }
 
 type Actor = EventSourcedActor<MessageMachine>;
+
+export type { RecoverySource } from './recoverySource.js';
+export { headerBlockOf, queuedMessageOf } from './queuedMessage.js';
+export { UnknownMessageError } from './queueErrors.js';
 
 export class Queue {
   readonly log: EventLog;
@@ -102,7 +103,8 @@ export class Queue {
         deliver: task('deliver', (id) => this.deliver(id)),
         scheduleRetry: ({ context }) => this.scheduleRetry(context),
         cancelRetry: ({ context }) => this.clearTimer(context.messageId),
-        enqueueChildren: ({ context }) => this.logger.warn({ messageId: context.messageId }, 'split children are not enqueued yet'),
+        // The children were queued (durably) before MessageSplit was recorded: nothing left to do.
+        enqueueChildren: ({ context }) => this.child(context.messageId).info({ children: context.children }, 'split'),
         finalize: task('finalize', (id) => this.finalize(id)),
       },
     }) as MessageMachine;
@@ -133,6 +135,7 @@ export class Queue {
         ...(input.client ? { client: input.client } : {}),
         ...(input.smtputf8 ? { smtputf8: true } : {}),
         ...(input.parentId ? { parentId: input.parentId } : {}),
+        ...(input.policiesFrom ? { policiesFrom: input.policiesFrom } : {}),
         origin: input.origin ?? 'smtp',
       });
     } catch (err) {
@@ -245,21 +248,17 @@ export class Queue {
       await actor.record({ type: 'MessageExpired', at: this.iso(), reason: `message expired in the queue${ctx.lastReason ? ` (${ctx.lastReason})` : ''}` });
       return;
     }
-    const message = queuedMessageOf(ctx);
-    let headers: string[] = [];
-    const verdicts: Record<string, unknown> = {};
+    let outcome;
     try {
-      for (const policy of this.prequeue) {
-        const effect = await policy.apply({
-          message,
-          hostname: this.hostname,
-          now: new Date(this.now()),
-          readHeaders: () => readHeaderBlock(this.spool.open(ctx.bodyRef)),
-        });
-        // Each policy's headers go above the ones before it (trace fields on top).
-        headers = [...(effect.prependHeaders ?? []), ...headers];
-        if (effect.verdicts) verdicts[policy.name] = effect.verdicts;
-      }
+      outcome = await runPrequeuePolicies({
+        policies: this.prequeue,
+        from: ctx.policiesFrom,
+        message: queuedMessageOf(ctx),
+        hostname: this.hostname,
+        now: new Date(this.now()),
+        readHeaders: () => readHeaderBlock(this.spool.open(ctx.bodyRef)),
+        openMessage: (headers) => this.spool.open(ctx.bodyRef, { prepend: headerBlockOf(headers) }),
+      });
     } catch (err) {
       const reason = `${(err as Error).message}`;
       const retryAt = this.now() + backoffDelay(this.retry, ctx.attempts + 1);
@@ -267,7 +266,48 @@ export class Queue {
       await actor.record({ type: 'PoliciesDeferred', reason, nextAttemptAt: new Date(retryAt).toISOString(), at: this.iso() });
       return;
     }
-    await actor.record({ type: 'PoliciesApplied', headers, ...(Object.keys(verdicts).length ? { verdicts } : {}), at: this.iso() });
+    if (outcome.kind === 'split') {
+      const children = await this.enqueueSplit(ctx, outcome.headers, outcome.groups, outcome.nextPolicy);
+      await actor.record({ type: 'MessageSplit', children, at: this.iso() });
+      return;
+    }
+    const { headers, verdicts, recipients } = outcome;
+    await actor.record({
+      type: 'PoliciesApplied',
+      headers,
+      ...(recipients ? { recipients } : {}),
+      ...(Object.keys(verdicts).length ? { verdicts } : {}),
+      at: this.iso(),
+    });
+  }
+
+  /**
+   * Enqueue one child per recipient group, with the parent's headers so far baked into its
+   * body and the policies after the splitting one still to run. Ids are derived from the
+   * parent's, so a split repeated after a crash finds its children already queued.
+   */
+  private async enqueueSplit(ctx: MessageContext, headers: readonly string[], groups: string[][], nextPolicy: number) {
+    const children: { messageId: string; recipients: string[] }[] = [];
+    for (const [i, recipients] of groups.entries()) {
+      const childId = splitIdFor(ctx.messageId, i + 1);
+      try {
+        await this.enqueue({
+          id: childId,
+          envelope: { sender: ctx.sender, recipients },
+          body: this.spool.open(ctx.bodyRef, { prepend: headerBlockOf(headers) }),
+          ...(ctx.client ? { client: ctx.client } : {}),
+          ...(ctx.sessionId ? { sessionId: ctx.sessionId } : {}),
+          smtputf8: ctx.smtputf8,
+          origin: 'split',
+          parentId: ctx.messageId,
+          policiesFrom: nextPolicy,
+        });
+      } catch (err) {
+        if (!(err instanceof ExpectedRevisionConflictError || err instanceof BodyExistsError)) throw err;
+      }
+      children.push({ messageId: childId, recipients });
+    }
+    return children;
   }
 
   private async startAttempt(id: string): Promise<void> {
@@ -394,46 +434,3 @@ export class Queue {
 }
 
 export const MESSAGE_IDENTITY = { name: 'message', version: MESSAGE_MACHINE_VERSION } as const;
-
-/** An operator command named a message this queue does not hold (unknown or already final). */
-export class UnknownMessageError extends InvariantError {
-  constructor(id: string) {
-    super(`no live message ${id} in the queue`);
-  }
-}
-
-export function headerBlockOf(headers: readonly string[]): string {
-  return headers.length ? `${headers.join('\r\n')}\r\n` : '';
-}
-
-export function queuedMessageOf(ctx: MessageContext): QueuedMessage {
-  return {
-    id: ctx.messageId,
-    envelope: { sender: ctx.sender, recipients: ctx.recipients.map((r) => r.address) },
-    ...(ctx.client ? { client: { ...ctx.client, protocol: ctx.client.protocol as NonNullable<QueuedMessage['client']>['protocol'] } } : {}),
-    receivedAt: ctx.receivedAt,
-    smtputf8: ctx.smtputf8,
-    size: ctx.size,
-  };
-}
-
-/** For logs without an inline projection: fold every message stream once at start-up. */
-export async function scanRecoverySource(log: EventLog): Promise<RecoverySource> {
-  const byId = new Map<string, MessageSummary>();
-  for await (const e of log.readAll({ filter: { streamPrefixes: ['message-'] } })) {
-    const id = e.stream.slice('message-'.length);
-    const next = foldMessageSummary(byId.get(id), e);
-    if (next) byId.set(id, next);
-  }
-  const all = [...byId.values()];
-  return {
-    liveMessages: () => all.filter((s) => !isFinalState(s.state)),
-    unsentBounces: () => all.filter((s) => needsBounce(s) && !byId.has(dsnIdFor(s.id))).map((s) => s.id),
-    isKnown: (id) => byId.has(id),
-  };
-}
-
-/** A final message with failed recipients and a sender to tell (never <>, never a deleted one). */
-export function needsBounce(s: MessageSummary): boolean {
-  return (s.state === 'delivered' || s.state === 'bounced') && s.sender !== '' && s.recipients.some((r) => r.status === 'failed');
-}

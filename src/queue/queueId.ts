@@ -17,6 +17,9 @@ export function newQueueId(now: number = Date.now()): string {
 
 export const dsnIdFor = (parentId: string): string => `${parentId}.DSN`;
 
+/** The n-th (from 1) child of a split. */
+export const splitIdFor = (parentId: string, n: number): string => `${parentId}.S${n}`;
+
 export const QUEUE_ID_PATTERN = /^[A-Z0-9][A-Z0-9.]{0,63}$/;
 
 export const messageStream = (id: string): string => `message-${id}`;

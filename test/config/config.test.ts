@@ -176,7 +176,7 @@ relay: { type: smtp }
 policies:
   - addReceivedHeader
   - spamassassin: { port: 7830 }
-  - forward: [alice@example.org]
+  - forward: [{ pattern: '^bob@', replace: 'alice@' }]
 queue: { retry: { minBackoff: 1m, maxBackoff: 1m }, concurrency: 5 }
 user: mailtrail
 group: 8
@@ -192,7 +192,7 @@ log: { level: debug, pretty: true }
     assert.deepEqual(config.policies, [
       { name: 'addReceivedHeader', options: {} },
       { name: 'spamassassin', options: { host: '127.0.0.1', port: 7830, timeout: 30_000 } },
-      { name: 'forward', options: ['alice@example.org'] },
+      { name: 'forward', options: [{ pattern: '^bob@', replace: 'alice@' }] },
     ]);
     assert.deepEqual(config.queue.retry, { minBackoff: 60_000, maxBackoff: 60_000, maxLifetime: 432_000_000 });
     assert.equal(config.user, 'mailtrail');

@@ -1,0 +1,53 @@
+/**
+ * Runs the prequeue policies of one message in order and folds their effects: headers to
+ * prepend (each policy's above the ones before it: trace fields on top), verdicts by policy
+ * name, rewritten recipients (seen by the policies after the rewrite), or a split into groups
+ * (the policies after the splitting one run on each child instead). A thrown error is
+ * returned to the caller, which defers the message (PoliciesDeferred).
+ */
+import type { PolicyContext, PrequeuePolicy } from '../policies/policy.js';
+import type { QueuedMessage } from './envelope.js';
+
+export type PolicyOutcome =
+  | { kind: 'applied'; headers: string[]; verdicts: Record<string, unknown>; recipients?: string[] }
+  | { kind: 'split'; headers: string[]; verdicts: Record<string, unknown>; groups: string[][]; nextPolicy: number };
+
+export interface PolicyRunInput {
+  readonly policies: readonly PrequeuePolicy[];
+  /** Index of the first policy to run. */
+  readonly from: number;
+  readonly message: QueuedMessage;
+  readonly hostname: string;
+  readonly now: Date;
+  readHeaders(): Promise<string>;
+  /** The message as received with these headers prepended. */
+  openMessage(headers: readonly string[]): NodeJS.ReadableStream;
+}
+
+export async function runPrequeuePolicies(input: PolicyRunInput): Promise<PolicyOutcome> {
+  let headers: string[] = [];
+  let message = input.message;
+  let recipients: string[] | undefined;
+  const verdicts: Record<string, unknown> = {};
+  for (let i = input.from; i < input.policies.length; i++) {
+    const policy = input.policies[i]!;
+    const ctx: PolicyContext = {
+      message,
+      hostname: input.hostname,
+      now: input.now,
+      readHeaders: input.readHeaders,
+      openMessage: () => input.openMessage(headers),
+    };
+    const effect = await policy.apply(ctx);
+    headers = [...(effect.prependHeaders ?? []), ...headers];
+    if (effect.verdicts) verdicts[policy.name] = effect.verdicts;
+    if (effect.recipients) {
+      recipients = [...effect.recipients];
+      message = { ...message, envelope: { ...message.envelope, recipients } };
+    }
+    if (effect.split && effect.split.length > 1) {
+      return { kind: 'split', headers, verdicts, groups: effect.split.map((g) => [...g.recipients]), nextPolicy: i + 1 };
+    }
+  }
+  return { kind: 'applied', headers, verdicts, ...(recipients ? { recipients } : {}) };
+}

@@ -1,0 +1,22 @@
+/**
+ * Views of a message's machine context that relays, policies and bounces read: the
+ * QueuedMessage (envelope, client, arrival), and the policy headers as the block prepended to
+ * the body when it is read back.
+ */
+import type { MessageContext } from '../../machines/message.context.js';
+import type { QueuedMessage } from './envelope.js';
+
+export function headerBlockOf(headers: readonly string[]): string {
+  return headers.length ? `${headers.join('\r\n')}\r\n` : '';
+}
+
+export function queuedMessageOf(ctx: MessageContext): QueuedMessage {
+  return {
+    id: ctx.messageId,
+    envelope: { sender: ctx.sender, recipients: ctx.recipients.map((r) => r.address) },
+    ...(ctx.client ? { client: { ...ctx.client, protocol: ctx.client.protocol as NonNullable<QueuedMessage['client']>['protocol'] } } : {}),
+    receivedAt: ctx.receivedAt,
+    smtputf8: ctx.smtputf8,
+    size: ctx.size,
+  };
+}

@@ -1,0 +1,38 @@
+/**
+ * What the queue needs at start-up from the log's read model: the live messages, the final
+ * ones still owed a DSN, and whether a spool body belongs to a message. The sqlite log keeps
+ * this as an inline projection (messagesProjection.ts); for other logs it is built here by
+ * folding every message stream once.
+ */
+import type { EventLog } from '../eventlog/eventLog.js';
+import { type MessageSummary, foldMessageSummary, isFinalState } from './messageSummary.js';
+import { dsnIdFor } from './queueId.js';
+
+export interface RecoverySource {
+  /** Messages not in a final state. */
+  liveMessages(): Promise<readonly MessageSummary[]> | readonly MessageSummary[];
+  /** Final messages with failed recipients, a sender to tell, and no DSN queued yet. */
+  unsentBounces(): Promise<readonly string[]> | readonly string[];
+  /** Does any message (live or final) have this id? For the spool's orphan sweep. */
+  isKnown(id: string): Promise<boolean> | boolean;
+}
+
+/** A final message with failed recipients and a sender to tell (never <>, never a deleted one). */
+export function needsBounce(s: MessageSummary): boolean {
+  return (s.state === 'delivered' || s.state === 'bounced') && s.sender !== '' && s.recipients.some((r) => r.status === 'failed');
+}
+
+export async function scanRecoverySource(log: EventLog): Promise<RecoverySource> {
+  const byId = new Map<string, MessageSummary>();
+  for await (const e of log.readAll({ filter: { streamPrefixes: ['message-'] } })) {
+    const id = e.stream.slice('message-'.length);
+    const next = foldMessageSummary(byId.get(id), e);
+    if (next) byId.set(id, next);
+  }
+  const all = [...byId.values()];
+  return {
+    liveMessages: () => all.filter((s) => !isFinalState(s.state)),
+    unsentBounces: () => all.filter((s) => needsBounce(s) && !byId.has(dsnIdFor(s.id))).map((s) => s.id),
+    isKnown: (id) => byId.has(id),
+  };
+}
