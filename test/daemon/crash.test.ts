@@ -53,7 +53,9 @@ describe('crash safety', () => {
       };
       const clients = [0, 1, 2, 3].map(client);
       const half = round === 1 ? halfData(d.port) : Promise.resolve();
-      await sleep(400 + round * 150);
+      // Kill once this round has had some messages acknowledged, while the clients keep sending.
+      const target = acknowledged.size + 8 + round * 2;
+      for (let i = 0; i < 800 && acknowledged.size < target; i++) await sleep(25);
       stop = true;
       d.child.kill('SIGKILL');
       await d.exited;
