@@ -1,9 +1,10 @@
 /**
  * The `relay` section (and each value of `routes`): a zod discriminated union on `type`.
- * maildir is complete; maildrop, dovecotLda, lmtp, smtp, pipe and blackhole carry the
+ * maildir, maildrop, dovecotLda and pipe match their relays' options (the command relays
+ * time out after 10s by default, as the tutorial's MaildropRelay); lmtp, smtp carry the
  * options their relays are expected to need and may grow. Paths are made absolute and
  * the maildir root defaulted to <dataDir>/mail later, by resolveConfig.ts; smtp's `mx`
- * defaults there to true exactly when no `host` is given.
+ * defaults there to true exactly when no `host` is given; lmtp takes a host or a socket.
  */
 import { z } from 'zod';
 import { durationSchema } from './duration.js';
@@ -21,29 +22,40 @@ export const maildropRelaySchema = strictObject({
   type: z.literal('maildrop'),
   path: nonEmpty.default('maildrop'),
   args: z.array(z.string()).optional(),
-  timeout: durationSchema.default(300_000),
+  timeout: durationSchema.default(10_000),
 });
 
 export const dovecotLdaRelaySchema = strictObject({
   type: z.literal('dovecotLda'),
   path: nonEmpty.default('/usr/lib/dovecot/dovecot-lda'),
   args: z.array(z.string()).optional(),
-  timeout: durationSchema.default(300_000),
+  timeout: durationSchema.default(10_000),
 });
 
 export const lmtpRelaySchema = strictObject({
   type: z.literal('lmtp'),
-  host: nonEmpty,
+  host: nonEmpty.optional(),
   port: port.default(24),
+  socket: nonEmpty.optional(),
+  helo: nonEmpty.optional(),
   timeout: durationSchema.default(300_000),
+}).superRefine((relay, ctx) => {
+  if ((relay.host === undefined) === (relay.socket === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['host'], input: relay, message: 'expected either a host or a socket' });
+  }
 });
+
+const dnsServer = z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\])(:\d{1,5})?$|^[0-9a-fA-F:]+$/, 'expected an IP address, optionally with :port');
 
 export const smtpRelaySchema = strictObject({
   type: z.literal('smtp'),
   host: nonEmpty.optional(),
   port: port.default(25),
   mx: z.boolean().optional(),
-  requireTls: z.boolean().default(false),
+  starttls: z.enum(['opportunistic', 'required', 'never']).default('opportunistic'),
+  auth: strictObject({ user: nonEmpty, pass: nonEmpty }).optional(),
+  helo: nonEmpty.optional(),
+  dnsServers: z.array(dnsServer).min(1).optional(),
   timeout: durationSchema.default(300_000),
 }).superRefine((relay, ctx) => {
   if (relay.mx === false && relay.host === undefined) {
@@ -54,7 +66,7 @@ export const smtpRelaySchema = strictObject({
 export const pipeRelaySchema = strictObject({
   type: z.literal('pipe'),
   command: z.array(z.string()).min(1, 'expected a command as a list: [program, arg, ...]'),
-  timeout: durationSchema.default(300_000),
+  timeout: durationSchema.default(10_000),
 });
 
 export const blackholeRelaySchema = strictObject({

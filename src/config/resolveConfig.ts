@@ -28,6 +28,8 @@ function resolveRelay(relay: RelayInput, baseDir: string, dataDir: string): Rela
     }
     case 'smtp':
       return { ...relay, mx: relay.mx ?? relay.host === undefined };
+    case 'lmtp':
+      return relay.socket === undefined ? relay : { ...relay, socket: resolve(baseDir, relay.socket) };
     default:
       return relay;
   }

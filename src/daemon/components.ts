@@ -16,6 +16,11 @@ import type { RecoverySource } from '../queue/queue.js';
 import { Router } from '../queue/router.js';
 import { BlackholeRelay } from '../relay/blackholeRelay.js';
 import { MaildirRelay } from '../relay/maildirRelay.js';
+import { MaildropRelay } from '../relay/maildropRelay.js';
+import { DovecotLdaRelay } from '../relay/dovecotLdaRelay.js';
+import { PipeRelay } from '../relay/commandPipeRelay.js';
+import { SmtpRelay } from '../relay/smtpRelay.js';
+import { LmtpRelay } from '../relay/lmtpRelay.js';
 import type { Relay } from '../relay/relay.js';
 
 export interface BuiltLog {
@@ -42,8 +47,31 @@ export function buildRelay(relay: RelayConfig, config: Config, key: string): Rel
       return new MaildirRelay({ root: relay.root, hostname: config.hostname });
     case 'blackhole':
       return new BlackholeRelay();
-    default:
-      throw new ConfigError(`${key}.type`, `relay type "${relay.type}" is not available in this version (available: maildir, blackhole)`, config.file);
+    case 'maildrop':
+      return new MaildropRelay({ path: relay.path, ...(relay.args ? { args: relay.args } : {}), timeout: relay.timeout }, { key, ...(config.file ? { file: config.file } : {}) });
+    case 'dovecotLda':
+      return new DovecotLdaRelay({ path: relay.path, ...(relay.args ? { args: relay.args } : {}), timeout: relay.timeout }, { key, ...(config.file ? { file: config.file } : {}) });
+    case 'smtp':
+      return new SmtpRelay({
+        ...(relay.host ? { host: relay.host } : {}),
+        port: relay.port,
+        ...(relay.mx !== undefined ? { mx: relay.mx } : {}),
+        starttls: relay.starttls,
+        ...(relay.auth ? { auth: relay.auth } : {}),
+        helo: relay.helo ?? config.hostname,
+        timeout: relay.timeout,
+        ...(relay.dnsServers ? { resolver: { servers: relay.dnsServers } } : {}),
+      });
+    case 'lmtp': {
+      const common = { helo: relay.helo ?? config.hostname, timeout: relay.timeout };
+      return new LmtpRelay(relay.socket ? { socket: relay.socket, ...common } : { host: relay.host!, port: relay.port, ...common });
+    }
+    case 'pipe':
+      return new PipeRelay({ command: relay.command, timeout: relay.timeout }, { key, ...(config.file ? { file: config.file } : {}) });
+    default: {
+      const unknown: never = relay;
+      throw new ConfigError(`${key}.type`, `unknown relay type "${(unknown as { type: string }).type}"`, config.file);
+    }
   }
 }
 

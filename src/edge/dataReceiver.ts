@@ -52,6 +52,9 @@ export function receiveMessage(args: {
 }): Promise<DataOutcome> {
   const { stream, queue, maxMessageSize, logger } = args;
   const body = new PassThrough();
+  // The spool sees a destroyed body through its iterator; without a listener an abort that
+  // lands before the spool starts reading would be an uncaught 'error' event.
+  body.on('error', () => {});
   let size = 0;
   let prevCr = false;
   let refusal: SmtpReply | undefined;

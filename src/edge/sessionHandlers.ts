@@ -83,7 +83,14 @@ export class SessionHandlers {
   onConnect(session: SMTPServerSession, cb: Cb): void {
     const logger = this.o.logger.child({ sessionId: session.id });
     const recorder = new SessionRecorder(this.o.log, session.id, logger);
-    const conn: Conn = { logger, recorder, validators: this.o.validators(), banner: { code: 220, message: `${this.o.hostname} ESMTP mailtrail` } };
+    let validators: SmtpValidators;
+    try {
+      validators = this.o.validators();
+    } catch (err) {
+      logger.error({ err }, 'could not create the validators; refusing the connection');
+      return cb(toSmtpServerError({ code: 421, enhanced: '4.3.0', message: `${this.o.hostname} Error: internal server error` }));
+    }
+    const conn: Conn = { logger, recorder, validators, banner: { code: 220, message: `${this.o.hostname} ESMTP mailtrail` } };
     this.conns.set(session.id, conn);
     const rdns = rdnsOf(session);
     recorder.note({

@@ -6,6 +6,7 @@
  * bound addresses (port 0 allowed); `stop()` stops accepting, lets sessions finish for
  * `closeTimeout` ms, then closes them with 421, and waits until their records are written.
  */
+import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { SMTPServerOptions } from 'smtp-server';
 import type { ListenAddress } from '../config/listenAddress.js';
@@ -39,6 +40,7 @@ export interface SmtpEdgeOptions {
   readonly maxLineLength?: number;
   /** Milliseconds stop() lets sessions finish before closing them with 421. Default 10 s. */
   readonly closeTimeout?: number;
+  /** PEM text or Buffer, or the path of a PEM file (read at start()). */
   readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer; readonly implicit?: boolean };
   readonly auth?: AuthOptions;
   /** Reverse DNS lookup of clients (default true). */
@@ -59,6 +61,11 @@ export const SMTP_EDGE_DEFAULTS = {
   maxLineLength: 4096,
   closeTimeout: 10_000,
 } as const;
+
+/** PEM content as given, or read from the file a string names (the daemon's config has paths). */
+function pem(value: string | Buffer): string | Buffer {
+  return typeof value === 'string' && !value.includes('-----BEGIN') ? readFileSync(value) : value;
+}
 
 export class SmtpEdge {
   private readonly options: SmtpEdgeOptions;
@@ -144,7 +151,7 @@ export class SmtpEdge {
       hideENHANCEDSTATUSCODES: false,
       hideDSN: true,
       hideREQUIRETLS: true,
-      ...(tls ? { key: tls.key, cert: tls.cert, secure: Boolean(tls.implicit) } : {}),
+      ...(tls ? { key: pem(tls.key), cert: pem(tls.cert), secure: Boolean(tls.implicit) } : {}),
       maxClients: o.maxClients ?? SMTP_EDGE_DEFAULTS.maxClients,
       socketTimeout: o.idleTimeout ?? SMTP_EDGE_DEFAULTS.idleTimeout,
       closeTimeout: o.closeTimeout ?? SMTP_EDGE_DEFAULTS.closeTimeout,

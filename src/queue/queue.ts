@@ -28,7 +28,10 @@ import { headerBlockOf, queuedMessageOf } from './queuedMessage.js';
 import { UnknownMessageError } from './queueErrors.js';
 import { type RecoverySource, scanRecoverySource } from './recoverySource.js';
 import { messageStream, newQueueId, splitIdFor } from './queueId.js';
-import type { Router } from './router.js';
+import { Router } from './router.js';
+import type { Relay } from '../relay/relay.js';
+import { createBounceSender } from '../bounce/bounceSender.js';
+import { hostname } from 'node:os';
 import { Semaphore } from './semaphore.js';
 
 export interface QueueOptions {
@@ -65,6 +68,16 @@ export interface EnqueueInput {
 type Actor = EventSourcedActor<MessageMachine>;
 
 export type { RecoverySource } from './recoverySource.js';
+
+/** Where a queue keeps its truth: the event log and the body spool (the tutorial's storage). */
+export interface QueueStorage {
+  readonly log: EventLog;
+  readonly spool: Spool;
+  readonly recovery?: RecoverySource;
+}
+
+/** Options of the tutorial-style constructor `new Queue(storage, relay, options)`. */
+export type QueueExtraOptions = Partial<Omit<QueueOptions, 'log' | 'spool' | 'router' | 'recovery'>>;
 export { headerBlockOf, queuedMessageOf } from './queuedMessage.js';
 export { UnknownMessageError } from './queueErrors.js';
 
@@ -85,7 +98,28 @@ export class Queue {
   private readonly tasks = new Set<Promise<void>>();
   private stopping = false;
 
-  constructor(private readonly options: QueueOptions) {
+  private readonly options: QueueOptions;
+
+  /**
+   * `new Queue(storage, relay)` as the tutorial reads (every recipient goes to `relay` unless a
+   * Router is given; DSNs on), or `new Queue(options)` with every part named.
+   */
+  constructor(storage: QueueStorage, relay: Relay | Router, options?: QueueExtraOptions);
+  constructor(options: QueueOptions);
+  constructor(first: QueueStorage | QueueOptions, relay?: Relay | Router, extra: QueueExtraOptions = {}) {
+    const options: QueueOptions =
+      relay === undefined
+        ? (first as QueueOptions)
+        : {
+            hostname: hostname(),
+            ...extra,
+            log: first.log,
+            spool: first.spool,
+            ...(first.recovery ? { recovery: first.recovery } : {}),
+            router: relay instanceof Router ? relay : new Router({ localDomains: [], localRelay: relay }),
+            onBounce: extra.onBounce ?? createBounceSender({ hostname: extra.hostname ?? hostname(), ...(extra.logger ? { logger: extra.logger } : {}) }),
+          };
+    this.options = options;
     this.log = options.log;
     this.spool = options.spool;
     this.hostname = options.hostname;

@@ -144,8 +144,8 @@ describe('paths', () => {
     assert.deepEqual(config.relay, { type: 'maildir', root: join(dir, 'data', 'mail') });
     assert.deepEqual(config.smtp.tls, { key: join(dir, 'tls', 'key.pem'), cert: '/etc/ssl/cert.pem', implicit: false });
     assert.deepEqual(config.routes['example.test'], { type: 'maildir', root: resolve(dir, '..', 'vmail') });
-    assert.deepEqual(config.routes['pipe.test'], { type: 'pipe', command: [join(dir, 'bin', 'deliver'), '-q'], timeout: 300_000 });
-    assert.deepEqual(config.routes['drop.test'], { type: 'maildrop', path: 'maildrop', timeout: 300_000 });
+    assert.deepEqual(config.routes['pipe.test'], { type: 'pipe', command: [join(dir, 'bin', 'deliver'), '-q'], timeout: 10_000 });
+    assert.deepEqual(config.routes['drop.test'], { type: 'maildrop', path: 'maildrop', timeout: 10_000 });
     assert.equal(config.pidfile, join(dir, 'run', 'mailtrail.pid'));
   });
 
@@ -188,7 +188,7 @@ log: { level: debug, pretty: true }
     assert.deepEqual(config.smtp.mailboxes, ['Bob@example.test']);
     assert.equal(config.smtp.tls?.implicit, true);
     assert.deepEqual(config.smtp.auth, { mechanisms: ['PLAIN'] });
-    assert.deepEqual(config.relay, { type: 'smtp', port: 25, mx: true, requireTls: false, timeout: 300_000 });
+    assert.deepEqual(config.relay, { type: 'smtp', port: 25, mx: true, starttls: 'opportunistic', timeout: 300_000 });
     assert.deepEqual(config.policies, [
       { name: 'addReceivedHeader', options: {} },
       { name: 'spamassassin', options: { host: '127.0.0.1', port: 7830, timeout: 30_000 } },
