@@ -19,7 +19,7 @@ import { replay } from '../replay/replay.js';
 import { EventSourcedActor } from '../runtime/eventSourcedActor.js';
 import type { BodySource, Spool } from '../spool/spool.js';
 import { type RetryPolicy, backoffDelay, defaultRetryPolicy, isExpired } from './backoff.js';
-import { runDeliveryAttempt } from './deliveryAttempt.js';
+import { type OutcomeEvent, runDeliveryAttempt } from './deliveryAttempt.js';
 import type { Envelope, QueuedMessage } from './envelope.js';
 import { readHeaderBlock } from './headerReader.js';
 import { isFinalState } from './messageSummary.js';
@@ -92,6 +92,7 @@ export class Queue {
   private readonly now: () => number;
   private readonly machine: MessageMachine;
   private readonly prequeue: PrequeuePolicy[] = [];
+  private readonly relayPolicies: PrequeuePolicy[] = [];
   private readonly actors = new Map<string, Actor>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly releases = new Map<string, () => void>();
@@ -146,6 +147,16 @@ export class Queue {
 
   addPrequeuePolicy(policy: PrequeuePolicy): this {
     this.prequeue.push(policy);
+    return this;
+  }
+
+  /**
+   * A relay policy runs before each attempt and its headers go into that attempt's copy only:
+   * nothing is recorded (slimta's RelayPolicy). Recipient rewrites and splits are prequeue
+   * matters and are ignored here.
+   */
+  addRelayPolicy(policy: PrequeuePolicy): this {
+    this.relayPolicies.push(policy);
     return this;
   }
 
@@ -368,16 +379,28 @@ export class Queue {
     const actor = this.requireActor(id);
     const ctx = actor.snapshot.context;
     const attempt = ctx.attempts;
+    const nextAttemptAt = new Date(this.now() + backoffDelay(this.retry, attempt)).toISOString();
     try {
-      const outcomes = await runDeliveryAttempt({
-        context: ctx,
-        message: queuedMessageOf(ctx),
-        router: this.router,
-        openContent: ({ lineEndings }) => this.spool.open(ctx.bodyRef, { prepend: headerBlockOf(ctx.headers), lineEndings }),
-        now: this.now,
-        nextAttemptAt: new Date(this.now() + backoffDelay(this.retry, attempt)).toISOString(),
-        logger: this.child(id),
-      });
+      let headers = ctx.headers;
+      let outcomes: OutcomeEvent[];
+      try {
+        if (this.relayPolicies.length) headers = [...(await this.runRelayPolicies(ctx)), ...ctx.headers];
+        outcomes = await runDeliveryAttempt({
+          context: ctx,
+          message: queuedMessageOf(ctx),
+          router: this.router,
+          openContent: ({ lineEndings }) => this.spool.open(ctx.bodyRef, { prepend: headerBlockOf(headers), lineEndings }),
+          now: this.now,
+          nextAttemptAt,
+          logger: this.child(id),
+        });
+      } catch (err) {
+        // A relay policy that cannot run now defers the whole attempt.
+        const reply = `relay policy failed: ${(err as Error).message}`;
+        outcomes = ctx.recipients.filter((r) => r.inFlight).map((r) => ({
+          type: 'DeliveryDeferred' as const, recipient: r.address, status: '4.3.0', reply, relay: 'none', at: this.iso(), nextAttemptAt,
+        }));
+      }
       if (this.stopping && this.actors.size === 0) return;
       await actor.record(...outcomes);
       const delay = ((this.now() - Date.parse(ctx.receivedAt)) / 1000).toFixed(2);
@@ -391,6 +414,19 @@ export class Queue {
   }
 
   /** Called with the context being entered (the actor's snapshot still shows the state before). */
+  private async runRelayPolicies(ctx: MessageContext): Promise<string[]> {
+    const outcome = await runPrequeuePolicies({
+      policies: this.relayPolicies,
+      from: 0,
+      message: queuedMessageOf(ctx),
+      hostname: this.hostname,
+      now: new Date(this.now()),
+      readHeaders: () => readHeaderBlock(this.spool.open(ctx.bodyRef, { prepend: headerBlockOf(ctx.headers) })),
+      openMessage: (headers) => this.spool.open(ctx.bodyRef, { prepend: headerBlockOf([...headers, ...ctx.headers]) }),
+    });
+    return outcome.headers;
+  }
+
   private scheduleRetry(ctx: MessageContext): void {
     const id = ctx.messageId;
     if (this.stopping) return;

@@ -60,3 +60,19 @@ describe('envelope policies', () => {
     assert.match(text, /Subject: split me/);
   });
 });
+
+describe('relay policies', () => {
+  it('add headers to each attempt\'s copy without recording them', async () => {
+    const h = await makeHarness();
+    harnesses.push(h);
+    let calls = 0;
+    h.queue.addRelayPolicy({ name: 'attemptStamp', apply: async () => ({ prependHeaders: [`X-Attempt-Stamp: ${++calls}`] }) });
+    const id = await h.queue.enqueue({ envelope: { sender: 'a@remote.test', recipients: ['bob@example.test'] }, body: [sampleBody()] });
+    assert.equal(await h.waitFor(id, ['delivered']), 'delivered');
+    const dir = join(h.mailRoot, 'example.test', 'bob', 'new');
+    const text = readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8');
+    assert.match(text, /^Return-Path: <a@remote\.test>\nDelivered-To: bob@example\.test\nX-Attempt-Stamp: 1\nReceived: /);
+    const applied = (await loadHistory(h.log, id))?.entries.find((e) => e.type === 'PoliciesApplied');
+    assert.ok(!(applied?.data.headers as string[]).some((x) => x.startsWith('X-Attempt-Stamp')), 'relay policy headers are not recorded');
+  });
+});
