@@ -51,10 +51,10 @@ describe('running as a daemon', () => {
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', tsxLoader, runEntry, 'run', '--daemon', '--config', file]);
     const announced = Number(/pid (\d+)/.exec(stdout)?.[1]);
     assert.ok(announced > 0, stdout);
-    for (let i = 0; i < 200 && !existsSync(pidfile); i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 800 && !existsSync(pidfile); i++) await new Promise((r) => setTimeout(r, 25));
     assert.equal(Number(readFileSync(pidfile, 'utf8')), announced);
     process.kill(announced, 'SIGTERM');
-    for (let i = 0; i < 200 && existsSync(pidfile); i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 800 && existsSync(pidfile); i++) await new Promise((r) => setTimeout(r, 25));
     assert.equal(existsSync(pidfile), false, 'the pid file is removed on exit');
   });
 });
