@@ -3,7 +3,7 @@
  * the reply catalogue and the smtp-server seam that lets a reply choose its enhanced code.
  * See docs/smtp.md.
  */
-export { SmtpEdge, SMTP_EDGE_DEFAULTS, type SmtpEdgeOptions } from './smtpEdge.js';
+export { SmtpEdge, SMTP_EDGE_DEFAULTS, type SmtpEdgeOptions, type SmtpEdgeExtras } from './smtpEdge.js';
 export { SmtpValidators, type SmtpValidatorsClass, type ValidatorSession, type ValidatorAuth } from './smtpValidators.js';
 export { type SmtpReply, replies, replyLine } from './smtpReply.js';
 export type { AuthOptions } from './sessionHandlers.js';

@@ -6,6 +6,7 @@
  * bound addresses (port 0 allowed); `stop()` stops accepting, lets sessions finish for
  * `closeTimeout` ms, then closes them with 421, and waits until their records are written.
  */
+import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { SMTPServerOptions } from 'smtp-server';
@@ -17,6 +18,13 @@ import { BuiltinRules } from './builtinRules.js';
 import { EdgeSMTPServer } from './edgeConnection.js';
 import { type AuthOptions, SessionHandlers } from './sessionHandlers.js';
 import { SmtpValidators, type SmtpValidatorsClass } from './smtpValidators.js';
+
+/** The third argument: the tutorial's `tls` and `validators`, and any other option. */
+export interface SmtpEdgeExtras {
+  readonly validators?: SmtpValidatorsClass;
+  readonly tls?: SmtpEdgeOptions['tls'];
+  readonly options?: Partial<Omit<SmtpEdgeOptions, 'listen' | 'log'>>;
+}
 
 export interface SmtpEdgeOptions {
   readonly listen: ListenAddress | readonly ListenAddress[];
@@ -73,7 +81,14 @@ export class SmtpEdge {
   private readonly logger: Logger;
   private servers: EdgeSMTPServer[] = [];
 
-  constructor(options: SmtpEdgeOptions, queue: Queue, extra: { validators?: SmtpValidatorsClass } = {}) {
+  /**
+   * `new SmtpEdge({ host, port }, queue, { tls, validators })` as the tutorial reads (hostname
+   * from the system, sessions recorded in the queue's log), or every option named.
+   */
+  constructor(options: SmtpEdgeOptions | ListenAddress, queue: Queue, extra: SmtpEdgeExtras = {}) {
+    options = 'listen' in options
+      ? options
+      : { listen: options, hostname: hostname(), log: queue.log, ...(extra.tls ? { tls: extra.tls } : {}), ...extra.options };
     this.options = options;
     this.logger = options.logger ?? silentLogger;
     const Validators = extra.validators ?? SmtpValidators;
