@@ -3,7 +3,7 @@
  * With no config it listens on 127.0.0.1:2525, accepts mail for `localhost` and delivers into
  * ./var/mail, and says so in its first log line. A bad config exits 78 (EX_CONFIG) before
  * listening, naming file and key. SIGTERM/SIGINT stop cleanly (exit 0); SIGHUP reloads the
- * log level and reports what needs a restart. Privileges are dropped after binding.
+ * log level, accepted domains and mailboxes, and reports what needs a restart. Privileges are dropped after binding.
  */
 import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
@@ -87,9 +87,8 @@ export async function run(args: readonly string[]): Promise<number> {
       loadConfig(values.config).then(
         (next) => {
           logger.level = next.log.level;
-          const changed = (['smtp', 'relay', 'routes', 'policies', 'queue', 'eventLog', 'dataDir', 'hostname'] as const)
-            .filter((k) => JSON.stringify(next[k]) !== JSON.stringify(config[k]));
-          logger.info({ changed }, changed.length ? `reloaded: log level applied; restart to apply ${changed.join(', ')}` : 'reloaded: nothing else changed');
+          const needRestart = daemon.reload(next);
+          logger.info({ domains: next.smtp.domains, needRestart }, `reloaded: log level, domains and mailboxes applied${needRestart.length ? `; restart to apply ${needRestart.join(', ')}` : ''}`);
         },
         (err: unknown) => logger.error({ err: (err as Error).message }, 'reload failed: keeping the running configuration'),
       );

@@ -13,6 +13,7 @@ import { ControlServer } from '../control/index.js';
 import { SmtpEdge } from '../edge/index.js';
 import type { Logger } from '../log/logger.js';
 import { Queue } from '../queue/queue.js';
+import type { Router } from '../queue/router.js';
 import { Spool } from '../spool/spool.js';
 import { type BuiltLog, buildEventLog, buildPolicies, buildRouter } from './components.js';
 import { scheduleMaintenance } from './maintenance.js';
@@ -33,6 +34,7 @@ export class Daemon {
     readonly edge: SmtpEdge,
     private readonly control: ControlServer,
     private readonly spool: Spool,
+    private readonly router: Router,
   ) {}
 
   static async create(config: Config, logger: Logger): Promise<Daemon> {
@@ -77,7 +79,7 @@ export class Daemon {
       queue,
     );
     const control = new ControlServer({ path: join(config.dataDir, 'control.sock'), queue, logger });
-    return new Daemon(config, logger, built, queue, edge, control, spool);
+    return new Daemon(config, logger, built, queue, edge, control, spool, router);
   }
 
   async start(): Promise<DaemonStatus> {
@@ -95,6 +97,20 @@ export class Daemon {
       });
     }
     return { listening, recovered };
+  }
+
+  /**
+   * SIGHUP: apply what can change while running — the accepted domains and mailboxes — and
+   * return the top-level keys that differ but need a restart (listen addresses, relays, …).
+   */
+  reload(next: Config): string[] {
+    this.edge.updateRecipients(next.smtp.domains, next.smtp.mailboxes);
+    this.router.setLocalDomains(next.smtp.domains);
+    const { domains: _d, mailboxes: _m, ...smtpNow } = this.config.smtp;
+    const { domains: _nd, mailboxes: _nm, ...smtpNext } = next.smtp;
+    const changed: string[] = (['relay', 'routes', 'policies', 'queue', 'eventLog', 'dataDir', 'hostname'] as const).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(this.config[k]));
+    if (JSON.stringify(smtpNow) !== JSON.stringify(smtpNext)) changed.unshift('smtp');
+    return changed;
   }
 
   async stop(graceMs = 10_000): Promise<void> {

@@ -31,7 +31,7 @@ export interface HandlerOptions {
   readonly hostname: string;
   readonly log: EventLog;
   readonly queue: Queue;
-  readonly rules: BuiltinRules;
+  rules: BuiltinRules;
   readonly validators: () => SmtpValidators;
   readonly logger: Logger;
   readonly now: () => number;
@@ -56,6 +56,11 @@ export class SessionHandlers {
   private readonly closing = new Set<Promise<void>>();
 
   constructor(private readonly o: HandlerOptions) {}
+
+  /** New relay domains and mailboxes (SIGHUP): sessions use them from their next command on. */
+  replaceRules(rules: BuiltinRules): void {
+    this.o.rules = rules;
+  }
 
   get open(): number {
     return this.conns.size;

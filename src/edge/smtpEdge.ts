@@ -111,6 +111,11 @@ export class SmtpEdge {
     return this.servers.reduce((n, s) => n + s.connections.size, 0);
   }
 
+  /** Reload the accepted domains and known mailboxes without a restart (SIGHUP). */
+  updateRecipients(domains: readonly string[] | undefined, mailboxes: readonly string[] | undefined): void {
+    this.handlers.replaceRules(new BuiltinRules({ ...(domains ? { domains } : {}), ...(mailboxes ? { mailboxes } : {}) }));
+  }
+
   async start(): Promise<ListenAddress[]> {
     const list = Array.isArray(this.options.listen) ? this.options.listen : [this.options.listen as ListenAddress];
     const bound: ListenAddress[] = [];

@@ -20,13 +20,22 @@ export interface RouterOptions {
 export const domainOf = (address: string): string => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 
 export class Router {
-  constructor(private readonly options: RouterOptions) {}
+  private localDomains: readonly string[];
+
+  constructor(private readonly options: RouterOptions) {
+    this.localDomains = options.localDomains;
+  }
+
+  /** The hosted domains changed (SIGHUP): later attempts route by the new list. */
+  setLocalDomains(domains: readonly string[]): void {
+    this.localDomains = domains.map((d) => d.toLowerCase());
+  }
 
   route(recipient: string): Route {
     const domain = domainOf(recipient);
     const routed = this.options.routes?.[domain];
     if (routed) return { relay: routed };
-    const { localDomains } = this.options;
+    const { localDomains } = this;
     if (localDomains.length === 0 || localDomains.includes(domain)) return { relay: this.options.localRelay };
     if (this.options.outboundRelay) return { relay: this.options.outboundRelay };
     return { deferReason: `no outbound relay configured for ${domain}` };

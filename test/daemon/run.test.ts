@@ -64,4 +64,26 @@ describe('mailtrail run', () => {
     assert.equal(await d.kill('SIGTERM'), 0);
     assert.equal(existsSync(pidfile), false);
   });
+
+  it('SIGHUP applies new accepted domains without a restart', async () => {
+    const dir = tempDir();
+    const file = writeConfig(dir, baseConfig(dir));
+    const d = await startDaemon(file);
+    try {
+      await assert.rejects(
+        smtpSend({ port: d.port, from: 'a@remote.test', to: ['carol@new.test'], body: 'Subject: x\r\n\r\ny\r\n' }),
+        (err: Error & { response?: string }) => /^550 5\.7\.1 <carol@new\.test>: Relay access denied/.test(err.response ?? ''),
+      );
+      writeConfig(dir, baseConfig(dir).replace('domains: [example.test]', 'domains: [example.test, new.test]'));
+      d.child.kill('SIGHUP');
+      for (let i = 0; i < 200 && !d.lines.some((l) => /^reloaded/.test(String(l.msg))); i++) await new Promise((r) => setTimeout(r, 25));
+      const reply = await smtpSend({ port: d.port, from: 'a@remote.test', to: ['carol@new.test'], body: 'Subject: x\r\n\r\ny\r\n' });
+      assert.match(reply, /^250 /);
+      const newDir = join(dir, 'mail', 'new.test', 'carol', 'new');
+      for (let i = 0; i < 200 && !(existsSync(newDir) && readdirSync(newDir).length); i++) await new Promise((r) => setTimeout(r, 25));
+      assert.equal(readdirSync(newDir).length, 1, 'delivered locally: the router knows the new domain too');
+    } finally {
+      assert.equal(await d.kill('SIGTERM'), 0);
+    }
+  });
 });
