@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   eventlogAppend: () => import('./eventlogAppend.bench.js'),
   spool: () => import('./spool.bench.js'),
   replay: () => import('./replay.bench.js'),
+  smtp: () => import('./smtp.bench.js'),
 };
 
 const wanted = process.argv.slice(2);
