@@ -32,6 +32,9 @@ export interface MessageReceived {
   readonly origin?: 'smtp' | 'dsn' | 'split' | 'local';
   /** A split child continues with the prequeue policies after the one that split its parent. */
   readonly policiesFrom?: number;
+  /** The Subject and Message-Id header fields as received (unfolded, raw), for search. */
+  readonly subject?: string;
+  readonly headerMessageId?: string;
 }
 
 export interface PoliciesApplied {

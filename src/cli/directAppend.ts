@@ -11,7 +11,7 @@ import { messageMachine } from '../../machines/message.machine.js';
 import type { Config } from '../config/index.js';
 import { InvariantError } from '../errors/mailtrailError.js';
 import { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
-import { messagesProjection } from '../queue/messagesProjection.js';
+import { inlineProjections } from '../queue/inlineProjections.js';
 import { isFinalState } from '../queue/messageSummary.js';
 import { MESSAGE_IDENTITY } from '../queue/queue.js';
 import { messageStream } from '../queue/queueId.js';
@@ -43,7 +43,7 @@ function openLogWritable(config: Config): SqliteEventLog {
   if (config.eventLog.type !== 'sqlite') {
     throw new UsageError(`with the daemon stopped this command appends to the sqlite event log; the config uses ${config.eventLog.type} (start the daemon)`);
   }
-  return new SqliteEventLog(config.eventLog.path, { projections: [messagesProjection] });
+  return new SqliteEventLog(config.eventLog.path, { projections: [...inlineProjections] });
 }
 
 async function recordOn(log: SqliteEventLog, op: MessageOp, id: string): Promise<DirectOutcome> {

@@ -2,7 +2,8 @@
  * `mailtrail history <message-id|session-id> [--json]`: the timeline of one message or SMTP
  * session, replayed from the log. Each entry has `type`, `state` (the machine state after it),
  * `at` and `data`. A message's history links to its session (client, HELO, TLS, auth) and a
- * session's to the messages it queued.
+ * session's to the messages it queued. `--diagram [--format mermaid|dot|svg]` prints the
+ * machine's diagram with the path this history took highlighted (src/machines/historyDiagram.ts).
  */
 import { parseArgs } from 'node:util';
 import type { EventLog, RecordedEvent } from '../eventlog/eventLog.js';
@@ -58,10 +59,28 @@ function describe(e: HistoryEntry): string {
   return parts.join(' ');
 }
 
+async function printDiagram(history: History, format: 'mermaid' | 'dot' | 'svg'): Promise<number> {
+  const { historyDiagram } = await import('../machines/historyDiagram.js');
+  const { GraphvizMissingError } = await import('../machines/svg.js');
+  try {
+    process.stdout.write(await historyDiagram(history, format));
+    return 0;
+  } catch (err) {
+    if (!(err instanceof GraphvizMissingError)) throw err;
+    process.stderr.write(`mailtrail history: ${err.message}\n`);
+    return 69;
+  }
+}
+
 export async function run(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: [...args], options: commonOptions, allowPositionals: true });
+  const options = { ...commonOptions, diagram: { type: 'boolean' }, format: { type: 'string', short: 'f' } } as const;
+  const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true });
   const id = positionals[0];
-  if (!id) throw new UsageError('usage: mailtrail history <message-id|session-id> [--json] [--config FILE]');
+  const usage = 'usage: mailtrail history <message-id|session-id> [--json | --diagram [--format mermaid|dot|svg]] [--config FILE]';
+  if (!id) throw new UsageError(usage);
+  const format = values.format ?? 'mermaid';
+  if (values.format !== undefined && !values.diagram) throw new UsageError(`--format goes with --diagram\n${usage}`);
+  if (format !== 'mermaid' && format !== 'dot' && format !== 'svg') throw new UsageError(`unknown diagram format "${format}"\n${usage}`);
   const log = await openLogReadonly(await configFrom(values));
   try {
     const history = await loadHistory(log, id);
@@ -69,6 +88,7 @@ export async function run(args: readonly string[]): Promise<number> {
       process.stderr.write(`mailtrail history: no message or session ${id}\n`);
       return 1;
     }
+    if (values.diagram) return await printDiagram(history, format);
     const linked = await Promise.all(history.links.map((l) => loadHistory(log, l)));
     if (values.json) {
       process.stdout.write(`${JSON.stringify({ ...history, linked: linked.filter(Boolean) }, null, 2)}\n`);

@@ -2,22 +2,32 @@
  * `mailtrail queue [--json] [--all]`: the queue as Postfix's `mailq` shows it, read from the
  * sqlite log's `messages` projection (read-only, safe while the daemon runs). One block per
  * message: id, state, size, age, attempts, next attempt, then sender, each recipient with its
- * status and the last reason. `--all` adds final messages, most recent first.
+ * status and the last reason. `--all` adds final messages, most recent first. `--summary`
+ * prints counts by state and a qshape-like table of the live messages instead (queueShape.ts).
  */
 import { parseArgs } from 'node:util';
+import type { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
 import type { MessageSummary, RecipientSummary } from '../queue/messageSummary.js';
 import { formatAge, messageSummaries, summaryJson } from './messageStore.js';
 import { commonOptions, configFrom, openLogReadonly, UsageError } from './openLog.js';
+import { formatShape, queueShape, shapeJson, stateCounts } from './queueShape.js';
 
-const options = { ...commonOptions, all: { type: 'boolean', short: 'a' } } as const;
+const options = { ...commonOptions, all: { type: 'boolean', short: 'a' }, summary: { type: 'boolean', short: 's' } } as const;
 
 export async function run(args: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true });
-  if (positionals.length > 0) throw new UsageError('usage: mailtrail queue [--json] [--all] [--config FILE]');
+  if (positionals.length > 0) throw new UsageError('usage: mailtrail queue [--json] [--all] [--summary] [--config FILE]');
   const log = await openLogReadonly(await configFrom(values));
   try {
     const messages = await messageSummaries(log, values.all ?? false);
     const now = Date.now();
+    if (values.summary) {
+      const live = values.all ? await messageSummaries(log, false) : messages;
+      const byState = hasMessagesTable(log.database) ? stateCounts(log.database) : countStates(await messageSummaries(log, true));
+      const shape = queueShape(live, byState, now);
+      process.stdout.write(values.json ? `${JSON.stringify(shapeJson(shape), null, 2)}\n` : formatShape(shape));
+      return 0;
+    }
     if (values.json) {
       process.stdout.write(`${JSON.stringify(messages.map((m) => summaryJson(m, now)), null, 2)}\n`);
       return 0;
@@ -37,6 +47,15 @@ export function formatQueue(messages: readonly MessageSummary[], now: number, al
   for (const m of messages) byState.set(m.state, (byState.get(m.state) ?? 0) + 1);
   const states = [...byState].map(([s, n]) => `${n} ${s}`).join(', ');
   return `${blocks.join('\n')}\n-- ${messages.length} message${messages.length === 1 ? '' : 's'}, ${bytes} bytes (${states})\n`;
+}
+
+const hasMessagesTable = (db: SqliteEventLog['database']): boolean =>
+  db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'`).get() !== undefined;
+
+function countStates(messages: readonly MessageSummary[]): Array<[string, number]> {
+  const byState = new Map<string, number>();
+  for (const m of messages) byState.set(m.state, (byState.get(m.state) ?? 0) + 1);
+  return [...byState];
 }
 
 function formatMessage(m: MessageSummary, now: number): string {

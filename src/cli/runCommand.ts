@@ -4,6 +4,8 @@
  * ./var/mail, and says so in its first log line. A bad config exits 78 (EX_CONFIG) before
  * listening, naming file and key. SIGTERM/SIGINT stop cleanly (exit 0); SIGHUP reloads the
  * log level, accepted domains and mailboxes, and reports what needs a restart. Privileges are dropped after binding.
+ * `--metrics[=PORT]` serves Prometheus metrics on 127.0.0.1 (default 9465; src/metrics).
+ * `--inspect[=PORT] [--inspect-addresses=show|mask]` serves the Stately inspector relay on 127.0.0.1 (default 8080; src/inspect).
  */
 import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
@@ -14,6 +16,8 @@ import { writePidfile } from '../daemon/pidfile.js';
 import { dropPrivileges } from '../daemon/privileges.js';
 import { ConfigError } from '../errors/mailtrailError.js';
 import { createLogger, type Logger } from '../log/logger.js';
+import { parseMetricsPort, startMetrics } from '../metrics/index.js';
+import { parseAddressMode, parseInspectPort } from '../inspect/inspectFlags.js';
 
 const options = {
   config: { type: 'string', short: 'c' },
@@ -21,6 +25,9 @@ const options = {
   group: { type: 'string' },
   pidfile: { type: 'string' },
   daemon: { type: 'boolean' },
+  metrics: { type: 'string' },
+  inspect: { type: 'string' },
+  'inspect-addresses': { type: 'string' },
 } as const;
 
 /** `--daemon`: start a detached copy with stdio on /dev/null (the tutorial's daemonize + redirect_stdio). */
@@ -43,7 +50,8 @@ function describeStart(config: Config, listening: readonly { host: string; port:
 }
 
 export async function run(args: readonly string[]): Promise<number> {
-  const { values } = parseArgs({ args: [...args], options, allowPositionals: false });
+  // `--metrics` alone means the default port: parseArgs has no optional values, so it becomes `--metrics=`.
+  const { values } = parseArgs({ args: args.map((a) => (a === '--metrics' ? '--metrics=' : a === '--inspect' ? '--inspect=' : a)), options, allowPositionals: false });
   if (values.daemon) return detach(args);
   let config: Config;
   try {
@@ -62,13 +70,22 @@ export async function run(args: readonly string[]): Promise<number> {
   const onSignal = (signal: string) => (signalled ? signalled(signal) : (early ??= signal));
   process.once('SIGTERM', () => onSignal('SIGTERM'));
   process.once('SIGINT', () => onSignal('SIGINT'));
-  const daemon = await Daemon.create(config, logger);
-  const status = await daemon.start();
-  logger.info({ listening: status.listening, domains: config.smtp.domains, dataDir: config.dataDir }, describeStart(config, status.listening));
+  const inspect = values.inspect === undefined ? {} : { inspect: { port: parseInspectPort(values.inspect), addresses: parseAddressMode(values['inspect-addresses']) } };
+  const daemon = await Daemon.create(config, logger, inspect);
+  const metrics = values.metrics === undefined ? undefined : await startMetrics({ log: daemon.queue.log, queue: daemon.queue, port: parseMetricsPort(values.metrics), logger });
+  // Once the ports are bound: the pid file (still as root), then the privilege drop, before
+  // any recovered delivery runs and before the control socket is created.
   const pidfile = values.pidfile ?? config.pidfile;
-  const removePid = pidfile ? writePidfile(pidfile) : undefined;
-  const dropped = dropPrivileges(values.user ?? config.user, values.group ?? config.group);
+  let removePid: (() => void) | undefined;
+  let dropped: ReturnType<typeof dropPrivileges>;
+  const status = await daemon.start(() => {
+    removePid = pidfile ? writePidfile(pidfile) : undefined;
+    dropped = dropPrivileges(values.user ?? config.user, values.group ?? config.group);
+  });
+  logger.info({ listening: status.listening, domains: config.smtp.domains, dataDir: config.dataDir }, describeStart(config, status.listening));
   if (dropped) logger.info(dropped, `dropped privileges to uid ${dropped.uid} gid ${dropped.gid}`);
+  if (metrics) logger.info({ metrics: { host: metrics.host, port: metrics.port } }, `metrics on ${metrics.url}`);
+  if (status.inspector) logger.info({ inspector: status.inspector }, `inspector: open ${status.inspector.pageUrl} to watch the machines in Stately's inspector`);
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -76,7 +93,7 @@ export async function run(args: readonly string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'stopping: no new connections, finishing attempts in flight');
-      daemon.stop().then(
+      Promise.all([daemon.stop(), metrics?.close()]).then(
         () => { removePid?.(); logger.info('stopped'); logger.flush(); resolve(0); },
         (err: unknown) => { logger.error({ err }, 'stop failed'); logger.flush(); resolve(70); },
       );

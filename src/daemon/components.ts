@@ -11,7 +11,8 @@ import { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
 import type { Logger } from '../log/logger.js';
 import type { PrequeuePolicy } from '../policies/policy.js';
 import { policyFromConfig } from '../policies/policyFromConfig.js';
-import { messagesProjection, recoverySourceFrom } from '../queue/messagesProjection.js';
+import { inlineProjections } from '../queue/inlineProjections.js';
+import { recoverySourceFrom } from '../queue/messagesProjection.js';
 import type { RecoverySource } from '../queue/queue.js';
 import { Router } from '../queue/router.js';
 import { BlackholeRelay } from '../relay/blackholeRelay.js';
@@ -37,7 +38,7 @@ export async function buildEventLog(config: Config): Promise<BuiltLog> {
     const { KurrentdbEventLog } = await import('../eventlog/kurrentdb/index.js');
     return { log: new KurrentdbEventLog(config.eventLog.connectionString) };
   }
-  const sqlite = new SqliteEventLog(config.eventLog.path, { projections: [messagesProjection] });
+  const sqlite = new SqliteEventLog(config.eventLog.path, { projections: [...inlineProjections] });
   return { log: sqlite, sqlite, recovery: recoverySourceFrom(sqlite.database) };
 }
 

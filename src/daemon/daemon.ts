@@ -4,6 +4,7 @@
  * log before the edge listens; `stop()` stops accepting, lets attempts in flight finish (or
  * abandons them after a grace period: the log decides what happens at the next start), and
  * closes the log. `reload()` applies what can change without a restart (domains, mailboxes).
+ * With `inspect`, the inspector relay (src/inspect) starts first and every actor reports to it.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,10 +18,18 @@ import type { Router } from '../queue/router.js';
 import { Spool } from '../spool/spool.js';
 import { type BuiltLog, buildEventLog, buildPolicies, buildRouter } from './components.js';
 import { scheduleMaintenance } from './maintenance.js';
+import { DaemonInspector, type InspectOptions } from '../inspect/daemonInspector.js';
 
 export interface DaemonStatus {
   readonly listening: readonly { host: string; port: number }[];
   readonly recovered: number;
+  /** With `inspect`: the page to open (`pageUrl`) and the relay's port. */
+  readonly inspector?: { readonly pageUrl: string; readonly port: number };
+}
+
+export interface DaemonOptions {
+  /** Serve an inspector relay on 127.0.0.1 and report every actor to it (`run --inspect`). */
+  readonly inspect?: InspectOptions;
 }
 
 export class Daemon {
@@ -35,9 +44,10 @@ export class Daemon {
     private readonly control: ControlServer,
     private readonly spool: Spool,
     private readonly router: Router,
+    private readonly inspector?: DaemonInspector,
   ) {}
 
-  static async create(config: Config, logger: Logger): Promise<Daemon> {
+  static async create(config: Config, logger: Logger, options: DaemonOptions = {}): Promise<Daemon> {
     // The data directory and a Maildir root are made at start; a root that vanishes later
     // (an unmounted disk) defers deliveries instead of being re-made.
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -47,6 +57,8 @@ export class Daemon {
     const router = buildRouter(config);
     const policies = buildPolicies(config, logger);
     const built = await buildEventLog(config);
+    const inspector = options.inspect ? new DaemonInspector({ ...options.inspect, dataDir: config.dataDir, logger }) : undefined;
+    const inspect = inspector ? { inspect: inspector.inspect } : {};
     const spool = new Spool(join(config.dataDir, 'spool'));
     const queue = new Queue({
       log: built.log,
@@ -59,6 +71,7 @@ export class Daemon {
       logger,
       ...(built.recovery ? { recovery: built.recovery } : {}),
       onBounce: createBounceSender({ hostname: config.hostname, logger }),
+      ...inspect,
     });
     for (const p of policies) queue.addPrequeuePolicy(p);
     const edge = new SmtpEdge(
@@ -75,18 +88,27 @@ export class Daemon {
         ...(config.smtp.tls ? { tls: config.smtp.tls } : {}),
         logger,
         log: built.log,
+        ...inspect,
       },
       queue,
     );
     const control = new ControlServer({ path: join(config.dataDir, 'control.sock'), queue, logger });
-    return new Daemon(config, logger, built, queue, edge, control, spool, router);
+    return new Daemon(config, logger, built, queue, edge, control, spool, router, inspector);
   }
 
-  async start(): Promise<DaemonStatus> {
-    const { recovered, orphans, bounces } = await this.queue.start();
+  /**
+   * Recover the queue (work held), bind the edge, run `afterBind` (the privilege drop), then
+   * create the control socket and start the recovered work — as the unprivileged user.
+   */
+  async start(afterBind?: () => void): Promise<DaemonStatus> {
+    // The relay first: a port in use stops the start before anything else runs.
+    const relay = await this.inspector?.start();
+    const { recovered, orphans, bounces } = await this.queue.start({ hold: true });
     if (recovered || orphans || bounces) this.logger.info({ recovered, orphans, bounces }, `recovered ${recovered} live messages from the log`);
-    await this.control.start();
     const listening = await this.edge.start();
+    afterBind?.();
+    await this.control.start();
+    this.queue.resumeWork();
     if (this.built.sqlite) {
       this.stopMaintenance = scheduleMaintenance({
         sqlite: this.built.sqlite,
@@ -96,7 +118,7 @@ export class Daemon {
         logger: this.logger,
       });
     }
-    return { listening, recovered };
+    return { listening, recovered, ...(relay ? { inspector: { pageUrl: relay.pageUrl, port: relay.port } } : {}) };
   }
 
   /**
@@ -118,6 +140,7 @@ export class Daemon {
     await this.edge.stop();
     await this.queue.stop(graceMs);
     await this.control.stop();
+    await this.inspector?.stop();
     await this.built.log.close();
   }
 }

@@ -6,6 +6,7 @@
  * and answered with a 4xx; no exception reaches smtp-server or the client.
  */
 import type { Logger } from 'pino';
+import type { InspectionEvent } from 'xstate';
 import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { SessionClosed } from '../../machines/smtpSession.events.js';
 import type { EventLog } from '../eventlog/eventLog.js';
@@ -38,6 +39,7 @@ export interface HandlerOptions {
   readonly maxMessageSize?: number;
   readonly maxRecipients?: number;
   readonly auth?: AuthOptions;
+  readonly inspect?: (event: InspectionEvent) => void;
 }
 
 interface Conn {
@@ -87,7 +89,7 @@ export class SessionHandlers {
 
   onConnect(session: SMTPServerSession, cb: Cb): void {
     const logger = this.o.logger.child({ sessionId: session.id });
-    const recorder = new SessionRecorder(this.o.log, session.id, logger);
+    const recorder = new SessionRecorder(this.o.log, session.id, logger, this.o.inspect);
     let validators: SmtpValidators;
     try {
       validators = this.o.validators();
@@ -221,10 +223,12 @@ export class SessionHandlers {
         refuse(reply);
         return done();
       }
+      // cb() below lets smtp-server reset the envelope: keep it for the log line.
+      const envelope = envelopeOf(session);
       receiveMessage({
         stream,
         queue: this.o.queue,
-        input: { envelope: envelopeOf(session), client: clientOf(session), sessionId: session.id, smtputf8: Boolean(session.envelope.smtpUtf8) },
+        input: { envelope, client: clientOf(session), sessionId: session.id, smtputf8: Boolean(session.envelope.smtpUtf8) },
         ...(this.o.maxMessageSize !== undefined ? { maxMessageSize: this.o.maxMessageSize } : {}),
         logger: conn.logger,
       }).then((outcome) => {
@@ -232,7 +236,7 @@ export class SessionHandlers {
         if (!outcome.messageId) return refuse(outcome.reply);
         cb(null, `${outcome.reply.enhanced} ${outcome.reply.message}`);
         conn.recorder.note({ type: 'MessageAccepted', messageId: outcome.messageId, size: outcome.size, at: this.iso() });
-        conn.logger.info({ messageId: outcome.messageId, size: outcome.size, from: envelopeOf(session).sender }, `queued as ${outcome.messageId}`);
+        conn.logger.info({ messageId: outcome.messageId, size: outcome.size, from: envelope.sender, nrcpt: envelope.recipients.length }, `queued as ${outcome.messageId}`);
       }).finally(done);
     });
   }

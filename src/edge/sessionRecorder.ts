@@ -8,7 +8,7 @@
  * A failed append is logged and ends the recording; it never crashes the edge.
  */
 import type { Logger } from 'pino';
-import type { SnapshotFrom } from 'xstate';
+import type { InspectionEvent, SnapshotFrom } from 'xstate';
 import { SMTP_SESSION_MACHINE_VERSION, type SmtpSessionMachine, smtpSessionMachine } from '../../machines/smtpSession.machine.js';
 import type { SmtpSessionContext } from '../../machines/smtpSession.context.js';
 import type { SessionClosed, SessionProbed, SmtpSessionEvent } from '../../machines/smtpSession.events.js';
@@ -38,6 +38,8 @@ export class SessionRecorder {
     private readonly log: EventLog,
     readonly sessionId: string,
     private readonly logger: Logger,
+    /** An inspection observer for the session actor (`run --inspect`). */
+    private readonly inspect?: (event: InspectionEvent) => void,
   ) {}
 
   get state(): string {
@@ -68,7 +70,9 @@ export class SessionRecorder {
   /** The first MAIL arrived: create the stream with everything so far (not awaited). */
   openStream(): void {
     if (this.actor) return;
-    this.actor = new EventSourcedActor({ log: this.log, stream: sessionStream(this.sessionId), machine: liveMachine, identity: SMTP_SESSION_IDENTITY });
+    const stream = sessionStream(this.sessionId);
+    const inspect = this.inspect ? { actorOptions: { id: stream, inspect: this.inspect } } : {};
+    this.actor = new EventSourcedActor({ log: this.log, stream, machine: liveMachine, identity: SMTP_SESSION_IDENTITY, ...inspect });
     this.flush();
   }
 

@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { SMTPServerOptions } from 'smtp-server';
+import type { InspectionEvent } from 'xstate';
 import type { ListenAddress } from '../config/listenAddress.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import { silentLogger } from '../log/logger.js';
@@ -58,6 +59,8 @@ export interface SmtpEdgeOptions {
   readonly protocolLog?: boolean;
   readonly log: EventLog;
   readonly now?: () => number;
+  /** An inspection observer for every session actor (`run --inspect`); actors are then named `session-<id>`. */
+  readonly inspect?: (event: InspectionEvent) => void;
 }
 
 export const SMTP_EDGE_DEFAULTS = {
@@ -103,6 +106,7 @@ export class SmtpEdge {
       maxMessageSize: options.maxMessageSize ?? SMTP_EDGE_DEFAULTS.maxMessageSize,
       maxRecipients: options.maxRecipients ?? SMTP_EDGE_DEFAULTS.maxRecipients,
       ...(options.auth ? { auth: options.auth } : {}),
+      ...(options.inspect ? { inspect: options.inspect } : {}),
     });
   }
 

@@ -1,1 +1,2 @@
 export * from './mailtrailError.js';
+export * from './catalogue.js';

@@ -1,9 +1,11 @@
 /**
  * Logging through pino: one root logger per daemon, child loggers per session and message
  * carrying `sessionId` / `messageId`. Serializers keep message bodies and AUTH secrets out of
- * every line (only listed fields are logged for clients).
+ * every line (only listed fields are logged for clients). `pretty: true` rewrites each JSON
+ * line for a human (prettyStream.ts, no pino-pretty).
  */
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { prettyStream } from './prettyStream.js';
 
 export type { Logger } from 'pino';
 
@@ -16,5 +18,6 @@ export function createLogger(options: { level?: string; pretty?: boolean; destin
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: ['password', '*.password', 'auth.password', 'body', '*.body'], remove: true },
   };
-  return pino(config, pino.destination({ dest: options.destination ?? 1, sync: false }));
+  const destination = pino.destination({ dest: options.destination ?? 1, sync: false });
+  return pino(config, options.pretty ? prettyStream(destination) : destination);
 }

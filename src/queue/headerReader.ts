@@ -18,3 +18,4 @@ export async function readHeaderBlock(stream: Readable, maxBytes = 256 * 1024): 
     stream.destroy();
   }
 }
+

@@ -6,6 +6,7 @@
  * `start()` recovers live messages from the log and resumes each where its history stopped.
  */
 import type { Logger } from 'pino';
+import type { InspectionEvent } from 'xstate';
 import { messageMachine, MESSAGE_MACHINE_VERSION, type MessageMachine } from '../../machines/message.machine.js';
 import type { MessageContext } from '../../machines/message.context.js';
 import type { ClientSummary } from '../../machines/message.events.js';
@@ -22,6 +23,7 @@ import { type RetryPolicy, backoffDelay, defaultRetryPolicy, isExpired } from '.
 import { type OutcomeEvent, runDeliveryAttempt } from './deliveryAttempt.js';
 import type { Envelope, QueuedMessage } from './envelope.js';
 import { readHeaderBlock } from './headerReader.js';
+import { headerValue } from '../mail/headerFields.js';
 import { isFinalState } from './messageSummary.js';
 import { runPrequeuePolicies } from './prequeuePolicies.js';
 import { headerBlockOf, queuedMessageOf } from './queuedMessage.js';
@@ -51,6 +53,8 @@ export interface QueueOptions {
   readonly onFinal?: (id: string, state: string, context: MessageContext) => void;
   /** Called when a message reaches a final state with failed recipients and a sender to tell. */
   readonly onBounce?: (context: MessageContext, queue: Queue) => Promise<void>;
+  /** An inspection observer for every message actor (`run --inspect`); actors are then named `message-<id>`. */
+  readonly inspect?: (event: InspectionEvent) => void;
 }
 
 export interface EnqueueInput {
@@ -98,6 +102,7 @@ export class Queue {
   private readonly releases = new Map<string, () => void>();
   private readonly tasks = new Set<Promise<void>>();
   private stopping = false;
+  private heldWork: (() => void)[] = [];
 
   private readonly options: QueueOptions;
 
@@ -165,6 +170,10 @@ export class Queue {
     if (this.stopping) throw new InvariantError('the queue is stopping');
     const id = input.id ?? newQueueId(this.now());
     const stored = await this.spool.store(id, input.body, this.options.maxMessageSize ? { maxSize: this.options.maxMessageSize } : {});
+    // Subject and Message-Id as received, for search (latin1 keeps every byte; 8-bit headers are UTF-8).
+    const headerBlock = Buffer.from(await readHeaderBlock(this.spool.open(stored.ref), 64 * 1024).catch(() => ''), 'latin1').toString('utf8');
+    const subject = headerValue(headerBlock, 'subject') ?? undefined;
+    const headerMessageId = headerValue(headerBlock, 'message-id') ?? undefined;
     const actor = this.newActor(id);
     try {
       await actor.record({
@@ -181,6 +190,8 @@ export class Queue {
         ...(input.smtputf8 ? { smtputf8: true } : {}),
         ...(input.parentId ? { parentId: input.parentId } : {}),
         ...(input.policiesFrom ? { policiesFrom: input.policiesFrom } : {}),
+        ...(subject !== undefined ? { subject } : {}),
+        ...(headerMessageId !== undefined ? { headerMessageId } : {}),
         origin: input.origin ?? 'smtp',
       });
     } catch (err) {
@@ -193,7 +204,13 @@ export class Queue {
   }
 
   /** Recover every live message from the log and resume it where its history stopped. */
-  async start(): Promise<{ recovered: number; orphans: number; bounces: number }> {
+  /**
+   * Recover and resume. With `{ hold: true }` the recovered work (attempts, timers, DSNs) waits
+   * for `resumeWork()`: the daemon binds its ports and drops root privileges in between, so no
+   * delivery ever runs as root.
+   */
+  async start(options: { hold?: boolean } = {}): Promise<{ recovered: number; orphans: number; bounces: number }> {
+    const work: (() => void)[] = [];
     const source = this.options.recovery ?? (await scanRecoverySource(this.log));
     // A body whose MessageReceived never became durable is not a message: remove it.
     const orphans = await this.spool.sweep((id) => source.isKnown(id));
@@ -201,16 +218,25 @@ export class Queue {
       const stream = messageStream(summary.id);
       const replayed = await replay(this.log, stream, this.machine);
       if (replayed.revision === null || isFinalState(replayed.state)) continue;
-      const actor = new EventSourcedActor({ log: this.log, stream, machine: this.machine, identity: MESSAGE_IDENTITY, from: replayed });
+      const actor = new EventSourcedActor({ log: this.log, stream, machine: this.machine, identity: MESSAGE_IDENTITY, from: replayed, ...this.inspectOptions(summary.id) });
       this.actors.set(summary.id, actor);
-      this.resume(summary.id, replayed.state);
+      work.push(() => this.resume(summary.id, replayed.state));
     }
     const bounces = this.options.onBounce ? await source.unsentBounces() : [];
     for (const id of bounces) {
       const replayed = await replay(this.log, messageStream(id), this.machine);
-      this.spawn(id, 'bounce', () => this.options.onBounce!(replayed.snapshot.context, this));
+      work.push(() => this.spawn(id, 'bounce', () => this.options.onBounce!(replayed.snapshot.context, this)));
     }
+    this.heldWork = work;
+    if (!options.hold) this.resumeWork();
     return { recovered: this.actors.size, orphans: orphans.length, bounces: bounces.length };
+  }
+
+  /** Start the work `start({ hold: true })` recovered. */
+  resumeWork(): void {
+    const work = this.heldWork;
+    this.heldWork = [];
+    for (const run of work) run();
   }
 
   /** Messages this process is working on (not final). */
@@ -458,9 +484,14 @@ export class Queue {
 
   private newActor(id: string): Actor {
     if (this.actors.has(id)) throw new InvariantError(`message ${id} is already queued`);
-    const actor = new EventSourcedActor({ log: this.log, stream: messageStream(id), machine: this.machine, identity: MESSAGE_IDENTITY });
+    const actor = new EventSourcedActor({ log: this.log, stream: messageStream(id), machine: this.machine, identity: MESSAGE_IDENTITY, ...this.inspectOptions(id) });
     this.actors.set(id, actor);
     return actor;
+  }
+
+  private inspectOptions(id: string): { actorOptions?: { id: string; inspect: (event: InspectionEvent) => void } } {
+    const inspect = this.options.inspect;
+    return inspect ? { actorOptions: { id: messageStream(id), inspect } } : {};
   }
 
   private requireActor(id: string): Actor {

@@ -7,7 +7,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
-import { messagesProjection, recoverySourceFrom } from '../queue/messagesProjection.js';
+import { inlineProjections } from '../queue/inlineProjections.js';
+import { recoverySourceFrom } from '../queue/messagesProjection.js';
 import type { QueueStorage, RecoverySource } from '../queue/queue.js';
 import { Spool } from '../spool/spool.js';
 
@@ -18,7 +19,7 @@ export class SqliteStorage implements QueueStorage {
 
   constructor(readonly dir: string, options: { logPath?: string } = {}) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    this.log = new SqliteEventLog(options.logPath ?? join(dir, 'events.sqlite'), { projections: [messagesProjection] });
+    this.log = new SqliteEventLog(options.logPath ?? join(dir, 'events.sqlite'), { projections: [...inlineProjections] });
     this.spool = new Spool(join(dir, 'spool'));
     this.recovery = recoverySourceFrom(this.log.database);
   }

@@ -6,7 +6,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -38,6 +38,10 @@ describe('running as a daemon', () => {
       assert.deepEqual(statusIds(dropped.child.pid!), { uid: 65534, gid: 65534 });
       const reply = await smtpSend({ port: dropped.port, from: 'a@remote.test', to: ['bob@example.test'], body: 'Subject: x\r\n\r\ny\r\n' });
       assert.match(reply, /^250 2\.0\.0 Ok: queued as /);
+      assert.equal(statSync(join(dir, 'control.sock')).uid, 65534, 'the control socket is made after the drop');
+      const newDir = join(dir, 'mail', 'example.test', 'bob', 'new');
+      for (let i = 0; i < 200 && !(existsSync(newDir) && readdirSync(newDir).length); i++) await new Promise((r) => setTimeout(r, 25));
+      assert.equal(statSync(join(newDir, readdirSync(newDir)[0]!)).uid, 65534, 'delivered as the unprivileged user');
     } finally {
       assert.equal(await dropped.kill('SIGTERM'), 0);
     }

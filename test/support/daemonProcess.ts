@@ -39,8 +39,8 @@ log: { level: info }
 ${extra}`;
 }
 
-export function startDaemon(configFile: string, opts: { wrap?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<DaemonProcess> {
-  const args = ['--import', tsxLoader, runEntry, 'run', '--config', configFile];
+export function startDaemon(configFile: string, opts: { wrap?: string[]; env?: NodeJS.ProcessEnv; args?: string[] } = {}): Promise<DaemonProcess> {
+  const args = ['--import', tsxLoader, runEntry, 'run', '--config', configFile, ...(opts.args ?? [])];
   const [cmd, ...cmdArgs] = opts.wrap ? [...opts.wrap, process.execPath, ...args] : [process.execPath, ...args];
   const child = spawn(cmd!, cmdArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   const lines: Record<string, unknown>[] = [];

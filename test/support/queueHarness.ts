@@ -10,7 +10,8 @@ import { SqliteEventLog } from '../../src/eventlog/sqlite/sqliteEventLog.js';
 import { addDateHeader, addMessageIdHeader, addReceivedHeader } from '../../src/policies/index.js';
 import { MaildirRelay } from '../../src/relay/maildirRelay.js';
 import type { Relay } from '../../src/relay/relay.js';
-import { messagesProjection, messageSummaryFrom, recoverySourceFrom } from '../../src/queue/messagesProjection.js';
+import { inlineProjections } from '../../src/queue/inlineProjections.js';
+import { messageSummaryFrom, recoverySourceFrom } from '../../src/queue/messagesProjection.js';
 import { Queue, type QueueOptions } from '../../src/queue/queue.js';
 import { Router } from '../../src/queue/router.js';
 import { Spool } from '../../src/spool/spool.js';
@@ -33,7 +34,7 @@ export async function makeHarness(opts: { relay?: Relay; dir?: string; queue?: P
   mkdirSync(mailRoot, { recursive: true });
   const relay = opts.relay ?? new MaildirRelay({ root: mailRoot, hostname: 'mx.example.test' });
   const build = (overrides: Partial<QueueOptions> = {}) => {
-    const log = new SqliteEventLog(join(dir, 'events.sqlite'), { projections: [messagesProjection] });
+    const log = new SqliteEventLog(join(dir, 'events.sqlite'), { projections: [...inlineProjections] });
     const spool = new Spool(join(dir, 'spool'));
     const queue = new Queue({
       log,

@@ -1,0 +1,115 @@
+/**
+ * The catalogue of mailtrail's error codes (fastify's lib/errors.js, as data): one entry per
+ * error class, plus the control socket's reply-only codes. Each names its code, its class and
+ * base, the SMTP reply/status it carries (if any), what it means and what an operator does.
+ * docs/errors.md renders every entry as one table row (`errorRow`); test/errors/catalogue.test.ts
+ * fails when a code in src/ is missing here, an entry names a code or class that no longer
+ * exists, a class's reply differs, or the doc and this list disagree. Data only: no imports.
+ */
+
+export interface ErrorEntry {
+  /** The `code` property, stable across versions. */
+  readonly code: string;
+  /** The class that carries the code and its base; absent for a reply-only code. */
+  readonly class?: string;
+  readonly extends?: string;
+  /** `smtpCode enhancedStatus` the error carries, e.g. '451 4.3.0'; several when it depends. */
+  readonly smtp?: readonly string[];
+  readonly meaning: string;
+  readonly action: string;
+}
+
+export const errorCatalogue: readonly ErrorEntry[] = [
+  // --- the base classes (STYLE.md "Conventions" 5) ---------------------------------------
+  { code: 'ERR_TRANSIENT', class: 'TransientError', extends: 'MailtrailError', smtp: ['451 4.0.0'],
+    meaning: 'a step that may succeed later (4.x.x); the thrower may give another 4.x.x status',
+    action: 'nothing at once: the queue retries with backoff; if it lasts, the logged reason says what to fix' },
+  { code: 'ERR_PERMANENT', class: 'PermanentError', extends: 'MailtrailError', smtp: ['550 5.0.0'],
+    meaning: 'a step that will never succeed (5.x.x); the thrower may give another 5.x.x status',
+    action: 'read the reason; the sender gets it in a DSN' },
+  { code: 'ERR_CONFIG', class: 'ConfigError', extends: 'MailtrailError',
+    meaning: 'a bad configuration key, an unknown user or group, a relay that cannot be built: fatal at start, names the file and the key',
+    action: 'fix the named key; `mailtrail run` exits 78 when the file is wrong, 70 when a part cannot be built from it' },
+  { code: 'ERR_INVARIANT', class: 'InvariantError', extends: 'MailtrailError',
+    meaning: 'a bug, or a stored history the machine does not accept (replay names stream, revision and state)',
+    action: 'report it with the output of `mailtrail history <id>`; never edit the log by hand' },
+  // --- delivery and policies -------------------------------------------------------------
+  { code: 'ERR_TRANSIENT', class: 'SpamdError', extends: 'TransientError', smtp: ['451 4.3.0'],
+    meaning: 'spamd gave no verdict: down, too slow, or it replied with an error',
+    action: 'check spamd and the `spamassassin` policy address; with `onError: defer` the message waits in `received`' },
+  { code: 'ERR_INVARIANT', class: 'UnknownMessageError', extends: 'InvariantError',
+    meaning: 'an operator command named a message the queue does not hold (unknown, or already final)',
+    action: 'check the id with `mailtrail queue --all`; the control socket answers `ERR_CONTROL_NOT_FOUND`' },
+  // --- the spool --------------------------------------------------------------------------
+  { code: 'ERR_SPOOL_TOO_LARGE', class: 'BodyTooLargeError', extends: 'PermanentError', smtp: ['552 5.3.4'],
+    meaning: 'a body passed `smtp.maxMessageSize`; the partial file was removed and the client got 552 5.3.4',
+    action: "the sender's to solve; raise `smtp.maxMessageSize` if such mail is wanted" },
+  { code: 'ERR_SPOOL_IO', class: 'SpoolIoError', extends: 'TransientError', smtp: ['451 4.3.0', '452 4.3.1'],
+    meaning: 'a spool file operation failed; a full disk or quota (ENOSPC, EDQUOT) is 452 4.3.1',
+    action: 'free space on the disk of `dataDir`; check that the spool is owned by the mail user' },
+  { code: 'ERR_SPOOL_INVALID_ID', class: 'InvalidBodyIdError', extends: 'InvariantError',
+    meaning: 'a body id or reference that is not a plain file name under `bodies/` (never turned into a path)',
+    action: 'a bug: report it' },
+  { code: 'ERR_SPOOL_BODY_EXISTS', class: 'BodyExistsError', extends: 'InvariantError',
+    meaning: 'a body was stored twice under one id (bodies are created exclusively)',
+    action: 'a bug, or two daemons on one `dataDir`: stop the second one' },
+  { code: 'ERR_SPOOL_BODY_MISSING', class: 'BodyMissingError', extends: 'InvariantError',
+    meaning: 'the log names a body the spool does not have (removed by hand, or a restore without the spool)',
+    action: 'restore `spool/` from the same backup as the log, or `mailtrail delete <id>`' },
+  // --- the event log ----------------------------------------------------------------------
+  { code: 'ERR_EXPECTED_REVISION', class: 'ExpectedRevisionConflictError', extends: 'MailtrailError',
+    meaning: 'a stream had moved on since its writer last read it: a second writer appended to it',
+    action: 'run one daemon per event log; repeat the command' },
+  { code: 'ERR_EVENTLOG_CLOSED', class: 'EventLogClosedError', extends: 'MailtrailError',
+    meaning: 'the event log was used after it was closed',
+    action: 'none during shutdown; at any other time a bug: report it' },
+  { code: 'ERR_EVENTLOG_OPEN', class: 'EventLogOpenError', extends: 'MailtrailError',
+    meaning: 'the file could not be opened as an event log (missing, unreadable, not initialised, locked)',
+    action: 'check `eventLog.path` and that the mail user owns it and its directory' },
+  { code: 'ERR_EVENTLOG_READONLY', class: 'EventLogReadonlyError', extends: 'MailtrailError',
+    meaning: 'an append to a log opened read-only',
+    action: 'a bug in a command: report it' },
+  { code: 'ERR_EVENTLOG_WRITE', class: 'EventLogWriteError', extends: 'MailtrailError', smtp: ['451 4.3.0'],
+    meaning: 'a group commit failed (disk full, I/O error, lock timeout); no append of its batch was written',
+    action: 'free disk space; close other writers of `events.sqlite` (a `sqlite3` shell holding a transaction)' },
+  // --- the control socket and the CLI -----------------------------------------------------
+  { code: 'ERR_CONTROL_SOCKET_IN_USE', class: 'ControlSocketInUseError', extends: 'MailtrailError',
+    meaning: 'another daemon listens on `<dataDir>/control.sock`, or a file that is not a socket is there',
+    action: 'stop the other daemon, or remove the stray file; start-up fails until then' },
+  { code: 'ERR_DAEMON_NOT_RUNNING', class: 'DaemonNotRunningError', extends: 'MailtrailError',
+    meaning: 'no daemon listens on the control socket',
+    action: 'none: the CLI then appends to the log itself' },
+  { code: 'ERR_CONTROL', class: 'ControlError', extends: 'MailtrailError',
+    meaning: 'the control socket did not answer within 15 s, or answered with garbage',
+    action: 'look at the daemon (its log, `systemctl status`); the CLI does not fall back to the log then' },
+  { code: 'ERR_CONTROL_BAD_REQUEST', class: 'ControlProtocolError', extends: 'MailtrailError',
+    meaning: 'a control request that is not JSON, names an unknown op, or lacks the id',
+    action: 'fix the request (see docs/cli.md, "Control socket")' },
+  { code: 'ERR_CONTROL_NOT_FOUND',
+    meaning: 'control reply: the daemon holds no live message with that id',
+    action: 'check the id with `mailtrail queue --all`' },
+  { code: 'ERR_CONTROL_REFUSED',
+    meaning: "control reply: the message machine does not accept the command in the message's state",
+    action: 'see the accepted states in docs/cli.md, "Operator commands"' },
+  { code: 'ERR_CONTROL_INTERNAL',
+    meaning: 'control reply: anything else, for example a failed log append',
+    action: "read the daemon's log line for the request" },
+  { code: 'ERR_USAGE', class: 'UsageError', extends: 'MailtrailError',
+    meaning: 'a CLI usage error: missing id, unknown option, no event log at the configured path',
+    action: 'fix the command line; exit code 64' },
+];
+
+/** The codes the catalogue knows. */
+export const errorCodes: ReadonlySet<string> = new Set(errorCatalogue.map((e) => e.code));
+
+/** The entry of a class, by name. */
+export function errorEntryOf(className: string): ErrorEntry | undefined {
+  return errorCatalogue.find((e) => e.class === className);
+}
+
+/** The entry as the row docs/errors.md shows for it. */
+export function errorRow(e: ErrorEntry): string {
+  const cls = e.class ? `\`${e.class}\` (${e.extends})` : '— (reply only)';
+  const smtp = e.smtp ? e.smtp.map((s) => `\`${s}\``).join(', ') : '—';
+  return `| \`${e.code}\` | ${cls} | ${smtp} | ${e.meaning} | ${e.action} |`;
+}

@@ -1,0 +1,41 @@
+/**
+ * SVG from DOT text by running Graphviz: `dot -Tsvg` with argv (no shell), the DOT on stdin.
+ * Fails with GraphvizMissingError when `dot` is not on PATH (the CLI prints it and exits 69,
+ * EX_UNAVAILABLE), and with an Error carrying dot's stderr when dot rejects the input. CLI-only
+ * failures, so plain Errors rather than catalogued MailtrailErrors (docs/errors.md).
+ */
+import { spawn } from 'node:child_process';
+
+export class GraphvizMissingError extends Error {
+  constructor(command: string) {
+    super(`Graphviz is not installed ("${command}" not found on PATH): install it (Debian/Ubuntu: apt-get install graphviz), or use --format dot and render it elsewhere`);
+    this.name = 'GraphvizMissingError';
+  }
+}
+
+export interface SvgOptions {
+  /** The dot program; default `dot`. */
+  readonly command?: string;
+  readonly timeoutMs?: number;
+}
+
+export function renderSvg(dotText: string, options: SvgOptions = {}): Promise<string> {
+  const command = options.command ?? 'dot';
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, ['-Tsvg'], { stdio: ['pipe', 'pipe', 'pipe'], timeout: options.timeoutMs ?? 30_000 });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => stdout.push(b));
+    child.stderr.on('data', (b: Buffer) => stderr.push(b));
+    child.stdin.on('error', () => {}); // EPIPE when dot is missing or exits early: reported below
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      reject(err.code === 'ENOENT' ? new GraphvizMissingError(command) : new Error(`${command}: ${err.message}`, { cause: err }));
+    });
+    child.on('close', (code, signal) => {
+      if (code === 0) return resolve(Buffer.concat(stdout).toString('utf8'));
+      const why = Buffer.concat(stderr).toString('utf8').trim() || (signal ? `killed by ${signal}` : `exit code ${code}`);
+      reject(new Error(`${command} -Tsvg failed: ${why}`));
+    });
+    child.stdin.end(dotText);
+  });
+}
