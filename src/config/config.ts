@@ -29,6 +29,8 @@ export interface SmtpConfig {
   readonly maxClients: number;
   /** Milliseconds. */
   readonly idleTimeout: number;
+  /** Milliseconds before the 220 greeting (early-talker check). */
+  readonly greetDelay: number;
   readonly hardErrorLimit: number;
   readonly tls?: TlsConfig;
   readonly auth?: Readonly<Record<string, unknown>>;

@@ -45,6 +45,7 @@ export const smtpSchema = strictObject({
   maxRecipients: positiveInt.default(1000),
   maxClients: positiveInt.default(100),
   idleTimeout: durationSchema.default(5 * 60_000),
+  greetDelay: durationSchema.default(100),
   hardErrorLimit: positiveInt.default(20),
   tls: tlsSchema.optional(),
   auth: z.looseObject({}).optional(),

@@ -84,6 +84,7 @@ export class Daemon {
         maxRecipients: config.smtp.maxRecipients,
         maxClients: config.smtp.maxClients,
         idleTimeout: config.smtp.idleTimeout,
+        greetDelay: config.smtp.greetDelay,
         hardErrorLimit: config.smtp.hardErrorLimit,
         ...(config.smtp.tls ? { tls: config.smtp.tls } : {}),
         logger,

@@ -20,6 +20,8 @@ import { ENHANCED_CODE, replies } from './smtpReply.js';
 export interface ReplyHooks {
   /** Error replies (4xx/5xx) a session may collect before it is closed with 421 4.7.0. */
   readonly hardErrorLimit?: number;
+  /** Milliseconds before the 220 greeting (smtp-server's early-talker check waits 100). */
+  readonly greetDelay?: number;
   /** The text of the 220 greeting for this session; undefined keeps smtp-server's. */
   greeting?(session: SMTPServerSession): string | undefined;
   /** Every reply written to the client (`enhanced` is '' when the line has none). */
@@ -34,6 +36,26 @@ export class EdgeSMTPConnection extends SMTPConnection {
 
   private get hooks(): ReplyHooks {
     return (this._server as EdgeSMTPServer).hooks;
+  }
+
+  /**
+   * As smtp-server's init(), with the delay before the greeting configurable instead of a
+   * fixed 100 ms (upstream: a `greetDelay` option). A client that talks before the greeting is
+   * still refused by smtp-server's own early-talker check.
+   */
+  override init(): void {
+    const delay = this.hooks.greetDelay;
+    if (delay === undefined || delay === 100) {
+      super.init();
+      return;
+    }
+    this._setListeners(() => {
+      if (this._server.options.maxClients && this._server.connections.size > this._server.options.maxClients) {
+        this.send(421, `${this.name} Too many connected clients, try again in a moment`, false);
+        return;
+      }
+      setTimeout(() => this.connectionReady(), delay).unref();
+    });
   }
 
   override send(code: number, data?: string | string[] | null, context?: string | false): void {

@@ -41,6 +41,8 @@ export interface SmtpEdgeOptions {
   readonly maxRecipients?: number;
   /** Per listen address. Default 100. */
   readonly maxClients?: number;
+  /** Milliseconds before the greeting, to catch clients that talk too soon. Default 100. */
+  readonly greetDelay?: number;
   /** Milliseconds a client may stay silent. Default 5 minutes. */
   readonly idleTimeout?: number;
   /** Error replies before the session is closed with 421 4.7.0. Default 20. */
@@ -67,6 +69,7 @@ export const SMTP_EDGE_DEFAULTS = {
   maxMessageSize: 25 * 1024 * 1024,
   maxRecipients: 1000,
   maxClients: 100,
+  greetDelay: 100,
   idleTimeout: 5 * 60_000,
   hardErrorLimit: 20,
   maxLineLength: 4096,
@@ -145,6 +148,7 @@ export class SmtpEdge {
   private listen(address: ListenAddress): Promise<ListenAddress> {
     const server = new EdgeSMTPServer(this.serverOptions(), {
       hardErrorLimit: this.options.hardErrorLimit ?? SMTP_EDGE_DEFAULTS.hardErrorLimit,
+      greetDelay: this.options.greetDelay ?? SMTP_EDGE_DEFAULTS.greetDelay,
       greeting: (session) => this.handlers.greeting(session),
       onReply: (session, code, enhanced, text) => this.handlers.onReply(session, code, enhanced, text),
     });
