@@ -20,6 +20,8 @@ const S = Number(process.env.BENCH_SMTP_S ?? 20);
 const L = Number(process.env.BENCH_SMTP_L ?? 2048);
 /** smtp-source -d: many messages per connection (SRC_OPTS=-d in the Postfix script). */
 const REUSE = process.env.BENCH_SMTP_REUSE === '1';
+/** Postfix's smtpd greets at once; smtp-server's default waits 100 ms (BENCH_SMTP_GREET=100ms). */
+const GREET = process.env.BENCH_SMTP_GREET ?? '0';
 const root = join(import.meta.dirname, '..');
 
 interface Row { system: string; variant: string; acceptS: number; acceptRate: number; drainS: number; deliveredRate: number }
@@ -29,7 +31,7 @@ async function runMailtrail(variant: 'maildir' | 'blackhole'): Promise<Row> {
   const config = join(dir, 'mailtrail.yaml');
   writeFileSync(config, `hostname: bench.x.test
 dataDir: ${dir}
-smtp: { listen: 127.0.0.1:0, domains: [y.test], maxClients: 200 }
+smtp: { listen: 127.0.0.1:0, domains: [y.test], maxClients: 200, greetDelay: ${GREET} }
 relay: ${variant === 'maildir' ? `{ type: maildir, root: ${join(dir, 'mail')} }` : '{ type: blackhole }'}
 log: { level: warn }
 `);
@@ -85,7 +87,7 @@ function runPostfix(): Row[] {
 }
 
 export async function run(): Promise<void> {
-  console.log(`smtp: smtp-source -s ${S} -m ${N} -l ${L} against each system on loopback (${REUSE ? 'connections reused (-d)' : 'one message per connection'})`);
+  console.log(`smtp: smtp-source -s ${S} -m ${N} -l ${L} against each system on loopback (${REUSE ? 'connections reused (-d)' : 'one message per connection'}; mailtrail greetDelay ${GREET})`);
   const rows: Row[] = [await runMailtrail('blackhole'), await runMailtrail('maildir')];
   if (process.env.BENCH_POSTFIX === '1') rows.push(...runPostfix());
   console.log('system     variant                 accept s  accepted msg/s  drain s  delivered msg/s');

@@ -60,3 +60,12 @@ export async function runDeliveryAttempt(input: AttemptInput): Promise<OutcomeEv
     return { type: 'DeliveryDeferred', ...base, nextAttemptAt: input.nextAttemptAt };
   });
 }
+
+/** One line per recipient outcome, as Postfix logs it: to, relay, delay, dsn, status (reply). */
+export function logOutcomes(logger: Logger, outcomes: readonly OutcomeEvent[], delaySeconds: number): void {
+  const delay = delaySeconds.toFixed(2);
+  for (const o of outcomes) {
+    const status = o.type === 'DeliverySucceeded' ? 'sent' : o.type === 'DeliveryDeferred' ? 'deferred' : 'bounced';
+    logger.info({ to: o.recipient, relay: o.relay, delay, dsn: o.status, status }, `to=<${o.recipient}>, relay=${o.relay}, delay=${delay}, dsn=${o.status}, status=${status} (${o.reply})`);
+  }
+}

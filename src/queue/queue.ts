@@ -9,7 +9,6 @@ import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
 import { messageMachine, MESSAGE_MACHINE_VERSION, type MessageMachine } from '../../machines/message.machine.js';
 import type { MessageContext } from '../../machines/message.context.js';
-import type { ClientSummary } from '../../machines/message.events.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import { InvariantError } from '../errors/mailtrailError.js';
 import { silentLogger } from '../log/logger.js';
@@ -18,17 +17,17 @@ import { BodyExistsError } from '../spool/spoolErrors.js';
 import { ExpectedRevisionConflictError } from '../eventlog/eventLog.js';
 import { replay } from '../replay/replay.js';
 import { EventSourcedActor } from '../runtime/eventSourcedActor.js';
-import type { BodySource, Spool } from '../spool/spool.js';
+import type { Spool } from '../spool/spool.js';
+import type { EnqueueInput, QueueExtraOptions, QueueOptions, QueueStorage } from './queueOptions.js';
 import { type RetryPolicy, backoffDelay, defaultRetryPolicy, isExpired } from './backoff.js';
-import { type OutcomeEvent, runDeliveryAttempt } from './deliveryAttempt.js';
-import type { Envelope, QueuedMessage } from './envelope.js';
+import { type OutcomeEvent, logOutcomes, runDeliveryAttempt } from './deliveryAttempt.js';
 import { readHeaderBlock } from './headerReader.js';
 import { headerValue } from '../mail/headerFields.js';
 import { isFinalState } from './messageSummary.js';
 import { runPrequeuePolicies } from './prequeuePolicies.js';
 import { headerBlockOf, queuedMessageOf } from './queuedMessage.js';
 import { UnknownMessageError } from './queueErrors.js';
-import { type RecoverySource, scanRecoverySource } from './recoverySource.js';
+import { scanRecoverySource } from './recoverySource.js';
 import { messageStream, newQueueId, splitIdFor } from './queueId.js';
 import { Router } from './router.js';
 import type { Relay } from '../relay/relay.js';
@@ -36,52 +35,10 @@ import { createBounceSender } from '../bounce/bounceSender.js';
 import { hostname } from 'node:os';
 import { Semaphore } from './semaphore.js';
 
-export interface QueueOptions {
-  readonly log: EventLog;
-  readonly spool: Spool;
-  readonly router: Router;
-  readonly hostname: string;
-  readonly retry?: RetryPolicy;
-  /** Delivery attempts in flight at once. */
-  readonly concurrency?: number;
-  readonly maxMessageSize?: number;
-  readonly logger?: Logger;
-  readonly now?: () => number;
-  /** Where start-up finds its work; default: fold every message stream of the log. */
-  readonly recovery?: RecoverySource;
-  /** Called when a message reaches a final state (metrics, tests), before its actor is dropped. */
-  readonly onFinal?: (id: string, state: string, context: MessageContext) => void;
-  /** Called when a message reaches a final state with failed recipients and a sender to tell. */
-  readonly onBounce?: (context: MessageContext, queue: Queue) => Promise<void>;
-  /** An inspection observer for every message actor (`run --inspect`); actors are then named `message-<id>`. */
-  readonly inspect?: (event: InspectionEvent) => void;
-}
-
-export interface EnqueueInput {
-  readonly envelope: Envelope;
-  readonly body: BodySource;
-  readonly client?: ClientSummary;
-  readonly sessionId?: string;
-  readonly smtputf8?: boolean;
-  readonly id?: string;
-  readonly origin?: 'smtp' | 'dsn' | 'split' | 'local';
-  readonly parentId?: string;
-  readonly policiesFrom?: number;
-}
-
 type Actor = EventSourcedActor<MessageMachine>;
 
 export type { RecoverySource } from './recoverySource.js';
-
-/** Where a queue keeps its truth: the event log and the body spool (the tutorial's storage). */
-export interface QueueStorage {
-  readonly log: EventLog;
-  readonly spool: Spool;
-  readonly recovery?: RecoverySource;
-}
-
-/** Options of the tutorial-style constructor `new Queue(storage, relay, options)`. */
-export type QueueExtraOptions = Partial<Omit<QueueOptions, 'log' | 'spool' | 'router' | 'recovery'>>;
+export type { QueueOptions, EnqueueInput, QueueStorage, QueueExtraOptions } from './queueOptions.js';
 export { headerBlockOf, queuedMessageOf } from './queuedMessage.js';
 export { UnknownMessageError } from './queueErrors.js';
 
@@ -429,11 +386,7 @@ export class Queue {
       }
       if (this.stopping && this.actors.size === 0) return;
       await actor.record(...outcomes);
-      const delay = ((this.now() - Date.parse(ctx.receivedAt)) / 1000).toFixed(2);
-      for (const o of outcomes) {
-        const status = o.type === 'DeliverySucceeded' ? 'sent' : o.type === 'DeliveryDeferred' ? 'deferred' : 'bounced';
-        this.child(id).info({ to: o.recipient, relay: o.relay, delay, dsn: o.status, status }, `to=<${o.recipient}>, relay=${o.relay}, delay=${delay}, dsn=${o.status}, status=${status} (${o.reply})`);
-      }
+      logOutcomes(this.child(id), outcomes, (this.now() - Date.parse(ctx.receivedAt)) / 1000);
     } finally {
       this.releaseSlot(id);
     }

@@ -1,0 +1,58 @@
+/**
+ * The queue's options and inputs: what `new Queue(...)` takes (every part named, or the
+ * tutorial's storage + relay) and what `queue.enqueue(...)` takes.
+ */
+import type { Logger } from 'pino';
+import type { InspectionEvent } from 'xstate';
+import type { MessageContext } from '../../machines/message.context.js';
+import type { ClientSummary } from '../../machines/message.events.js';
+import type { EventLog } from '../eventlog/eventLog.js';
+import type { BodySource, Spool } from '../spool/spool.js';
+import type { RetryPolicy } from './backoff.js';
+import type { Envelope } from './envelope.js';
+import type { Queue } from './queue.js';
+import type { RecoverySource } from './recoverySource.js';
+import type { Router } from './router.js';
+
+export interface QueueOptions {
+  readonly log: EventLog;
+  readonly spool: Spool;
+  readonly router: Router;
+  readonly hostname: string;
+  readonly retry?: RetryPolicy;
+  /** Delivery attempts in flight at once. */
+  readonly concurrency?: number;
+  readonly maxMessageSize?: number;
+  readonly logger?: Logger;
+  readonly now?: () => number;
+  /** Where start-up finds its work; default: fold every message stream of the log. */
+  readonly recovery?: RecoverySource;
+  /** Called when a message reaches a final state (metrics, tests), before its actor is dropped. */
+  readonly onFinal?: (id: string, state: string, context: MessageContext) => void;
+  /** Called when a message reaches a final state with failed recipients and a sender to tell. */
+  readonly onBounce?: (context: MessageContext, queue: Queue) => Promise<void>;
+  /** An inspection observer for every message actor (`run --inspect`); actors are then named `message-<id>`. */
+  readonly inspect?: (event: InspectionEvent) => void;
+}
+
+export interface EnqueueInput {
+  readonly envelope: Envelope;
+  readonly body: BodySource;
+  readonly client?: ClientSummary;
+  readonly sessionId?: string;
+  readonly smtputf8?: boolean;
+  readonly id?: string;
+  readonly origin?: 'smtp' | 'dsn' | 'split' | 'local';
+  readonly parentId?: string;
+  readonly policiesFrom?: number;
+}
+
+/** Where a queue keeps its truth: the event log and the body spool (the tutorial's storage). */
+export interface QueueStorage {
+  readonly log: EventLog;
+  readonly spool: Spool;
+  readonly recovery?: RecoverySource;
+}
+
+/** Options of the tutorial-style constructor `new Queue(storage, relay, options)`. */
+export type QueueExtraOptions = Partial<Omit<QueueOptions, 'log' | 'spool' | 'router' | 'recovery'>>;
