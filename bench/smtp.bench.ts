@@ -9,7 +9,7 @@
  * sends many messages per connection (smtp-source -d).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -77,6 +77,7 @@ log: { level: warn }
 
 function runPostfix(): Row[] {
   const base = mkdtempSync(join(tmpdir(), 'postfix-bench-'));
+  chmodSync(base, 0o755); // Postfix's virtual(8) runs as the vmail user and must reach the Maildirs under it
   execFileSync('bash', [join(root, '..', 'shared', 'peers', 'postfix-bench.sh')], {
     env: { ...process.env, N: String(N), S: String(S), L: String(L), BASE: base, SRC_OPTS: REUSE ? '-d' : '', VARIANTS: 'discard maildir', QUIET_BUSY: process.env.QUIET_BUSY ?? '100' },
     stdio: ['ignore', 'inherit', 'inherit'],

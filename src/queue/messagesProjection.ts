@@ -28,6 +28,24 @@ export function rowToSummary(r: Row): MessageSummary {
   };
 }
 
+/** Statements prepared once per database, not once per event (apply runs on every append). */
+const statements = new WeakMap<Database.Database, { select: Database.Statement; upsert: Database.Statement }>();
+function statementsFor(db: Database.Database) {
+  let s = statements.get(db);
+  if (!s) {
+    s = {
+      select: db.prepare(`SELECT ${COLUMNS} FROM messages WHERE id = ?`),
+      // An upsert, not INSERT OR REPLACE: body_removed (set by housekeeping) must survive.
+      upsert: db.prepare(`INSERT INTO messages (${COLUMNS}) VALUES
+        (@id, @state, @sender, @recipients, @attempts, @nextAttemptAt, @receivedAt, @updatedAt, @finalAt,
+         @size, @bodyRef, @parentId, @origin, @sessionId, @lastReason, @revision, @live)
+        ON CONFLICT(id) DO UPDATE SET ${COLUMNS.split(',').map((c) => c.trim()).filter((c) => c !== 'id').map((c) => `${c} = excluded.${c}`).join(', ')}`),
+    };
+    statements.set(db, s);
+  }
+  return s;
+}
+
 export const messagesProjection: SqliteProjection = {
   name: 'messages',
   setup(db: Database.Database): void {
@@ -44,12 +62,11 @@ export const messagesProjection: SqliteProjection = {
   apply(db: Database.Database, event: RecordedEvent): void {
     if (!event.stream.startsWith('message-')) return;
     const id = event.stream.slice('message-'.length);
-    const current = db.prepare(`SELECT ${COLUMNS} FROM messages WHERE id = ?`).get(id) as Row | undefined;
+    const { select, upsert } = statementsFor(db);
+    const current = select.get(id) as Row | undefined;
     const next = foldMessageSummary(current ? rowToSummary(current) : undefined, event);
     if (!next) return;
-    db.prepare(`INSERT OR REPLACE INTO messages (${COLUMNS}) VALUES
-      (@id, @state, @sender, @recipients, @attempts, @nextAttemptAt, @receivedAt, @updatedAt, @finalAt,
-       @size, @bodyRef, @parentId, @origin, @sessionId, @lastReason, @revision, @live)`).run({
+    upsert.run({
       ...next, id, recipients: JSON.stringify(next.recipients), revision: next.revision, live: isFinalState(next.state) ? 0 : 1,
     });
   },
