@@ -300,13 +300,35 @@ export class Queue {
       return;
     }
     const { headers, verdicts, recipients } = outcome;
-    await actor.record({
-      type: 'PoliciesApplied',
+    const applied = {
+      type: 'PoliciesApplied' as const,
       headers,
       ...(recipients ? { recipients } : {}),
       ...(Object.keys(verdicts).length ? { verdicts } : {}),
       at: this.iso(),
-    });
+    };
+    // With a delivery slot free right now, the first attempt rides in the same commit (one
+    // fsync fewer per message); the startAttempt action the first event triggers then sees
+    // the slot taken and does nothing. Otherwise the attempt waits for a slot as usual.
+    const pending = recipients ?? ctx.recipients.map((r) => r.address);
+    const release = this.stopping || pending.length === 0 || ctx.attempts > 0 ? undefined : this.slots.tryAcquire();
+    if (!release) {
+      await actor.record(applied);
+      return;
+    }
+    this.releases.set(id, release);
+    try {
+      await actor.record(applied, this.attemptEvent(1, pending));
+    } catch (err) {
+      this.releaseSlot(id);
+      throw err;
+    }
+  }
+
+  /** The RelayAttempted event for these (pending) recipients, naming the relays they route to. */
+  private attemptEvent(attempt: number, recipients: string[]) {
+    const relays = [...new Set(recipients.map((r) => { const route = this.router.route(r); return 'relay' in route ? route.relay.name : 'none'; }))];
+    return { type: 'RelayAttempted' as const, attempt, recipients, relay: relays.join(','), at: this.iso() };
   }
 
   /**
@@ -339,19 +361,19 @@ export class Queue {
   }
 
   private async startAttempt(id: string): Promise<void> {
-    if (this.stopping) return;
+    // A slot already held for this message means its attempt is under way (see runPolicies).
+    if (this.stopping || this.releases.has(id)) return;
     const release = await this.slots.acquire();
     const actor = this.actors.get(id);
-    if (this.stopping || !actor || !['policies-applied', 'deferred', 'relay-attempted'].includes(actor.state)) {
+    if (this.stopping || !actor || this.releases.has(id) || !['policies-applied', 'deferred', 'relay-attempted'].includes(actor.state)) {
       release();
       return;
     }
     this.releases.set(id, release);
     const ctx = actor.snapshot.context;
     const pending = ctx.recipients.filter((r) => r.status === 'pending').map((r) => r.address);
-    const relays = [...new Set(pending.map((r) => { const route = this.router.route(r); return 'relay' in route ? route.relay.name : 'none'; }))];
     try {
-      await actor.record({ type: 'RelayAttempted', attempt: ctx.attempts + 1, recipients: pending, relay: relays.join(','), at: this.iso() });
+      await actor.record(this.attemptEvent(ctx.attempts + 1, pending));
     } catch (err) {
       this.releaseSlot(id);
       throw err;

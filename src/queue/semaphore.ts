@@ -14,12 +14,23 @@ export class Semaphore {
     return this.size - this.available;
   }
 
+  /** A slot now, or undefined when none is free (never waits). */
+  tryAcquire(): (() => void) | undefined {
+    if (this.available === 0) return undefined;
+    this.available -= 1;
+    return this.releaser();
+  }
+
   async acquire(): Promise<() => void> {
     if (this.available > 0) {
       this.available -= 1;
     } else {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
+    return this.releaser();
+  }
+
+  private releaser(): () => void {
     let released = false;
     return () => {
       if (released) return;
