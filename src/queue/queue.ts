@@ -13,8 +13,6 @@ import type { EventLog } from '../eventlog/eventLog.js';
 import { InvariantError } from '../errors/mailtrailError.js';
 import { silentLogger } from '../log/logger.js';
 import type { PrequeuePolicy } from '../policies/policy.js';
-import { BodyExistsError } from '../spool/spoolErrors.js';
-import { ExpectedRevisionConflictError } from '../eventlog/eventLog.js';
 import { replay } from '../replay/replay.js';
 import { EventSourcedActor } from '../runtime/eventSourcedActor.js';
 import type { Spool } from '../spool/spool.js';
@@ -28,7 +26,8 @@ import { runPrequeuePolicies } from './prequeuePolicies.js';
 import { headerBlockOf, queuedMessageOf } from './queuedMessage.js';
 import { UnknownMessageError } from './queueErrors.js';
 import { scanRecoverySource } from './recoverySource.js';
-import { messageStream, newQueueId, splitIdFor } from './queueId.js';
+import { messageStream, newQueueId } from './queueId.js';
+import { enqueueSplitChildren } from './splitChildren.js';
 import { Router } from './router.js';
 import type { Relay } from '../relay/relay.js';
 import { createBounceSender } from '../bounce/bounceSender.js';
@@ -295,7 +294,7 @@ export class Queue {
       return;
     }
     if (outcome.kind === 'split') {
-      const children = await this.enqueueSplit(ctx, outcome.headers, outcome.groups, outcome.nextPolicy);
+      const children = await enqueueSplitChildren(this, ctx, outcome.headers, outcome.groups, outcome.nextPolicy);
       await actor.record({ type: 'MessageSplit', children, at: this.iso() });
       return;
     }
@@ -329,35 +328,6 @@ export class Queue {
   private attemptEvent(attempt: number, recipients: string[]) {
     const relays = [...new Set(recipients.map((r) => { const route = this.router.route(r); return 'relay' in route ? route.relay.name : 'none'; }))];
     return { type: 'RelayAttempted' as const, attempt, recipients, relay: relays.join(','), at: this.iso() };
-  }
-
-  /**
-   * Enqueue one child per recipient group, with the parent's headers so far baked into its
-   * body and the policies after the splitting one still to run. Ids are derived from the
-   * parent's, so a split repeated after a crash finds its children already queued.
-   */
-  private async enqueueSplit(ctx: MessageContext, headers: readonly string[], groups: string[][], nextPolicy: number) {
-    const children: { messageId: string; recipients: string[] }[] = [];
-    for (const [i, recipients] of groups.entries()) {
-      const childId = splitIdFor(ctx.messageId, i + 1);
-      try {
-        await this.enqueue({
-          id: childId,
-          envelope: { sender: ctx.sender, recipients },
-          body: this.spool.open(ctx.bodyRef, { prepend: headerBlockOf(headers) }),
-          ...(ctx.client ? { client: ctx.client } : {}),
-          ...(ctx.sessionId ? { sessionId: ctx.sessionId } : {}),
-          smtputf8: ctx.smtputf8,
-          origin: 'split',
-          parentId: ctx.messageId,
-          policiesFrom: nextPolicy,
-        });
-      } catch (err) {
-        if (!(err instanceof ExpectedRevisionConflictError || err instanceof BodyExistsError)) throw err;
-      }
-      children.push({ messageId: childId, recipients });
-    }
-    return children;
   }
 
   private async startAttempt(id: string): Promise<void> {
