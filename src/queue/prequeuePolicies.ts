@@ -28,6 +28,9 @@ export async function runPrequeuePolicies(input: PolicyRunInput): Promise<Policy
   let headers: string[] = [];
   let message = input.message;
   let recipients: string[] | undefined;
+  // The original header block is read from the spool once, however many policies ask for it.
+  let headerBlock: Promise<string> | undefined;
+  const readHeaders = () => (headerBlock ??= input.readHeaders());
   const verdicts: Record<string, unknown> = {};
   for (let i = input.from; i < input.policies.length; i++) {
     const policy = input.policies[i]!;
@@ -35,7 +38,7 @@ export async function runPrequeuePolicies(input: PolicyRunInput): Promise<Policy
       message,
       hostname: input.hostname,
       now: input.now,
-      readHeaders: input.readHeaders,
+      readHeaders,
       openMessage: () => input.openMessage(headers),
     };
     const effect = await policy.apply(ctx);

@@ -76,3 +76,22 @@ describe('relay policies', () => {
     assert.ok(!(applied?.data.headers as string[]).some((x) => x.startsWith('X-Attempt-Stamp')), 'relay policy headers are not recorded');
   });
 });
+
+describe('prequeue policies', () => {
+  it('read the original header block from the spool once per run, however many ask', async () => {
+    const { runPrequeuePolicies } = await import('../../src/queue/prequeuePolicies.js');
+    let reads = 0;
+    const asks = { name: 'asks', apply: async (ctx: { readHeaders(): Promise<string> }) => ({ prependHeaders: [`X-Len: ${(await ctx.readHeaders()).length}`] }) };
+    const out = await runPrequeuePolicies({
+      policies: [asks, asks, asks],
+      from: 0,
+      message: { id: 'M', envelope: { sender: '', recipients: ['a@example.test'] }, receivedAt: '2026-11-25T12:00:00.000Z', size: 1 },
+      hostname: 'h',
+      now: new Date(0),
+      readHeaders: async () => { reads += 1; return 'Subject: x\r\n'; },
+      openMessage: () => { throw new Error('not used'); },
+    });
+    assert.equal(reads, 1);
+    assert.deepEqual(out.headers, ['X-Len: 12', 'X-Len: 12', 'X-Len: 12']);
+  });
+});
