@@ -423,8 +423,12 @@ export class Queue {
     const ctx = actor.snapshot.context;
     this.child(id).info({ state: actor.state }, `${actor.state}`);
     this.options.onFinal?.(id, actor.state, ctx);
-    const failed = ctx.recipients.some((r) => r.status === 'failed');
-    if (failed && ctx.sender !== '' && actor.state !== 'deleted' && this.options.onBounce) await this.options.onBounce(ctx, this);
+    const failed = ctx.recipients.filter((r) => r.status === 'failed');
+    if (failed.length > 0 && ctx.sender === '' && actor.state !== 'deleted') {
+      // Postfix's double bounce: a bounce that cannot be delivered is logged, never returned.
+      this.child(id).warn({ to: failed.map((r) => r.address), parentId: ctx.parentId }, `undeliverable ${ctx.origin === 'dsn' ? 'bounce' : 'mail from <>'} (double bounce), not returned: ${failed.map((r) => `<${r.address}>: ${r.dsn} ${r.reply}`).join('; ')}`);
+    }
+    if (failed.length > 0 && ctx.sender !== '' && actor.state !== 'deleted' && this.options.onBounce) await this.options.onBounce(ctx, this);
     this.actors.delete(id);
     actor.stop();
   }
