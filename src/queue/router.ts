@@ -73,7 +73,7 @@ export class Router {
     const routed = this.options.routes?.[domain];
     if (this.isLocal(domain, context)) {
       const mailbox = this.mailboxFor(recipient, domain);
-      if (mailbox === undefined) return { failure: { status: '5.1.1', reason: `<${recipient}>: recipient address rejected: user unknown` } };
+      if (mailbox === undefined) return { failure: { status: '5.1.1', reason: 'recipient address rejected: user unknown in the mailbox list' } };
       return { relay: routed ?? this.options.localRelay, address: mailbox };
     }
     if (routed) return { relay: routed, address: recipient };
