@@ -3,7 +3,8 @@
  * it receives go to its relay, but a DSN's recipient never does unless `localDomains` names
  * its domain. Without `outbound` the DSN to a remote sender waits (deferred, with the reason);
  * with one it leaves over SMTP (smtp-sink). The local relay here is the real Maildir relay,
- * whose 5.1.3 for the local part `..` is the permanent failure that causes each bounce.
+ * whose 5.1.3 for the local part `..` is the permanent failure that causes each bounce. With
+ * `mailboxes`, BOB@ and Bob@ of one envelope are one delivery into the mailbox as listed.
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -66,6 +67,15 @@ describe('new Queue(storage, relay): where DSNs go', () => {
   it('delivers a DSN to a sender at one of localDomains through the relay', async () => {
     const t = await tutorialQueue({ localDomains: ['slimta.test'] });
     await t.waitFor(await t.bounceFrom('bob@slimta.test'), ['delivered']);
+    assert.equal(readdirSync(join(t.mailRoot, 'slimta.test', 'bob', 'new')).length, 1);
+  });
+
+  it('with mailboxes, delivers BOB@ and Bob@ of one envelope once, into the mailbox as listed, and crosses both off', async () => {
+    const t = await tutorialQueue({ localDomains: ['slimta.test'], mailboxes: ['bob@slimta.test'] });
+    const id = await t.queue.enqueue({ envelope: { sender: 'alice@remote.test', recipients: ['BOB@slimta.test', 'Bob@SLIMTA.test'] }, body: [sampleBody()] });
+    const done = await t.waitFor(id, ['delivered', 'deferred', 'bounced']);
+    assert.deepEqual(done.recipients.map((r) => [r.address, r.status]), [['BOB@slimta.test', 'delivered'], ['Bob@SLIMTA.test', 'delivered']]);
+    assert.deepEqual(readdirSync(join(t.mailRoot, 'slimta.test')), ['bob']);
     assert.equal(readdirSync(join(t.mailRoot, 'slimta.test', 'bob', 'new')).length, 1);
   });
 
