@@ -1,16 +1,17 @@
 /**
- * One delivery attempt: group the in-flight recipients by route, hand each group to its
- * relay as the mailboxes they name (router.ts), and turn the per-recipient results into outcome events (DeliverySucceeded,
- * DeliveryDeferred with the next attempt time, DeliveryFailed). A relay that throws defers its
- * whole group with 4.0.0 (logged); a result missing for a recipient defers it too. A route's
- * refusal (no such mailbox) fails the recipient without a relay.
+ * One delivery attempt: group the in-flight recipients by route, hand each group to its relay
+ * as the mailboxes they name (router.ts: BOB@ and Bob@ are one delivery to bob@), and turn the
+ * per-recipient results into outcome events (DeliverySucceeded, DeliveryDeferred with the next
+ * attempt time, DeliveryFailed). A relay that throws defers its whole group with 4.0.0
+ * (logged); a result missing for a recipient defers it too. A route's refusal (no such
+ * mailbox) fails the recipient without a relay.
  */
 import type { Logger } from 'pino';
 import type { MessageContext } from '../../machines/message.context.js';
 import type { DeliveryDeferred, DeliveryFailed, DeliverySucceeded } from '../../machines/message.events.js';
 import type { DeliveryRequest, RecipientResult, Relay } from '../relay/relay.js';
 import type { QueuedMessage } from './envelope.js';
-import type { Router } from './router.js';
+import { type Router, routeContextOf } from './router.js';
 
 export type OutcomeEvent = DeliverySucceeded | DeliveryDeferred | DeliveryFailed;
 
@@ -27,12 +28,12 @@ export interface AttemptInput {
 
 export async function runDeliveryAttempt(input: AttemptInput): Promise<OutcomeEvent[]> {
   const inFlight = input.context.recipients.filter((r) => r.inFlight).map((r) => r.address);
-  const generated = input.context.origin === 'dsn';
+  const routeContext = routeContextOf(input.context);
   // Per relay: the mailbox each recipient names (BOB@ and Bob@ both name bob@: one delivery).
   const groups = new Map<Relay, Map<string, string[]>>();
   const results: RecipientResult[] = [];
   for (const rcpt of inFlight) {
-    const route = input.router.route(rcpt, { generated });
+    const route = input.router.route(rcpt, routeContext);
     if ('deferReason' in route) {
       results.push({ recipient: rcpt, outcome: 'transient', status: '4.3.5', reply: route.deferReason });
       continue;

@@ -28,7 +28,7 @@ import { UnknownMessageError } from './queueErrors.js';
 import { scanRecoverySource } from './recoverySource.js';
 import { messageStream, newQueueId } from './queueId.js';
 import { enqueueSplitChildren } from './splitChildren.js';
-import { Router } from './router.js';
+import { type RouteContext, Router, routeContextOf } from './router.js';
 import type { Relay } from '../relay/relay.js';
 import { createBounceSender } from '../bounce/bounceSender.js';
 import { hostname } from 'node:os';
@@ -321,7 +321,7 @@ export class Queue {
     }
     this.releases.set(id, release);
     try {
-      await actor.record(applied, this.attemptEvent(1, pending, ctx.origin === 'dsn'));
+      await actor.record(applied, this.attemptEvent(1, pending, routeContextOf(ctx)));
     } catch (err) {
       this.releaseSlot(id);
       throw err;
@@ -329,8 +329,8 @@ export class Queue {
   }
 
   /** The RelayAttempted event for these (pending) recipients, naming the relays they route to. */
-  private attemptEvent(attempt: number, recipients: string[], generated: boolean) {
-    const relays = [...new Set(recipients.map((r) => { const route = this.router.route(r, { generated }); return 'relay' in route ? route.relay.name : 'none'; }))];
+  private attemptEvent(attempt: number, recipients: string[], routeContext: RouteContext) {
+    const relays = [...new Set(recipients.map((r) => { const route = this.router.route(r, routeContext); return 'relay' in route ? route.relay.name : 'none'; }))];
     return { type: 'RelayAttempted' as const, attempt, recipients, relay: relays.join(','), at: this.iso() };
   }
 
@@ -347,7 +347,7 @@ export class Queue {
     const ctx = actor.snapshot.context;
     const pending = ctx.recipients.filter((r) => r.status === 'pending').map((r) => r.address);
     try {
-      await actor.record(this.attemptEvent(ctx.attempts + 1, pending, ctx.origin === 'dsn'));
+      await actor.record(this.attemptEvent(ctx.attempts + 1, pending, routeContextOf(ctx)));
     } catch (err) {
       this.releaseSlot(id);
       throw err;

@@ -32,6 +32,9 @@ export interface RouteContext {
   readonly generated?: boolean;
 }
 
+/** The queue's own mail is its DSNs (origin `dsn`); everything else it received. */
+export const routeContextOf = (message: { readonly origin: string }): RouteContext => ({ generated: message.origin === 'dsn' });
+
 export const domainOf = (address: string): string => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 
 const localPartOf = (address: string): string => address.slice(0, Math.max(0, address.lastIndexOf('@')));
