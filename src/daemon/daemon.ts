@@ -129,9 +129,10 @@ export class Daemon {
   reload(next: Config): string[] {
     this.edge.updateRecipients(next.smtp.domains, next.smtp.mailboxes);
     this.router.setLocalDomains(next.smtp.domains);
+    this.router.setMailboxes(next.smtp.mailboxes);
     const { domains: _d, mailboxes: _m, ...smtpNow } = this.config.smtp;
     const { domains: _nd, mailboxes: _nm, ...smtpNext } = next.smtp;
-    const changed: string[] = (['relay', 'routes', 'policies', 'queue', 'eventLog', 'dataDir', 'hostname'] as const).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(this.config[k]));
+    const changed: string[] = (['relay', 'routes', 'outbound', 'policies', 'queue', 'eventLog', 'dataDir', 'hostname'] as const).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(this.config[k]));
     if (JSON.stringify(smtpNow) !== JSON.stringify(smtpNext)) changed.unshift('smtp');
     return changed;
   }
