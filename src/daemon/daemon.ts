@@ -77,6 +77,8 @@ export class Daemon {
     // (an unmounted disk) defers deliveries instead of being re-made.
     const logPath = config.eventLog.type === 'sqlite' ? config.eventLog.path : undefined;
     const dataDirIsOurs = isOwnDirectory(config.dataDir, ownNames(config.dataDir, logPath, DAEMON_FILES));
+    // Parents as `mkdir -p` makes them (searchable, like /var/lib); the directory itself owner-only.
+    mkdirSync(dirname(config.dataDir), { recursive: true, mode: 0o755 });
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     const locks = lockDirectories([config.dataDir, ...(logPath ? [dirname(logPath)] : [])]);
     let built: BuiltLog | undefined;

@@ -8,6 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, lchownSync, lstatSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { ConfigError, MailtrailError } from '../errors/mailtrailError.js';
 
 export interface Identity {
@@ -79,20 +80,44 @@ export function checkWritable(paths: readonly string[]): void {
     let st;
     try {
       st = statSync(path);
-    } catch {
-      continue;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      // A parent the user cannot search: name the first one.
+      const blocking = ancestors(path).find((dir) => !canAccess(dir, constants.X_OK));
+      if (blocking) refuse(blocking, 'search', path);
+      throw new NotWritableError(path, (err as Error).message);
     }
-    try {
-      accessSync(path, st.isDirectory() ? constants.W_OK | constants.X_OK : constants.W_OK);
-    } catch {
-      const me = process.getuid?.() ?? -1;
-      const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
-      throw new NotWritableError(
-        path,
-        `owned by ${nameOf(st.uid)} (uid ${st.uid}, gid ${st.gid}, mode ${mode}), not writable by ${nameOf(me)} (uid ${me}) that mailtrail runs as: chown it to that user`,
-      );
-    }
+    if (!canAccess(path, st.isDirectory() ? constants.W_OK | constants.X_OK : constants.W_OK)) refuse(path, 'write');
   }
+}
+
+const canAccess = (path: string, mode: number): boolean => {
+  try {
+    accessSync(path, mode);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** `/`, `/a`, `/a/b` … for `/a/b/c`. */
+const ancestors = (path: string): string[] => {
+  const out: string[] = [];
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    out.unshift(dir);
+    if (dir === dirname(dir)) return out;
+  }
+};
+
+function refuse(path: string, what: 'write' | 'search', below?: string): never {
+  const st = statSync(path);
+  const me = process.getuid?.() ?? -1;
+  const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
+  const fix = what === 'write' ? `give it to that user (chown ${me}:${process.getgid?.() ?? me} ${path})` : `let that user search it (chmod o+x ${path})`;
+  throw new NotWritableError(
+    path,
+    `owned by ${nameOf(st.uid)} (uid ${st.uid}, gid ${st.gid}, mode ${mode}), not ${what === 'write' ? 'writable' : 'searchable'} by ${nameOf(me)} (uid ${me}), the user mailtrail runs as${below ? `, so ${below} cannot be reached` : ''}: ${fix}`,
+  );
 }
 
 export function dropPrivileges(user?: string | number, group?: string | number, files: DropFiles = {}): Identity | undefined {

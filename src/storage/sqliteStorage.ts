@@ -28,6 +28,7 @@ export class SqliteStorage implements QueueStorage {
   constructor(readonly dir: string, options: { logPath?: string } = {}) {
     this.logPath = options.logPath ?? join(dir, 'events.sqlite');
     this.dirIsOurs = isOwnDirectory(dir, ownNames(dir, this.logPath));
+    mkdirSync(dirname(dir), { recursive: true, mode: 0o755 });
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.locks = lockDirectories([dir, dirname(this.logPath)]);
     try {
