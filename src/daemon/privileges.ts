@@ -53,12 +53,18 @@ export function resolveIdentity(user?: string | number, group?: string | number)
   return { uid, gid };
 }
 
-/** Gives each existing path to `to` (as root only; others cannot chown). Missing paths are skipped. */
+/**
+ * Gives each existing path to `to` (as root only; others cannot chown): lchown, so a symlink is
+ * changed itself; a non-directory with several links is skipped. Missing paths are skipped.
+ */
 export function handOver(paths: readonly string[], to: Identity): void {
   if (process.getuid?.() !== 0) return;
   for (const path of paths) {
     try {
       const st = lstatSync(path);
+      // A file with other links may be another file's name too (/etc/shadow linked into the
+      // spool by its user): never give it away.
+      if (!st.isDirectory() && st.nlink > 1) continue;
       if (st.uid !== to.uid || st.gid !== to.gid) lchownSync(path, to.uid, to.gid);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new NotWritableError(path, `cannot give it to uid ${to.uid}: ${(err as Error).message}`);
