@@ -85,9 +85,10 @@ const edge = new SmtpEdge({ host: env.MDA_HOST ?? '127.0.0.1', port: Number(env.
 await queue.start();
 const [bound] = await edge.start();
 
-// Step 5: Daemonizing. Ports are bound: drop root privileges if asked. (Run in the foreground
-// under systemd rather than detaching; see docs/operations.md.)
-if (env.MDA_USER) dropPrivileges(env.MDA_USER, env.MDA_GROUP);
+// Step 5: Daemonizing. Ports are bound: drop root privileges if asked. The storage's files,
+// made as root until now, go to that user first, and the drop checks it can write them. (Run in
+// the foreground under systemd rather than detaching; see docs/operations.md.)
+if (env.MDA_USER) dropPrivileges(env.MDA_USER, env.MDA_GROUP, storage.files());
 
 // Step 6: Profit.
 process.stdout.write(`listening on ${bound!.host}:${bound!.port}\n`);
