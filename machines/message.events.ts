@@ -35,6 +35,12 @@ export interface MessageReceived {
   /** The Subject and Message-Id header fields as received (unfolded, raw), for search. */
   readonly subject?: string;
   readonly headerMessageId?: string;
+  /**
+   * Set when `mailtrail requeue` put an already spooled body back in the queue from the
+   * envelope stored with it: 'quarantine' (a body start-up quarantined) or 'spool' (a body the
+   * log had lost). `at` is then the time the message was first received.
+   */
+  readonly recovered?: 'quarantine' | 'spool';
 }
 
 export interface PoliciesApplied {

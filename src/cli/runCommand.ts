@@ -2,7 +2,8 @@
  * `mailtrail run [--config FILE] [--user U] [--group G] [--pidfile F] [--daemon]`: the daemon.
  * With no config it listens on 127.0.0.1:2525, accepts mail for `localhost` and delivers into
  * ./var/mail, and says so in its first log line. A bad config exits 78 (EX_CONFIG) before
- * listening, naming file and key. SIGTERM/SIGINT stop cleanly (exit 0); SIGHUP reloads the
+ * listening, naming file and key; a lost event log while bodies are spooled exits 66 (EX_NOINPUT,
+ * src/daemon/lostLogGuard.ts). SIGTERM/SIGINT stop cleanly (exit 0); SIGHUP reloads the
  * log level, accepted domains and mailboxes, and reports what needs a restart. Privileges are dropped after binding.
  * `--metrics[=PORT]` serves Prometheus metrics on 127.0.0.1 (default 9465; src/metrics).
  * `--inspect[=PORT] [--inspect-addresses=show|mask]` serves the Stately inspector relay on 127.0.0.1 (default 8080; src/inspect).
@@ -13,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../config/index.js';
 import { Daemon } from '../daemon/daemon.js';
 import { writePidfile } from '../daemon/pidfile.js';
+import { EventLogMissingError, LOST_LOG_EXIT } from '../daemon/lostLogGuard.js';
 import { dropPrivileges } from '../daemon/privileges.js';
 import { ConfigError } from '../errors/mailtrailError.js';
 import { createLogger, type Logger } from '../log/logger.js';
@@ -71,7 +73,14 @@ export async function run(args: readonly string[]): Promise<number> {
   process.once('SIGTERM', () => onSignal('SIGTERM'));
   process.once('SIGINT', () => onSignal('SIGINT'));
   const inspect = values.inspect === undefined ? {} : { inspect: { port: parseInspectPort(values.inspect), addresses: parseAddressMode(values['inspect-addresses']) } };
-  const daemon = await Daemon.create(config, logger, inspect);
+  let daemon: Daemon;
+  try {
+    daemon = await Daemon.create(config, logger, inspect);
+  } catch (err) {
+    if (!(err instanceof EventLogMissingError)) throw err;
+    process.stderr.write(`mailtrail: ${err.message}\n`);
+    return LOST_LOG_EXIT;
+  }
   const metrics = values.metrics === undefined ? undefined : await startMetrics({ log: daemon.queue.log, queue: daemon.queue, port: parseMetricsPort(values.metrics), logger });
   // Once the ports are bound: the pid file (still as root), then the privilege drop, before
   // any recovered delivery runs and before the control socket is created.

@@ -18,6 +18,7 @@ import type { Router } from '../queue/router.js';
 import { Spool } from '../spool/spool.js';
 import { type BuiltLog, buildEventLog, buildPolicies, buildRouter } from './components.js';
 import { scheduleMaintenance } from './maintenance.js';
+import { refuseEmptyLog, refuseMissingSqliteLog } from './lostLogGuard.js';
 import { DaemonInspector, type InspectOptions } from '../inspect/daemonInspector.js';
 
 export interface DaemonStatus {
@@ -56,10 +57,18 @@ export class Daemon {
     }
     const router = buildRouter(config);
     const policies = buildPolicies(config, logger);
+    const spool = new Spool(join(config.dataDir, 'spool'));
+    // Never start on a lost log while bodies are spooled: every one would look unknown.
+    if (config.eventLog.type === 'sqlite') await refuseMissingSqliteLog(config.eventLog.path, spool, config.file);
     const built = await buildEventLog(config);
+    try {
+      await refuseEmptyLog(built.log, config.eventLog.type === 'sqlite' ? config.eventLog.path : config.eventLog.type, spool, config.file);
+    } catch (err) {
+      await built.log.close();
+      throw err;
+    }
     const inspector = options.inspect ? new DaemonInspector({ ...options.inspect, dataDir: config.dataDir, logger }) : undefined;
     const inspect = inspector ? { inspect: inspector.inspect } : {};
-    const spool = new Spool(join(config.dataDir, 'spool'));
     const queue = new Queue({
       log: built.log,
       spool,
@@ -104,8 +113,15 @@ export class Daemon {
   async start(afterBind?: () => void): Promise<DaemonStatus> {
     // The relay first: a port in use stops the start before anything else runs.
     const relay = await this.inspector?.start();
-    const { recovered, orphans, bounces } = await this.queue.start({ hold: true });
-    if (recovered || orphans || bounces) this.logger.info({ recovered, orphans, bounces }, `recovered ${recovered} live messages from the log`);
+    const { recovered, quarantined, bounces } = await this.queue.start({ hold: true });
+    if (quarantined.length) {
+      this.logger.warn(
+        { quarantined: quarantined.length, ids: quarantined.slice(0, 100), dir: this.spool.quarantineDir },
+        `quarantined ${quarantined.length} spooled bodies the log does not know (a crash before MessageReceived was committed, or a damaged log); ` +
+          `each keeps its envelope: mailtrail check lists them, mailtrail requeue --quarantined puts them back in the queue`,
+      );
+    }
+    if (recovered || bounces) this.logger.info({ recovered, bounces, quarantined: quarantined.length }, `recovered ${recovered} live messages from the log`);
     const listening = await this.edge.start();
     afterBind?.();
     await this.control.start();
