@@ -13,7 +13,10 @@ import { createBounceSender } from '../bounce/bounceSender.js';
 import { ControlServer } from '../control/index.js';
 import { SmtpEdge } from '../edge/index.js';
 import type { Logger } from '../log/logger.js';
-import { Queue } from '../queue/queue.js';
+import { Queue, type EnqueueInput } from '../queue/queue.js';
+import { messageStream } from '../queue/queueId.js';
+import { requeueCandidates, requeueSpooled } from '../queue/spoolRecovery.js';
+import type { EventLog } from '../eventlog/eventLog.js';
 import type { Router } from '../queue/router.js';
 import { Spool } from '../spool/spool.js';
 import { type BuiltLog, buildEventLog, buildPolicies, buildRouter } from './components.js';
@@ -102,7 +105,17 @@ export class Daemon {
       },
       queue,
     );
-    const control = new ControlServer({ path: join(config.dataDir, 'control.sock'), queue, logger });
+    const requeuePorts = { spool, enqueue: (input: EnqueueInput) => queue.enqueue(input), isKnown: (id: string) => hasStream(built.log, messageStream(id)) };
+    const control = new ControlServer({
+      path: join(config.dataDir, 'control.sock'),
+      queue,
+      logger,
+      requeueQuarantined: async (id, force) => {
+        const results = [];
+        for (const one of await requeueCandidates(requeuePorts, 'quarantine', id ? [id] : [])) results.push(await requeueSpooled(requeuePorts, one, 'quarantine', force));
+        return results;
+      },
+    });
     return new Daemon(config, logger, built, queue, edge, control, spool, router, inspector);
   }
 
@@ -160,4 +173,10 @@ export class Daemon {
     await this.inspector?.stop();
     await this.built.log.close();
   }
+}
+
+/** Does the log hold this stream? (one event read at most) */
+async function hasStream(log: EventLog, stream: string): Promise<boolean> {
+  for await (const _ of log.readStream(stream, { maxCount: 1 })) return true;
+  return false;
 }

@@ -72,6 +72,9 @@ export const errorCatalogue: readonly ErrorEntry[] = [
   { code: 'ERR_EVENTLOG_WRITE', class: 'EventLogWriteError', extends: 'MailtrailError', smtp: ['451 4.3.0'],
     meaning: 'a group commit failed (disk full, I/O error, lock timeout); no append of its batch was written',
     action: 'free disk space; close other writers of `events.sqlite` (a `sqlite3` shell holding a transaction)' },
+  { code: 'ERR_EVENTLOG_MISSING', class: 'EventLogMissingError', extends: 'MailtrailError',
+    meaning: 'refused start: the event log is missing, empty (0 bytes) or records no message while `spool/bodies/` holds bodies; nothing was changed',
+    action: 'put the log back (or `eventLog.path`); if it is lost, `mailtrail requeue --from-spool` rebuilds the queue from the envelopes kept with the bodies; `mailtrail run` exits 66' },
   // --- the control socket and the CLI -----------------------------------------------------
   { code: 'ERR_CONTROL_SOCKET_IN_USE', class: 'ControlSocketInUseError', extends: 'MailtrailError',
     meaning: 'another daemon listens on `<dataDir>/control.sock`, or a file that is not a socket is there',
