@@ -47,7 +47,7 @@ export async function requeueSpooled(ports: RequeuePorts, id: string, from: Requ
   if (!listed.includes(id)) return { id, outcome: 'missing' };
   if (await ports.isKnown(id)) return { id, outcome: 'known' };
   const prefix = await spool.prefixOf(id, where);
-  if (!prefix.envelope) return { id, outcome: 'no-envelope' };
+  if (!prefix.envelope) return { id, outcome: prefix.complete === false ? 'incomplete' : 'no-envelope' };
   if (!prefix.complete && !force) return { id, outcome: 'incomplete' };
   const ref = from === 'quarantine' ? await spool.unquarantine(id) : refForId(id);
   const { sha256, size } = await spool.verify(ref, '');
@@ -60,6 +60,6 @@ export const REQUEUE_OUTCOMES: Record<RequeueOutcome, string> = {
   queued: 'queued again (its history starts with MessageReceived, recovered)',
   known: 'not requeued: the log already has a message with this id',
   'no-envelope': 'not requeued: the body has no stored envelope (written by an earlier version); it stays where it is',
-  incomplete: 'not requeued: the body was cut short (a crash during DATA; the client got no 250 and will have sent it again); --force requeues it as it is',
+  incomplete: 'not requeued: the body was cut short (a crash during DATA; the client got no 250 and will have sent it again); --force requeues it as it is when its envelope was written',
   missing: 'not requeued: no such body',
 };

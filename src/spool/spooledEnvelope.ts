@@ -62,6 +62,8 @@ export async function readEnvelopePrefix(fh: FileHandle, withEnvelope = false): 
   const head = Buffer.alloc(MAX_LINE);
   const { bytesRead } = await fh.read(head, 0, MAX_LINE, 0);
   const line = head.subarray(0, bytesRead).toString('latin1');
+  // An empty file: created, then a crash before its first write.
+  if (bytesRead === 0) return { bodyOffset: 0, complete: false };
   if (!line.startsWith(MARKER)) return { bodyOffset: 0 };
   const nl = line.indexOf('\n');
   const [lengthField, size] = line.slice(MARKER.length, nl).split(' ');
