@@ -135,6 +135,17 @@ export interface RetryRequested {
   readonly by?: string;
 }
 
+/**
+ * An operator asked for the prequeue policies and routing to run again (mailtrail requeue,
+ * as postsuper -r): back to `received`, policy headers dropped; recipients already delivered
+ * or failed keep their outcome, the pending ones go through the policies again.
+ */
+export interface MessageRequeued {
+  readonly type: 'MessageRequeued';
+  readonly at: string;
+  readonly by?: string;
+}
+
 /** Removed without a bounce (postsuper -d). */
 export interface MessageDeleted {
   readonly type: 'MessageDeleted';
@@ -157,6 +168,7 @@ export type MessageEvent =
   | MessageHeld
   | MessageReleased
   | RetryRequested
+  | MessageRequeued
   | MessageDeleted;
 
 export type MessageEventType = MessageEvent['type'];
@@ -164,5 +176,5 @@ export type MessageEventType = MessageEvent['type'];
 export const MESSAGE_EVENT_TYPES: readonly MessageEventType[] = [
   'MessageReceived', 'PoliciesApplied', 'PoliciesDeferred', 'MessageSplit', 'RelayAttempted',
   'DeliverySucceeded', 'DeliveryDeferred', 'DeliveryFailed', 'MessageExpired', 'MessageBounced',
-  'MessageHeld', 'MessageReleased', 'RetryRequested', 'MessageDeleted',
+  'MessageHeld', 'MessageReleased', 'RetryRequested', 'MessageRequeued', 'MessageDeleted',
 ];

@@ -18,6 +18,7 @@ import {
   failPending,
   isInFlight,
   recordOutcome,
+  requeuedContext,
   rewriteRecipients,
   startAttempt,
 } from './message.context.js';
@@ -48,6 +49,8 @@ export const messageMachine = setup({
     deliver: () => {},
     /** Arm the runtime's timer for context.nextAttemptAt. */
     scheduleRetry: () => {},
+    /** MessageRequeued: the policies run again from `received`, due now. */
+    requeue: assign(({ event }) => (event.type === 'MessageRequeued' ? requeuedContext(event.at) : {})),
     /** Disarm that timer. */
     cancelRetry: () => {},
     /** Queue the split children (their own streams). */
@@ -82,11 +85,11 @@ export const messageMachine = setup({
       on: {
         PoliciesApplied: {
           target: 'policies-applied',
-          actions: assign(({ event }) => ({
+          actions: assign(({ context, event }) => ({
             headers: event.headers,
             verdicts: event.verdicts ?? {},
             policiesApplied: true,
-            ...(event.recipients ? { recipients: rewriteRecipients(event.recipients) } : {}),
+            ...(event.recipients ? { recipients: rewriteRecipients(context, event.recipients) } : {}),
           })),
         },
         PoliciesDeferred: {
@@ -109,6 +112,7 @@ export const messageMachine = setup({
       entry: 'startAttempt',
       on: {
         RelayAttempted: { guard: 'isNewAttempt', target: 'relay-attempted', actions: 'recordAttempt' },
+        MessageRequeued: { target: 'received', actions: 'requeue' },
         MessageBounced: { target: 'settling', actions: 'bounceRecipients' },
         MessageHeld: 'held',
         MessageDeleted: 'deleted',
@@ -157,6 +161,7 @@ export const messageMachine = setup({
       on: {
         RelayAttempted: { guard: 'isNewAttempt', target: 'relay-attempted', actions: 'recordAttempt' },
         RetryRequested: { target: 'deferred', reenter: true, actions: assign(({ event }) => ({ nextAttemptAt: event.at })) },
+        MessageRequeued: { target: 'received', actions: 'requeue' },
         MessageExpired: { target: 'settling', actions: 'expireRecipients' },
         MessageBounced: { target: 'settling', actions: 'bounceRecipients' },
         MessageHeld: 'held',
@@ -169,6 +174,7 @@ export const messageMachine = setup({
           { guard: 'policiesWereApplied', target: 'deferred', actions: assign(({ event }) => ({ nextAttemptAt: event.at })) },
           { target: 'received' },
         ],
+        MessageRequeued: { target: 'received', actions: 'requeue' },
         MessageBounced: { target: 'settling', actions: 'bounceRecipients' },
         MessageDeleted: 'deleted',
       },

@@ -1,4 +1,6 @@
 /**
+ * `mailtrail requeue <id>` records MessageRequeued (postsuper -r: the policies and routing run
+ * again; operatorCommand.ts, through the daemon or the log).
  * `mailtrail requeue --quarantined [ID…] [--force]` and `mailtrail requeue --from-spool
  * [--force]`: put spooled bodies back in the queue from the envelope stored with each
  * (src/queue/spoolRecovery.ts); each gets a MessageReceived marked `recovered`.
@@ -27,10 +29,16 @@ import { Spool } from '../spool/spool.js';
 import { spoolRootOf } from './messageStore.js';
 import { configFrom, UsageError } from './openLog.js';
 import { daemonRunning } from './rebuildCommand.js';
+import { runOperator } from './operatorCommand.js';
 
-const USAGE = 'usage: mailtrail requeue --quarantined [ID...] [--force] [--config FILE]\n       mailtrail requeue --from-spool [--force] [--config FILE]';
+const USAGE = 'usage: mailtrail requeue <id> [--config FILE]\n       mailtrail requeue --quarantined [ID...] [--force] [--config FILE]\n       mailtrail requeue --from-spool [--force] [--config FILE]';
 
 export async function run(args: readonly string[]): Promise<number> {
+  // `requeue <id>`: a live message's policies and routing run again (an operator command).
+  if (!args.some((a) => a === '--quarantined' || a === '--from-spool')) {
+    if (args.includes('--force')) throw new UsageError(USAGE);
+    return runOperator('requeue', args);
+  }
   const options = { config: { type: 'string', short: 'c' }, quarantined: { type: 'boolean' }, 'from-spool': { type: 'boolean' }, force: { type: 'boolean' } } as const;
   const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true });
   const fromSpool = values['from-spool'] === true;

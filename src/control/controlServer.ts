@@ -17,7 +17,7 @@ import {
 } from './protocol.js';
 
 /** The queue methods the socket drives (a Queue, or a stand-in in tests). */
-export type ControlledQueue = Pick<Queue, 'retryNow' | 'retryAll' | 'hold' | 'release' | 'delete' | 'bounce'>;
+export type ControlledQueue = Pick<Queue, 'retryNow' | 'retryAll' | 'hold' | 'release' | 'delete' | 'bounce' | 'requeue'>;
 
 export interface ControlServerOptions {
   readonly path: string;
@@ -148,6 +148,7 @@ export class ControlServer {
       case 'release': return { ok: true, state: await this.queue.release(id, this.by) };
       case 'delete': return { ok: true, state: await this.queue.delete(id, this.by) };
       case 'bounce': return { ok: true, state: await this.queue.bounce(id, this.by) };
+      case 'requeue': return { ok: true, state: await this.queue.requeue(id, this.by) };
       case 'requeueQuarantined': {
         if (!this.requeueQuarantined) throw new InvariantError('this daemon does not requeue quarantined bodies');
         const results = await this.requeueQuarantined(r.id, r.force === true);

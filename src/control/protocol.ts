@@ -10,11 +10,11 @@ import { MailtrailError } from '../errors/mailtrailError.js';
 /** Where the daemon listens: `<dataDir>/control.sock`. */
 export const controlSocketPath = (dataDir: string): string => join(dataDir, 'control.sock');
 
-export const CONTROL_OPS = ['retry', 'retryAll', 'hold', 'release', 'delete', 'bounce', 'requeueQuarantined', 'ping'] as const;
+export const CONTROL_OPS = ['retry', 'retryAll', 'hold', 'release', 'delete', 'bounce', 'requeue', 'requeueQuarantined', 'ping'] as const;
 export type ControlOp = (typeof CONTROL_OPS)[number];
 
 /** Ops that act on one message and need its id. */
-export const MESSAGE_OPS: readonly ControlOp[] = ['retry', 'hold', 'release', 'delete', 'bounce'];
+export const MESSAGE_OPS: readonly ControlOp[] = ['retry', 'hold', 'release', 'delete', 'bounce', 'requeue'];
 
 export interface ControlRequest {
   readonly op: ControlOp;

@@ -23,7 +23,7 @@ import { readHeaderBlock } from './headerReader.js';
 import { headerValue } from '../mail/headerFields.js';
 import { isFinalState } from './messageSummary.js';
 import { runPrequeuePolicies } from './prequeuePolicies.js';
-import { headerBlockOf, queuedMessageOf } from './queuedMessage.js';
+import { headerBlockOf, pendingMessageOf, queuedMessageOf } from './queuedMessage.js';
 import { UnknownMessageError } from './queueErrors.js';
 import { scanRecoverySource } from './recoverySource.js';
 import { messageStream, newQueueId } from './queueId.js';
@@ -226,6 +226,11 @@ export class Queue {
     return this.requireActor(id).record({ type: 'MessageReleased', at: this.iso(), by });
   }
 
+  /** Run the prequeue policies and routing again (postsuper -r); settled recipients stay settled. */
+  requeue(id: string, by = 'operator'): Promise<string> {
+    return this.requireActor(id).record({ type: 'MessageRequeued', at: this.iso(), by });
+  }
+
   delete(id: string, by = 'operator'): Promise<string> {
     return this.requireActor(id).record({ type: 'MessageDeleted', at: this.iso(), by });
   }
@@ -273,7 +278,7 @@ export class Queue {
       outcome = await runPrequeuePolicies({
         policies: this.prequeue,
         from: ctx.policiesFrom,
-        message: queuedMessageOf(ctx),
+        message: pendingMessageOf(ctx),
         hostname: this.hostname,
         now: new Date(this.now()),
         readHeaders: () => readHeaderBlock(this.spool.open(ctx.bodyRef)),
