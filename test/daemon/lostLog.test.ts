@@ -4,10 +4,12 @@
  * or `eventLog.path` is pointed at a new file. Each time `mailtrail run` refuses to start
  * (exit 66, naming the log, the spool and the way out), creates no log and leaves every body.
  * `mailtrail requeue --from-spool` then rebuilds the queue from the envelopes stored with the
- * bodies, marked `recovered`. While it runs, the log files are mode 0600.
+ * bodies, marked `recovered`. While it runs, the log files are mode 0600. A `-wal` cut short
+ * after a SIGKILL loses the log's last transactions: their bodies are quarantined, not
+ * deleted, and `requeue --quarantined` brings every acknowledged message back.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -18,8 +20,8 @@ import { startDaemon, writeConfig } from '../support/daemonProcess.js';
 const dir = mkdtempSync(join(tmpdir(), 'mailtrail-lostlog-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const config = (logPath?: string) => `hostname: mx.example.test
-dataDir: ${dir}
+const config = (logPath?: string, dataDir = dir) => `hostname: mx.example.test
+dataDir: ${dataDir}
 smtp:
   listen: 127.0.0.1:0
   domains: [example.test]
@@ -90,6 +92,41 @@ describe('a lost or empty event log', () => {
       assert.equal((await runCli(['check', '--config', file])).code, 0);
     } finally {
       await again.kill('SIGTERM');
+    }
+  });
+
+  it('a -wal cut short after a crash loses no acknowledged message: its bodies are quarantined and requeued', async () => {
+    const walDir = join(dir, 'wal');
+    mkdirSync(walDir);
+    const file = writeConfig(walDir, config(undefined, walDir));
+    const walLog = join(walDir, 'events.sqlite');
+    const send = async (port: number, n: number) => /queued as (\S+)/.exec(await smtpSend({ port, from: 'alice@remote.test', to: [`user${n}@example.test`], body: `Subject: w${n}\r\n\r\nbody ${n}\r\n` }))![1]!;
+    const ids: string[] = [];
+    const d = await startDaemon(file);
+    for (let n = 0; n < 10; n++) ids.push(await send(d.port, n));
+    await d.kill('SIGTERM'); // a clean stop checkpoints these into events.sqlite
+    const d2 = await startDaemon(file);
+    for (let n = 10; n < 20; n++) ids.push(await send(d2.port, n));
+    await d2.kill('SIGKILL');
+    truncateSync(`${walLog}-wal`, Math.floor(statSync(`${walLog}-wal`).size / 3));
+
+    const d3 = await startDaemon(file);
+    try {
+      const warning = d3.lines.find((l) => l.level === 40 && typeof l.quarantined === 'number');
+      assert.ok(warning, 'the lost messages are reported');
+      const lost = warning.quarantined as number;
+      assert.ok(lost >= 1 && lost <= 10, `quarantined ${lost}`);
+      assert.equal(readdirSync(join(walDir, 'spool', 'quarantine')).length, lost);
+      const requeue = await runCli(['requeue', '--quarantined', '--config', file]);
+      assert.equal(requeue.code, 0, requeue.stderr);
+      assert.match(requeue.stdout, new RegExp(`requeued ${lost} of ${lost} quarantined bodies`));
+      const queue = JSON.parse((await runCli(['queue', '--json', '--config', file])).stdout) as { id: string }[];
+      assert.deepEqual(queue.map((m) => m.id).sort(), [...ids].sort(), 'every acknowledged message is queued');
+      const check = await runCli(['check', '--config', file]);
+      assert.equal(check.code, 0, check.stderr);
+      assert.match(check.stdout, /quarantine .*: 0 bodies/);
+    } finally {
+      await d3.kill('SIGTERM');
     }
   });
 });
