@@ -36,7 +36,8 @@ const USAGE = 'usage: mailtrail requeue <id> [--config FILE]\n       mailtrail r
 export async function run(args: readonly string[]): Promise<number> {
   // `requeue <id>`: a live message's policies and routing run again (an operator command).
   if (!args.some((a) => a === '--quarantined' || a === '--from-spool')) {
-    if (args.includes('--force')) throw new UsageError(USAGE);
+    const { positionals } = parseArgs({ args: [...args], options: { config: { type: 'string', short: 'c' } }, allowPositionals: true, strict: false });
+    if (args.includes('--force') || positionals.length !== 1) throw new UsageError(USAGE);
     return runOperator('requeue', args);
   }
   const options = { config: { type: 'string', short: 'c' }, quarantined: { type: 'boolean' }, 'from-spool': { type: 'boolean' }, force: { type: 'boolean' } } as const;
