@@ -20,6 +20,8 @@ import { spoolRootOf } from './messageStore.js';
 import { UsageError } from './openLog.js';
 import { daemonRunning } from './rebuildCommand.js';
 
+const DAMAGED = 'Stop the daemon, keep a copy of the files, and see docs/operations.md, "A damaged event log"';
+
 /** A body younger than this with no message may be one the running daemon is receiving. */
 const IN_FLIGHT_MS = 60_000;
 
@@ -80,26 +82,40 @@ function checkSqlite(
   try {
     log = new SqliteEventLog(path, { readonly: true });
   } catch (err) {
-    problems.push(`the event log ${path} cannot be opened: ${(err as Error).message}`);
+    problems.push(`the event log ${path} cannot be opened: ${(err as Error).message}. ${DAMAGED}`);
     return;
   }
   try {
     const db = log.database;
     const version = db.prepare('SELECT sqlite_version() AS v').get() as { v: string };
     const rows = (db.prepare('PRAGMA quick_check').all() as { quick_check: string }[]).map((r) => r.quick_check);
+    if (rows.length !== 1 || rows[0] !== 'ok') {
+      problems.push(`the event log ${path} is damaged (PRAGMA quick_check, SQLite ${version.v}): ${rows.slice(0, 5).join('; ')}. ${DAMAGED}`);
+      return;
+    }
     const events = db.prepare('SELECT count(*) AS n FROM events').get() as { n: bigint };
-    if (rows.length === 1 && rows[0] === 'ok') out(`event log   ${path}: quick_check ok (bundled SQLite ${version.v}), ${events.n} events`);
-    else problems.push(`the event log ${path} is damaged (PRAGMA quick_check, SQLite ${version.v}): ${rows.slice(0, 5).join('; ')}. Stop the daemon, keep a copy of the files, and see docs/operations.md, "A damaged event log"`);
+    out(`event log   ${path}: quick_check ok (bundled SQLite ${version.v}), ${events.n} events`);
     const live = liveMessagesFrom(db);
     const onDisk = new Set(bodies);
     const missing = live.filter((m) => !onDisk.has(idForRef(m.bodyRef))).map((m) => m.id);
     if (missing.length > 0) problems.push(`${missing.length} live messages have no body in the spool (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}): restore spool/ from the same backup as the log, or mailtrail delete <id>`);
     const known = db.prepare('SELECT 1 FROM messages WHERE id = ?');
     const now = Date.now();
-    const unknown = bodies.filter((id) => known.get(id) === undefined && !(running && now - statSync(`${spool.bodiesDir}/${id}`).mtimeMs < IN_FLIGHT_MS));
+    const unknown = bodies.filter((id) => known.get(id) === undefined && !(running && now - mtimeOf(`${spool.bodiesDir}/${id}`) < IN_FLIGHT_MS));
     if (unknown.length > 0) problems.push(`${unknown.length} spooled bodies belong to no message in the log (${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', …' : ''}): the log lost them. The daemon quarantines them at its next start; \`mailtrail requeue --from-spool\` (daemon stopped) queues them again now`);
     out(`spool       ${spool.bodiesDir}: ${bodies.length} bodies, ${live.length} live messages; ${missing.length} live without a body, ${unknown.length} bodies without a message`);
+  } catch (err) {
+    problems.push(`the event log ${path} is damaged: ${(err as Error).message}. ${DAMAGED}`);
   } finally {
     void log.close();
+  }
+}
+
+/** A body's mtime; one removed meanwhile (retention, a delivery) counts as just written. */
+function mtimeOf(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return Date.now();
   }
 }
