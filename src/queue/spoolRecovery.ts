@@ -43,8 +43,7 @@ export async function requeueCandidates(ports: RequeuePorts, from: RequeueFrom, 
 export async function requeueSpooled(ports: RequeuePorts, id: string, from: RequeueFrom, force = false): Promise<RequeueResult> {
   const { spool } = ports;
   const where = from === 'quarantine' ? 'quarantine' : 'bodies';
-  const listed = from === 'quarantine' ? await spool.listQuarantined() : await spool.list();
-  if (!listed.includes(id)) return { id, outcome: 'missing' };
+  if (!spool.holds(id, where)) return { id, outcome: 'missing' };
   if (await ports.isKnown(id)) return { id, outcome: 'known' };
   const prefix = await spool.prefixOf(id, where);
   if (!prefix.envelope) return { id, outcome: prefix.complete === false ? 'incomplete' : 'no-envelope' };

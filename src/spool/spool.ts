@@ -219,8 +219,7 @@ export class Spool {
     for (const id of await this.list()) {
       if (this.storing.has(id)) continue;
       if (await isReferenced(id)) continue;
-      await this.quarantine(id);
-      moved.push(id);
+      moved.push(await this.quarantine(id));
     }
     if (moved.length > 0) {
       await io('fsync', QUARANTINE_DIR, async () => fsyncDirSync(this.quarantineDir));
@@ -229,8 +228,8 @@ export class Spool {
     return moved;
   }
 
-  /** Moves bodies/<id> to quarantine/<id> (the directories are fsynced by the caller). */
-  private async quarantine(id: string): Promise<void> {
+  /** Moves bodies/<id> to quarantine/<id> (or <id>.<n>) and returns that name; the caller fsyncs the directories. */
+  private async quarantine(id: string): Promise<string> {
     if (!existsSync(this.quarantineDir)) {
       try {
         mkdirSync(this.quarantineDir, { mode: 0o700 });
@@ -239,7 +238,16 @@ export class Spool {
         throw new SpoolIoError('mkdir', QUARANTINE_DIR, err);
       }
     }
-    await io('rename', refForId(id), () => rename(join(this.bodiesDir, id), join(this.quarantineDir, id)));
+    // Never over an earlier quarantined body of the same name: that one is kept as well.
+    let name = id;
+    for (let n = 1; existsSync(join(this.quarantineDir, name)); n++) name = `${id}.${n}`;
+    await io('rename', refForId(id), () => rename(join(this.bodiesDir, id), join(this.quarantineDir, name)));
+    return name;
+  }
+
+  /** Is there a body file `id` in bodies/ or quarantine/? (false for a name that is not an id) */
+  holds(id: string, where: 'bodies' | 'quarantine'): boolean {
+    return isValidBodyId(id) && existsSync(join(where === 'bodies' ? this.bodiesDir : this.quarantineDir, id));
   }
 
   /** Ids of the quarantined bodies, sorted. */

@@ -185,6 +185,11 @@ describe('Spool maintenance', () => {
     const ref = await spool.unquarantine('orphan1');
     assert.deepEqual(await spool.listQuarantined(), ['orphan2']);
     assert.equal(await text(spool.open(ref)), 'orphan1');
+    // The same name quarantined again never replaces the body already there.
+    await spool.store('orphan2', chunks('second'), { envelope });
+    assert.deepEqual(await spool.quarantineUnknown(() => false), ['a1', 'a2', 'a3', 'orphan1', 'orphan2.1']);
+    assert.equal(readFileSync(join(root, 'quarantine', 'orphan2'), 'utf8').endsWith('orphan2'), true);
+    assert.equal(readFileSync(join(root, 'quarantine', 'orphan2.1'), 'utf8').endsWith('second'), true);
   });
 
   it('keeps the envelope in the body file but out of the body, its size and its digest', async () => {
