@@ -142,7 +142,15 @@ export function operatorBounceReply(reason: string, last: { readonly dsn?: strin
   return before === '' ? reason : `${reason}; last attempt: ${before}`;
 }
 
-/** Replace the recipient list (Forward rewrites) before any attempt. */
-export function rewriteRecipients(recipients: readonly string[]): readonly RecipientState[] {
-  return recipients.map((address) => ({ address, status: 'pending' as const, inFlight: false }));
+/**
+ * Replace the pending recipients with the policies' list (Forward rewrites). Recipients already
+ * delivered or failed (a requeued message) keep their outcome; before any attempt all are pending.
+ */
+export function rewriteRecipients(c: MessageContext, recipients: readonly string[]): readonly RecipientState[] {
+  return [...c.recipients.filter((r) => r.status !== 'pending'), ...recipients.map((address) => ({ address, status: 'pending' as const, inFlight: false }))];
+}
+
+/** What MessageRequeued resets: the policies run again, due now. */
+export function requeuedContext(at: string): Partial<MessageContext> {
+  return { headers: [], verdicts: {}, policiesApplied: false, nextAttemptAt: at };
 }

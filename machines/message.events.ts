@@ -35,6 +35,12 @@ export interface MessageReceived {
   /** The Subject and Message-Id header fields as received (unfolded, raw), for search. */
   readonly subject?: string;
   readonly headerMessageId?: string;
+  /**
+   * Set when `mailtrail requeue` put an already spooled body back in the queue from the
+   * envelope stored with it: 'quarantine' (a body start-up quarantined) or 'spool' (a body the
+   * log had lost). `at` is then the time the message was first received.
+   */
+  readonly recovered?: 'quarantine' | 'spool';
 }
 
 export interface PoliciesApplied {
@@ -137,6 +143,17 @@ export interface RetryRequested {
   readonly by?: string;
 }
 
+/**
+ * An operator asked for the prequeue policies and routing to run again (mailtrail requeue,
+ * as postsuper -r): back to `received`, policy headers dropped; recipients already delivered
+ * or failed keep their outcome, the pending ones go through the policies again.
+ */
+export interface MessageRequeued {
+  readonly type: 'MessageRequeued';
+  readonly at: string;
+  readonly by?: string;
+}
+
 /** Removed without a bounce (postsuper -d). */
 export interface MessageDeleted {
   readonly type: 'MessageDeleted';
@@ -159,6 +176,7 @@ export type MessageEvent =
   | MessageHeld
   | MessageReleased
   | RetryRequested
+  | MessageRequeued
   | MessageDeleted;
 
 export type MessageEventType = MessageEvent['type'];
@@ -166,5 +184,5 @@ export type MessageEventType = MessageEvent['type'];
 export const MESSAGE_EVENT_TYPES: readonly MessageEventType[] = [
   'MessageReceived', 'PoliciesApplied', 'PoliciesDeferred', 'MessageSplit', 'RelayAttempted',
   'DeliverySucceeded', 'DeliveryDeferred', 'DeliveryFailed', 'MessageExpired', 'MessageBounced',
-  'MessageHeld', 'MessageReleased', 'RetryRequested', 'MessageDeleted',
+  'MessageHeld', 'MessageReleased', 'RetryRequested', 'MessageRequeued', 'MessageDeleted',
 ];

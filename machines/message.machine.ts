@@ -19,6 +19,7 @@ import {
   failPending,
   isInFlight,
   recordOutcome,
+  requeuedContext,
   rewriteRecipients,
   startAttempt,
 } from './message.context.js';
@@ -59,6 +60,8 @@ export const messageMachine = setup({
     deliver: () => {},
     /** Arm the runtime's timer for context.nextAttemptAt. */
     scheduleRetry: () => {},
+    /** MessageRequeued: the policies run again from `received`, due now. */
+    requeue: assign(({ event }) => (event.type === 'MessageRequeued' ? requeuedContext(event.at) : {})),
     /** Disarm that timer. */
     cancelRetry: () => {},
     /** Queue the split children (their own streams). */
@@ -94,11 +97,11 @@ export const messageMachine = setup({
       on: {
         PoliciesApplied: {
           target: 'policies-applied',
-          actions: assign(({ event }) => ({
+          actions: assign(({ context, event }) => ({
             headers: event.headers,
             verdicts: event.verdicts ?? {},
             policiesApplied: true,
-            ...(event.recipients ? { recipients: rewriteRecipients(event.recipients) } : {}),
+            ...(event.recipients ? { recipients: rewriteRecipients(context, event.recipients) } : {}),
           })),
         },
         PoliciesDeferred: {
@@ -121,6 +124,7 @@ export const messageMachine = setup({
       entry: 'startAttempt',
       on: {
         RelayAttempted: { guard: 'isNewAttempt', target: 'relay-attempted', actions: 'recordAttempt' },
+        MessageRequeued: { target: 'received', actions: 'requeue' },
         MessageBounced: OPERATOR_BOUNCE,
         MessageHeld: 'held',
         MessageDeleted: 'deleted',
@@ -169,6 +173,7 @@ export const messageMachine = setup({
       on: {
         RelayAttempted: { guard: 'isNewAttempt', target: 'relay-attempted', actions: 'recordAttempt' },
         RetryRequested: { target: 'deferred', reenter: true, actions: assign(({ event }) => ({ nextAttemptAt: event.at })) },
+        MessageRequeued: { target: 'received', actions: 'requeue' },
         MessageExpired: { target: 'settling', actions: 'expireRecipients' },
         MessageBounced: OPERATOR_BOUNCE,
         MessageHeld: 'held',
@@ -181,6 +186,7 @@ export const messageMachine = setup({
           { guard: 'policiesWereApplied', target: 'deferred', actions: assign(({ event }) => ({ nextAttemptAt: event.at })) },
           { target: 'received' },
         ],
+        MessageRequeued: { target: 'received', actions: 'requeue' },
         MessageBounced: OPERATOR_BOUNCE,
         MessageDeleted: 'deleted',
       },

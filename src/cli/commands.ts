@@ -27,5 +27,7 @@ export const commands: Record<string, Command> = {
   release: lazy('release a held message: release <id>', () => import('./releaseCommand.js')),
   delete: lazy('remove a message without a bounce: delete <id>', () => import('./deleteCommand.js')),
   machines: lazy('export the machine definitions: machines export [--format json|mermaid|dot|svg] [--out DIR]', () => import('./machinesCommand.js')),
+  requeue: lazy('run policies and routing again: requeue <id>; put quarantined bodies back: requeue --quarantined [ID...] | --from-spool (a lost log) [--force]', () => import('./requeueCommand.js')),
+  check: lazy('check the config and the data directory without starting: check [--config FILE]', () => import('./checkCommand.js')),
   bounce: lazy('fail a message\'s pending recipients and send the DSN: bounce <id>', () => import('./bounceCommand.js')),
 };

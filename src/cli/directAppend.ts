@@ -20,7 +20,7 @@ import { EventSourcedActor } from '../runtime/eventSourcedActor.js';
 import { messageSummaries } from './messageStore.js';
 import { UsageError } from './openLog.js';
 
-export type MessageOp = 'retry' | 'hold' | 'release' | 'delete' | 'bounce';
+export type MessageOp = 'retry' | 'hold' | 'release' | 'delete' | 'bounce' | 'requeue';
 
 export type DirectOutcome =
   | { readonly kind: 'recorded'; readonly state: string }
@@ -36,6 +36,7 @@ export function operatorEvent(op: MessageOp, at: string): MessageEvent {
     case 'release': return { type: 'MessageReleased', at, by: BY };
     case 'delete': return { type: 'MessageDeleted', at, by: BY };
     case 'bounce': return { type: 'MessageBounced', at, reason: 'bounced by the operator', by: BY };
+    case 'requeue': return { type: 'MessageRequeued', at, by: BY };
   }
 }
 

@@ -15,7 +15,7 @@ import { configFrom, openLogReadonly, UsageError } from './openLog.js';
 
 const CONTROL_TIMEOUT_MS = 15_000;
 
-const PAST: Record<MessageOp, string> = { retry: 'retry requested', hold: 'held', release: 'released', delete: 'deleted', bounce: 'bounced' };
+const PAST: Record<MessageOp, string> = { retry: 'retry requested', hold: 'held', release: 'released', delete: 'deleted', bounce: 'bounced', requeue: 'requeued (policies and routing run again)' };
 
 export async function runOperator(op: MessageOp, args: readonly string[]): Promise<number> {
   const options = { config: { type: 'string', short: 'c' }, all: { type: 'boolean' } } as const;
@@ -47,7 +47,7 @@ async function runOffline(config: Config, op: MessageOp, id: string): Promise<nu
   const outcome = await recordDirectly(config, op, id);
   switch (outcome.kind) {
     case 'recorded': {
-      const later = op === 'retry' ? '; attempted when the daemon starts' : op === 'bounce' ? '; the DSN is sent when the daemon starts' : '';
+      const later = op === 'retry' || op === 'requeue' ? '; attempted when the daemon starts' : op === 'bounce' ? '; the DSN is sent when the daemon starts' : '';
       process.stdout.write(`message ${id}: ${PAST[op]}, now ${outcome.state} (appended to the log; the daemon is not running${later})\n`);
       return 0;
     }

@@ -2,7 +2,8 @@
  * `mailtrail run [--config FILE] [--user U] [--group G] [--pidfile F] [--daemon] [--log FILE]`: the daemon.
  * With no config it listens on 127.0.0.1:2525, accepts mail for `localhost` and delivers into
  * ./var/mail, and says so in its first log line. A bad config exits 78 (EX_CONFIG) before
- * listening, naming file and key. SIGTERM/SIGINT stop cleanly (exit 0); SIGHUP reloads the
+ * listening, naming file and key; a lost event log while bodies are spooled exits 66 (EX_NOINPUT,
+ * src/daemon/lostLogGuard.ts). SIGTERM/SIGINT stop cleanly (exit 0); SIGHUP reloads the
  * log level, accepted domains and mailboxes, reports what needs a restart, and reopens `--log`.
  * Privileges are dropped after binding. A failed start undoes what it started and exits
  * non-zero (startFailure.ts), whatever else was started; `--daemon` reports it (detach.ts).

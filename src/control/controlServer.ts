@@ -13,11 +13,11 @@ import { InvariantError, MailtrailError } from '../errors/mailtrailError.js';
 import { silentLogger } from '../log/logger.js';
 import { UnknownMessageError, type Queue } from '../queue/queue.js';
 import {
-  ControlCodes, ControlProtocolError, MAX_REQUEST_BYTES, encodeLine, parseRequest, type ControlReply, type ControlRequest,
+  ControlCodes, ControlProtocolError, MAX_REQUEST_BYTES, encodeLine, parseRequest, type ControlReply, type ControlRequest, type RequeueReplyItem,
 } from './protocol.js';
 
 /** The queue methods the socket drives (a Queue, or a stand-in in tests). */
-export type ControlledQueue = Pick<Queue, 'retryNow' | 'retryAll' | 'hold' | 'release' | 'delete' | 'bounce'>;
+export type ControlledQueue = Pick<Queue, 'retryNow' | 'retryAll' | 'hold' | 'release' | 'delete' | 'bounce' | 'requeue'>;
 
 export interface ControlServerOptions {
   readonly path: string;
@@ -25,6 +25,8 @@ export interface ControlServerOptions {
   readonly logger?: Logger;
   /** Recorded as the events' `by`. Default 'cli'. */
   readonly by?: string;
+  /** `mailtrail requeue --quarantined`: puts quarantined bodies (one, or all) back in the queue. */
+  readonly requeueQuarantined?: (id: string | undefined, force: boolean) => Promise<readonly RequeueReplyItem[]>;
 }
 
 export class ControlSocketInUseError extends MailtrailError {
@@ -41,6 +43,7 @@ export class ControlServer {
   private readonly queue: ControlledQueue;
   private readonly logger: Logger;
   private readonly by: string;
+  private readonly requeueQuarantined: ControlServerOptions['requeueQuarantined'];
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
 
@@ -49,6 +52,7 @@ export class ControlServer {
     this.queue = options.queue;
     this.logger = options.logger ?? silentLogger;
     this.by = options.by ?? 'cli';
+    this.requeueQuarantined = options.requeueQuarantined;
   }
 
   async start(): Promise<void> {
@@ -144,6 +148,12 @@ export class ControlServer {
       case 'release': return { ok: true, state: await this.queue.release(id, this.by) };
       case 'delete': return { ok: true, state: await this.queue.delete(id, this.by) };
       case 'bounce': return { ok: true, state: await this.queue.bounce(id, this.by) };
+      case 'requeue': return { ok: true, state: await this.queue.requeue(id, this.by) };
+      case 'requeueQuarantined': {
+        if (!this.requeueQuarantined) throw new InvariantError('this daemon does not requeue quarantined bodies');
+        const results = await this.requeueQuarantined(r.id, r.force === true);
+        return { ok: true, count: results.filter((x) => x.outcome === 'queued').length, results };
+      }
     }
   }
 }

@@ -16,11 +16,15 @@ import { createBounceSender } from '../bounce/bounceSender.js';
 import { ControlServer } from '../control/index.js';
 import { SmtpEdge } from '../edge/index.js';
 import type { Logger } from '../log/logger.js';
-import { Queue } from '../queue/queue.js';
+import { Queue, type EnqueueInput } from '../queue/queue.js';
+import { messageStream } from '../queue/queueId.js';
+import { requeueCandidates, requeueSpooled } from '../queue/spoolRecovery.js';
+import type { EventLog } from '../eventlog/eventLog.js';
 import type { Router } from '../queue/router.js';
 import { Spool } from '../spool/spool.js';
 import { type BuiltLog, buildEventLog, buildPolicies, buildRouter } from './components.js';
 import { scheduleMaintenance } from './maintenance.js';
+import { refuseEmptyLog, refuseMissingSqliteLog } from './lostLogGuard.js';
 import { DaemonInspector, type InspectOptions } from '../inspect/daemonInspector.js';
 import { lockDirectories, type DirectoryLock } from '../storage/directoryLock.js';
 import { isOwnDirectory, ownNames, storageFiles, type OwnedFiles } from '../storage/storageFiles.js';
@@ -87,8 +91,12 @@ export class Daemon {
       for (const relay of [config.relay, ...Object.values(config.routes)]) {
         if (relay.type === 'maildir') created.push(...madeChain(mkdirSync(relay.root, { recursive: true, mode: 0o700 }), relay.root));
       }
+      const spool = new Spool(join(config.dataDir, 'spool'));
+      // Never start on a lost log while bodies are spooled: every one would look unknown.
+      if (config.eventLog.type === 'sqlite') await refuseMissingSqliteLog(config.eventLog.path, spool, config.file);
       built = await buildEventLog(config);
-      return Daemon.assemble(config, logger, options, built, { locks, dataDirIsOurs, created });
+      await refuseEmptyLog(built.log, config.eventLog.type === 'sqlite' ? config.eventLog.path : config.eventLog.type, spool, config.file);
+      return Daemon.assemble(config, logger, options, built, spool, { locks, dataDirIsOurs, created });
     } catch (err) {
       await built?.log.close().catch(() => undefined);
       for (const lock of locks) lock.release();
@@ -96,12 +104,11 @@ export class Daemon {
     }
   }
 
-  private static assemble(config: Config, logger: Logger, options: DaemonOptions, built: BuiltLog, holdings: Holdings): Daemon {
+  private static assemble(config: Config, logger: Logger, options: DaemonOptions, built: BuiltLog, spool: Spool, holdings: Holdings): Daemon {
     const router = buildRouter(config);
     const policies = buildPolicies(config, logger);
     const inspector = options.inspect ? new DaemonInspector({ ...options.inspect, dataDir: config.dataDir, logger }) : undefined;
     const inspect = inspector ? { inspect: inspector.inspect } : {};
-    const spool = new Spool(join(config.dataDir, 'spool'));
     const queue = new Queue({
       log: built.log,
       spool,
@@ -135,7 +142,17 @@ export class Daemon {
       },
       queue,
     );
-    const control = new ControlServer({ path: join(config.dataDir, 'control.sock'), queue, logger });
+    const requeuePorts = { spool, enqueue: (input: EnqueueInput) => queue.enqueue(input), isKnown: (id: string) => hasStream(built.log, messageStream(id)) };
+    const control = new ControlServer({
+      path: join(config.dataDir, 'control.sock'),
+      queue,
+      logger,
+      requeueQuarantined: async (id, force) => {
+        const results = [];
+        for (const one of await requeueCandidates(requeuePorts, 'quarantine', id ? [id] : [])) results.push(await requeueSpooled(requeuePorts, one, 'quarantine', force));
+        return results;
+      },
+    });
     return new Daemon(config, logger, built, queue, edge, control, spool, router, holdings, inspector);
   }
 
@@ -174,8 +191,15 @@ export class Daemon {
   private async startParts(afterBind?: () => void): Promise<DaemonStatus> {
     // The relay first: a port in use stops the start before anything else runs.
     const relay = await this.inspector?.start();
-    const { recovered, orphans, bounces } = await this.queue.start({ hold: true });
-    if (recovered || orphans || bounces) this.logger.info({ recovered, orphans, bounces }, `recovered ${recovered} live messages from the log`);
+    const { recovered, quarantined, bounces } = await this.queue.start({ hold: true });
+    if (quarantined.length) {
+      this.logger.warn(
+        { quarantined: quarantined.length, ids: quarantined.slice(0, 100), dir: this.spool.quarantineDir },
+        `quarantined ${quarantined.length} spooled bodies the log does not know (a crash before MessageReceived was committed, or a damaged log); ` +
+          `each keeps its envelope: mailtrail check lists them, mailtrail requeue --quarantined puts them back in the queue`,
+      );
+    }
+    if (recovered || bounces) this.logger.info({ recovered, bounces, quarantined: quarantined.length }, `recovered ${recovered} live messages from the log`);
     const listening = await this.edge.start();
     afterBind?.();
     await this.control.start();
@@ -219,4 +243,10 @@ export class Daemon {
       for (const lock of this.holdings.locks.splice(0)) lock.release();
     }
   }
+}
+
+/** Does the log hold this stream? (one event read at most) */
+async function hasStream(log: EventLog, stream: string): Promise<boolean> {
+  for await (const _ of log.readStream(stream, { maxCount: 1 })) return true;
+  return false;
 }

@@ -82,6 +82,9 @@ export const errorCatalogue: readonly ErrorEntry[] = [
   { code: 'ERR_NOT_WRITABLE', class: 'NotWritableError', extends: 'MailtrailError',
     meaning: 'after the privilege drop, the mail user cannot write a path the daemon must write (`dataDir`, `spool/`, the log, a Maildir root), or it could not be given to that user; names the path, its owner and mode',
     action: '`mailtrail run` exits 73: run the `chown` the message gives' },
+  { code: 'ERR_EVENTLOG_MISSING', class: 'EventLogMissingError', extends: 'MailtrailError',
+    meaning: 'refused start: the event log is missing, empty (0 bytes) or records no message while `spool/bodies/` holds bodies; nothing was changed',
+    action: 'put the log back (or `eventLog.path`); if it is lost, `mailtrail requeue --from-spool` rebuilds the queue from the envelopes kept with the bodies; `mailtrail run` exits 66' },
   // --- the control socket and the CLI -----------------------------------------------------
   { code: 'ERR_CONTROL_SOCKET_IN_USE', class: 'ControlSocketInUseError', extends: 'MailtrailError',
     meaning: 'another daemon listens on `<dataDir>/control.sock`, or a file that is not a socket is there',

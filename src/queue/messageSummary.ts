@@ -82,7 +82,8 @@ export function foldMessageSummary(s: MessageSummary | undefined, e: RecordedEve
   let next: MessageSummary = { ...s, state, updatedAt: at, revision: e.revision, finalAt: isFinalState(state) ? at : null };
   switch (e.type) {
     case 'PoliciesApplied':
-      if (Array.isArray(d.recipients)) next = { ...next, recipients: (d.recipients as string[]).map((address) => ({ address, status: 'pending' as const })) };
+      // The policies' list replaces the pending recipients; settled ones (a requeued message) stay.
+      if (Array.isArray(d.recipients)) next = { ...next, recipients: [...s.recipients.filter((r) => r.status !== 'pending'), ...(d.recipients as string[]).map((address) => ({ address, status: 'pending' as const }))] };
       break;
     case 'PoliciesDeferred':
       next = { ...next, nextAttemptAt: str(d.nextAttemptAt), lastReason: str(d.reason) };
@@ -108,6 +109,7 @@ export function foldMessageSummary(s: MessageSummary | undefined, e: RecordedEve
       break;
     case 'RetryRequested':
     case 'MessageReleased':
+    case 'MessageRequeued':
       next = { ...next, nextAttemptAt: at };
       break;
   }

@@ -7,7 +7,7 @@ import type { InspectionEvent } from 'xstate';
 import type { MessageContext } from '../../machines/message.context.js';
 import type { ClientSummary } from '../../machines/message.events.js';
 import type { EventLog } from '../eventlog/eventLog.js';
-import type { BodySource, Spool } from '../spool/spool.js';
+import type { BodySource, Spool, StoredBody } from '../spool/spool.js';
 import type { RetryPolicy } from './backoff.js';
 import type { Envelope } from './envelope.js';
 import type { Queue } from './queue.js';
@@ -38,7 +38,14 @@ export interface QueueOptions {
 
 export interface EnqueueInput {
   readonly envelope: Envelope;
-  readonly body: BodySource;
+  /** The body to store; omitted when `stored` names a body already in the spool. */
+  readonly body?: BodySource;
+  /** A body already in bodies/<id> (`mailtrail requeue`): not stored again, never removed on failure. */
+  readonly stored?: StoredBody;
+  /** When the message was first received (a requeued body); default: now. */
+  readonly receivedAt?: string;
+  /** Marks the history of a message put back in the queue from the spool (MessageReceived.recovered). */
+  readonly recovered?: 'quarantine' | 'spool';
   readonly client?: ClientSummary;
   readonly sessionId?: string;
   readonly smtputf8?: boolean;

@@ -8,7 +8,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -173,6 +173,32 @@ describe('sqlite event log', () => {
     assert.deepEqual(await toArray(log.readStream('session-old')), []);
     assert.equal((await toArray(log.readStream('other-old'))).length, 1);
     assert.equal(await log.deleteStreamsBefore('session-', new Date(0).toISOString()), 0);
+  });
+});
+
+describe('sqlite event log file modes', () => {
+  it('creates events.sqlite, -wal and -shm 0600 whatever the umask', async () => {
+    const path = tempDb();
+    const previous = process.umask(0o022);
+    try {
+      const log = new SqliteEventLog(path);
+      await log.append('s-1', [ev('A')]);
+      for (const f of [path, `${path}-wal`, `${path}-shm`]) assert.equal(statSync(f).mode & 0o777, 0o600, f);
+      await log.close();
+    } finally {
+      process.umask(previous);
+    }
+  });
+
+  it('takes group and other access away from a log an earlier version made 0644', async () => {
+    const path = tempDb();
+    const first = new SqliteEventLog(path);
+    await first.append('s-1', [ev('A')]);
+    for (const f of [path, `${path}-wal`, `${path}-shm`]) chmodSync(f, 0o644);
+    const second = new SqliteEventLog(path);
+    for (const f of [path, `${path}-wal`, `${path}-shm`]) assert.equal(statSync(f).mode & 0o777, 0o600, f);
+    await second.close();
+    await first.close();
   });
 });
 

@@ -7,7 +7,7 @@
  * file; readers never write and poll for new events. Errors: ExpectedRevisionConflictError,
  * EventLogClosedError, EventLogReadonlyError, EventLogOpenError, EventLogWriteError.
  */
-import { existsSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { InvariantError } from '../../errors/mailtrailError.js';
 import {
@@ -52,6 +52,26 @@ export interface SqliteEventLogOptions {
 
 type Committed = AppendResult;
 
+/**
+ * The log holds senders, recipients and subjects: the writer creates the file 0600 (SQLite
+ * gives the -wal and -shm files it creates the database file's mode) and takes group and
+ * other access away from an existing file and its -wal/-shm (made 0644 by earlier versions).
+ */
+function makePrivate(path: string): void {
+  try {
+    closeSync(openSync(path, 'a', 0o600));
+  } catch (cause) {
+    throw new EventLogOpenError(path, cause instanceof Error ? cause.message : String(cause), cause);
+  }
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+    } catch {
+      // absent, or not ours to change: SQLite reports what matters when it opens the file
+    }
+  }
+}
+
 const EMPTY_STATS: GroupCommitStats = Object.freeze({
   batches: 0, commits: 0, appended: 0, rejected: 0, failedBatches: 0, largestBatch: 0, flushMsTotal: 0, flushMsMax: 0,
 });
@@ -73,6 +93,7 @@ export class SqliteEventLog implements EventLog {
     this.pageSize = options.pageSize ?? 500;
     this.pollMs = options.pollIntervalMs ?? 200;
     if (this.readonly && !existsSync(path)) throw new EventLogOpenError(path, 'no such file');
+    if (!this.readonly) makePrivate(path);
     try {
       this.db = new Database(path, { readonly: this.readonly, timeout: options.busyTimeoutMs ?? 5000 });
     } catch (cause) {
