@@ -9,7 +9,7 @@ import type { RelayConfig } from './relaySchema.js';
 import type { logLevels } from './configSchema.js';
 
 export type EventLogConfig =
-  | { readonly type: 'sqlite'; readonly path: string }
+  | { readonly type: 'sqlite'; readonly path: string; readonly writer: 'thread' | 'loop' }
   | { readonly type: 'kurrentdb'; readonly connectionString: string };
 
 export interface TlsConfig {
