@@ -12,7 +12,7 @@ export type OutboundConfig = Extract<RelayConfig, { type: 'smtp' }>;
 import type { logLevels } from './configSchema.js';
 
 export type EventLogConfig =
-  | { readonly type: 'sqlite'; readonly path: string }
+  | { readonly type: 'sqlite'; readonly path: string; readonly writer: 'thread' | 'loop' }
   | { readonly type: 'kurrentdb'; readonly connectionString: string };
 
 export interface TlsConfig {

@@ -41,7 +41,7 @@ export function resolveConfig(parsed: ParsedConfig, baseDir: string, file?: stri
   const store = parsed.eventLog;
   const eventLog: EventLogConfig =
     store.type === 'sqlite'
-      ? { type: 'sqlite', path: store.path === undefined ? resolve(dataDir, 'events.sqlite') : resolve(baseDir, store.path) }
+      ? { type: 'sqlite', path: store.path === undefined ? resolve(dataDir, 'events.sqlite') : resolve(baseDir, store.path), writer: store.writer }
       : store;
   const { tls, mailboxes, auth, ...smtp } = parsed.smtp;
   const routes = Object.fromEntries(

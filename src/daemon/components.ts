@@ -38,7 +38,7 @@ export async function buildEventLog(config: Config): Promise<BuiltLog> {
     const { KurrentdbEventLog } = await import('../eventlog/kurrentdb/index.js');
     return { log: new KurrentdbEventLog(config.eventLog.connectionString) };
   }
-  const sqlite = new SqliteEventLog(config.eventLog.path, { projections: [...inlineProjections] });
+  const sqlite = new SqliteEventLog(config.eventLog.path, { projections: [...inlineProjections], writer: config.eventLog.writer });
   return { log: sqlite, sqlite, recovery: recoverySourceFrom(sqlite.database) };
 }
 
