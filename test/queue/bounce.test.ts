@@ -63,7 +63,9 @@ describe('bounces', () => {
   });
 
   it('an operator bounce of a partly delivered message ends bounced, says 5.0.0 in the DSN and the history, and search --state bounced finds it', async () => {
-    const h = await makeHarness({ queue: { onBounce: createBounceSender({ hostname: 'mx.example.test' }), hostname: 'mx.example.test' } });
+    // A long backoff: the operator bounces a message that waits, not one in the middle of a retry.
+    const retry = { minBackoff: 60_000, maxBackoff: 60_000, maxLifetime: 600_000 };
+    const h = await makeHarness({ queue: { onBounce: createBounceSender({ hostname: 'mx.example.test' }), hostname: 'mx.example.test', retry } });
     harnesses.push(h);
     // carol@remote.test waits (no outbound relay: 4.3.5) while bob@ is delivered.
     const id = await h.queue.enqueue({
