@@ -2,13 +2,15 @@
  * One delivery attempt: group the in-flight recipients by route, hand each group to its
  * relay, and turn the per-recipient results into outcome events (DeliverySucceeded,
  * DeliveryDeferred with the next attempt time, DeliveryFailed). A relay that throws defers its
- * whole group with 4.0.0 (logged); a result missing for a recipient defers it too.
+ * whole group with 4.0.0 (logged); a result missing for a recipient defers it too. A recipient
+ * the message was already delivered to (`Delivered-To:`) fails with 5.4.6 before any relay runs.
  */
 import type { Logger } from 'pino';
 import type { MessageContext } from '../../machines/message.context.js';
 import type { DeliveryDeferred, DeliveryFailed, DeliverySucceeded } from '../../machines/message.events.js';
 import type { DeliveryRequest, RecipientResult, Relay } from '../relay/relay.js';
 import type { QueuedMessage } from './envelope.js';
+import { forwardingLoop, loopingRecipients } from './deliveredToLoop.js';
 import type { Router } from './router.js';
 
 export type OutcomeEvent = DeliverySucceeded | DeliveryDeferred | DeliveryFailed;
@@ -22,13 +24,31 @@ export interface AttemptInput {
   /** When a deferred recipient will be tried again. */
   readonly nextAttemptAt: string;
   readonly logger: Logger;
+  /** The header block as it would be delivered (policy headers, then the message's own). */
+  readonly readHeaders?: () => Promise<string>;
+}
+
+async function loopsOf(input: AttemptInput, recipients: readonly string[]): Promise<string[]> {
+  if (!input.readHeaders) return [];
+  try {
+    return loopingRecipients(await input.readHeaders(), recipients);
+  } catch (err) {
+    // The relay opens the same body and reports that failure per recipient.
+    input.logger.warn({ err }, 'could not read the header block for the Delivered-To loop check');
+    return [];
+  }
 }
 
 export async function runDeliveryAttempt(input: AttemptInput): Promise<OutcomeEvent[]> {
   const inFlight = input.context.recipients.filter((r) => r.inFlight).map((r) => r.address);
   const groups = new Map<Relay, string[]>();
   const results: RecipientResult[] = [];
+  const loops = new Set(await loopsOf(input, inFlight));
   for (const rcpt of inFlight) {
+    if (loops.has(rcpt)) {
+      results.push({ recipient: rcpt, outcome: 'permanent', status: '5.4.6', reply: forwardingLoop(rcpt) });
+      continue;
+    }
     const route = input.router.route(rcpt);
     if ('deferReason' in route) {
       results.push({ recipient: rcpt, outcome: 'transient', status: '4.3.5', reply: route.deferReason });
