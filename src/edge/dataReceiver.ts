@@ -5,13 +5,14 @@
  * LF (an LF not preceded by CR: SMTP smuggling) → 550 5.5.2, `hopCountLimit` or more `Received:`
  * headers (a mail loop) → 554 5.4.6; each aborts the spool write,
  * which removes the partial body, so nothing is half-queued. A store failure → 451 4.3.0
- * (452 4.3.1 on a full disk). The rest of a refused message is read and discarded, so the
+ * (452 4.3.1 when the spool's or the event log's disk is full). The rest of a refused message is read and discarded, so the
  * conversation stays in step; the reply goes out after the client's final dot.
  */
 import { PassThrough } from 'node:stream';
 import type { Logger } from 'pino';
 import type { SMTPServerDataStream } from 'smtp-server';
 import type { EnqueueInput, Queue } from '../queue/queue.js';
+import { MailtrailError } from '../errors/mailtrailError.js';
 import { BodyTooLargeError, SpoolIoError } from '../spool/spoolErrors.js';
 import { HopCounter } from './hopCounter.js';
 import { type SmtpReply, replies } from './smtpReply.js';
@@ -35,8 +36,8 @@ export function hasBareLf(chunk: Buffer, prevCr: boolean): boolean {
 /** The reply for a failed enqueue; unexpected errors are logged, never shown to the client. */
 export function storeFailureReply(err: unknown, logger: Logger): SmtpReply {
   if (err instanceof BodyTooLargeError) return replies.messageTooBig(err.maxSize);
-  if (err instanceof SpoolIoError && err.enhancedStatus === '4.3.1') {
-    logger.error({ err }, 'spool is full');
+  if (err instanceof MailtrailError && err.enhancedStatus === '4.3.1') {
+    logger.error({ err }, err instanceof SpoolIoError ? 'spool is full' : 'event log is full');
     return replies.storageFull();
   }
   logger.error({ err }, 'could not queue the message');

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
 import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { SessionClosed } from '../../machines/smtpSession.events.js';
+import type { AppendFailure } from '../eventlog/appendHealth.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import type { Queue } from '../queue/queue.js';
 import type { BuiltinRules } from './builtinRules.js';
@@ -37,6 +38,8 @@ export interface HandlerOptions {
   readonly validators: () => SmtpValidators;
   readonly logger: Logger;
   readonly now: () => number;
+  /** The health gate: the event log's current append failure, if any. */
+  readonly logFailing?: () => AppendFailure | undefined;
   /** Per-client connection count and rate (anvil). */
   readonly limits?: ClientLimits;
   /** Refuse a message with this many `Received:` headers (0: no limit). */
@@ -182,7 +185,7 @@ export class SessionHandlers {
     const sender = address.address;
     const args = address.args || {};
     this.decide(conn, accepted(), (reply) => {
-      const refusal = this.o.rules.checkSender(sender, args.SMTPUTF8 === true) ?? this.o.rules.checkHelo(heloOf(session));
+      const refusal = this.gateRefusal() ?? this.o.rules.checkSender(sender, args.SMTPUTF8 === true) ?? this.o.rules.checkHelo(heloOf(session));
       if (refusal) return void Object.assign(reply, refusal);
       return conn.validators.handleMail(reply, sender, validatorSession(session));
     }, (reply) => {
@@ -232,7 +235,11 @@ export class SessionHandlers {
       conn.logger.info({ reply: replyLine(reply) }, 'message refused');
       cb(toSmtpServerError(reply));
     };
-    this.decide(conn, accepted(), (reply) => conn.validators.handleData(reply, validatorSession(session)), (reply) => {
+    this.decide(conn, accepted(), (reply) => {
+      const refusal = this.gateRefusal();
+      if (refusal) return void Object.assign(reply, refusal);
+      return conn.validators.handleData(reply, validatorSession(session));
+    }, (reply) => {
       if (isRefusal(reply)) {
         stream.resume();
         refuse(reply);
@@ -275,6 +282,13 @@ export class SessionHandlers {
         this.closing.delete(closed);
       });
     this.closing.add(closed);
+  }
+
+  /** While the event log cannot be appended to: 452 4.3.1 when its disk is full, else 451 4.3.0. */
+  private gateRefusal(): SmtpReply | undefined {
+    const failing = this.o.logFailing?.();
+    if (!failing) return undefined;
+    return failing.full ? replies.storageFull() : replies.storageFailed();
   }
 
   /** Record ClientGreeted (or SessionReset) before a MAIL, as smtp-server has no EHLO/RSET hook. */

@@ -5,6 +5,7 @@
  * certificate); AUTH only with `auth`, and nothing demands it. `start()` resolves with the
  * bound addresses (port 0 allowed); `stop()` stops accepting, lets sessions finish for
  * `closeTimeout` ms, then closes them with 421, and waits until their records are written.
+ * While the event log's appends fail (eventlog/appendHealth.ts) MAIL and DATA get 4xx.
  */
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import type { SMTPServerOptions } from 'smtp-server';
 import type { InspectionEvent } from 'xstate';
 import type { ListenAddress } from '../config/listenAddress.js';
 import type { EventLog } from '../eventlog/eventLog.js';
+import { appendHealthOf } from '../eventlog/appendHealth.js';
 import { silentLogger } from '../log/logger.js';
 import type { Queue } from '../queue/queue.js';
 import { BuiltinRules } from './builtinRules.js';
@@ -127,7 +129,10 @@ export class SmtpEdge {
       exceptions: options.clientLimitExceptions ?? [],
       now,
     });
+    // The health gate: while the queue log's appends fail, MAIL and DATA get 4xx (clears by itself).
+    const health = appendHealthOf(queue.log).configure({ node: options.hostname, logger: this.logger });
     this.handlers = new SessionHandlers({
+      logFailing: () => health.failing,
       hostname: options.hostname,
       log: options.log,
       queue,
