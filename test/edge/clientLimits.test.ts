@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ClientLimits } from '../../src/edge/clientLimits.js';
 import { SqliteEventLog } from '../../src/eventlog/sqlite/index.js';
 import type { RecordedEvent } from '../../src/eventlog/eventLog.js';
 import { type DaemonProcess, baseConfig, startDaemon, writeConfig } from '../support/daemonProcess.js';
@@ -153,5 +154,25 @@ describe('per-client limits and deadlines (real daemon)', () => {
     const slowSessions = new Set(events.filter((e) => e.type === 'MailFromAccepted' && e.data.sender === 'slow@remote.test').map((e) => e.stream));
     assert.equal(slowSessions.size, 20);
     for (const s of slowSessions) assert.ok(!events.some((e) => e.stream === s && e.type === 'MessageAccepted'), `${s} queued a message`);
+  });
+});
+
+describe('ClientLimits (anvil) on an injected clock', () => {
+  it('counts per address, releases once, opens a new rate window after the time unit, and exempts listed networks', () => {
+    let now = 0;
+    const limits = new ClientLimits({ connectionLimit: 2, rateLimit: 3, rateTimeUnit: 60_000, exceptions: ['10.0.0.0/8', '::1'], now: () => now });
+    const a = limits.admit('::ffff:192.0.2.1');
+    const b = limits.admit('192.0.2.1');
+    assert.ok(a.ok && b.ok);
+    assert.deepEqual(limits.admit('192.0.2.1'), { ok: false, limit: 'count', value: 3 });
+    assert.ok(limits.admit('192.0.2.2').ok, 'another address has its own count');
+    if (a.ok) { a.release(); a.release(); }
+    assert.equal(limits.connections('192.0.2.1'), 1, 'a double release gives back one slot only');
+    assert.deepEqual(limits.admit('192.0.2.1'), { ok: false, limit: 'rate', value: 4 });
+    now = 60_000;
+    const c = limits.admit('192.0.2.1');
+    assert.ok(c.ok, 'a new time unit, a new window');
+    for (let i = 0; i < 10; i++) assert.ok(limits.admit('10.1.2.3').ok && limits.admit('::1').ok);
+    assert.equal(limits.connections('10.1.2.3'), 0);
   });
 });
