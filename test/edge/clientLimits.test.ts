@@ -62,7 +62,7 @@ describe('per-client limits and deadlines (real daemon)', () => {
   rateTimeUnit: 1h
   clientLimitExceptions: [127.0.0.9, "127.0.1.0/24"]
   commandTimeout: 1s
-  dataTimeout: 5s`)));
+  dataTimeout: 8s`)));
   });
   after(async () => {
     await d.kill('SIGTERM');
@@ -86,12 +86,12 @@ describe('per-client limits and deadlines (real daemon)', () => {
       const r = await c.reply();
       c.close();
       return r?.startsWith('220 ');
-    }, 'a slot for 127.0.0.2 again');
+    }, 'a slot for 127.0.0.2 again', 20_000);
     hogs.forEach((c) => c.close());
     const recorded = await until(async () => {
       const p = (await probes(dir)).filter((e) => e.type === 'SessionProbed' && e.data.remoteAddress === '127.0.0.2' && e.data.reason === 'limit');
       return p.length >= 3 ? p : undefined;
-    }, 'the refused connections recorded as limit probes');
+    }, 'the refused connections recorded as limit probes', 20_000);
     assert.ok(recorded.length >= 3);
   });
 
@@ -150,7 +150,7 @@ describe('per-client limits and deadlines (real daemon)', () => {
       const all = await probes(dir);
       const closed = all.filter((e) => e.type === 'SessionClosed' && e.data.reason === 'timeout');
       return closed.length >= 20 ? all : undefined;
-    }, 'the slow sessions closed as timeouts');
+    }, 'the slow sessions closed as timeouts', 20_000);
     const slowSessions = new Set(events.filter((e) => e.type === 'MailFromAccepted' && e.data.sender === 'slow@remote.test').map((e) => e.stream));
     assert.equal(slowSessions.size, 20);
     for (const s of slowSessions) assert.ok(!events.some((e) => e.stream === s && e.type === 'MessageAccepted'), `${s} queued a message`);
