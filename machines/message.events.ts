@@ -101,12 +101,20 @@ export interface MessageExpired {
   readonly reason: string;
 }
 
-/** An operator bounced the message: every pending recipient fails. */
+/**
+ * An operator bounced the message (Postfix's `postsuper -b`-like): every pending recipient fails
+ * for good with 5.0.0 and the message ends `bounced`, even when other recipients were delivered.
+ */
 export interface MessageBounced {
   readonly type: 'MessageBounced';
   readonly at: string;
   readonly reason: string;
   readonly by?: string;
+  /**
+   * Set by the upcaster on events of schema 1, never written: then the pending recipients kept
+   * their last status and the message ended by its recipients (delivered when any was).
+   */
+  readonly schema1?: true;
 }
 
 export interface MessageHeld {

@@ -13,7 +13,7 @@ const lazy = (summary: string, load: () => Promise<{ run(args: readonly string[]
 });
 
 export const commands: Record<string, Command> = {
-  run: lazy('run the daemon: run [--config FILE] [--user U --group G] [--pidfile F] [--daemon] [--inspect[=PORT]] [--metrics[=PORT]]', () => import('./runCommand.js')),
+  run: lazy('run the daemon: run [--config FILE] [--user U --group G] [--pidfile F] [--daemon] [--log FILE] [--inspect[=PORT]] [--metrics[=PORT]]', () => import('./runCommand.js')),
   version: lazy('print the version', () => import('./versionCommand.js')),
   inspect: lazy('replay a message or session into the Stately inspector: inspect <id> [--port P] [--step MS | --all] [--addresses show|mask]', () => import('./inspectCommand.js')),
   history: lazy('show the history of a message or session: history <id> [--json] [--diagram [--format mermaid|dot|svg]] [--config FILE]', () => import('./historyCommand.js')),

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { durationSchema } from './duration.js';
 import { listenSchema } from './listenAddress.js';
 import { DEFAULT_POLICIES, policiesSchema } from './policySchema.js';
-import { relaySchema } from './relaySchema.js';
+import { relaySchema, smtpRelaySchema } from './relaySchema.js';
 import { strictObject } from './strictObject.js';
 import { parseNetwork } from '../mail/ipNetwork.js';
 
@@ -99,6 +99,7 @@ export const configSchema = strictObject({
   smtp: smtpSchema.prefault({}),
   relay: relaySchema.default({ type: 'maildir' }),
   routes: z.record(domain, relaySchema).default({}),
+  outbound: smtpRelaySchema.optional(),
   policies: policiesSchema.prefault([...DEFAULT_POLICIES]),
   queue: queueSchema.prefault({}),
   user: idOrName.optional(),

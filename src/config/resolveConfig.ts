@@ -60,6 +60,7 @@ export function resolveConfig(parsed: ParsedConfig, baseDir: string, file?: stri
     },
     relay: resolveRelay(parsed.relay, baseDir, dataDir),
     routes,
+    ...(parsed.outbound === undefined ? {} : { outbound: { ...parsed.outbound, mx: parsed.outbound.mx ?? parsed.outbound.host === undefined } }),
     policies: parsed.policies,
     queue: parsed.queue,
     ...(parsed.user === undefined ? {} : { user: parsed.user }),

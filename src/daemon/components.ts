@@ -79,7 +79,13 @@ export function buildRelay(relay: RelayConfig, config: Config, key: string): Rel
 export function buildRouter(config: Config): Router {
   const routes: Record<string, Relay> = {};
   for (const [domain, relay] of Object.entries(config.routes)) routes[domain] = buildRelay(relay, config, `routes.${domain}`);
-  return new Router({ localDomains: config.smtp.domains, localRelay: buildRelay(config.relay, config, 'relay'), routes });
+  return new Router({
+    localDomains: config.smtp.domains,
+    ...(config.smtp.mailboxes ? { mailboxes: config.smtp.mailboxes } : {}),
+    localRelay: buildRelay(config.relay, config, 'relay'),
+    routes,
+    ...(config.outbound ? { outboundRelay: buildRelay(config.outbound, config, 'outbound') } : {}),
+  });
 }
 
 export function buildPolicies(config: Config, logger?: Logger): PrequeuePolicy[] {

@@ -4,6 +4,7 @@
  * from each event's metadata, the rest from payloads. Pure; kept by the sqlite log as an
  * inline projection (messagesProjection.ts) and rebuilt by scanning for other logs.
  */
+import { OPERATOR_BOUNCE_STATUS, operatorBounceReply } from '../../machines/message.context.js';
 import type { RecordedEvent } from '../eventlog/eventLog.js';
 
 export interface RecipientSummary {
@@ -45,6 +46,12 @@ function setRecipient(s: MessageSummary, address: string, status: RecipientSumma
 function failPending(s: MessageSummary, dsn: string, reason: string): readonly RecipientSummary[] {
   return s.recipients.map((r) => (r.status === 'pending' ? { ...r, status: 'failed' as const, dsn: r.dsn ?? dsn, reply: r.reply ? `${reason}: ${r.reply}` : reason } : r));
 }
+
+function bouncePending(s: MessageSummary, reason: string): readonly RecipientSummary[] {
+  return s.recipients.map((r) => (r.status === 'pending' ? { ...r, status: 'failed' as const, dsn: OPERATOR_BOUNCE_STATUS, reply: operatorBounceReply(reason, r) } : r));
+}
+
+const schemaOfRecorded = (e: RecordedEvent): number => (typeof e.metadata.schema === 'number' ? e.metadata.schema : 1);
 
 /** Fold one event into the summary (undefined before MessageReceived). */
 export function foldMessageSummary(s: MessageSummary | undefined, e: RecordedEvent): MessageSummary | undefined {
@@ -96,7 +103,8 @@ export function foldMessageSummary(s: MessageSummary | undefined, e: RecordedEve
       next = { ...next, recipients: failPending(s, '4.4.7', str(d.reason)), lastReason: str(d.reason) };
       break;
     case 'MessageBounced':
-      next = { ...next, recipients: failPending(s, '5.0.0', str(d.reason)), lastReason: str(d.reason) };
+      // Schema 1 kept the last status; since schema 2 an operator bounce is 5.0.0 (message.context.ts).
+      next = { ...next, recipients: schemaOfRecorded(e) < 2 ? failPending(s, OPERATOR_BOUNCE_STATUS, str(d.reason)) : bouncePending(s, str(d.reason)), lastReason: str(d.reason) };
       break;
     case 'RetryRequested':
     case 'MessageReleased':

@@ -28,7 +28,7 @@ import { UnknownMessageError } from './queueErrors.js';
 import { scanRecoverySource } from './recoverySource.js';
 import { messageStream, newQueueId } from './queueId.js';
 import { enqueueSplitChildren } from './splitChildren.js';
-import { Router } from './router.js';
+import { type RouteContext, Router, routeContextOf } from './router.js';
 import type { Relay } from '../relay/relay.js';
 import { createBounceSender } from '../bounce/bounceSender.js';
 import { hostname } from 'node:os';
@@ -63,22 +63,26 @@ export class Queue {
   private readonly options: QueueOptions;
 
   /**
-   * `new Queue(storage, relay)` as the tutorial reads (every recipient goes to `relay` unless a
-   * Router is given; DSNs on), or `new Queue(options)` with every part named.
+   * `new Queue(storage, relay)` as the tutorial reads (received mail goes to `relay`, DSNs to
+   * `outbound` unless their domain is in `localDomains`; or a Router; DSNs on), or
+   * `new Queue(options)` with every part named.
    */
   constructor(storage: QueueStorage, relay: Relay | Router, options?: QueueExtraOptions);
   constructor(options: QueueOptions);
   constructor(first: QueueStorage | QueueOptions, relay?: Relay | Router, extra: QueueExtraOptions = {}) {
+    const { localDomains, mailboxes, outbound, ...rest } = extra;
     const options: QueueOptions =
       relay === undefined
         ? (first as QueueOptions)
         : {
             hostname: hostname(),
-            ...extra,
+            ...rest,
             log: first.log,
             spool: first.spool,
             ...(first.recovery ? { recovery: first.recovery } : {}),
-            router: relay instanceof Router ? relay : new Router({ localDomains: [], localRelay: relay }),
+            router: relay instanceof Router ? relay : new Router({
+              localDomains: localDomains ?? [], localRelay: relay, ...(mailboxes ? { mailboxes } : {}), ...(outbound ? { outboundRelay: outbound } : {}),
+            }),
             onBounce: extra.onBounce ?? createBounceSender({ hostname: extra.hostname ?? hostname(), ...(extra.logger ? { logger: extra.logger } : {}) }),
           };
     this.options = options;
@@ -317,7 +321,7 @@ export class Queue {
     }
     this.releases.set(id, release);
     try {
-      await actor.record(applied, this.attemptEvent(1, pending));
+      await actor.record(applied, this.attemptEvent(1, pending, routeContextOf(ctx)));
     } catch (err) {
       this.releaseSlot(id);
       throw err;
@@ -325,8 +329,8 @@ export class Queue {
   }
 
   /** The RelayAttempted event for these (pending) recipients, naming the relays they route to. */
-  private attemptEvent(attempt: number, recipients: string[]) {
-    const relays = [...new Set(recipients.map((r) => { const route = this.router.route(r); return 'relay' in route ? route.relay.name : 'none'; }))];
+  private attemptEvent(attempt: number, recipients: string[], routeContext: RouteContext) {
+    const relays = [...new Set(recipients.map((r) => { const route = this.router.route(r, routeContext); return 'relay' in route ? route.relay.name : 'none'; }))];
     return { type: 'RelayAttempted' as const, attempt, recipients, relay: relays.join(','), at: this.iso() };
   }
 
@@ -343,7 +347,7 @@ export class Queue {
     const ctx = actor.snapshot.context;
     const pending = ctx.recipients.filter((r) => r.status === 'pending').map((r) => r.address);
     try {
-      await actor.record(this.attemptEvent(ctx.attempts + 1, pending));
+      await actor.record(this.attemptEvent(ctx.attempts + 1, pending, routeContextOf(ctx)));
     } catch (err) {
       this.releaseSlot(id);
       throw err;
@@ -420,8 +424,12 @@ export class Queue {
     const ctx = actor.snapshot.context;
     this.child(id).info({ state: actor.state }, `${actor.state}`);
     this.options.onFinal?.(id, actor.state, ctx);
-    const failed = ctx.recipients.some((r) => r.status === 'failed');
-    if (failed && ctx.sender !== '' && actor.state !== 'deleted' && this.options.onBounce) await this.options.onBounce(ctx, this);
+    const failed = ctx.recipients.filter((r) => r.status === 'failed');
+    if (failed.length > 0 && ctx.sender === '' && actor.state !== 'deleted') {
+      // Postfix's double bounce: a bounce that cannot be delivered is logged, never returned.
+      this.child(id).warn({ to: failed.map((r) => r.address), parentId: ctx.parentId }, `undeliverable ${ctx.origin === 'dsn' ? 'bounce' : 'mail from <>'} (double bounce), not returned: ${failed.map((r) => `<${r.address}>: ${r.dsn} ${r.reply}`).join('; ')}`);
+    }
+    if (failed.length > 0 && ctx.sender !== '' && actor.state !== 'deleted' && this.options.onBounce) await this.options.onBounce(ctx, this);
     this.actors.delete(id);
     actor.stop();
   }

@@ -12,6 +12,7 @@ import type { RetryPolicy } from './backoff.js';
 import type { Envelope } from './envelope.js';
 import type { Queue } from './queue.js';
 import type { RecoverySource } from './recoverySource.js';
+import type { Relay } from '../relay/relay.js';
 import type { Router } from './router.js';
 
 export interface QueueOptions {
@@ -54,5 +55,15 @@ export interface QueueStorage {
   readonly recovery?: RecoverySource;
 }
 
-/** Options of the tutorial-style constructor `new Queue(storage, relay, options)`. */
-export type QueueExtraOptions = Partial<Omit<QueueOptions, 'log' | 'spool' | 'router' | 'recovery'>>;
+/**
+ * Options of the tutorial-style constructor `new Queue(storage, relay, options)`; the router
+ * it builds takes the last three (a Router given instead of a relay ignores them).
+ */
+export type QueueExtraOptions = Partial<Omit<QueueOptions, 'log' | 'spool' | 'router' | 'recovery'>> & {
+  /** The domains hosted here: DSNs to senders there go to the relay. Default none (see router.ts). */
+  readonly localDomains?: readonly string[];
+  /** The known mailboxes at those domains. */
+  readonly mailboxes?: readonly string[];
+  /** The relay for every other recipient (a DSN to a remote sender): an SmtpRelay with MX lookup. */
+  readonly outbound?: Relay;
+};

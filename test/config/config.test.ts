@@ -154,6 +154,14 @@ describe('paths', () => {
     assert.deepEqual(config.eventLog, { type: 'sqlite', path: '/etc/mt/log.sqlite' });
   });
 
+  it('reads outbound as an SMTP relay with MX lookup unless a host is given, and refuses any other type', () => {
+    assert.equal(parseConfig('').outbound, undefined);
+    assert.deepEqual(parseConfig('outbound: { type: smtp }').outbound, { type: 'smtp', port: 25, mx: true, starttls: 'opportunistic', timeout: 300_000 });
+    assert.equal(parseConfig('outbound: { type: smtp, host: smarthost.test }').outbound?.mx, false);
+    assertConfigError('outbound: { type: maildir }\n', 'outbound.type', /expected one of: smtp, got "maildir"/);
+    assertConfigError('outbound: { type: smtp, mx: false }\n', 'outbound.host', /expected a host when mx is false/);
+  });
+
   it('reports a file that cannot be read', async () => {
     const file = join(dir, 'absent.yaml');
     await assert.rejects(loadConfig(file), (error: unknown) =>

@@ -151,6 +151,14 @@ describe('message machine', () => {
       assert.equal(out.state, 'bounced');
       assert.ok(out.context.recipients.every((r) => r.status === 'failed'));
     });
+    it('MessageBounced of a partly delivered message ends bounced; the bounced recipient fails with 5.0.0, not its last 4.x.x', () => {
+      const out = given(messageMachine, ...attempted, ev.delivered(BOB), ev.deferred(CAROL, { status: '4.4.1', reply: 'connection refused' })).when(ev.bounced());
+      assert.equal(out.state, 'bounced');
+      const [bob, carol] = [BOB, CAROL].map((a) => out.context.recipients.find((r) => r.address === a)!);
+      assert.deepEqual([bob!.status, bob!.dsn], ['delivered', '2.0.0']);
+      assert.deepEqual([carol!.status, carol!.dsn], ['failed', '5.0.0']);
+      assert.match(carol!.reply ?? '', /last attempt: 4\.4\.1 connection refused/);
+    });
   });
 
   describe('held', () => {
