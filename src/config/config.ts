@@ -32,6 +32,18 @@ export interface SmtpConfig {
   readonly maxClients: number;
   /** Milliseconds. */
   readonly idleTimeout: number;
+  /** Milliseconds for one whole command line / the whole DATA phase, trickled bytes or not. */
+  readonly commandTimeout: number;
+  readonly dataTimeout: number;
+  /** Per client address: concurrent connections, connections per rateTimeUnit (0: no limit). */
+  readonly clientConnectionLimit: number;
+  readonly clientConnectionRateLimit: number;
+  /** Milliseconds. */
+  readonly rateTimeUnit: number;
+  /** Addresses and CIDR networks exempt from the per-client limits. */
+  readonly clientLimitExceptions: readonly string[];
+  /** `Received:` headers that make a message refused (hopcount_limit). */
+  readonly hopCountLimit: number;
   /** Milliseconds before the 220 greeting (early-talker check). */
   readonly greetDelay: number;
   readonly hardErrorLimit: number;

@@ -10,6 +10,7 @@ import { listenSchema } from './listenAddress.js';
 import { DEFAULT_POLICIES, policiesSchema } from './policySchema.js';
 import { relaySchema, smtpRelaySchema } from './relaySchema.js';
 import { strictObject } from './strictObject.js';
+import { parseNetwork } from '../mail/ipNetwork.js';
 
 const nonEmpty = z.string().min(1, 'expected a non-empty string');
 const positiveInt = z.number().int().positive();
@@ -24,6 +25,8 @@ const mailbox = z
     const at = address.lastIndexOf('@');
     return `${address.slice(0, at)}@${address.slice(at + 1).toLowerCase()}`;
   });
+const nonNegativeInt = z.number().int().nonnegative();
+const network = z.string().refine((entry) => parseNetwork(entry) !== undefined, 'expected an IP address or a CIDR network like 10.0.0.0/8');
 const idOrName = z.union([nonEmpty, z.number().int().nonnegative()], { error: 'expected a name or a numeric id' });
 
 export const eventLogSchema = z.discriminatedUnion('type', [
@@ -45,6 +48,13 @@ export const smtpSchema = strictObject({
   maxRecipients: positiveInt.default(1000),
   maxClients: positiveInt.default(100),
   idleTimeout: durationSchema.default(5 * 60_000),
+  commandTimeout: durationSchema.default(5 * 60_000),
+  dataTimeout: durationSchema.default(10 * 60_000),
+  clientConnectionLimit: nonNegativeInt.default(50),
+  clientConnectionRateLimit: nonNegativeInt.default(0),
+  rateTimeUnit: durationSchema.default(60_000),
+  clientLimitExceptions: z.array(network).default([]),
+  hopCountLimit: positiveInt.default(50),
   greetDelay: durationSchema.default(100),
   hardErrorLimit: positiveInt.default(20),
   tls: tlsSchema.optional(),

@@ -3,6 +3,8 @@
  *  - RCPT: a domain not in `domains` → 550 5.7.1 Relay access denied (no open relay); a local
  *    part that could leave a Maildir (`/`, `..`, NUL, control characters, a leading dot)
  *    → 553 5.1.3; with `mailboxes`, an unknown user at a hosted domain → 550 5.1.1.
+ *    An address that begins with `-` → 501 5.1.3 (it could only be an option to a pipe command).
+ *  - MAIL and RCPT: a non-ASCII address without `MAIL … SMTPUTF8` → 553 5.6.7 (RFC 6531 §3.4).
  *  - MAIL: the HELO/EHLO name must be a hostname or an address literal → 501 5.5.2.
  * Without `domains` every domain passes (then a validator must refuse relaying).
  */
@@ -16,6 +18,8 @@ export interface BuiltinRuleOptions {
 
 // eslint-disable-next-line no-control-regex
 const UNSAFE_LOCAL_PART = /[/\x00-\x1f\x7f]|\.\./;
+// eslint-disable-next-line no-control-regex
+const NON_ASCII = /[^\x00-\x7f]/;
 const HOST_LABEL = /^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?$/i;
 
 export function splitAddress(address: string): { local: string; domain: string } {
@@ -55,8 +59,15 @@ export class BuiltinRules {
     return [...this.hosted][0];
   }
 
+  /** A refusal for this sender, or undefined (`smtputf8`: the MAIL command declared SMTPUTF8). */
+  checkSender(address: string, smtputf8: boolean): SmtpReply | undefined {
+    return !smtputf8 && NON_ASCII.test(address) ? replies.utf8NotDeclared() : undefined;
+  }
+
   /** A refusal for this recipient, or undefined when the built-in rules accept it. */
-  checkRecipient(address: string): SmtpReply | undefined {
+  checkRecipient(address: string, smtputf8 = false): SmtpReply | undefined {
+    if (!smtputf8 && NON_ASCII.test(address)) return replies.utf8NotDeclared();
+    if (address.startsWith('-')) return replies.leadingDash(address);
     const { local, domain } = splitAddress(address);
     if (this.domains && !this.domains.has(domain)) return replies.relayDenied(address);
     if (isUnsafeLocalPart(local)) return replies.badLocalPart(address);

@@ -9,7 +9,11 @@
  *  3. counts error replies and closes with 421 once `hardErrorLimit` is reached, as Postfix's
  *     smtpd_hard_error_limit (452 4.5.3 "too many recipients" does not count, as Postfix's
  *     recipient overshoot; a queued message resets the count);
- *  4. reports every reply line to `onReply` (the edge derives the close reason from it).
+ *  4. reports every reply line to `onReply` (the edge derives the close reason from it);
+ *  5. keeps two deadlines that trickled bytes do not extend (smtp-server's idle timeout restarts
+ *     on every byte): `commandTimeout` for a whole command line, counted from the moment the
+ *     server waits for it, and `dataTimeout` for the whole DATA phase, from 354 to the final
+ *     dot. Time the server spends deciding is not counted. Past either: 421 4.4.2, closed.
  */
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -26,13 +30,21 @@ export interface ReplyHooks {
   greeting?(session: SMTPServerSession): string | undefined;
   /** Every reply written to the client (`enhanced` is '' when the line has none). */
   onReply?(session: SMTPServerSession, code: number, enhanced: string, text: string): void;
+  /** Milliseconds a client has to send one whole command line once the server waits for it. */
+  readonly commandTimeout?: number;
+  /** Milliseconds a client has for the whole message, from 354 to the final dot. */
+  readonly dataTimeout?: number;
 }
+
+type DeadlineKind = 'command' | 'data';
 
 const LEADING_CODE = /^([245]\.\d{1,3}\.\d{1,3}) (.*)$/s;
 
 export class EdgeSMTPConnection extends SMTPConnection {
   private greeted = false;
   private errorReplies = 0;
+  private deadline: NodeJS.Timeout | undefined;
+  private deadlineKind: DeadlineKind | undefined;
 
   private get hooks(): ReplyHooks {
     return (this._server as EdgeSMTPServer).hooks;
@@ -44,6 +56,8 @@ export class EdgeSMTPConnection extends SMTPConnection {
    * still refused by smtp-server's own early-talker check.
    */
   override init(): void {
+    this.armDeadline('command');
+    this._socket.once('close', () => this.clearDeadline());
     const delay = this.hooks.greetDelay;
     if (delay === undefined || delay === 100) {
       super.init();
@@ -58,7 +72,18 @@ export class EdgeSMTPConnection extends SMTPConnection {
     });
   }
 
+  /** A command line arrived: its deadline is met; the next one starts when the server waits again. */
+  override _onCommand(command: Buffer, callback?: () => void): void {
+    this.clearDeadline();
+    super._onCommand(command, () => {
+      this.armDeadline(this.inDataMode() ? 'data' : 'command');
+      callback?.();
+    });
+  }
+
   override send(code: number, data?: string | string[] | null, context?: string | false): void {
+    // The reply to a message ends the DATA phase: the client now owes the next command.
+    if (this.deadlineKind === 'data' && !this.inDataMode() && !this._dataStream) this.armDeadline('command');
     let text = data;
     let ctx = context;
     if (typeof data === 'string' && context !== false) {
@@ -83,6 +108,41 @@ export class EdgeSMTPConnection extends SMTPConnection {
   override _getEnhancedStatusCode(code: number, context?: string | false): string {
     if (typeof context === 'string' && ENHANCED_CODE.test(context)) return this._useEnhancedStatusCodes() ? context : '';
     return super._getEnhancedStatusCode(code, context);
+  }
+
+  private inDataMode(): boolean {
+    return Boolean(this._parser && this._parser._dataMode);
+  }
+
+  private armDeadline(kind: DeadlineKind): void {
+    this.clearDeadline();
+    const ms = kind === 'data' ? this.hooks.dataTimeout : this.hooks.commandTimeout;
+    if (!ms || this._closing || this._closed) return;
+    this.deadlineKind = kind;
+    this.deadline = setTimeout(() => this.onDeadline(kind), ms);
+    this.deadline.unref();
+  }
+
+  private clearDeadline(): void {
+    if (this.deadline) clearTimeout(this.deadline);
+    this.deadline = undefined;
+    this.deadlineKind = undefined;
+  }
+
+  /** The deadline passed: close unless the server is the one who owes the next step. */
+  private onDeadline(kind: DeadlineKind): void {
+    this.deadline = undefined;
+    if (this._closing || this._closed) return;
+    const data = this.inDataMode();
+    const serverOwes = kind === 'data' ? !data : this._handlerPending || (Boolean(this._dataStream) && !data);
+    if (serverOwes) return this.armDeadline(kind);
+    const reply = replies.timeoutExceeded(this.name);
+    this.send(reply.code, reply.message, reply.enhanced);
+    // close() only ends our side; a client that keeps trickling would keep the socket (and
+    // the message stream) until smtp-server's half-close deadline. Drop it once the 421 is out.
+    const socket = this._socket;
+    if (socket.writableFinished) socket.destroy();
+    else socket.once('finish', () => socket.destroy());
   }
 
   private countError(): void {

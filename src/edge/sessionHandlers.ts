@@ -9,9 +9,11 @@ import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
 import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { SessionClosed } from '../../machines/smtpSession.events.js';
+import type { AppendFailure } from '../eventlog/appendHealth.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import type { Queue } from '../queue/queue.js';
 import type { BuiltinRules } from './builtinRules.js';
+import type { ClientLimits } from './clientLimits.js';
 import { receiveMessage } from './dataReceiver.js';
 import { SessionRecorder } from './sessionRecorder.js';
 import { clientOf, envelopeOf, heloOf, isEsmtp, rdnsOf, tlsOf, validatorSession } from './sessionView.js';
@@ -36,6 +38,12 @@ export interface HandlerOptions {
   readonly validators: () => SmtpValidators;
   readonly logger: Logger;
   readonly now: () => number;
+  /** The health gate: the event log's current append failure, if any. */
+  readonly logFailing?: () => AppendFailure | undefined;
+  /** Per-client connection count and rate (anvil). */
+  readonly limits?: ClientLimits;
+  /** Refuse a message with this many `Received:` headers (0: no limit). */
+  readonly hopCountLimit?: number;
   readonly maxMessageSize?: number;
   readonly maxRecipients?: number;
   readonly auth?: AuthOptions;
@@ -49,6 +57,8 @@ interface Conn {
   banner: SmtpReply;
   closeReason?: SessionClosed['reason'];
   data?: Promise<unknown>;
+  /** Gives the client's connection slot back (anvil). */
+  release?: () => void;
 }
 
 const internalError = (): SmtpReply => ({ code: 451, enhanced: '4.3.0', message: 'Error: internal server error' });
@@ -105,6 +115,14 @@ export class SessionHandlers {
       localAddress: session.localAddress, localPort: session.localPort, ...(rdns ? { rdns } : {}), at: this.iso(),
     });
     logger.info({ ip: session.remoteAddress, rdns }, 'connect');
+    const admission = this.o.limits?.admit(session.remoteAddress);
+    if (admission && !admission.ok) {
+      conn.closeReason = 'limit';
+      const reply = replies.tooManyConnections(this.o.hostname, session.remoteAddress);
+      logger.warn({ ip: session.remoteAddress, limit: admission.limit, value: admission.value }, `connection ${admission.limit} limit exceeded: ${admission.value} from ${session.remoteAddress}`);
+      return cb(toSmtpServerError(reply));
+    }
+    if (admission) conn.release = admission.release;
     this.decide(conn, conn.banner, (reply) => conn.validators.handleBanner(reply, validatorSession(session)), (reply) => {
       if (!isRefusal(reply)) return cb();
       conn.closeReason = 'error';
@@ -167,7 +185,7 @@ export class SessionHandlers {
     const sender = address.address;
     const args = address.args || {};
     this.decide(conn, accepted(), (reply) => {
-      const refusal = this.o.rules.checkHelo(heloOf(session));
+      const refusal = this.gateRefusal() ?? this.o.rules.checkSender(sender, args.SMTPUTF8 === true) ?? this.o.rules.checkHelo(heloOf(session));
       if (refusal) return void Object.assign(reply, refusal);
       return conn.validators.handleMail(reply, sender, validatorSession(session));
     }, (reply) => {
@@ -190,7 +208,7 @@ export class SessionHandlers {
     const known = session.envelope.rcptTo.some((r) => r.address.toLowerCase() === recipient.toLowerCase());
     const max = this.o.maxRecipients;
     this.decide(conn, accepted(), (reply) => {
-      const refusal = max && !known && session.envelope.rcptTo.length >= max ? replies.tooManyRecipients() : this.o.rules.checkRecipient(recipient);
+      const refusal = max && !known && session.envelope.rcptTo.length >= max ? replies.tooManyRecipients() : this.o.rules.checkRecipient(recipient, Boolean(session.envelope.smtpUtf8));
       if (refusal) return void Object.assign(reply, refusal);
       return conn.validators.handleRcpt(reply, recipient, validatorSession(session));
     }, (reply) => {
@@ -217,7 +235,11 @@ export class SessionHandlers {
       conn.logger.info({ reply: replyLine(reply) }, 'message refused');
       cb(toSmtpServerError(reply));
     };
-    this.decide(conn, accepted(), (reply) => conn.validators.handleData(reply, validatorSession(session)), (reply) => {
+    this.decide(conn, accepted(), (reply) => {
+      const refusal = this.gateRefusal();
+      if (refusal) return void Object.assign(reply, refusal);
+      return conn.validators.handleData(reply, validatorSession(session));
+    }, (reply) => {
       if (isRefusal(reply)) {
         stream.resume();
         refuse(reply);
@@ -230,6 +252,7 @@ export class SessionHandlers {
         queue: this.o.queue,
         input: { envelope, client: clientOf(session), sessionId: session.id, smtputf8: Boolean(session.envelope.smtpUtf8) },
         ...(this.o.maxMessageSize !== undefined ? { maxMessageSize: this.o.maxMessageSize } : {}),
+        ...(this.o.hopCountLimit ? { hopCountLimit: this.o.hopCountLimit } : {}),
         logger: conn.logger,
       }).then((outcome) => {
         if (outcome.disconnected) return cb(toSmtpServerError(outcome.reply));
@@ -244,6 +267,7 @@ export class SessionHandlers {
   onClose(session: SMTPServerSession): void {
     const conn = this.conns.get(session.id);
     if (!conn) return;
+    conn.release?.();
     const helo = heloOf(session);
     const closed = Promise.resolve(conn.data)
       .then(() => {
@@ -258,6 +282,13 @@ export class SessionHandlers {
         this.closing.delete(closed);
       });
     this.closing.add(closed);
+  }
+
+  /** While the event log cannot be appended to: 452 4.3.1 when its disk is full, else 451 4.3.0. */
+  private gateRefusal(): SmtpReply | undefined {
+    const failing = this.o.logFailing?.();
+    if (!failing) return undefined;
+    return failing.full ? replies.storageFull() : replies.storageFailed();
   }
 
   /** Record ClientGreeted (or SessionReset) before a MAIL, as smtp-server has no EHLO/RSET hook. */

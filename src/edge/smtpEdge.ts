@@ -5,6 +5,7 @@
  * certificate); AUTH only with `auth`, and nothing demands it. `start()` resolves with the
  * bound addresses (port 0 allowed); `stop()` stops accepting, lets sessions finish for
  * `closeTimeout` ms, then closes them with 421, and waits until their records are written.
+ * While the event log's appends fail (eventlog/appendHealth.ts) MAIL and DATA get 4xx.
  */
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
@@ -13,9 +14,11 @@ import type { SMTPServerOptions } from 'smtp-server';
 import type { InspectionEvent } from 'xstate';
 import type { ListenAddress } from '../config/listenAddress.js';
 import type { EventLog } from '../eventlog/eventLog.js';
+import { appendHealthOf } from '../eventlog/appendHealth.js';
 import { silentLogger } from '../log/logger.js';
 import type { Queue } from '../queue/queue.js';
 import { BuiltinRules } from './builtinRules.js';
+import { ClientLimits } from './clientLimits.js';
 import { EdgeSMTPServer } from './edgeConnection.js';
 import { type AuthOptions, SessionHandlers } from './sessionHandlers.js';
 import { SmtpValidators, type SmtpValidatorsClass } from './smtpValidators.js';
@@ -45,6 +48,20 @@ export interface SmtpEdgeOptions {
   readonly greetDelay?: number;
   /** Milliseconds a client may stay silent. Default 5 minutes. */
   readonly idleTimeout?: number;
+  /** Milliseconds for one whole command line, however slowly it trickles in. Default 5 minutes. */
+  readonly commandTimeout?: number;
+  /** Milliseconds for the whole DATA phase (354 to the final dot). Default 10 minutes. */
+  readonly dataTimeout?: number;
+  /** Concurrent connections per client address (smtpd_client_connection_count_limit); 0: none. Default 50. */
+  readonly clientConnectionLimit?: number;
+  /** Connections per client address per `rateTimeUnit` (smtpd_client_connection_rate_limit); 0: none (default). */
+  readonly clientConnectionRateLimit?: number;
+  /** Milliseconds of the rate window (anvil_rate_time_unit). Default 60 s. */
+  readonly rateTimeUnit?: number;
+  /** Client addresses and CIDR networks exempt from the per-client limits. Default none. */
+  readonly clientLimitExceptions?: readonly string[];
+  /** A message with this many `Received:` headers or more is refused, 554 5.4.6 (hopcount_limit). Default 50. */
+  readonly hopCountLimit?: number;
   /** Error replies before the session is closed with 421 4.7.0. Default 20. */
   readonly hardErrorLimit?: number;
   /** Longest command line in bytes. Default 4096. */
@@ -71,6 +88,12 @@ export const SMTP_EDGE_DEFAULTS = {
   maxClients: 100,
   greetDelay: 100,
   idleTimeout: 5 * 60_000,
+  commandTimeout: 5 * 60_000,
+  dataTimeout: 10 * 60_000,
+  clientConnectionLimit: 50,
+  clientConnectionRateLimit: 0,
+  rateTimeUnit: 60_000,
+  hopCountLimit: 50,
   hardErrorLimit: 20,
   maxLineLength: 4096,
   closeTimeout: 10_000,
@@ -98,14 +121,27 @@ export class SmtpEdge {
     this.options = options;
     this.logger = options.logger ?? silentLogger;
     const Validators = extra.validators ?? SmtpValidators;
+    const now = options.now ?? Date.now;
+    const limits = new ClientLimits({
+      connectionLimit: options.clientConnectionLimit ?? SMTP_EDGE_DEFAULTS.clientConnectionLimit,
+      rateLimit: options.clientConnectionRateLimit ?? SMTP_EDGE_DEFAULTS.clientConnectionRateLimit,
+      rateTimeUnit: options.rateTimeUnit ?? SMTP_EDGE_DEFAULTS.rateTimeUnit,
+      exceptions: options.clientLimitExceptions ?? [],
+      now,
+    });
+    // The health gate: while the queue log's appends fail, MAIL and DATA get 4xx (clears by itself).
+    const health = appendHealthOf(queue.log).configure({ node: options.hostname, logger: this.logger });
     this.handlers = new SessionHandlers({
+      logFailing: () => health.failing,
       hostname: options.hostname,
       log: options.log,
       queue,
       rules: new BuiltinRules({ ...(options.domains ? { domains: options.domains } : {}), ...(options.mailboxes ? { mailboxes: options.mailboxes } : {}) }),
       validators: () => new Validators(),
       logger: this.logger,
-      now: options.now ?? Date.now,
+      now,
+      limits,
+      hopCountLimit: options.hopCountLimit ?? SMTP_EDGE_DEFAULTS.hopCountLimit,
       maxMessageSize: options.maxMessageSize ?? SMTP_EDGE_DEFAULTS.maxMessageSize,
       maxRecipients: options.maxRecipients ?? SMTP_EDGE_DEFAULTS.maxRecipients,
       ...(options.auth ? { auth: options.auth } : {}),
@@ -149,6 +185,8 @@ export class SmtpEdge {
     const server = new EdgeSMTPServer(this.serverOptions(), {
       hardErrorLimit: this.options.hardErrorLimit ?? SMTP_EDGE_DEFAULTS.hardErrorLimit,
       greetDelay: this.options.greetDelay ?? SMTP_EDGE_DEFAULTS.greetDelay,
+      commandTimeout: this.options.commandTimeout ?? SMTP_EDGE_DEFAULTS.commandTimeout,
+      dataTimeout: this.options.dataTimeout ?? SMTP_EDGE_DEFAULTS.dataTimeout,
       greeting: (session) => this.handlers.greeting(session),
       onReply: (session, code, enhanced, text) => this.handlers.onReply(session, code, enhanced, text),
     });

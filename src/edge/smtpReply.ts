@@ -66,4 +66,9 @@ export const replies = {
   authFailed: () => r(535, '5.7.8', 'Error: authentication failed'),
   authUnavailable: () => r(454, '4.7.0', 'Error: temporary authentication failure'),
   tooManyErrors: (hostname: string) => r(421, '4.7.0', `${hostname} Error: too many errors`),
+  tooManyConnections: (hostname: string, client: string) => r(421, '4.7.0', `${hostname} Error: too many connections from ${client}`),
+  timeoutExceeded: (hostname: string) => r(421, '4.4.2', `${hostname} Error: timeout exceeded`),
+  tooManyHops: () => r(554, '5.4.6', 'Error: too many hops'),
+  utf8NotDeclared: () => r(553, '5.6.7', 'Must declare SMTPUTF8 to send unicode address'),
+  leadingDash: (addr: string) => r(501, '5.1.3', `<${addr}>: Bad recipient address syntax`),
 } as const;

@@ -69,8 +69,8 @@ export const errorCatalogue: readonly ErrorEntry[] = [
   { code: 'ERR_EVENTLOG_READONLY', class: 'EventLogReadonlyError', extends: 'MailtrailError',
     meaning: 'an append to a log opened read-only',
     action: 'a bug in a command: report it' },
-  { code: 'ERR_EVENTLOG_WRITE', class: 'EventLogWriteError', extends: 'MailtrailError', smtp: ['451 4.3.0'],
-    meaning: 'a group commit failed (disk full, I/O error, lock timeout); no append of its batch was written',
+  { code: 'ERR_EVENTLOG_WRITE', class: 'EventLogWriteError', extends: 'MailtrailError', smtp: ['451 4.3.0', '452 4.3.1'],
+    meaning: 'a group commit failed (disk full, I/O error, lock timeout); no append of its batch was written; a full disk (SQLITE_FULL) is 452 4.3.1',
     action: 'free disk space; close other writers of `events.sqlite` (a `sqlite3` shell holding a transaction)' },
   // --- starting the daemon ----------------------------------------------------------------
   { code: 'ERR_DIRECTORY_LOCKED', class: 'DirectoryLockedError', extends: 'MailtrailError',

@@ -7,6 +7,7 @@
  * Fails (EADDRINUSE …) before anything is listening.
  */
 import { MailtrailError } from '../errors/mailtrailError.js';
+import { appendHealthOf } from '../eventlog/appendHealth.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import type { Logger } from '../log/logger.js';
 import type { Queue } from '../queue/queue.js';
@@ -36,7 +37,7 @@ export function parseMetricsPort(value: string): number {
 }
 
 export async function startMetrics(o: { log: EventLog; queue?: Queue; port?: number; host?: string; logger?: Logger }): Promise<RunningMetrics> {
-  const metrics = createMetrics({ queueStates: queueStatesOf(o.log, o.queue) });
+  const metrics = createMetrics({ queueStates: queueStatesOf(o.log, o.queue), appendHealth: appendHealthOf(o.log) });
   const server = await startMetricsServer(metrics.registry, o.port ?? DEFAULT_METRICS_PORT, o.host ?? '127.0.0.1', o.logger);
   instrumentAppend(o.log, metrics);
   const follower = followMessages(o.log, metrics, o.logger);

@@ -17,6 +17,8 @@ export interface MailtrailMetrics {
   readonly appendSeconds: Histogram;
   readonly batchSize: Histogram;
   readonly queueMessages: Gauge<'state'>;
+  readonly eventLogFailing: Gauge;
+  readonly eventLogAppendFailures: Counter;
 }
 
 /** The live states of the message machine, reported even when no message is in them. */
@@ -27,10 +29,13 @@ export interface MetricsOptions {
   readonly defaultMetrics?: boolean;
   /** Live messages by state, read at each scrape. */
   readonly queueStates?: () => Record<string, number>;
+  /** The event log's append health (eventlog/appendHealth.ts), read at each scrape. */
+  readonly appendHealth?: { readonly failing: unknown; readonly totalFailures: number };
 }
 
 export function createMetrics(options: MetricsOptions = {}): MailtrailMetrics {
   const queueStates = options.queueStates;
+  const health = options.appendHealth;
   const registry = new Registry();
   const registers = [registry];
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
@@ -69,6 +74,24 @@ export function createMetrics(options: MetricsOptions = {}): MailtrailMetrics {
         if (!queueStates) return;
         this.reset();
         for (const [state, n] of Object.entries(queueStates())) this.set({ state }, n);
+      },
+    }),
+    eventLogFailing: new Gauge({
+      name: 'mailtrail_eventlog_append_failing',
+      help: '1 while event-log appends fail (disk full, database unreachable) and the SMTP edge answers 4xx at MAIL and DATA; 0 otherwise',
+      registers,
+      collect() {
+        if (health) this.set(health.failing ? 1 : 0);
+      },
+    }),
+    eventLogAppendFailures: new Counter({
+      name: 'mailtrail_eventlog_append_failures_total',
+      help: 'Event-log appends that failed for a storage reason (not revision conflicts)',
+      registers,
+      collect() {
+        if (!health) return;
+        this.reset();
+        this.inc(health.totalFailures);
       },
     }),
   };

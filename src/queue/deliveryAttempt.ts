@@ -4,13 +4,15 @@
  * per-recipient results into outcome events (DeliverySucceeded, DeliveryDeferred with the next
  * attempt time, DeliveryFailed). A relay that throws defers its whole group with 4.0.0
  * (logged); a result missing for a recipient defers it too. A route's refusal (no such
- * mailbox) fails the recipient without a relay.
+ * mailbox) fails the recipient without a relay. A recipient the message was already
+ * delivered to (`Delivered-To:`) fails with 5.4.6 before any relay runs.
  */
 import type { Logger } from 'pino';
 import type { MessageContext } from '../../machines/message.context.js';
 import type { DeliveryDeferred, DeliveryFailed, DeliverySucceeded } from '../../machines/message.events.js';
 import type { DeliveryRequest, RecipientResult, Relay } from '../relay/relay.js';
 import type { QueuedMessage } from './envelope.js';
+import { forwardingLoop, loopingRecipients } from './deliveredToLoop.js';
 import { type Router, routeContextOf } from './router.js';
 
 export type OutcomeEvent = DeliverySucceeded | DeliveryDeferred | DeliveryFailed;
@@ -24,6 +26,19 @@ export interface AttemptInput {
   /** When a deferred recipient will be tried again. */
   readonly nextAttemptAt: string;
   readonly logger: Logger;
+  /** The header block as it would be delivered (policy headers, then the message's own). */
+  readonly readHeaders?: () => Promise<string>;
+}
+
+async function loopsOf(input: AttemptInput, recipients: readonly string[]): Promise<string[]> {
+  if (!input.readHeaders) return [];
+  try {
+    return loopingRecipients(await input.readHeaders(), recipients);
+  } catch (err) {
+    // The relay opens the same body and reports that failure per recipient.
+    input.logger.warn({ err }, 'could not read the header block for the Delivered-To loop check');
+    return [];
+  }
 }
 
 export async function runDeliveryAttempt(input: AttemptInput): Promise<OutcomeEvent[]> {
@@ -32,7 +47,12 @@ export async function runDeliveryAttempt(input: AttemptInput): Promise<OutcomeEv
   // Per relay: the mailbox each recipient names (BOB@ and Bob@ both name bob@: one delivery).
   const groups = new Map<Relay, Map<string, string[]>>();
   const results: RecipientResult[] = [];
+  const loops = new Set(await loopsOf(input, inFlight));
   for (const rcpt of inFlight) {
+    if (loops.has(rcpt)) {
+      results.push({ recipient: rcpt, outcome: 'permanent', status: '5.4.6', reply: forwardingLoop(rcpt) });
+      continue;
+    }
     const route = input.router.route(rcpt, routeContext);
     if ('deferReason' in route) {
       results.push({ recipient: rcpt, outcome: 'transient', status: '4.3.5', reply: route.deferReason });

@@ -3,8 +3,11 @@
  * prepend (each policy's above the ones before it: trace fields on top), verdicts by policy
  * name, rewritten recipients (seen by the policies after the rewrite), or a split into groups
  * (the policies after the splitting one run on each child instead). A thrown error is
- * returned to the caller, which defers the message (PoliciesDeferred).
+ * returned to the caller, which defers the message (PoliciesDeferred). A message that has no
+ * header block gets an empty entry after the prepended headers: the empty line that separates
+ * them from its body.
  */
+import { needsSeparator } from '../policies/headerBlock.js';
 import type { PolicyContext, PrequeuePolicy } from '../policies/policy.js';
 import type { QueuedMessage } from './envelope.js';
 
@@ -49,8 +52,16 @@ export async function runPrequeuePolicies(input: PolicyRunInput): Promise<Policy
       message = { ...message, envelope: { ...message.envelope, recipients } };
     }
     if (effect.split && effect.split.length > 1) {
+      headers = await withSeparator(headers, readHeaders);
       return { kind: 'split', headers, verdicts, groups: effect.split.map((g) => [...g.recipients]), nextPolicy: i + 1 };
     }
   }
+  headers = await withSeparator(headers, readHeaders);
   return { kind: 'applied', headers, verdicts, ...(recipients ? { recipients } : {}) };
+}
+
+/** The headers, and an empty one after them when the message has no header block of its own. */
+async function withSeparator(headers: string[], readHeaders: () => Promise<string>): Promise<string[]> {
+  if (headers.length === 0 || headers.at(-1) === '') return headers;
+  return needsSeparator(await readHeaders()) ? [...headers, ''] : headers;
 }

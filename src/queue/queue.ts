@@ -367,6 +367,7 @@ export class Queue {
           message: queuedMessageOf(ctx),
           router: this.router,
           openContent: ({ lineEndings }) => this.spool.open(ctx.bodyRef, { prepend: headerBlockOf(headers), lineEndings }),
+          readHeaders: () => readHeaderBlock(this.spool.open(ctx.bodyRef, { prepend: headerBlockOf(headers) })),
           now: this.now,
           nextAttemptAt,
           logger: this.child(id),

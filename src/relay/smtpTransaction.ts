@@ -3,10 +3,11 @@
  * sender as `MAIL FROM:<>`, BODY=8BITMIME when the content has 8-bit bytes and the server
  * offers it, SMTPUTF8 when an address needs it), one RCPT per recipient, DATA. A RCPT
  * reply decides its recipient alone; the DATA reply (LMTP: each recipient's own) decides
- * the accepted ones. Connection failures defer with 4.4.1/4.4.2. `retryElsewhere` says
+ * the accepted ones. A bare CR in the content goes out as CRLF. Connection failures defer with 4.4.1/4.4.2. `retryElsewhere` says
  * the failure came before any recipient was answered, so another next hop may do better.
  * attemptDelivery wraps one transaction with the session pool: take or open, then park.
  */
+import { normaliseBareCr } from './bareCr.js';
 import type { DeliveryRequest, RecipientResult } from './relay.js';
 import { connectionFailureStatus, oneLine, replyStatus, resultFromReply } from './replyStatus.js';
 import { ClientSession, SessionFailure, type SendOutcome, type SessionOptions } from './smtpClientSession.js';
@@ -44,7 +45,7 @@ export async function runTransaction(
   }
   if (to.length === 0) return { results: recipients.map((r) => early.get(r)!), retryElsewhere: false };
 
-  const content = request.openContent({ lineEndings: 'crlf' });
+  const content = normaliseBareCr(request.openContent({ lineEndings: 'crlf' }));
   const outcome = await session.send({ from: sender, to, use8BitMime: eightBit, size: request.message.size }, content);
   const read = readOutcome(outcome, to);
   return { results: recipients.map((r) => early.get(r) ?? read.results.get(r)!), retryElsewhere: read.retryElsewhere };

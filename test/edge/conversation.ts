@@ -28,9 +28,10 @@ export class SmtpTestClient {
     this.attach(socket);
   }
 
-  static open(port: number, host = '127.0.0.1'): Promise<SmtpTestClient> {
+  /** `localAddress` binds the client to another loopback address (127.0.0.2 …), as another host. */
+  static open(port: number, host = '127.0.0.1', localAddress?: string): Promise<SmtpTestClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ port, host }, () => resolve(new SmtpTestClient(socket)));
+      const socket = connect({ port, host, ...(localAddress ? { localAddress } : {}) }, () => resolve(new SmtpTestClient(socket)));
       socket.once('error', reject);
     });
   }

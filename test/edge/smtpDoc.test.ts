@@ -17,6 +17,7 @@ const samples: { [K in keyof typeof replies]: Parameters<(typeof replies)[K]> } 
   relayDenied: ['addr'], userUnknown: ['addr'], badLocalPart: ['addr'], invalidHelo: ['name'],
   tooManyRecipients: [], messageTooBig: [SMTP_EDGE_DEFAULTS.maxMessageSize], bareLf: [], queued: ['<id>'],
   storageFull: [], storageFailed: [], authInTransaction: [], authFailed: [], authUnavailable: [], tooManyErrors: ['<hostname>'],
+  tooManyConnections: ['<hostname>', '<ip>'], timeoutExceeded: ['<hostname>'], tooManyHops: [], utf8NotDeclared: [], leadingDash: ['addr'],
 };
 
 describe('docs/smtp.md', () => {

@@ -2,7 +2,8 @@
  * The typed errors of the SQLite event log, beyond the port's own
  * (ExpectedRevisionConflictError, EventLogClosedError):
  * opening failed (names the file), an append on a readonly log, and a failed commit
- * (disk full, I/O error, lock timeout) that rejects every append of its batch as 4.3.0.
+ * (disk full, I/O error, lock timeout) that rejects every append of its batch as 4.3.0, or as
+ * 4.3.1 (452, insufficient system storage) when SQLite reports the disk full.
  */
 import { MailtrailError } from '../../errors/mailtrailError.js';
 
@@ -22,14 +23,21 @@ export class EventLogReadonlyError extends MailtrailError {
   }
 }
 
+/** SQLite's result codes for a full disk or database (SQLITE_FULL; ENOSPC while writing). */
+function diskFull(cause: unknown): boolean {
+  const code = (cause as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_FULL' || code === 'ENOSPC';
+}
+
 /** The batch transaction could not be committed; nothing of it was written. */
 export class EventLogWriteError extends MailtrailError {
   constructor(path: string, cause: unknown) {
     const detail = cause instanceof Error ? cause.message : String(cause);
+    const full = diskFull(cause);
     super('ERR_EVENTLOG_WRITE', `event log ${path}: commit failed: ${detail}`, {
       cause,
-      smtpCode: 451,
-      enhancedStatus: '4.3.0',
+      smtpCode: full ? 452 : 451,
+      enhancedStatus: full ? '4.3.1' : '4.3.0',
     });
   }
 }
