@@ -7,7 +7,7 @@
 import type { MessageContext } from '../../machines/message.context.js';
 import { ExpectedRevisionConflictError } from '../eventlog/eventLog.js';
 import type { Logger } from '../log/logger.js';
-import { readHeaderBlock } from '../queue/headerReader.js';
+import { readHeaderBlock } from '../mail/headerBlock.js';
 import type { Queue } from '../queue/queue.js';
 import { headerBlockOf, queuedMessageOf } from '../queue/queuedMessage.js';
 import { dsnIdFor } from '../queue/queueId.js';

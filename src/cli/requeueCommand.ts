@@ -17,7 +17,7 @@ import { DaemonNotRunningError, sendControl } from '../control/controlClient.js'
 import { controlSocketPath, type RequeueReplyItem } from '../control/protocol.js';
 import { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
 import { headerValue } from '../mail/headerFields.js';
-import { readHeaderBlock } from '../queue/headerReader.js';
+import { readHeaderBlock } from '../mail/headerBlock.js';
 import { inlineProjections } from '../queue/inlineProjections.js';
 import { MESSAGE_IDENTITY } from '../queue/queue.js';
 import type { EnqueueInput } from '../queue/queueOptions.js';

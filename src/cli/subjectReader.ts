@@ -6,7 +6,7 @@
  * A body gone from the spool (after retention) gives undefined.
  */
 import { createReadStream } from 'node:fs';
-import { readHeaderBlock } from '../queue/headerReader.js';
+import { readHeaderBlock } from '../mail/headerBlock.js';
 import { headerValue } from '../mail/headerFields.js';
 
 export { decodeEncodedWords, headerValue } from '../mail/headerFields.js';

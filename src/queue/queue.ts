@@ -19,7 +19,7 @@ import type { Spool } from '../spool/spool.js';
 import type { EnqueueInput, QueueExtraOptions, QueueOptions, QueueStorage } from './queueOptions.js';
 import { type RetryPolicy, backoffDelay, defaultRetryPolicy, isExpired } from './backoff.js';
 import { type OutcomeEvent, logOutcomes, runDeliveryAttempt } from './deliveryAttempt.js';
-import { readHeaderBlock } from './headerReader.js';
+import { readHeaderBlock } from '../mail/headerBlock.js';
 import { headerValue } from '../mail/headerFields.js';
 import { isFinalState } from './messageSummary.js';
 import { runPrequeuePolicies } from './prequeuePolicies.js';
@@ -55,6 +55,8 @@ export class Queue {
   private readonly prequeue: PrequeuePolicy[] = [];
   private readonly relayPolicies: PrequeuePolicy[] = [];
   private readonly actors = new Map<string, Actor>();
+  /** Header blocks the spool captured at receipt, until the prequeue policies have used them. */
+  private readonly headerBlocks = new Map<string, string>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly releases = new Map<string, () => void>();
   private readonly tasks = new Set<Promise<void>>();
@@ -139,14 +141,18 @@ export class Queue {
       ...(this.options.maxMessageSize ? { maxSize: this.options.maxMessageSize } : {}),
       envelope: spooledEnvelopeOf(input, at),
     });
+    // The header block as the spool saw it stream past (read back only for a body stored before).
+    const rawHeaders = stored.headerBlock ?? await readHeaderBlock(this.spool.open(stored.ref)).catch(() => '');
     // Subject and Message-Id as received, for search (latin1 keeps every byte; 8-bit headers are UTF-8).
-    const headerBlock = Buffer.from(await readHeaderBlock(this.spool.open(stored.ref), 64 * 1024).catch(() => ''), 'latin1').toString('utf8');
+    const headerBlock = Buffer.from(rawHeaders, 'latin1').toString('utf8');
     const subject = headerValue(headerBlock, 'subject') ?? undefined;
     const headerMessageId = headerValue(headerBlock, 'message-id') ?? undefined;
     const actor = this.newActor(id);
+    this.headerBlocks.set(id, rawHeaders);
     try {
       await actor.record(receivedEvent(id, input, stored, at, { subject, headerMessageId }));
     } catch (err) {
+      this.headerBlocks.delete(id);
       this.actors.delete(id);
       actor.stop();
       if (!input.stored) await this.spool.remove(stored.ref).catch(() => undefined);
@@ -252,6 +258,7 @@ export class Queue {
     clearTimeout(timer);
     for (const actor of this.actors.values()) actor.stop();
     this.actors.clear();
+    this.headerBlocks.clear();
   }
 
   // --- the machine's actions -------------------------------------------------------------
@@ -269,6 +276,9 @@ export class Queue {
   private async runPolicies(id: string, force = false): Promise<void> {
     const actor = this.requireActor(id);
     const ctx = actor.snapshot.context;
+    // Taken once: a later run (deferred policies, recovery) reads the header block from the spool.
+    const captured = this.headerBlocks.get(id);
+    this.headerBlocks.delete(id);
     if (!force && ctx.nextAttemptAt && Date.parse(ctx.nextAttemptAt) > this.now()) {
       this.setTimer(id, Date.parse(ctx.nextAttemptAt), () => this.spawn(id, 'runPolicies', () => this.runPolicies(id)));
       return;
@@ -285,7 +295,7 @@ export class Queue {
         message: pendingMessageOf(ctx),
         hostname: this.hostname,
         now: new Date(this.now()),
-        readHeaders: () => readHeaderBlock(this.spool.open(ctx.bodyRef)),
+        readHeaders: async () => captured ?? readHeaderBlock(this.spool.open(ctx.bodyRef)),
         openMessage: (headers) => this.spool.open(ctx.bodyRef, { prepend: headerBlockOf(headers) }),
       });
     } catch (err) {

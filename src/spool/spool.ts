@@ -12,6 +12,7 @@ import { open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/pr
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { MailtrailError } from '../errors/mailtrailError.js';
+import { HeaderBlockCapture } from '../mail/headerBlock.js';
 import { BODIES_DIR, assertBodyId, idForRef, isValidBodyId, refForId } from './bodyId.js';
 import { openBody, type OpenBodyOptions } from './bodyReader.js';
 import { DirSync, fsyncDirSync, type FsyncDir } from './dirSync.js';
@@ -42,6 +43,8 @@ export interface StoredBody {
   readonly size: number;
   /** Lower-case hex sha256 of the bytes as stored. */
   readonly sha256: string;
+  /** The original header block, kept while storing (so the queue need not read it back). */
+  readonly headerBlock?: string;
 }
 
 export interface VerifyResult {
@@ -135,6 +138,8 @@ export class Spool {
     }
     this.storing.add(id);
     const hash = createHash('sha256');
+    const header = new HeaderBlockCapture();
+    let headerDone = false;
     let size = 0;
     // The envelope rides in the first write: not part of the body's size or digest.
     const encoded = opts.envelope ? encodeEnvelope(opts.envelope) : undefined;
@@ -154,6 +159,7 @@ export class Spool {
         size += buf.length;
         if (maxSize !== undefined && size > maxSize) throw new BodyTooLargeError(maxSize);
         hash.update(buf);
+        if (!headerDone) headerDone = header.push(buf);
         pending.push(buf);
         pendingBytes += buf.length;
         if (pendingBytes >= WRITE_BATCH) await flush();
@@ -165,7 +171,7 @@ export class Spool {
       closed = true;
       await io('close', ref, () => fh.close());
       await io('fsync', BODIES_DIR, () => this.dirSync.sync());
-      return { ref, size, sha256: hash.digest('hex') };
+      return { ref, size, sha256: hash.digest('hex'), headerBlock: header.block };
     } catch (err) {
       if (!closed) await fh.close().catch(() => undefined);
       await unlink(path).catch(() => undefined);
@@ -303,6 +309,8 @@ export class Spool {
   async verify(ref: string, sha256: string): Promise<VerifyResult> {
     const path = join(this.bodiesDir, idForRef(ref));
     const hash = createHash('sha256');
+    const header = new HeaderBlockCapture();
+    let headerDone = false;
     let size = 0;
     try {
       const fh = await open(path, 'r');

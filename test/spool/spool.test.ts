@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { readHeaderBlock } from '../../src/mail/headerBlock.js';
 import {
   BodyExistsError, BodyMissingError, BodyTooLargeError, InvalidBodyIdError, READ_CHUNK, Spool, WRITE_BATCH,
 } from '../../src/spool/index.js';
@@ -50,10 +51,19 @@ describe('Spool.store', () => {
         yield buf;
       }
     }
-    const stored = await spool.store('big', produce());
+    const { headerBlock, ...stored } = await spool.store('big', produce());
     assert.deepEqual(stored, { ref: 'bodies/big', size: count * chunkSize, sha256: expected.digest('hex') });
+    assert.equal(headerBlock?.length, 256 * 1024, 'a body with no empty line: its header block is cut at 256 KiB');
     assert.equal(statSync(join(root, 'bodies', 'big')).size, count * chunkSize);
     assert.ok(lagMax <= WRITE_BATCH + chunkSize, `held ${lagMax} bytes in memory`);
+  });
+
+  it('keeps the header block as it streams past, as readHeaderBlock reads it back', async () => {
+    const spool = new Spool(root);
+    const chunks = ['Subject: split', ' across chunks\r\nFrom: a@example.test\r', '\n\r\nbody line\r\n\r\nmore\r\n'];
+    const stored = await spool.store('headers', chunks.map((c) => Buffer.from(c)));
+    assert.equal(stored.headerBlock, 'Subject: split across chunks\r\nFrom: a@example.test\r\n');
+    assert.equal(stored.headerBlock, await readHeaderBlock(spool.open(stored.ref)));
   });
 
   it('accepts a Node Readable and Uint8Array/string chunks', async () => {
