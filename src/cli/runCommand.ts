@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadConfig, type Config } from '../config/index.js';
+import { checkRelayPrograms, loadConfig, type Config } from '../config/index.js';
 import { Daemon } from '../daemon/daemon.js';
 import { writePidfile } from '../daemon/pidfile.js';
 import { dropPrivileges } from '../daemon/privileges.js';
@@ -19,7 +19,7 @@ import { createLogger, type Logger } from '../log/logger.js';
 import { parseMetricsPort, startMetrics } from '../metrics/index.js';
 import { parseAddressMode, parseInspectPort } from '../inspect/inspectFlags.js';
 
-const options = {
+export const options = {
   config: { type: 'string', short: 'c' },
   user: { type: 'string' },
   group: { type: 'string' },
@@ -56,6 +56,7 @@ export async function run(args: readonly string[]): Promise<number> {
   let config: Config;
   try {
     config = await loadConfig(values.config);
+    checkRelayPrograms(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`mailtrail: configuration error: ${err.message}\n`);

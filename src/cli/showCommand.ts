@@ -14,7 +14,7 @@ import { formatMailSummary, headerSection, summarizeMail } from './mailSummary.j
 import { bodyPathOf, readStoredMessage } from './messageStore.js';
 import { commonOptions, configFrom, openLogReadonly, UsageError } from './openLog.js';
 
-const options = { ...commonOptions, raw: { type: 'boolean' } } as const;
+export const options = { ...commonOptions, raw: { type: 'boolean' } } as const;
 
 async function collect(stream: AsyncIterable<Buffer>): Promise<Buffer> {
   const chunks: Buffer[] = [];

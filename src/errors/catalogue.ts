@@ -40,6 +40,9 @@ export const errorCatalogue: readonly ErrorEntry[] = [
   { code: 'ERR_INVARIANT', class: 'UnknownMessageError', extends: 'InvariantError',
     meaning: 'an operator command named a message the queue does not hold (unknown, or already final)',
     action: 'check the id with `mailtrail queue --all`; the control socket answers `ERR_CONTROL_NOT_FOUND`' },
+  { code: 'ERR_INVARIANT', class: 'EventNotAcceptedError', extends: 'InvariantError',
+    meaning: 'a machine does not accept an event in its state: an operator command the message\'s state refuses (`hold` of a delivered message), or a stored history that breaks the machine',
+    action: 'for an operator command, read the refusal (it says what to do first); for a stored history, report it with `mailtrail history <id>`' },
   // --- the spool --------------------------------------------------------------------------
   { code: 'ERR_SPOOL_TOO_LARGE', class: 'BodyTooLargeError', extends: 'PermanentError', smtp: ['552 5.3.4'],
     meaning: 'a body passed `smtp.maxMessageSize`; the partial file was removed and the client got 552 5.3.4',
