@@ -63,17 +63,19 @@ function isParseArgsError(err: unknown): err is Error & { code: string } {
 }
 
 /** The options of a command as help lines: `-c, --config VALUE`. */
-export function optionLines(options: CommandOptions | undefined): string[] {
+export function optionLines(options: CommandOptions | undefined, synopsis = ''): string[] {
   if (!options) return [];
   return Object.entries(options).map(([long, o]) => {
-    const flag = `${o.short ? `-${o.short}, ` : ''}--${long}${o.type === 'string' ? ' VALUE' : ''}`;
+    // The value's name as the synopsis writes it (`--config FILE`), else VALUE.
+    const named = new RegExp(`--${long}[ =]\\[?([A-Z][A-Z_]*|[a-z]+(?:\\|[a-z]+)+)`).exec(synopsis)?.[1];
+    const flag = `${o.short ? `-${o.short}, ` : ''}--${long}${o.type === 'string' ? ` ${named ?? 'VALUE'}` : ''}`;
     return `  ${flag}${o.multiple ? ' (repeatable)' : ''}`;
   });
 }
 
 async function printHelp(name: string, command: Command): Promise<number> {
   const module = await command.load();
-  const lines = optionLines(module.options);
+  const lines = optionLines(module.options, command.usage);
   process.stdout.write(
     `usage: mailtrail ${command.usage}\n\n${command.summary}\n` +
     (lines.length ? `\noptions:\n${lines.join('\n')}\n  -h, --help\n` : '') +
