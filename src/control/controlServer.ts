@@ -121,6 +121,9 @@ export class ControlServer {
         const request = parseRequest(line);
         if (!(request instanceof ControlProtocolError) && request.op === 'enqueue') {
           const sink = new PassThrough();
+          // A client that leaves mid-message destroys the sink with an error: the queue's read
+          // of it fails (and nothing is queued); it must never become an uncaught exception.
+          sink.on('error', (err) => this.logger.debug({ err }, 'control: enqueue payload cut short'));
           payload = { remaining: request.size ?? 0, sink };
           reply(this.enqueue(request, sink));
         } else {
