@@ -5,12 +5,13 @@
  * the To/Cc/Bcc headers; removes Bcc; adds From when missing. The message goes to the running
  * daemon through its control socket (`enqueue`, origin `local`), the analogue of Postfix's
  * pickup of maildrop/. With no daemon it is NOT queued: exit 75 (EX_TEMPFAIL), said plainly.
- * Silent on success unless -v. Exit codes: 0 queued, 64 usage, 65 refused, 75 no daemon, 70 else.
+ * Silent on success unless -v. Exit codes: 0 queued, 64 usage, 65 refused, 75 no daemon,
+ * 77 not allowed on the control socket (mode 0600: root and the daemon's user), 70 else.
  */
 import { userInfo } from 'node:os';
 import addressparser from 'nodemailer/lib/addressparser/index.js';
 import type { Config } from '../config/index.js';
-import { DaemonNotRunningError, sendControl } from '../control/controlClient.js';
+import { ControlError, DaemonNotRunningError, sendControl } from '../control/controlClient.js';
 import { ControlCodes, controlSocketPath, isEnvelopeAddress, MAX_ENQUEUE_RECIPIENTS } from '../control/protocol.js';
 import { configFrom, UsageError } from './openLog.js';
 
@@ -139,6 +140,10 @@ export async function run(args: readonly string[]): Promise<number> {
   try {
     reply = await sendControl(path, { op: 'enqueue', sender, recipients, size: message.content.length }, TIMEOUT_MS, message.content);
   } catch (err) {
+    if (err instanceof ControlError && (err.cause as NodeJS.ErrnoException | undefined)?.code === 'EACCES') {
+      process.stderr.write(`mailtrail sendmail: the message was NOT queued: permission denied on ${path} (mode 0600): only root and the daemon's user can queue mail this way.\n`);
+      return 77;
+    }
     if (!(err instanceof DaemonNotRunningError)) throw err;
     process.stderr.write(`mailtrail sendmail: the message was NOT queued: the daemon is not running (nobody listens on ${path}). Start it (mailtrail run) and send again.\n`);
     return 75;
