@@ -22,9 +22,17 @@ const L = Number(process.env.BENCH_SMTP_L ?? 2048);
 const REUSE = process.env.BENCH_SMTP_REUSE === '1';
 /** Postfix's smtpd greets at once; smtp-server's default waits 100 ms (BENCH_SMTP_GREET=100ms). */
 const GREET = process.env.BENCH_SMTP_GREET ?? '0';
+/** Where the sqlite log commits: its writer thread (default) or the event loop (BENCH_WRITER=loop). */
+const WRITER = process.env.BENCH_WRITER ?? 'thread';
 const root = join(import.meta.dirname, '..');
 
-interface Row { system: string; variant: string; acceptS: number; acceptRate: number; drainS: number; deliveredRate: number }
+interface Row { system: string; variant: string; acceptS: number; acceptRate: number; drainS: number; deliveredRate: number; cpuMsPerMsg?: number }
+
+/** CPU time (user + system, all threads) a process has used so far, in ms, from /proc. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
 
 async function runMailtrail(variant: 'maildir' | 'blackhole'): Promise<Row> {
   const dir = mkdtempSync(join(tmpdir(), `mailtrail-bench-${variant}-`));
@@ -34,6 +42,7 @@ dataDir: ${dir}
 smtp: { listen: 127.0.0.1:0, domains: [y.test], maxClients: 200, greetDelay: ${GREET} }
 relay: ${variant === 'maildir' ? `{ type: maildir, root: ${join(dir, 'mail')} }` : '{ type: blackhole }'}
 log: { level: warn }
+eventLog: { type: sqlite, writer: ${WRITER} }
 `);
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/run.ts'), 'run', '--config', config], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env } });
   try {
@@ -51,6 +60,7 @@ log: { level: warn }
       };
       poll();
     });
+    const cpu0 = cpuMs(child.pid!);
     const t0 = performance.now();
     execFileSync('smtp-source', [...(REUSE ? ['-d'] : []), '-s', String(S), '-m', String(N), '-l', String(L), '-f', 'a@x.test', '-t', 'user@y.test', `127.0.0.1:${port}`], { stdio: 'ignore' });
     const t1 = performance.now();
@@ -67,7 +77,8 @@ log: { level: warn }
       await log.close();
     }
     const t2 = performance.now();
-    return { system: 'mailtrail', variant, acceptS: (t1 - t0) / 1000, acceptRate: N / ((t1 - t0) / 1000), drainS: (t2 - t0) / 1000, deliveredRate: final / ((t2 - t0) / 1000) };
+    const cpuMsPerMsg = (cpuMs(child.pid!) - cpu0) / N;
+    return { system: 'mailtrail', variant, acceptS: (t1 - t0) / 1000, acceptRate: N / ((t1 - t0) / 1000), drainS: (t2 - t0) / 1000, deliveredRate: final / ((t2 - t0) / 1000), cpuMsPerMsg };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
@@ -91,9 +102,10 @@ export async function run(): Promise<void> {
   console.log(`smtp: smtp-source -s ${S} -m ${N} -l ${L} against each system on loopback (${REUSE ? 'connections reused (-d)' : 'one message per connection'}; mailtrail greetDelay ${GREET})`);
   const rows: Row[] = [await runMailtrail('blackhole'), await runMailtrail('maildir')];
   if (process.env.BENCH_POSTFIX === '1') rows.push(...runPostfix());
-  console.log('system     variant                 accept s  accepted msg/s  drain s  delivered msg/s');
+  console.log(`mailtrail: sqlite writer ${WRITER}, synchronous=FULL, bodies as fsynced files`);
+  console.log('system     variant                 accept s  accepted msg/s  drain s  delivered msg/s  daemon CPU ms/msg');
   for (const r of rows) {
-    console.log(`${r.system.padEnd(10)} ${r.variant.padEnd(22)} ${r.acceptS.toFixed(2).padStart(8)}  ${r.acceptRate.toFixed(0).padStart(14)}  ${r.drainS.toFixed(2).padStart(7)}  ${r.deliveredRate.toFixed(0).padStart(15)}`);
+    console.log(`${r.system.padEnd(10)} ${r.variant.padEnd(22)} ${r.acceptS.toFixed(2).padStart(8)}  ${r.acceptRate.toFixed(0).padStart(14)}  ${r.drainS.toFixed(2).padStart(7)}  ${r.deliveredRate.toFixed(0).padStart(15)}  ${r.cpuMsPerMsg === undefined ? '—'.padStart(17) : r.cpuMsPerMsg.toFixed(2).padStart(17)}`);
   }
 }
 

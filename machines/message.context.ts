@@ -123,7 +123,34 @@ export function failPending(c: MessageContext, dsn: string, reason: string, at: 
   );
 }
 
-/** Replace the recipient list (Forward rewrites) before any attempt. */
-export function rewriteRecipients(recipients: readonly string[]): readonly RecipientState[] {
-  return recipients.map((address) => ({ address, status: 'pending' as const, inFlight: false }));
+/**
+ * Fail every pending recipient for good (operator bounce): 5.0.0 whatever it last saw; the
+ * last reply stays readable in the reason (`bounced by the operator; last attempt: …`).
+ */
+export function bouncePending(c: MessageContext, reason: string, at: string): readonly RecipientState[] {
+  return c.recipients.map((r) =>
+    r.status === 'pending' ? { ...r, status: 'failed' as const, inFlight: false, dsn: OPERATOR_BOUNCE_STATUS, reply: operatorBounceReply(reason, r), at } : r,
+  );
+}
+
+/** The status every recipient an operator bounces fails with (RFC 3463: other, permanent). */
+export const OPERATOR_BOUNCE_STATUS = '5.0.0';
+
+/** `bounced by the operator`, with the recipient's last status and reply when it had one. */
+export function operatorBounceReply(reason: string, last: { readonly dsn?: string | undefined; readonly reply?: string | undefined }): string {
+  const before = [last.dsn, last.reply].filter((x) => x !== undefined && x !== '').join(' ');
+  return before === '' ? reason : `${reason}; last attempt: ${before}`;
+}
+
+/**
+ * Replace the pending recipients with the policies' list (Forward rewrites). Recipients already
+ * delivered or failed (a requeued message) keep their outcome; before any attempt all are pending.
+ */
+export function rewriteRecipients(c: MessageContext, recipients: readonly string[]): readonly RecipientState[] {
+  return [...c.recipients.filter((r) => r.status !== 'pending'), ...recipients.map((address) => ({ address, status: 'pending' as const, inFlight: false }))];
+}
+
+/** What MessageRequeued resets: the policies run again, due now. */
+export function requeuedContext(at: string): Partial<MessageContext> {
+  return { headers: [], verdicts: {}, policiesApplied: false, nextAttemptAt: at };
 }

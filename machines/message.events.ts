@@ -35,6 +35,12 @@ export interface MessageReceived {
   /** The Subject and Message-Id header fields as received (unfolded, raw), for search. */
   readonly subject?: string;
   readonly headerMessageId?: string;
+  /**
+   * Set when `mailtrail requeue` put an already spooled body back in the queue from the
+   * envelope stored with it: 'quarantine' (a body start-up quarantined) or 'spool' (a body the
+   * log had lost). `at` is then the time the message was first received.
+   */
+  readonly recovered?: 'quarantine' | 'spool';
 }
 
 export interface PoliciesApplied {
@@ -101,12 +107,20 @@ export interface MessageExpired {
   readonly reason: string;
 }
 
-/** An operator bounced the message: every pending recipient fails. */
+/**
+ * An operator bounced the message (Postfix's `postsuper -b`-like): every pending recipient fails
+ * for good with 5.0.0 and the message ends `bounced`, even when other recipients were delivered.
+ */
 export interface MessageBounced {
   readonly type: 'MessageBounced';
   readonly at: string;
   readonly reason: string;
   readonly by?: string;
+  /**
+   * Set by the upcaster on events of schema 1, never written: then the pending recipients kept
+   * their last status and the message ended by its recipients (delivered when any was).
+   */
+  readonly schema1?: true;
 }
 
 export interface MessageHeld {
@@ -125,6 +139,17 @@ export interface MessageReleased {
 /** An operator asked for an attempt now (mailtrail retry / flush). */
 export interface RetryRequested {
   readonly type: 'RetryRequested';
+  readonly at: string;
+  readonly by?: string;
+}
+
+/**
+ * An operator asked for the prequeue policies and routing to run again (mailtrail requeue,
+ * as postsuper -r): back to `received`, policy headers dropped; recipients already delivered
+ * or failed keep their outcome, the pending ones go through the policies again.
+ */
+export interface MessageRequeued {
+  readonly type: 'MessageRequeued';
   readonly at: string;
   readonly by?: string;
 }
@@ -151,6 +176,7 @@ export type MessageEvent =
   | MessageHeld
   | MessageReleased
   | RetryRequested
+  | MessageRequeued
   | MessageDeleted;
 
 export type MessageEventType = MessageEvent['type'];
@@ -158,5 +184,5 @@ export type MessageEventType = MessageEvent['type'];
 export const MESSAGE_EVENT_TYPES: readonly MessageEventType[] = [
   'MessageReceived', 'PoliciesApplied', 'PoliciesDeferred', 'MessageSplit', 'RelayAttempted',
   'DeliverySucceeded', 'DeliveryDeferred', 'DeliveryFailed', 'MessageExpired', 'MessageBounced',
-  'MessageHeld', 'MessageReleased', 'RetryRequested', 'MessageDeleted',
+  'MessageHeld', 'MessageReleased', 'RetryRequested', 'MessageRequeued', 'MessageDeleted',
 ];

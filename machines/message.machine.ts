@@ -13,17 +13,28 @@ import {
   anyDelivered,
   anyInFlight,
   anyPending,
+  bouncePending,
   contextFromReceived,
   emptyMessageContext,
   failPending,
   isInFlight,
   recordOutcome,
+  requeuedContext,
   rewriteRecipients,
   startAttempt,
 } from './message.context.js';
 
-/** Bumped when the machine's states or their meaning change; stored with each stream. */
-export const MESSAGE_MACHINE_VERSION = 1;
+/**
+ * Bumped when the machine's states or their meaning change; stored with each stream.
+ * 2: MessageBounced ends `bounced` with 5.0.0 (version-1 histories replay via the upcaster).
+ */
+export const MESSAGE_MACHINE_VERSION = 2;
+
+/** An operator bounce ends the message bounced; one recorded before schema 2 settled by its recipients. */
+const OPERATOR_BOUNCE = [
+  { guard: 'isSchema1Bounce', target: 'settling', actions: 'bounceRecipients' },
+  { target: 'bounced', actions: 'bounceRecipients' },
+] as const;
 
 export const messageMachine = setup({
   types: {
@@ -38,7 +49,8 @@ export const messageMachine = setup({
       event.type === 'MessageExpired' ? { recipients: failPending(context, '4.4.7', event.reason, event.at) } : {},
     ),
     bounceRecipients: assign(({ context, event }) =>
-      event.type === 'MessageBounced' ? { recipients: failPending(context, '5.0.0', event.reason, event.at) } : {},
+      event.type !== 'MessageBounced' ? {}
+        : { recipients: event.schema1 ? failPending(context, '5.0.0', event.reason, event.at) : bouncePending(context, event.reason, event.at) },
     ),
     /** Run the prequeue policies, then append PoliciesApplied or PoliciesDeferred. */
     runPolicies: () => {},
@@ -48,6 +60,8 @@ export const messageMachine = setup({
     deliver: () => {},
     /** Arm the runtime's timer for context.nextAttemptAt. */
     scheduleRetry: () => {},
+    /** MessageRequeued: the policies run again from `received`, due now. */
+    requeue: assign(({ event }) => (event.type === 'MessageRequeued' ? requeuedContext(event.at) : {})),
     /** Disarm that timer. */
     cancelRetry: () => {},
     /** Queue the split children (their own streams). */
@@ -65,6 +79,7 @@ export const messageMachine = setup({
     everyRecipientSettled: ({ context }) => !anyInFlight(context),
     noneDelivered: ({ context }) => !anyDelivered(context),
     policiesWereApplied: ({ context }) => context.policiesApplied,
+    isSchema1Bounce: ({ event }) => event.type === 'MessageBounced' && event.schema1 === true,
     hasChildren: ({ event }) => event.type === 'MessageSplit' && event.children.length > 0,
   },
 }).createMachine({
@@ -82,11 +97,11 @@ export const messageMachine = setup({
       on: {
         PoliciesApplied: {
           target: 'policies-applied',
-          actions: assign(({ event }) => ({
+          actions: assign(({ context, event }) => ({
             headers: event.headers,
             verdicts: event.verdicts ?? {},
             policiesApplied: true,
-            ...(event.recipients ? { recipients: rewriteRecipients(event.recipients) } : {}),
+            ...(event.recipients ? { recipients: rewriteRecipients(context, event.recipients) } : {}),
           })),
         },
         PoliciesDeferred: {
@@ -100,7 +115,7 @@ export const messageMachine = setup({
           actions: assign(({ event }) => ({ children: event.children.map((c) => c.messageId) })),
         },
         MessageExpired: { target: 'settling', actions: 'expireRecipients' },
-        MessageBounced: { target: 'settling', actions: 'bounceRecipients' },
+        MessageBounced: OPERATOR_BOUNCE,
         MessageHeld: 'held',
         MessageDeleted: 'deleted',
       },
@@ -109,7 +124,8 @@ export const messageMachine = setup({
       entry: 'startAttempt',
       on: {
         RelayAttempted: { guard: 'isNewAttempt', target: 'relay-attempted', actions: 'recordAttempt' },
-        MessageBounced: { target: 'settling', actions: 'bounceRecipients' },
+        MessageRequeued: { target: 'received', actions: 'requeue' },
+        MessageBounced: OPERATOR_BOUNCE,
         MessageHeld: 'held',
         MessageDeleted: 'deleted',
       },
@@ -157,8 +173,9 @@ export const messageMachine = setup({
       on: {
         RelayAttempted: { guard: 'isNewAttempt', target: 'relay-attempted', actions: 'recordAttempt' },
         RetryRequested: { target: 'deferred', reenter: true, actions: assign(({ event }) => ({ nextAttemptAt: event.at })) },
+        MessageRequeued: { target: 'received', actions: 'requeue' },
         MessageExpired: { target: 'settling', actions: 'expireRecipients' },
-        MessageBounced: { target: 'settling', actions: 'bounceRecipients' },
+        MessageBounced: OPERATOR_BOUNCE,
         MessageHeld: 'held',
         MessageDeleted: 'deleted',
       },
@@ -169,7 +186,8 @@ export const messageMachine = setup({
           { guard: 'policiesWereApplied', target: 'deferred', actions: assign(({ event }) => ({ nextAttemptAt: event.at })) },
           { target: 'received' },
         ],
-        MessageBounced: { target: 'settling', actions: 'bounceRecipients' },
+        MessageRequeued: { target: 'received', actions: 'requeue' },
+        MessageBounced: OPERATOR_BOUNCE,
         MessageDeleted: 'deleted',
       },
     },

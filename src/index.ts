@@ -17,6 +17,8 @@ export { sysExitStatus, SYS_EXITS } from './relay/sysExits.js';
 
 // Step 2: the queue on a storage
 export { SqliteStorage } from './storage/sqliteStorage.js';
+export { DirectoryLockedError } from './storage/directoryLock.js';
+export type { OwnedFiles } from './storage/storageFiles.js';
 export { Queue, type QueueOptions, type QueueStorage, type QueueExtraOptions, type EnqueueInput, UnknownMessageError } from './queue/queue.js';
 export { Router, type RouterOptions } from './queue/router.js';
 export type { Envelope, QueuedMessage, ClientInfo } from './queue/envelope.js';
@@ -33,7 +35,7 @@ export { RecipientSplit, RecipientDomainSplit } from './policies/recipientSplit.
 export { SmtpEdge, type SmtpEdgeOptions, type SmtpEdgeExtras, SmtpValidators, type ValidatorSession, type SmtpReply } from './edge/index.js';
 
 // Step 5: running as a daemon
-export { dropPrivileges } from './daemon/privileges.js';
+export { dropPrivileges, NotWritableError, type DropFiles } from './daemon/privileges.js';
 export { Daemon } from './daemon/daemon.js';
 export { loadConfig, parseConfig, defaultConfig, type Config } from './config/index.js';
 export { createLogger, type Logger } from './log/logger.js';

@@ -2,8 +2,7 @@
  * The table of CLI commands: name → { summary, usage, load() }. Each command lives in its own
  * file in this folder and is loaded on demand, so `mailtrail queue` does not load the daemon.
  * A command module exports `run(args)` and its parseArgs `options` (for `--help` and for the
- * test that compares this table with docs/cli.md). `requeue` and `check` are reserved for the
- * commands of the same names (built elsewhere): add their rows here.
+ * test that compares this table with docs/cli.md).
  */
 import type { ParseArgsConfig } from 'node:util';
 
@@ -27,7 +26,7 @@ const cmd = (usage: string, summary: string, load: () => Promise<CommandModule>)
 const BULK = '<id>...|--all|- [--to-domain D] [--from-domain D] [--state S]';
 
 export const commands: Record<string, Command> = {
-  run: cmd('run [--config FILE] [--user U --group G] [--pidfile F] [--daemon] [--inspect[=PORT]] [--inspect-addresses show|mask] [--metrics[=PORT]]',
+  run: cmd('run [--config FILE] [--user U --group G] [--pidfile F] [--daemon] [--log FILE] [--inspect[=PORT]] [--inspect-addresses show|mask] [--metrics[=PORT]]',
     'run the daemon', () => import('./runCommand.js')),
   version: cmd('version', 'print the version (also: mailtrail --version)', () => import('./versionCommand.js')),
   queue: cmd('queue [--json] [--all] [--summary] [--config FILE]', 'list the queued messages', () => import('./queueCommand.js')),
@@ -40,7 +39,10 @@ export const commands: Record<string, Command> = {
   release: cmd(`release ${BULK} [--config FILE]`, 'release held messages', () => import('./releaseCommand.js')),
   delete: cmd(`delete ${BULK} [--config FILE]`, 'remove messages without a bounce', () => import('./deleteCommand.js')),
   bounce: cmd(`bounce ${BULK} [--config FILE]`, 'fail messages\' pending recipients and send the DSN', () => import('./bounceCommand.js')),
+  requeue: cmd('requeue <id> | --quarantined [ID...] [--force] | --from-spool [--force] [--config FILE]',
+    'run policies and routing again for a message; put quarantined bodies back (--quarantined), or every body after a lost log (--from-spool)', () => import('./requeueCommand.js')),
   sendmail: cmd('sendmail [-f SENDER] [-F NAME] [-t] [-i] [-v] [--config FILE] [recipient...] < message', 'queue a message read on stdin, for scripts and cron jobs on this host (needs the daemon)', () => import('./sendmailCommand.js')),
+  check: cmd('check [--config FILE]', 'check the config and the data directory without starting', () => import('./checkCommand.js')),
   'rebuild-projections': cmd('rebuild-projections [--config FILE]', 'rebuild the messages and message_search tables from the log (daemon stopped)', () => import('./rebuildCommand.js')),
   machines: cmd('machines export [--format json|mermaid|dot|svg] [--out DIR] [--machine NAME]', 'export the machine definitions', () => import('./machinesCommand.js')),
   inspect: cmd('inspect <id> [--port P] [--step MS | --all] [--addresses show|mask] [--config FILE]', 'replay a message or session into the Stately inspector', () => import('./inspectCommand.js')),

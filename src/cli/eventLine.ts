@@ -24,7 +24,7 @@ function outcome(d: Data, status: string): string {
 const SUMMARIES: Record<string, (d: Data) => string> = {
   MessageReceived: (d) => [`from=${addr(d.sender)}`, `to=${list(d.recipients)}`, `size=${s(d.size)}`,
     d.origin && d.origin !== 'smtp' ? `origin=${s(d.origin)}${d.parentId ? ` of ${s(d.parentId)}` : ''}` : '',
-    d.sessionId ? `session=${s(d.sessionId)}` : ''].filter(Boolean).join(' '),
+    d.sessionId ? `session=${s(d.sessionId)}` : '', d.recovered ? `recovered=${s(d.recovered)}` : ''].filter(Boolean).join(' '),
   PoliciesApplied: (d) => `headers=${Array.isArray(d.headers) ? d.headers.length : 0}${Array.isArray(d.recipients) ? ` to=${list(d.recipients)}` : ''}`,
   PoliciesDeferred: (d) => `reason=${short(s(d.reason))} next=${s(d.nextAttemptAt)}`,
   MessageSplit: (d) => `children=${Array.isArray(d.children) ? d.children.map((c) => s((c as Data).messageId)).join(',') : ''}`,

@@ -77,7 +77,7 @@ export async function loadHistory(log: EventLog, name: string): Promise<History 
 function describe(e: HistoryEntry): string {
   const d = e.data;
   const parts: string[] = [];
-  for (const key of ['sender', 'recipient', 'recipients', 'helo', 'remoteAddress', 'attempt', 'status', 'reply', 'reason', 'nextAttemptAt', 'messageId']) {
+  for (const key of ['sender', 'recipient', 'recipients', 'helo', 'remoteAddress', 'attempt', 'status', 'reply', 'reason', 'nextAttemptAt', 'messageId', 'recovered']) {
     if (d[key] !== undefined && d[key] !== '') parts.push(`${key}=${Array.isArray(d[key]) ? (d[key] as unknown[]).join(',') : String(d[key])}`);
   }
   if (e.type === 'MessageReceived' && d.sender === '') parts.unshift('sender=<>');

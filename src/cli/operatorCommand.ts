@@ -20,8 +20,8 @@ import { configFrom, openLogReadonly, UsageError } from './openLog.js';
 
 const CONTROL_TIMEOUT_MS = 15_000;
 
-const PAST: Record<MessageOp, string> = { retry: 'retry requested', hold: 'held', release: 'released', delete: 'deleted', bounce: 'bounced' };
-const DONE: Record<MessageOp, string> = { retry: 'retry requested for', hold: 'held', release: 'released', delete: 'deleted', bounce: 'bounced' };
+const PAST: Record<MessageOp, string> = { retry: 'retry requested', hold: 'held', release: 'released', delete: 'deleted', bounce: 'bounced', requeue: 'requeued (policies and routing run again)' };
+const DONE: Record<MessageOp, string> = { retry: 'retry requested for', hold: 'held', release: 'released', delete: 'deleted', bounce: 'bounced', requeue: 'requeued' };
 
 export const options = {
   config: { type: 'string', short: 'c' },
@@ -155,7 +155,7 @@ class Report {
 
   private how(): string {
     if (this.daemon) return 'via the daemon';
-    const later = this.op === 'retry' ? '; attempted when the daemon starts' : this.op === 'bounce' ? '; the DSN is sent when the daemon starts' : '';
+    const later = this.op === 'retry' || this.op === 'requeue' ? '; attempted when the daemon starts' : this.op === 'bounce' ? '; the DSN is sent when the daemon starts' : '';
     return `appended to the log; the daemon is not running${later}`;
   }
 }

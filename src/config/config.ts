@@ -6,10 +6,13 @@
 import type { ListenAddress } from './listenAddress.js';
 import type { PolicyConfig } from './policySchema.js';
 import type { RelayConfig } from './relaySchema.js';
+
+/** The outbound relay: always SMTP (a smarthost or MX lookup). */
+export type OutboundConfig = Extract<RelayConfig, { type: 'smtp' }>;
 import type { logLevels } from './configSchema.js';
 
 export type EventLogConfig =
-  | { readonly type: 'sqlite'; readonly path: string }
+  | { readonly type: 'sqlite'; readonly path: string; readonly writer: 'thread' | 'loop' }
   | { readonly type: 'kurrentdb'; readonly connectionString: string };
 
 export interface TlsConfig {
@@ -58,6 +61,8 @@ export interface Config {
   readonly relay: RelayConfig;
   /** Recipient domain (lower-cased) → relay; domains not listed use `relay`. */
   readonly routes: Readonly<Record<string, RelayConfig>>;
+  /** For recipients outside smtp.domains with no route (DSNs to remote senders); none: they wait. */
+  readonly outbound?: OutboundConfig;
   readonly policies: readonly PolicyConfig[];
   readonly queue: QueueConfig;
   readonly user?: string | number;

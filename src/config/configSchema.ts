@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { durationSchema } from './duration.js';
 import { listenSchema } from './listenAddress.js';
 import { DEFAULT_POLICIES, policiesSchema } from './policySchema.js';
-import { relaySchema } from './relaySchema.js';
+import { relaySchema, smtpRelaySchema } from './relaySchema.js';
 import { strictObject } from './strictObject.js';
 
 const nonEmpty = z.string().min(1, 'expected a non-empty string');
@@ -27,7 +27,7 @@ const mailbox = z
 const idOrName = z.union([nonEmpty, z.number().int().nonnegative()], { error: 'expected a name or a numeric id' });
 
 export const eventLogSchema = z.discriminatedUnion('type', [
-  strictObject({ type: z.literal('sqlite'), path: nonEmpty.optional() }),
+  strictObject({ type: z.literal('sqlite'), path: nonEmpty.optional(), writer: z.enum(['thread', 'loop']).default('thread') }),
   strictObject({ type: z.literal('kurrentdb'), connectionString: nonEmpty }),
 ]);
 
@@ -85,10 +85,11 @@ export const logSchema = strictObject({
 export const configSchema = strictObject({
   hostname: nonEmpty.regex(/^[^\s]+$/, 'expected a host name without spaces').optional(),
   dataDir: nonEmpty.default('./var'),
-  eventLog: eventLogSchema.default({ type: 'sqlite' }),
+  eventLog: eventLogSchema.default({ type: 'sqlite', writer: 'thread' }),
   smtp: smtpSchema.prefault({}),
   relay: relaySchema.default({ type: 'maildir' }),
   routes: z.record(domain, relaySchema).default({}),
+  outbound: smtpRelaySchema.optional(),
   policies: policiesSchema.prefault([...DEFAULT_POLICIES]),
   queue: queueSchema.prefault({}),
   user: idOrName.optional(),

@@ -41,7 +41,7 @@ export function resolveConfig(parsed: ParsedConfig, baseDir: string, file?: stri
   const store = parsed.eventLog;
   const eventLog: EventLogConfig =
     store.type === 'sqlite'
-      ? { type: 'sqlite', path: store.path === undefined ? resolve(dataDir, 'events.sqlite') : resolve(baseDir, store.path) }
+      ? { type: 'sqlite', path: store.path === undefined ? resolve(dataDir, 'events.sqlite') : resolve(baseDir, store.path), writer: store.writer }
       : store;
   const { tls, mailboxes, auth, ...smtp } = parsed.smtp;
   const routes = Object.fromEntries(
@@ -60,6 +60,7 @@ export function resolveConfig(parsed: ParsedConfig, baseDir: string, file?: stri
     },
     relay: resolveRelay(parsed.relay, baseDir, dataDir),
     routes,
+    ...(parsed.outbound === undefined ? {} : { outbound: { ...parsed.outbound, mx: parsed.outbound.mx ?? parsed.outbound.host === undefined } }),
     policies: parsed.policies,
     queue: parsed.queue,
     ...(parsed.user === undefined ? {} : { user: parsed.user }),

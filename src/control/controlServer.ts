@@ -11,18 +11,18 @@ import { chmod, lstat, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import type { Logger } from 'pino';
-import { MailtrailError } from '../errors/mailtrailError.js';
+import { InvariantError, MailtrailError } from '../errors/mailtrailError.js';
 import { silentLogger } from '../log/logger.js';
-import { refusalText, type OperatorOp } from '../queue/operatorOps.js';
+import { OPERATOR_OPS, refusalText, type OperatorOp } from '../queue/operatorOps.js';
 import { UnknownMessageError, type Queue } from '../queue/queue.js';
 import { EventNotAcceptedError } from '../replay/eventNotAcceptedError.js';
 import { BodyTooLargeError } from '../spool/spoolErrors.js';
 import {
-  ControlCodes, ControlProtocolError, MAX_REQUEST_BYTES, encodeLine, parseRequest, type ControlReply, type ControlRequest,
+  ControlCodes, ControlProtocolError, MAX_REQUEST_BYTES, encodeLine, parseRequest, type ControlReply, type ControlRequest, type RequeueReplyItem,
 } from './protocol.js';
 
 /** The queue methods the socket drives (a Queue, or a stand-in in tests). */
-export type ControlledQueue = Pick<Queue, 'retryNow' | 'retryAll' | 'hold' | 'release' | 'delete' | 'bounce' | 'enqueue'>;
+export type ControlledQueue = Pick<Queue, 'retryNow' | 'retryAll' | 'hold' | 'release' | 'delete' | 'bounce' | 'requeue' | 'enqueue'>;
 
 export interface ControlServerOptions {
   readonly path: string;
@@ -30,6 +30,8 @@ export interface ControlServerOptions {
   readonly logger?: Logger;
   /** Recorded as the events' `by`. Default 'cli'. */
   readonly by?: string;
+  /** `mailtrail requeue --quarantined`: puts quarantined bodies (one, or all) back in the queue. */
+  readonly requeueQuarantined?: (id: string | undefined, force: boolean) => Promise<readonly RequeueReplyItem[]>;
 }
 
 export class ControlSocketInUseError extends MailtrailError {
@@ -46,6 +48,7 @@ export class ControlServer {
   private readonly queue: ControlledQueue;
   private readonly logger: Logger;
   private readonly by: string;
+  private readonly requeueQuarantined: ControlServerOptions['requeueQuarantined'];
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
 
@@ -54,6 +57,7 @@ export class ControlServer {
     this.queue = options.queue;
     this.logger = options.logger ?? silentLogger;
     this.by = options.by ?? 'cli';
+    this.requeueQuarantined = options.requeueQuarantined;
   }
 
   async start(): Promise<void> {
@@ -191,6 +195,12 @@ export class ControlServer {
       case 'release': return { ok: true, state: await this.queue.release(id, this.by) };
       case 'delete': return { ok: true, state: await this.queue.delete(id, this.by) };
       case 'bounce': return { ok: true, state: await this.queue.bounce(id, this.by) };
+      case 'requeue': return { ok: true, state: await this.queue.requeue(id, this.by) };
+      case 'requeueQuarantined': {
+        if (!this.requeueQuarantined) throw new InvariantError('this daemon does not requeue quarantined bodies');
+        const results = await this.requeueQuarantined(r.id, r.force === true);
+        return { ok: true, count: results.filter((x) => x.outcome === 'queued').length, results };
+      }
       case 'enqueue': return { ok: false, error: 'op "enqueue" is handled with its payload', code: ControlCodes.badRequest };
     }
   }
@@ -201,7 +211,7 @@ function errorReply(err: unknown, request: ControlRequest): ControlReply & { ok:
   if (err instanceof UnknownMessageError) return { ok: false, error, code: ControlCodes.notFound };
   // The machine refused the event in the message's current state (replay.ts applyEvent).
   if (err instanceof EventNotAcceptedError) {
-    const op = (request.op === 'retryAll' || request.op === 'ping' ? 'retry' : request.op) as OperatorOp;
+    const op = ((OPERATOR_OPS as readonly string[]).includes(request.op) ? request.op : 'retry') as OperatorOp;
     return { ok: false, error: refusalText(op, request.id ?? '?', err.state), code: ControlCodes.refused, state: err.state };
   }
   return { ok: false, error, code: ControlCodes.internal };

@@ -14,11 +14,11 @@ import { MailtrailError } from '../errors/mailtrailError.js';
 /** Where the daemon listens: `<dataDir>/control.sock`. */
 export const controlSocketPath = (dataDir: string): string => join(dataDir, 'control.sock');
 
-export const CONTROL_OPS = ['retry', 'retryAll', 'hold', 'release', 'delete', 'bounce', 'enqueue', 'ping'] as const;
+export const CONTROL_OPS = ['retry', 'retryAll', 'hold', 'release', 'delete', 'bounce', 'requeue', 'requeueQuarantined', 'enqueue', 'ping'] as const;
 export type ControlOp = (typeof CONTROL_OPS)[number];
 
 /** Ops that act on one message and need its id. */
-export const MESSAGE_OPS: readonly ControlOp[] = ['retry', 'hold', 'release', 'delete', 'bounce'];
+export const MESSAGE_OPS: readonly ControlOp[] = ['retry', 'hold', 'release', 'delete', 'bounce', 'requeue'];
 
 export interface ControlRequest {
   readonly op: ControlOp;
@@ -27,6 +27,16 @@ export interface ControlRequest {
   readonly sender?: string;
   readonly recipients?: readonly string[];
   readonly size?: number;
+  /** requeueQuarantined: also a body cut short by a crash mid-DATA. */
+  readonly force?: boolean;
+}
+
+/** One body's outcome of requeueQuarantined (src/queue/spoolRecovery.ts). */
+export interface RequeueReplyItem {
+  readonly id: string;
+  readonly outcome: string;
+  readonly sender?: string;
+  readonly recipients?: readonly string[];
 }
 
 /** The most recipients one `enqueue` may name. */
@@ -37,7 +47,7 @@ export const isEnvelopeAddress = (a: unknown): a is string =>
   typeof a === 'string' && a.length <= 998 && /^[^\s<>@\x00-\x1f\x7f]+@[^\s<>@\x00-\x1f\x7f]+$/.test(a);
 
 export type ControlReply =
-  | { readonly ok: true; readonly state?: string; readonly count?: number; readonly pid?: number; readonly id?: string }
+  | { readonly ok: true; readonly state?: string; readonly count?: number; readonly pid?: number; readonly id?: string; readonly results?: readonly RequeueReplyItem[] }
   | { readonly ok: false; readonly error: string; readonly code?: string; readonly state?: string };
 
 /** Reply codes a client can act on (catalogue: docs/cli.md, "Control socket"). */
@@ -83,6 +93,11 @@ export function parseRequest(line: string): ControlRequest | ControlProtocolErro
   if (MESSAGE_OPS.includes(op)) {
     if (typeof id !== 'string' || id.length === 0 || id.length > 200) return new ControlProtocolError(`op "${op}" needs a message "id"`);
     return { op, id };
+  }
+  if (op === 'requeueQuarantined') {
+    const { force } = value as { force?: unknown };
+    if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > 200)) return new ControlProtocolError('op "requeueQuarantined": "id" must be a body id');
+    return { op, ...(typeof id === 'string' ? { id } : {}), ...(force === true ? { force: true } : {}) };
   }
   return { op };
 }

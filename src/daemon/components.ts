@@ -38,7 +38,7 @@ export async function buildEventLog(config: Config): Promise<BuiltLog> {
     const { KurrentdbEventLog } = await import('../eventlog/kurrentdb/index.js');
     return { log: new KurrentdbEventLog(config.eventLog.connectionString) };
   }
-  const sqlite = new SqliteEventLog(config.eventLog.path, { projections: [...inlineProjections] });
+  const sqlite = new SqliteEventLog(config.eventLog.path, { projections: [...inlineProjections], writer: config.eventLog.writer });
   return { log: sqlite, sqlite, recovery: recoverySourceFrom(sqlite.database) };
 }
 
@@ -79,7 +79,13 @@ export function buildRelay(relay: RelayConfig, config: Config, key: string): Rel
 export function buildRouter(config: Config): Router {
   const routes: Record<string, Relay> = {};
   for (const [domain, relay] of Object.entries(config.routes)) routes[domain] = buildRelay(relay, config, `routes.${domain}`);
-  return new Router({ localDomains: config.smtp.domains, localRelay: buildRelay(config.relay, config, 'relay'), routes });
+  return new Router({
+    localDomains: config.smtp.domains,
+    ...(config.smtp.mailboxes ? { mailboxes: config.smtp.mailboxes } : {}),
+    localRelay: buildRelay(config.relay, config, 'relay'),
+    routes,
+    ...(config.outbound ? { outboundRelay: buildRelay(config.outbound, config, 'outbound') } : {}),
+  });
 }
 
 export function buildPolicies(config: Config, logger?: Logger): PrequeuePolicy[] {

@@ -5,20 +5,29 @@
  * abandons them after a grace period: the log decides what happens at the next start), and
  * closes the log. `reload()` applies what can change without a restart (domains, mailboxes).
  * With `inspect`, the inspector relay (src/inspect) starts first and every actor reports to it.
+ * Before anything else, `create()` locks the data directory (and the sqlite log's, if elsewhere):
+ * a second daemon fails there, before recovery, naming the pid that holds it. A start that
+ * fails undoes what it started (listeners, log, locks), so the process can exit.
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Config } from '../config/index.js';
 import { createBounceSender } from '../bounce/bounceSender.js';
 import { ControlServer } from '../control/index.js';
 import { SmtpEdge } from '../edge/index.js';
 import type { Logger } from '../log/logger.js';
-import { Queue } from '../queue/queue.js';
+import { Queue, type EnqueueInput } from '../queue/queue.js';
+import { messageStream } from '../queue/queueId.js';
+import { requeueCandidates, requeueSpooled } from '../queue/spoolRecovery.js';
+import type { EventLog } from '../eventlog/eventLog.js';
 import type { Router } from '../queue/router.js';
 import { Spool } from '../spool/spool.js';
 import { type BuiltLog, buildEventLog, buildPolicies, buildRouter } from './components.js';
 import { scheduleMaintenance } from './maintenance.js';
+import { refuseEmptyLog, refuseMissingSqliteLog } from './lostLogGuard.js';
 import { DaemonInspector, type InspectOptions } from '../inspect/daemonInspector.js';
+import { lockDirectories, type DirectoryLock } from '../storage/directoryLock.js';
+import { isOwnDirectory, ownNames, storageFiles, type OwnedFiles } from '../storage/storageFiles.js';
 
 export interface DaemonStatus {
   readonly listening: readonly { host: string; port: number }[];
@@ -30,6 +39,25 @@ export interface DaemonStatus {
 export interface DaemonOptions {
   /** Serve an inspector relay on 127.0.0.1 and report every actor to it (`run --inspect`). */
   readonly inspect?: InspectOptions;
+}
+
+/** What the daemon holds beyond its parts: the directory locks, and what it made as it started. */
+interface Holdings {
+  readonly locks: DirectoryLock[];
+  readonly dataDirIsOurs: boolean;
+  /** Directories made at start outside the storage (Maildir roots and their parents). */
+  readonly created: readonly string[];
+}
+
+/** Files of its own the daemon keeps in the data directory besides the storage's. */
+const DAEMON_FILES = ['control.sock', 'inspector.json'];
+
+/** `dir` and the parents mkdirSync(recursive) made for it, from `first` (what it returned) down. */
+function madeChain(first: string | undefined, dir: string): string[] {
+  if (first === undefined) return [];
+  const chain: string[] = [];
+  for (let p = dir; p !== dirname(first) && p !== dirname(p); p = dirname(p)) chain.unshift(p);
+  return chain;
 }
 
 export class Daemon {
@@ -44,22 +72,43 @@ export class Daemon {
     private readonly control: ControlServer,
     private readonly spool: Spool,
     private readonly router: Router,
+    private readonly holdings: Holdings,
     private readonly inspector?: DaemonInspector,
   ) {}
 
   static async create(config: Config, logger: Logger, options: DaemonOptions = {}): Promise<Daemon> {
     // The data directory and a Maildir root are made at start; a root that vanishes later
     // (an unmounted disk) defers deliveries instead of being re-made.
+    const logPath = config.eventLog.type === 'sqlite' ? config.eventLog.path : undefined;
+    const dataDirIsOurs = isOwnDirectory(config.dataDir, ownNames(config.dataDir, logPath, DAEMON_FILES));
+    // Parents as `mkdir -p` makes them (searchable, like /var/lib); the directory itself owner-only.
+    mkdirSync(dirname(config.dataDir), { recursive: true, mode: 0o755 });
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-    for (const relay of [config.relay, ...Object.values(config.routes)]) {
-      if (relay.type === 'maildir') mkdirSync(relay.root, { recursive: true, mode: 0o700 });
+    const locks = lockDirectories([config.dataDir, ...(logPath ? [dirname(logPath)] : [])]);
+    let built: BuiltLog | undefined;
+    try {
+      const created: string[] = [];
+      for (const relay of [config.relay, ...Object.values(config.routes)]) {
+        if (relay.type === 'maildir') created.push(...madeChain(mkdirSync(relay.root, { recursive: true, mode: 0o700 }), relay.root));
+      }
+      const spool = new Spool(join(config.dataDir, 'spool'));
+      // Never start on a lost log while bodies are spooled: every one would look unknown.
+      if (config.eventLog.type === 'sqlite') await refuseMissingSqliteLog(config.eventLog.path, spool, config.file);
+      built = await buildEventLog(config);
+      await refuseEmptyLog(built.log, config.eventLog.type === 'sqlite' ? config.eventLog.path : config.eventLog.type, spool, config.file);
+      return Daemon.assemble(config, logger, options, built, spool, { locks, dataDirIsOurs, created });
+    } catch (err) {
+      await built?.log.close().catch(() => undefined);
+      for (const lock of locks) lock.release();
+      throw err;
     }
+  }
+
+  private static assemble(config: Config, logger: Logger, options: DaemonOptions, built: BuiltLog, spool: Spool, holdings: Holdings): Daemon {
     const router = buildRouter(config);
     const policies = buildPolicies(config, logger);
-    const built = await buildEventLog(config);
     const inspector = options.inspect ? new DaemonInspector({ ...options.inspect, dataDir: config.dataDir, logger }) : undefined;
     const inspect = inspector ? { inspect: inspector.inspect } : {};
-    const spool = new Spool(join(config.dataDir, 'spool'));
     const queue = new Queue({
       log: built.log,
       spool,
@@ -93,8 +142,36 @@ export class Daemon {
       },
       queue,
     );
-    const control = new ControlServer({ path: join(config.dataDir, 'control.sock'), queue, logger });
-    return new Daemon(config, logger, built, queue, edge, control, spool, router, inspector);
+    const requeuePorts = { spool, enqueue: (input: EnqueueInput) => queue.enqueue(input), isKnown: (id: string) => hasStream(built.log, messageStream(id)) };
+    const control = new ControlServer({
+      path: join(config.dataDir, 'control.sock'),
+      queue,
+      logger,
+      requeueQuarantined: async (id, force) => {
+        const results = [];
+        for (const one of await requeueCandidates(requeuePorts, 'quarantine', id ? [id] : [])) results.push(await requeueSpooled(requeuePorts, one, 'quarantine', force));
+        return results;
+      },
+    });
+    return new Daemon(config, logger, built, queue, edge, control, spool, router, holdings, inspector);
+  }
+
+  /**
+   * What a start as root hands to the mail user before the drop, and what that user must be
+   * able to write after it: the storage's files, the control socket's directory, the Maildir
+   * roots (those made at start are handed over; existing ones are only checked).
+   */
+  ownedFiles(): OwnedFiles {
+    const logPath = this.config.eventLog.type === 'sqlite' ? this.config.eventLog.path : undefined;
+    const storage = storageFiles({
+      dir: this.config.dataDir,
+      dirIsOurs: this.holdings.dataDirIsOurs,
+      ...(logPath ? { logPath } : {}),
+      spoolRoot: this.spool.root,
+      extra: DAEMON_FILES,
+    });
+    const roots = [this.config.relay, ...Object.values(this.config.routes)].flatMap((r) => (r.type === 'maildir' ? [r.root] : []));
+    return { handOver: [...storage.handOver, ...this.holdings.created], writable: [...storage.writable, ...roots] };
   }
 
   /**
@@ -102,10 +179,27 @@ export class Daemon {
    * create the control socket and start the recovered work — as the unprivileged user.
    */
   async start(afterBind?: () => void): Promise<DaemonStatus> {
+    try {
+      return await this.startParts(afterBind);
+    } catch (err) {
+      // Undo what started, so that nothing keeps the process alive after a failed start.
+      await this.stop(0).catch((stopErr: unknown) => this.logger.error({ err: stopErr }, 'cleaning up after a failed start'));
+      throw err;
+    }
+  }
+
+  private async startParts(afterBind?: () => void): Promise<DaemonStatus> {
     // The relay first: a port in use stops the start before anything else runs.
     const relay = await this.inspector?.start();
-    const { recovered, orphans, bounces } = await this.queue.start({ hold: true });
-    if (recovered || orphans || bounces) this.logger.info({ recovered, orphans, bounces }, `recovered ${recovered} live messages from the log`);
+    const { recovered, quarantined, bounces } = await this.queue.start({ hold: true });
+    if (quarantined.length) {
+      this.logger.warn(
+        { quarantined: quarantined.length, ids: quarantined.slice(0, 100), dir: this.spool.quarantineDir },
+        `quarantined ${quarantined.length} spooled bodies the log does not know (a crash before MessageReceived was committed, or a damaged log); ` +
+          `each keeps its envelope: mailtrail check lists them, mailtrail requeue --quarantined puts them back in the queue`,
+      );
+    }
+    if (recovered || bounces) this.logger.info({ recovered, bounces, quarantined: quarantined.length }, `recovered ${recovered} live messages from the log`);
     const listening = await this.edge.start();
     afterBind?.();
     await this.control.start();
@@ -129,19 +223,30 @@ export class Daemon {
   reload(next: Config): string[] {
     this.edge.updateRecipients(next.smtp.domains, next.smtp.mailboxes);
     this.router.setLocalDomains(next.smtp.domains);
+    this.router.setMailboxes(next.smtp.mailboxes);
     const { domains: _d, mailboxes: _m, ...smtpNow } = this.config.smtp;
     const { domains: _nd, mailboxes: _nm, ...smtpNext } = next.smtp;
-    const changed: string[] = (['relay', 'routes', 'policies', 'queue', 'eventLog', 'dataDir', 'hostname'] as const).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(this.config[k]));
+    const changed: string[] = (['relay', 'routes', 'outbound', 'policies', 'queue', 'eventLog', 'dataDir', 'hostname'] as const).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(this.config[k]));
     if (JSON.stringify(smtpNow) !== JSON.stringify(smtpNext)) changed.unshift('smtp');
     return changed;
   }
 
   async stop(graceMs = 10_000): Promise<void> {
     this.stopMaintenance?.();
-    await this.edge.stop();
-    await this.queue.stop(graceMs);
-    await this.control.stop();
-    await this.inspector?.stop();
-    await this.built.log.close();
+    try {
+      await this.edge.stop();
+      await this.queue.stop(graceMs);
+      await this.control.stop();
+      await this.inspector?.stop();
+      await this.built.log.close();
+    } finally {
+      for (const lock of this.holdings.locks.splice(0)) lock.release();
+    }
   }
+}
+
+/** Does the log hold this stream? (one event read at most) */
+async function hasStream(log: EventLog, stream: string): Promise<boolean> {
+  for await (const _ of log.readStream(stream, { maxCount: 1 })) return true;
+  return false;
 }

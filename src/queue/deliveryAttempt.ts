@@ -1,15 +1,17 @@
 /**
- * One delivery attempt: group the in-flight recipients by route, hand each group to its
- * relay, and turn the per-recipient results into outcome events (DeliverySucceeded,
- * DeliveryDeferred with the next attempt time, DeliveryFailed). A relay that throws defers its
- * whole group with 4.0.0 (logged); a result missing for a recipient defers it too.
+ * One delivery attempt: group the in-flight recipients by route, hand each group to its relay
+ * as the mailboxes they name (router.ts: BOB@ and Bob@ are one delivery to bob@), and turn the
+ * per-recipient results into outcome events (DeliverySucceeded, DeliveryDeferred with the next
+ * attempt time, DeliveryFailed). A relay that throws defers its whole group with 4.0.0
+ * (logged); a result missing for a recipient defers it too. A route's refusal (no such
+ * mailbox) fails the recipient without a relay.
  */
 import type { Logger } from 'pino';
 import type { MessageContext } from '../../machines/message.context.js';
 import type { DeliveryDeferred, DeliveryFailed, DeliverySucceeded } from '../../machines/message.events.js';
 import type { DeliveryRequest, RecipientResult, Relay } from '../relay/relay.js';
 import type { QueuedMessage } from './envelope.js';
-import type { Router } from './router.js';
+import { type Router, routeContextOf } from './router.js';
 
 export type OutcomeEvent = DeliverySucceeded | DeliveryDeferred | DeliveryFailed;
 
@@ -26,28 +28,39 @@ export interface AttemptInput {
 
 export async function runDeliveryAttempt(input: AttemptInput): Promise<OutcomeEvent[]> {
   const inFlight = input.context.recipients.filter((r) => r.inFlight).map((r) => r.address);
-  const groups = new Map<Relay, string[]>();
+  const routeContext = routeContextOf(input.context);
+  // Per relay: the mailbox each recipient names (BOB@ and Bob@ both name bob@: one delivery).
+  const groups = new Map<Relay, Map<string, string[]>>();
   const results: RecipientResult[] = [];
   for (const rcpt of inFlight) {
-    const route = input.router.route(rcpt);
+    const route = input.router.route(rcpt, routeContext);
     if ('deferReason' in route) {
       results.push({ recipient: rcpt, outcome: 'transient', status: '4.3.5', reply: route.deferReason });
       continue;
     }
-    groups.set(route.relay, [...(groups.get(route.relay) ?? []), rcpt]);
+    if ('failure' in route) {
+      results.push({ recipient: rcpt, outcome: 'permanent', status: route.failure.status, reply: route.failure.reason });
+      continue;
+    }
+    const mailboxes = groups.get(route.relay) ?? new Map<string, string[]>();
+    groups.set(route.relay, mailboxes.set(route.address, [...(mailboxes.get(route.address) ?? []), rcpt]));
   }
   const relayOf = new Map<string, string>();
   await Promise.all(
-    [...groups].map(async ([relay, recipients]) => {
-      for (const r of recipients) relayOf.set(r, relay.name);
+    [...groups].map(async ([relay, mailboxes]) => {
+      const recipients = [...mailboxes.keys()];
+      const record = (mailbox: string, result: Omit<RecipientResult, 'recipient'>) => {
+        for (const r of mailboxes.get(mailbox)!) results.push({ ...result, recipient: r });
+      };
+      for (const list of mailboxes.values()) for (const r of list) relayOf.set(r, relay.name);
       try {
         const got = await relay.deliver({ message: input.message, recipients, openContent: input.openContent });
-        for (const r of recipients) {
-          results.push(got.find((g) => g.recipient === r) ?? { recipient: r, outcome: 'transient', status: '4.0.0', reply: `${relay.name} returned no result` });
+        for (const m of recipients) {
+          record(m, got.find((g) => g.recipient === m) ?? { outcome: 'transient', status: '4.0.0', reply: `${relay.name} returned no result` });
         }
       } catch (err) {
         input.logger.error({ err, relay: relay.name }, 'relay failed unexpectedly');
-        for (const r of recipients) results.push({ recipient: r, outcome: 'transient', status: '4.0.0', reply: `${relay.name}: ${(err as Error).message}` });
+        for (const m of recipients) record(m, { outcome: 'transient', status: '4.0.0', reply: `${relay.name}: ${(err as Error).message}` });
       }
     }),
   );

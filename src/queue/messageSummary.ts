@@ -4,6 +4,7 @@
  * from each event's metadata, the rest from payloads. Pure; kept by the sqlite log as an
  * inline projection (messagesProjection.ts) and rebuilt by scanning for other logs.
  */
+import { OPERATOR_BOUNCE_STATUS, operatorBounceReply } from '../../machines/message.context.js';
 import type { RecordedEvent } from '../eventlog/eventLog.js';
 
 export interface RecipientSummary {
@@ -46,6 +47,12 @@ function failPending(s: MessageSummary, dsn: string, reason: string): readonly R
   return s.recipients.map((r) => (r.status === 'pending' ? { ...r, status: 'failed' as const, dsn: r.dsn ?? dsn, reply: r.reply ? `${reason}: ${r.reply}` : reason } : r));
 }
 
+function bouncePending(s: MessageSummary, reason: string): readonly RecipientSummary[] {
+  return s.recipients.map((r) => (r.status === 'pending' ? { ...r, status: 'failed' as const, dsn: OPERATOR_BOUNCE_STATUS, reply: operatorBounceReply(reason, r) } : r));
+}
+
+const schemaOfRecorded = (e: RecordedEvent): number => (typeof e.metadata.schema === 'number' ? e.metadata.schema : 1);
+
 /** Fold one event into the summary (undefined before MessageReceived). */
 export function foldMessageSummary(s: MessageSummary | undefined, e: RecordedEvent): MessageSummary | undefined {
   const d = e.data as Data;
@@ -75,7 +82,8 @@ export function foldMessageSummary(s: MessageSummary | undefined, e: RecordedEve
   let next: MessageSummary = { ...s, state, updatedAt: at, revision: e.revision, finalAt: isFinalState(state) ? at : null };
   switch (e.type) {
     case 'PoliciesApplied':
-      if (Array.isArray(d.recipients)) next = { ...next, recipients: (d.recipients as string[]).map((address) => ({ address, status: 'pending' as const })) };
+      // The policies' list replaces the pending recipients; settled ones (a requeued message) stay.
+      if (Array.isArray(d.recipients)) next = { ...next, recipients: [...s.recipients.filter((r) => r.status !== 'pending'), ...(d.recipients as string[]).map((address) => ({ address, status: 'pending' as const }))] };
       break;
     case 'PoliciesDeferred':
       next = { ...next, nextAttemptAt: str(d.nextAttemptAt), lastReason: str(d.reason) };
@@ -96,10 +104,12 @@ export function foldMessageSummary(s: MessageSummary | undefined, e: RecordedEve
       next = { ...next, recipients: failPending(s, '4.4.7', str(d.reason)), lastReason: str(d.reason) };
       break;
     case 'MessageBounced':
-      next = { ...next, recipients: failPending(s, '5.0.0', str(d.reason)), lastReason: str(d.reason) };
+      // Schema 1 kept the last status; since schema 2 an operator bounce is 5.0.0 (message.context.ts).
+      next = { ...next, recipients: schemaOfRecorded(e) < 2 ? failPending(s, OPERATOR_BOUNCE_STATUS, str(d.reason)) : bouncePending(s, str(d.reason)), lastReason: str(d.reason) };
       break;
     case 'RetryRequested':
     case 'MessageReleased':
+    case 'MessageRequeued':
       next = { ...next, nextAttemptAt: at };
       break;
   }

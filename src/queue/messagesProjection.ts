@@ -48,6 +48,7 @@ function statementsFor(db: Database.Database) {
 
 export const messagesProjection: SqliteProjection = {
   name: 'messages',
+  module: import.meta.url,
   setup(db: Database.Database): void {
     db.exec(`CREATE TABLE IF NOT EXISTS messages (
       id TEXT PRIMARY KEY, state TEXT NOT NULL, sender TEXT NOT NULL, recipients TEXT NOT NULL,

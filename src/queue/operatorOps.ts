@@ -1,5 +1,5 @@
 /**
- * The operator's commands on a message (retry, hold, release, delete, bounce) as the queue
+ * The operator's commands on a message (retry, hold, release, delete, bounce, requeue) as the queue
  * knows them: the event each records, the states that accept it (read from the message
  * machine, never listed twice) and, when a state refuses it, a refusal in plain words that says
  * what to do instead ("message X is held; release it first"). Pure; used by the control socket
@@ -9,9 +9,9 @@ import type { MessageEvent } from '../../machines/message.events.js';
 import { messageMachine } from '../../machines/message.machine.js';
 import { isFinalState } from './messageSummary.js';
 
-export type OperatorOp = 'retry' | 'hold' | 'release' | 'delete' | 'bounce';
+export type OperatorOp = 'retry' | 'hold' | 'release' | 'delete' | 'bounce' | 'requeue';
 
-export const OPERATOR_OPS: readonly OperatorOp[] = ['retry', 'hold', 'release', 'delete', 'bounce'];
+export const OPERATOR_OPS: readonly OperatorOp[] = ['retry', 'hold', 'release', 'delete', 'bounce', 'requeue'];
 
 /** The event type each op records. */
 export const OP_EVENT: Readonly<Record<OperatorOp, MessageEvent['type']>> = {
@@ -20,6 +20,7 @@ export const OP_EVENT: Readonly<Record<OperatorOp, MessageEvent['type']>> = {
   release: 'MessageReleased',
   delete: 'MessageDeleted',
   bounce: 'MessageBounced',
+  requeue: 'MessageRequeued',
 };
 
 /** The operator's event for `op`, stamped `at` and `by`. */
@@ -30,6 +31,7 @@ export function operatorEvent(op: OperatorOp, at: string, by: string): MessageEv
     case 'release': return { type: 'MessageReleased', at, by };
     case 'delete': return { type: 'MessageDeleted', at, by };
     case 'bounce': return { type: 'MessageBounced', at, reason: 'bounced by the operator', by };
+    case 'requeue': return { type: 'MessageRequeued', at, by };
   }
 }
 

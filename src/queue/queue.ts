@@ -23,12 +23,13 @@ import { readHeaderBlock } from './headerReader.js';
 import { headerValue } from '../mail/headerFields.js';
 import { isFinalState } from './messageSummary.js';
 import { runPrequeuePolicies } from './prequeuePolicies.js';
-import { headerBlockOf, queuedMessageOf } from './queuedMessage.js';
+import { headerBlockOf, pendingMessageOf, queuedMessageOf } from './queuedMessage.js';
 import { UnknownMessageError } from './queueErrors.js';
 import { scanRecoverySource } from './recoverySource.js';
 import { messageStream, newQueueId } from './queueId.js';
 import { enqueueSplitChildren } from './splitChildren.js';
-import { Router } from './router.js';
+import { receivedEvent, spooledEnvelopeOf } from './receivedEvent.js';
+import { type RouteContext, Router, routeContextOf } from './router.js';
 import type { Relay } from '../relay/relay.js';
 import { createBounceSender } from '../bounce/bounceSender.js';
 import { hostname } from 'node:os';
@@ -63,22 +64,26 @@ export class Queue {
   private readonly options: QueueOptions;
 
   /**
-   * `new Queue(storage, relay)` as the tutorial reads (every recipient goes to `relay` unless a
-   * Router is given; DSNs on), or `new Queue(options)` with every part named.
+   * `new Queue(storage, relay)` as the tutorial reads (received mail goes to `relay`, DSNs to
+   * `outbound` unless their domain is in `localDomains`; or a Router; DSNs on), or
+   * `new Queue(options)` with every part named.
    */
   constructor(storage: QueueStorage, relay: Relay | Router, options?: QueueExtraOptions);
   constructor(options: QueueOptions);
   constructor(first: QueueStorage | QueueOptions, relay?: Relay | Router, extra: QueueExtraOptions = {}) {
+    const { localDomains, mailboxes, outbound, ...rest } = extra;
     const options: QueueOptions =
       relay === undefined
         ? (first as QueueOptions)
         : {
             hostname: hostname(),
-            ...extra,
+            ...rest,
             log: first.log,
             spool: first.spool,
             ...(first.recovery ? { recovery: first.recovery } : {}),
-            router: relay instanceof Router ? relay : new Router({ localDomains: [], localRelay: relay }),
+            router: relay instanceof Router ? relay : new Router({
+              localDomains: localDomains ?? [], localRelay: relay, ...(mailboxes ? { mailboxes } : {}), ...(outbound ? { outboundRelay: outbound } : {}),
+            }),
             onBounce: extra.onBounce ?? createBounceSender({ hostname: extra.hostname ?? hostname(), ...(extra.logger ? { logger: extra.logger } : {}) }),
           };
     this.options = options;
@@ -121,39 +126,30 @@ export class Queue {
     return this;
   }
 
-  /** Store the body and record MessageReceived; resolves with the queue id once both are durable. */
+  /**
+   * Store the body (its envelope in the same file) and record MessageReceived; resolves with
+   * the queue id once both are durable. With `stored`, the body is already in the spool
+   * (`mailtrail requeue` of a quarantined or recovered body) and is never removed here.
+   */
   async enqueue(input: EnqueueInput): Promise<string> {
     if (this.stopping) throw new InvariantError('the queue is stopping');
     const id = input.id ?? newQueueId(this.now());
-    const stored = await this.spool.store(id, input.body, this.options.maxMessageSize ? { maxSize: this.options.maxMessageSize } : {});
+    const at = input.receivedAt ?? new Date(this.now()).toISOString();
+    const stored = input.stored ?? await this.spool.store(id, input.body ?? [], {
+      ...(this.options.maxMessageSize ? { maxSize: this.options.maxMessageSize } : {}),
+      envelope: spooledEnvelopeOf(input, at),
+    });
     // Subject and Message-Id as received, for search (latin1 keeps every byte; 8-bit headers are UTF-8).
     const headerBlock = Buffer.from(await readHeaderBlock(this.spool.open(stored.ref), 64 * 1024).catch(() => ''), 'latin1').toString('utf8');
     const subject = headerValue(headerBlock, 'subject') ?? undefined;
     const headerMessageId = headerValue(headerBlock, 'message-id') ?? undefined;
     const actor = this.newActor(id);
     try {
-      await actor.record({
-        type: 'MessageReceived',
-        messageId: id,
-        sender: input.envelope.sender,
-        recipients: [...input.envelope.recipients],
-        bodyRef: stored.ref,
-        size: stored.size,
-        sha256: stored.sha256,
-        at: new Date(this.now()).toISOString(),
-        ...(input.sessionId ? { sessionId: input.sessionId } : {}),
-        ...(input.client ? { client: input.client } : {}),
-        ...(input.smtputf8 ? { smtputf8: true } : {}),
-        ...(input.parentId ? { parentId: input.parentId } : {}),
-        ...(input.policiesFrom ? { policiesFrom: input.policiesFrom } : {}),
-        ...(subject !== undefined ? { subject } : {}),
-        ...(headerMessageId !== undefined ? { headerMessageId } : {}),
-        origin: input.origin ?? 'smtp',
-      });
+      await actor.record(receivedEvent(id, input, stored, at, { subject, headerMessageId }));
     } catch (err) {
       this.actors.delete(id);
       actor.stop();
-      await this.spool.remove(stored.ref).catch(() => undefined);
+      if (!input.stored) await this.spool.remove(stored.ref).catch(() => undefined);
       throw err;
     }
     return id;
@@ -165,11 +161,12 @@ export class Queue {
    * for `resumeWork()`: the daemon binds its ports and drops root privileges in between, so no
    * delivery ever runs as root.
    */
-  async start(options: { hold?: boolean } = {}): Promise<{ recovered: number; orphans: number; bounces: number }> {
+  async start(options: { hold?: boolean } = {}): Promise<{ recovered: number; quarantined: string[]; bounces: number }> {
     const work: (() => void)[] = [];
     const source = this.options.recovery ?? (await scanRecoverySource(this.log));
-    // A body whose MessageReceived never became durable is not a message: remove it.
-    const orphans = await this.spool.sweep((id) => source.isKnown(id));
+    // A body the log does not know (its MessageReceived never became durable, or the log lost
+    // it) is not deleted on the strength of the log: it goes to quarantine with its envelope.
+    const quarantined = await this.spool.quarantineUnknown((id) => source.isKnown(id));
     for (const summary of await source.liveMessages()) {
       const stream = messageStream(summary.id);
       const replayed = await replay(this.log, stream, this.machine);
@@ -185,7 +182,7 @@ export class Queue {
     }
     this.heldWork = work;
     if (!options.hold) this.resumeWork();
-    return { recovered: this.actors.size, orphans: orphans.length, bounces: bounces.length };
+    return { recovered: this.actors.size, quarantined, bounces: bounces.length };
   }
 
   /** Start the work `start({ hold: true })` recovered. */
@@ -231,6 +228,11 @@ export class Queue {
 
   release(id: string, by = 'operator'): Promise<string> {
     return this.requireActor(id).record({ type: 'MessageReleased', at: this.iso(), by });
+  }
+
+  /** Run the prequeue policies and routing again (postsuper -r); settled recipients stay settled. */
+  requeue(id: string, by = 'operator'): Promise<string> {
+    return this.requireActor(id).record({ type: 'MessageRequeued', at: this.iso(), by });
   }
 
   delete(id: string, by = 'operator'): Promise<string> {
@@ -280,7 +282,7 @@ export class Queue {
       outcome = await runPrequeuePolicies({
         policies: this.prequeue,
         from: ctx.policiesFrom,
-        message: queuedMessageOf(ctx),
+        message: pendingMessageOf(ctx),
         hostname: this.hostname,
         now: new Date(this.now()),
         readHeaders: () => readHeaderBlock(this.spool.open(ctx.bodyRef)),
@@ -317,7 +319,7 @@ export class Queue {
     }
     this.releases.set(id, release);
     try {
-      await actor.record(applied, this.attemptEvent(1, pending));
+      await actor.record(applied, this.attemptEvent(1, pending, routeContextOf(ctx)));
     } catch (err) {
       this.releaseSlot(id);
       throw err;
@@ -325,8 +327,8 @@ export class Queue {
   }
 
   /** The RelayAttempted event for these (pending) recipients, naming the relays they route to. */
-  private attemptEvent(attempt: number, recipients: string[]) {
-    const relays = [...new Set(recipients.map((r) => { const route = this.router.route(r); return 'relay' in route ? route.relay.name : 'none'; }))];
+  private attemptEvent(attempt: number, recipients: string[], routeContext: RouteContext) {
+    const relays = [...new Set(recipients.map((r) => { const route = this.router.route(r, routeContext); return 'relay' in route ? route.relay.name : 'none'; }))];
     return { type: 'RelayAttempted' as const, attempt, recipients, relay: relays.join(','), at: this.iso() };
   }
 
@@ -343,7 +345,7 @@ export class Queue {
     const ctx = actor.snapshot.context;
     const pending = ctx.recipients.filter((r) => r.status === 'pending').map((r) => r.address);
     try {
-      await actor.record(this.attemptEvent(ctx.attempts + 1, pending));
+      await actor.record(this.attemptEvent(ctx.attempts + 1, pending, routeContextOf(ctx)));
     } catch (err) {
       this.releaseSlot(id);
       throw err;
@@ -418,8 +420,12 @@ export class Queue {
     const ctx = actor.snapshot.context;
     this.child(id).info({ state: actor.state }, `${actor.state}`);
     this.options.onFinal?.(id, actor.state, ctx);
-    const failed = ctx.recipients.some((r) => r.status === 'failed');
-    if (failed && ctx.sender !== '' && actor.state !== 'deleted' && this.options.onBounce) await this.options.onBounce(ctx, this);
+    const failed = ctx.recipients.filter((r) => r.status === 'failed');
+    if (failed.length > 0 && ctx.sender === '' && actor.state !== 'deleted') {
+      // Postfix's double bounce: a bounce that cannot be delivered is logged, never returned.
+      this.child(id).warn({ to: failed.map((r) => r.address), parentId: ctx.parentId }, `undeliverable ${ctx.origin === 'dsn' ? 'bounce' : 'mail from <>'} (double bounce), not returned: ${failed.map((r) => `<${r.address}>: ${r.dsn} ${r.reply}`).join('; ')}`);
+    }
+    if (failed.length > 0 && ctx.sender !== '' && actor.state !== 'deleted' && this.options.onBounce) await this.options.onBounce(ctx, this);
     this.actors.delete(id);
     actor.stop();
   }

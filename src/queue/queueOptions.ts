@@ -7,11 +7,12 @@ import type { InspectionEvent } from 'xstate';
 import type { MessageContext } from '../../machines/message.context.js';
 import type { ClientSummary } from '../../machines/message.events.js';
 import type { EventLog } from '../eventlog/eventLog.js';
-import type { BodySource, Spool } from '../spool/spool.js';
+import type { BodySource, Spool, StoredBody } from '../spool/spool.js';
 import type { RetryPolicy } from './backoff.js';
 import type { Envelope } from './envelope.js';
 import type { Queue } from './queue.js';
 import type { RecoverySource } from './recoverySource.js';
+import type { Relay } from '../relay/relay.js';
 import type { Router } from './router.js';
 
 export interface QueueOptions {
@@ -37,7 +38,14 @@ export interface QueueOptions {
 
 export interface EnqueueInput {
   readonly envelope: Envelope;
-  readonly body: BodySource;
+  /** The body to store; omitted when `stored` names a body already in the spool. */
+  readonly body?: BodySource;
+  /** A body already in bodies/<id> (`mailtrail requeue`): not stored again, never removed on failure. */
+  readonly stored?: StoredBody;
+  /** When the message was first received (a requeued body); default: now. */
+  readonly receivedAt?: string;
+  /** Marks the history of a message put back in the queue from the spool (MessageReceived.recovered). */
+  readonly recovered?: 'quarantine' | 'spool';
   readonly client?: ClientSummary;
   readonly sessionId?: string;
   readonly smtputf8?: boolean;
@@ -54,5 +62,15 @@ export interface QueueStorage {
   readonly recovery?: RecoverySource;
 }
 
-/** Options of the tutorial-style constructor `new Queue(storage, relay, options)`. */
-export type QueueExtraOptions = Partial<Omit<QueueOptions, 'log' | 'spool' | 'router' | 'recovery'>>;
+/**
+ * Options of the tutorial-style constructor `new Queue(storage, relay, options)`; the router
+ * it builds takes the last three (a Router given instead of a relay ignores them).
+ */
+export type QueueExtraOptions = Partial<Omit<QueueOptions, 'log' | 'spool' | 'router' | 'recovery'>> & {
+  /** The domains hosted here: DSNs to senders there go to the relay. Default none (see router.ts). */
+  readonly localDomains?: readonly string[];
+  /** The known mailboxes at those domains. */
+  readonly mailboxes?: readonly string[];
+  /** The relay for every other recipient (a DSN to a remote sender): an SmtpRelay with MX lookup. */
+  readonly outbound?: Relay;
+};

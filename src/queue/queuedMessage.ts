@@ -10,6 +10,12 @@ export function headerBlockOf(headers: readonly string[]): string {
   return headers.length ? `${headers.join('\r\n')}\r\n` : '';
 }
 
+/** The message as the prequeue policies see it: only the recipients still pending (all, before any attempt). */
+export function pendingMessageOf(ctx: MessageContext): QueuedMessage {
+  const message = queuedMessageOf(ctx);
+  return { ...message, envelope: { ...message.envelope, recipients: ctx.recipients.filter((r) => r.status === 'pending').map((r) => r.address) } };
+}
+
 export function queuedMessageOf(ctx: MessageContext): QueuedMessage {
   return {
     id: ctx.messageId,

@@ -83,6 +83,7 @@ function addRecipients(s: Statements, id: string, recipients: readonly string[])
 
 export const searchProjection: SqliteProjection = {
   name: 'message_search',
+  module: import.meta.url,
   setup(db: Database.Database): void {
     const fresh = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'message_search'`).get() === undefined;
     db.exec(DDL);

@@ -10,7 +10,7 @@ import type { EventLog } from '../eventlog/eventLog.js';
 import { InvariantError } from '../errors/mailtrailError.js';
 import { type EventMetadata, type MachineEventObject, toEventData } from '../replay/eventShape.js';
 import { applyEvent, initialSnapshot } from '../replay/replay.js';
-import { CURRENT_SCHEMA } from '../replay/upcasters.js';
+import { schemaOf } from '../replay/upcasters.js';
 import { stateName } from '../replay/stateName.js';
 
 export interface MachineIdentity {
@@ -76,7 +76,7 @@ export class EventSourcedActor<M extends AnyStateMachine> {
     const stored = events.map((event, i) => {
       next = applyEvent(this.machine, next, event as MachineEventObject, `${this.stream}@${this.nextRevision(i)}`);
       const metadata: EventMetadata = {
-        schema: CURRENT_SCHEMA,
+        schema: schemaOf((event as MachineEventObject).type),
         machine: this.identity.name,
         machineVersion: this.identity.version,
         state: stateName((next as unknown as { value: never }).value),

@@ -7,15 +7,19 @@
  * are validated before any path is built (bodyId.ts). Bodies are stored as received (CRLF).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync } from 'node:fs';
-import { open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { existsSync, mkdirSync } from 'node:fs';
+import { open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { MailtrailError } from '../errors/mailtrailError.js';
-import { BODIES_DIR, idForRef, isValidBodyId, refForId } from './bodyId.js';
+import { BODIES_DIR, assertBodyId, idForRef, isValidBodyId, refForId } from './bodyId.js';
 import { openBody, type OpenBodyOptions } from './bodyReader.js';
 import { DirSync, fsyncDirSync, type FsyncDir } from './dirSync.js';
 import { BodyExistsError, BodyMissingError, BodyTooLargeError, SpoolIoError } from './spoolErrors.js';
+import { encodeEnvelope, readEnvelopePrefix, sizeField, type EnvelopePrefix, type SpooledEnvelope } from './spooledEnvelope.js';
+
+/** Where bodies the log does not know are kept: <root>/quarantine/<id>. */
+export const QUARANTINE_DIR = 'quarantine';
 
 /** Bytes gathered before one write(2): bounds memory per store to about this plus a chunk. */
 export const WRITE_BATCH = 64 * 1024;
@@ -28,6 +32,8 @@ export type BodySource =
 export interface StoreOptions {
   /** Largest body accepted, in bytes; beyond it → BodyTooLargeError (552 5.3.4). */
   maxSize?: number;
+  /** Written before the body in the same file (and fsync), for quarantine and recovery. */
+  envelope?: SpooledEnvelope;
 }
 
 export interface StoredBody {
@@ -80,6 +86,7 @@ async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
 export class Spool {
   readonly root: string;
   readonly bodiesDir: string;
+  readonly quarantineDir: string;
   private readonly dirSync: DirSync;
   /** Ids whose store() is under way: never swept. */
   private readonly storing = new Set<string>();
@@ -91,6 +98,7 @@ export class Spool {
   constructor(root: string, opts: SpoolOptions = {}) {
     this.root = root;
     this.bodiesDir = join(root, BODIES_DIR);
+    this.quarantineDir = join(root, QUARANTINE_DIR);
     try {
       const first = mkdirSync(this.bodiesDir, { recursive: true, mode: 0o700 });
       if (first !== undefined) {
@@ -128,8 +136,10 @@ export class Spool {
     this.storing.add(id);
     const hash = createHash('sha256');
     let size = 0;
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
+    // The envelope rides in the first write: not part of the body's size or digest.
+    const encoded = opts.envelope ? encodeEnvelope(opts.envelope) : undefined;
+    let pending: Buffer[] = encoded ? [encoded.prefix] : [];
+    let pendingBytes = encoded?.prefix.length ?? 0;
     let closed = false;
     const flush = async (): Promise<void> => {
       if (pendingBytes === 0) return;
@@ -149,6 +159,8 @@ export class Spool {
         if (pendingBytes >= WRITE_BATCH) await flush();
       }
       await flush();
+      // The envelope's size field says the body is complete (same fsync, no extra one).
+      if (encoded) await io('write', ref, () => fh.write(sizeField(size), 0, undefined, encoded.sizeOffset));
       await io('fsync', ref, () => fh.sync());
       closed = true;
       await io('close', ref, () => fh.close());
@@ -197,18 +209,94 @@ export class Spool {
   }
 
   /**
-   * The start-up orphan sweep: removes every body no MessageReceived references (a store
-   * that crashed before its event was appended) and returns the removed ids. Bodies being
-   * stored by this Spool are skipped; run it before the edge accepts mail all the same.
+   * The start-up sweep: moves every body `isReferenced(id)` answers false for (a store that
+   * crashed before its event was appended, or a log that lost events) to quarantine/, with
+   * its envelope, and returns the moved ids. Nothing is unlinked. Bodies being stored by this
+   * Spool are skipped; run it before the edge accepts mail all the same.
    */
-  async sweep(isReferenced: (id: string) => boolean | Promise<boolean>): Promise<string[]> {
-    const removed: string[] = [];
+  async quarantineUnknown(isReferenced: (id: string) => boolean | Promise<boolean>): Promise<string[]> {
+    const moved: string[] = [];
     for (const id of await this.list()) {
       if (this.storing.has(id)) continue;
       if (await isReferenced(id)) continue;
-      if (await this.remove(refForId(id))) removed.push(id);
+      moved.push(await this.quarantine(id));
     }
-    return removed;
+    if (moved.length > 0) {
+      await io('fsync', QUARANTINE_DIR, async () => fsyncDirSync(this.quarantineDir));
+      await io('fsync', BODIES_DIR, () => this.dirSync.sync());
+    }
+    return moved;
+  }
+
+  /** Moves bodies/<id> to quarantine/<id> (or <id>.<n>) and returns that name; the caller fsyncs the directories. */
+  private async quarantine(id: string): Promise<string> {
+    if (!existsSync(this.quarantineDir)) {
+      try {
+        mkdirSync(this.quarantineDir, { mode: 0o700 });
+        fsyncDirSync(this.root);
+      } catch (err) {
+        throw new SpoolIoError('mkdir', QUARANTINE_DIR, err);
+      }
+    }
+    // Never over an earlier quarantined body of the same name: that one is kept as well.
+    let name = id;
+    for (let n = 1; existsSync(join(this.quarantineDir, name)); n++) name = `${id}.${n}`;
+    await io('rename', refForId(id), () => rename(join(this.bodiesDir, id), join(this.quarantineDir, name)));
+    return name;
+  }
+
+  /** Is there a body file `id` in bodies/ or quarantine/? (false for a name that is not an id) */
+  holds(id: string, where: 'bodies' | 'quarantine'): boolean {
+    return isValidBodyId(id) && existsSync(join(where === 'bodies' ? this.bodiesDir : this.quarantineDir, id));
+  }
+
+  /** Ids of the quarantined bodies, sorted. */
+  async listQuarantined(): Promise<string[]> {
+    if (!existsSync(this.quarantineDir)) return [];
+    const names = await io('readdir', QUARANTINE_DIR, () => readdir(this.quarantineDir));
+    return names.filter(isValidBodyId).sort();
+  }
+
+  /**
+   * Moves quarantine/<id> back to bodies/<id> and makes the move durable, so a MessageReceived
+   * appended afterwards never names a body that a crash could put back in quarantine.
+   */
+  async unquarantine(id: string): Promise<string> {
+    const ref = refForId(id);
+    const from = join(this.quarantineDir, id);
+    const to = join(this.bodiesDir, id);
+    if (existsSync(to)) throw new BodyExistsError(id);
+    try {
+      await rename(from, to);
+    } catch (err) {
+      if (errno(err) === 'ENOENT') throw new BodyMissingError(`${QUARANTINE_DIR}/${id}`);
+      throw new SpoolIoError('rename', `${QUARANTINE_DIR}/${id}`, err);
+    }
+    await io('fsync', BODIES_DIR, () => this.dirSync.sync());
+    await io('fsync', QUARANTINE_DIR, async () => fsyncDirSync(this.quarantineDir));
+    return ref;
+  }
+
+  /** The envelope stored with a body (bodies/ or quarantine/), or undefined for a file without one. */
+  async envelopeOf(id: string, where: 'bodies' | 'quarantine' = 'bodies'): Promise<SpooledEnvelope | undefined> {
+    return (await this.prefixOf(id, where)).envelope;
+  }
+
+  /** The stored envelope and whether the body after it is complete (see spooledEnvelope.ts). */
+  async prefixOf(id: string, where: 'bodies' | 'quarantine' = 'bodies'): Promise<EnvelopePrefix> {
+    const path = join(where === 'bodies' ? this.bodiesDir : this.quarantineDir, assertBodyId(id));
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'r');
+    } catch (err) {
+      if (errno(err) === 'ENOENT') throw new BodyMissingError(`${where}/${id}`);
+      throw new SpoolIoError('open', `${where}/${id}`, err);
+    }
+    try {
+      return await io('read', `${where}/${id}`, () => readEnvelopePrefix(fh, true));
+    } finally {
+      await fh.close();
+    }
   }
 
   /** Recomputes a body's sha256 and compares it with the expected one (CLI, recovery). */
@@ -217,7 +305,9 @@ export class Spool {
     const hash = createHash('sha256');
     let size = 0;
     try {
-      for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) {
+      const fh = await open(path, 'r');
+      const { bodyOffset } = await readEnvelopePrefix(fh).catch(async (err: unknown) => { await fh.close(); throw err; });
+      for await (const chunk of fh.createReadStream({ highWaterMark: 256 * 1024, start: bodyOffset })) {
         hash.update(chunk as Buffer);
         size += (chunk as Buffer).length;
       }

@@ -1,1 +1,3 @@
 export * from './sqliteStorage.js';
+export * from './directoryLock.js';
+export * from './storageFiles.js';

@@ -1,64 +1,122 @@
 /**
- * Running as the tutorial's step 5 describes: `--user/--group` drop root privileges after the
- * listening socket is bound, and `--daemon` detaches with stdio on /dev/null. Needs root (as
- * CI runs); as another user the privilege test is reported as skipped with the reason.
+ * The tutorial's step 5 on a fresh setup: started as root with `user:`/`group:` naming a real
+ * unprivileged user (created with useradd if missing), from an empty directory, the daemon
+ * makes its data directory (or takes over an empty one root made), hands everything it made
+ * as root to that user, drops privileges after binding, and mail sent over SMTP is delivered as
+ * that user. A data directory the user cannot write, which the daemon will not take over,
+ * refuses the start (exit 73) naming the path and its owner. Needs root, as CI runs.
  */
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { smtpSend } from '../support/smtpClient.js';
-import { baseConfig, runEntry, startDaemon, tsxLoader, writeConfig } from '../support/daemonProcess.js';
+import { runEntry, startDaemon, tsxLoader } from '../support/daemonProcess.js';
+import { ensureSystemUser, type SystemUser } from '../support/systemUser.js';
+import { spawn } from 'node:child_process';
 
+const isRoot = process.getuid?.() === 0;
 const dirs: string[] = [];
 after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
-const isRoot = process.getuid?.() === 0;
+let user: SystemUser;
+before(() => { if (isRoot) user = ensureSystemUser(); });
+
+/** An empty directory as an admin makes one under /var/lib: root's, mode 0755. */
+function emptyRoot(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mailtrail-priv-'));
+  chmodSync(dir, 0o755);
+  dirs.push(dir);
+  return dir;
+}
+
+function configIn(root: string, dataDir: string): string {
+  const file = join(root, 'mailtrail.yaml');
+  writeFileSync(file, `hostname: mx.example.test
+dataDir: ${dataDir}
+smtp: { listen: 127.0.0.1:0, domains: [example.test] }
+user: ${user.name}
+group: ${user.name}
+log: { level: info }
+`);
+  return file;
+}
 
 function statusIds(pid: number): { uid: number; gid: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return { uid: Number(/^Uid:\s+(\d+)/m.exec(status)![1]), gid: Number(/^Gid:\s+(\d+)/m.exec(status)![1]) };
 }
 
-describe('running as a daemon', () => {
-  it('drops to --user/--group after binding and still delivers', { skip: isRoot ? false : 'needs root to drop privileges' }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mailtrail-priv-'));
-    dirs.push(dir);
-    for (const sub of ['', 'mail', 'spool']) { mkdirSync(join(dir, sub), { recursive: true }); chownSync(join(dir, sub), 65534, 65534); }
-    const d = await startDaemon(writeConfig(dir, baseConfig(dir)), {});
-    await d.kill('SIGTERM');
-    // The data directory now exists with root-owned files: hand it all to nobody, as an admin would.
-    await promisify(execFile)('chown', ['-R', '65534:65534', dir]);
-    const file = writeConfig(dir, baseConfig(dir, 'user: nobody\ngroup: nogroup\n'));
-    const dropped = await startDaemon(file);
-    try {
-      for (let i = 0; i < 50 && !dropped.lines.some((l) => /dropped privileges/.test(String(l.msg))); i++) await new Promise((r) => setTimeout(r, 20));
-      assert.deepEqual(statusIds(dropped.child.pid!), { uid: 65534, gid: 65534 });
-      const reply = await smtpSend({ port: dropped.port, from: 'a@remote.test', to: ['bob@example.test'], body: 'Subject: x\r\n\r\ny\r\n' });
-      assert.match(reply, /^250 2\.0\.0 Ok: queued as /);
-      assert.equal(statSync(join(dir, 'control.sock')).uid, 65534, 'the control socket is made after the drop');
-      const newDir = join(dir, 'mail', 'example.test', 'bob', 'new');
-      for (let i = 0; i < 200 && !(existsSync(newDir) && readdirSync(newDir).length); i++) await new Promise((r) => setTimeout(r, 25));
-      assert.equal(statSync(join(newDir, readdirSync(newDir)[0]!)).uid, 65534, 'delivered as the unprivileged user');
-    } finally {
-      assert.equal(await dropped.kill('SIGTERM'), 0);
-    }
+const waitFor = async (check: () => boolean): Promise<void> => {
+  for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
+};
+
+/** Every path under `dir` (itself included) whose owner is not `uid`. */
+function notOwnedBy(dir: string, uid: number): string[] {
+  const out: string[] = [];
+  const walk = (p: string) => {
+    const st = statSync(p);
+    if (st.uid !== uid) out.push(p);
+    if (st.isDirectory()) for (const n of readdirSync(p)) walk(join(p, n));
+  };
+  walk(dir);
+  return out;
+}
+
+async function deliversAsTheUser(dataDir: string, file: string): Promise<void> {
+  const d = await startDaemon(file);
+  try {
+    assert.deepEqual(statusIds(d.child.pid!), { uid: user.uid, gid: user.gid });
+    const reply = await smtpSend({ port: d.port, from: 'a@remote.test', to: ['bob@example.test'], body: 'Subject: x\r\n\r\ny\r\n' });
+    assert.match(reply, /^250 2\.0\.0 Ok: queued as /);
+    const newDir = join(dataDir, 'mail', 'example.test', 'bob', 'new');
+    await waitFor(() => existsSync(newDir) && readdirSync(newDir).length > 0);
+    assert.equal(readdirSync(newDir).length, 1, 'delivered into the Maildir');
+    assert.equal(statSync(join(newDir, readdirSync(newDir)[0]!)).uid, user.uid, 'delivered as the unprivileged user');
+    assert.deepEqual(notOwnedBy(dataDir, user.uid), [], 'everything in the data directory belongs to the mail user');
+    assert.equal(statSync(join(dataDir, 'control.sock')).uid, user.uid, 'the control socket is made after the drop');
+  } finally {
+    assert.equal(await d.kill('SIGTERM'), 0);
+  }
+}
+
+describe('running as root with a privilege drop (tutorial step 5)', { skip: isRoot ? false : 'needs root to drop privileges' }, () => {
+  it('makes its data directory, gives it to the user, delivers as that user, and restarts', async () => {
+    const root = emptyRoot();
+    const dataDir = join(root, 'var', 'lib', 'mailtrail');
+    const file = configIn(root, dataDir);
+    await deliversAsTheUser(dataDir, file);
+    await deliversAsTheUser(dataDir, file); // the second start finds its own files, and still delivers
+    assert.equal(readdirSync(join(dataDir, 'mail', 'example.test', 'bob', 'new')).length, 2);
   });
 
-  it('--daemon detaches, writes its pid file and stops on SIGTERM', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mailtrail-detach-'));
-    dirs.push(dir);
-    const pidfile = join(dir, 'mailtrail.pid');
-    const file = writeConfig(dir, baseConfig(dir, `pidfile: ${pidfile}\n`).replace('127.0.0.1:0', '127.0.0.1:0'));
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', tsxLoader, runEntry, 'run', '--daemon', '--config', file]);
-    const announced = Number(/pid (\d+)/.exec(stdout)?.[1]);
-    assert.ok(announced > 0, stdout);
-    for (let i = 0; i < 800 && !existsSync(pidfile); i++) await new Promise((r) => setTimeout(r, 25));
-    assert.equal(Number(readFileSync(pidfile, 'utf8')), announced);
-    process.kill(announced, 'SIGTERM');
-    for (let i = 0; i < 800 && existsSync(pidfile); i++) await new Promise((r) => setTimeout(r, 25));
-    assert.equal(existsSync(pidfile), false, 'the pid file is removed on exit');
+  it('takes over an empty data directory root made beforehand', async () => {
+    const root = emptyRoot();
+    const dataDir = join(root, 'data');
+    mkdirSync(dataDir, { mode: 0o755 });
+    assert.equal(statSync(dataDir).uid, 0);
+    await deliversAsTheUser(dataDir, configIn(root, dataDir));
+  });
+
+  it('works in a data directory chowned to the user beforehand (the files made before the drop are the user\'s)', async () => {
+    const root = emptyRoot();
+    const dataDir = join(root, 'data');
+    mkdirSync(dataDir, { mode: 0o700 });
+    chownSync(dataDir, user.uid, user.gid);
+    await deliversAsTheUser(dataDir, configIn(root, dataDir));
+  });
+
+  it('refuses to start, naming the path and its owner, when the user cannot write the data directory', async () => {
+    const root = emptyRoot();
+    const dataDir = join(root, 'shared');
+    mkdirSync(dataDir, { mode: 0o755 });
+    writeFileSync(join(dataDir, 'not-mailtrails'), 'x'); // not empty, not ours: never chowned
+    const child = spawn(process.execPath, ['--import', tsxLoader, runEntry, 'run', '--config', configIn(root, dataDir)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    assert.equal(code, 73, stderr);
+    assert.match(stderr, new RegExp(`^mailtrail run: ${dataDir}: owned by root \\(uid 0, gid 0, mode 0755\\), not writable by ${user.name} \\(uid ${user.uid}\\)`, 'm'));
+    assert.equal(statSync(dataDir).uid, 0, 'a directory holding other files is not taken over');
   });
 });

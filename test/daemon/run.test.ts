@@ -19,19 +19,33 @@ const tempDir = () => { const d = mkdtempSync(join(tmpdir(), 'mailtrail-run-'));
 const execFileP = promisify(execFile);
 
 describe('mailtrail run', () => {
+  // The default port must not depend on the rest of the machine (a daemon a user left running
+  // on 2525, another test): this daemon runs in a network namespace of its own, with only
+  // loopback up, and the message is sent by swaks inside that namespace (nsenter).
   it('with no config listens on 127.0.0.1:2525 for localhost into ./var/mail and says so first', async () => {
     const cwd = tempDir();
-    const child = spawn(process.execPath, ['--import', tsxLoader, runEntry, 'run'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('unshare', ['--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, '--import', tsxLoader, runEntry, 'run'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
     const first = await new Promise<string>((resolve, reject) => {
       child.stdout.once('data', (d: Buffer) => resolve(d.toString().split('\n')[0]!));
-      child.once('exit', (code) => reject(new Error(`exited ${code}`)));
+      child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
     });
-    child.kill('SIGTERM');
-    const code = await new Promise((r) => child.once('exit', r));
-    const rec = JSON.parse(first) as { msg: string };
-    assert.match(rec.msg, /listening on 127\.0\.0\.1:2525, accepting mail for localhost, delivering into .*\/var\/mail/);
-    assert.equal(code, 0);
-    assert.ok(existsSync(join(cwd, 'var', 'events.sqlite')));
+    try {
+      const rec = JSON.parse(first) as { msg: string };
+      assert.match(rec.msg, /listening on 127\.0\.0\.1:2525, accepting mail for localhost, delivering into .*\/var\/mail/);
+      const { stdout } = await execFileP('nsenter', ['--net=/proc/' + child.pid + '/ns/net', '--', 'swaks', '--server', '127.0.0.1:2525',
+        '--from', 'alice@remote.test', '--to', 'bob@localhost', '--header', 'Subject: default port', '--body', 'hello']);
+      assert.match(stdout, /<- {2}250 2\.0\.0 Ok: queued as [A-Z0-9]+/);
+      const newDir = join(cwd, 'var', 'mail', 'localhost', 'bob', 'new');
+      for (let i = 0; i < 200 && !(existsSync(newDir) && readdirSync(newDir).length); i++) await new Promise((r) => setTimeout(r, 25));
+      assert.equal(readdirSync(newDir).length, 1, 'delivered into ./var/mail/localhost/bob');
+      assert.ok(existsSync(join(cwd, 'var', 'events.sqlite')));
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0);
   });
 
   it('refuses a bad config before listening, naming the file and the key', async () => {

@@ -55,7 +55,7 @@ describe('SMTP edge with real clients', () => {
   for (const tls of [false, true]) {
     it(`python smtplib${tls ? ' with STARTTLS' : ''}: queued, delivered, the foreign recipient refused`, async () => {
       const subject = `from smtplib ${tls ? 'tls' : 'plain'}`;
-      const { stdout } = await run('python3', ['-c', PYTHON_CLIENT, String(e.port), tls ? cert.certPath : '', subject]);
+      const { stdout } = await run('/usr/bin/python3', ['-c', PYTHON_CLIENT, String(e.port), tls ? cert.certPath : '', subject]);
       const out = JSON.parse(stdout) as { features: string[]; mail: [number, string]; rcpt: [number, string][]; data: [number, string] };
       assert.deepEqual(out.features, ['8bitmime', 'enhancedstatuscodes', 'pipelining', 'size', 'smtputf8', ...(tls ? [] : ['starttls'])]);
       assert.deepEqual(out.mail, [250, '2.1.0 Accepted']);

@@ -8,7 +8,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { EventLogClosedError, ExpectedRevisionConflictError, type EventLog, type
 import { SqliteEventLog, type SqliteEventLogOptions, type SqliteProjection } from '../../src/eventlog/sqlite/index.js';
 import { EventLogOpenError, EventLogReadonlyError, EventLogWriteError } from '../../src/eventlog/sqlite/sqliteErrors.js';
 import { toArray } from './contractHelpers.js';
+import { countingProjection } from './fixtures/countingProjection.js';
 import { eventLogContract } from './eventLog.contract.js';
 
 const tempDirs: string[] = [];
@@ -49,51 +50,52 @@ function sqliteSubject(options: SqliteEventLogOptions = {}) {
 }
 
 eventLogContract('sqlite', sqliteSubject());
+eventLogContract('sqlite (writer on the event loop)', sqliteSubject({ writer: 'loop' }));
 // Tiny pages, so every read and subscription crosses page boundaries.
 eventLogContract('sqlite (2-row pages)', sqliteSubject({ pageSize: 2 }));
-
-/** Counts events per stream in a table; throws on 'Poison', breaks a deferred FK on 'Orphaned'. */
-const countingProjection: SqliteProjection = {
-  name: 'counts',
-  setup(db: Database.Database) {
-    db.exec(`CREATE TABLE IF NOT EXISTS counts (stream TEXT PRIMARY KEY, n INTEGER NOT NULL);
-             CREATE TABLE IF NOT EXISTS parents (id INTEGER PRIMARY KEY);
-             CREATE TABLE IF NOT EXISTS children (parent INTEGER REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED);`);
-    db.pragma('foreign_keys = ON');
-  },
-  apply(db: Database.Database, event: RecordedEvent) {
-    if (event.type === 'Poison') throw new Error('projection refuses Poison');
-    if (event.type === 'Orphaned') db.prepare('INSERT INTO children (parent) VALUES (42)').run();
-    db.prepare('INSERT INTO counts (stream, n) VALUES (?, 1) ON CONFLICT (stream) DO UPDATE SET n = n + 1').run(event.stream);
-  },
-};
 
 function counts(log: SqliteEventLog): Record<string, number> {
   const rows = log.database.prepare('SELECT stream, n FROM counts ORDER BY stream').all() as { stream: string; n: bigint }[];
   return Object.fromEntries(rows.map((r) => [r.stream, Number(r.n)]));
 }
 
-describe('sqlite event log', () => {
+for (const writer of ['thread', 'loop'] as const) describe(`sqlite event log (writer: ${writer})`, () => {
   let log: SqliteEventLog;
   let path: string;
   before(() => {
     path = tempDb();
-    log = new SqliteEventLog(path, { projections: [countingProjection] });
+    log = new SqliteEventLog(path, { projections: [countingProjection], writer });
   });
   after(() => log.close());
 
-  it('commits the appends of one tick in one transaction', async () => {
-    const before = { ...log.stats };
-    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => log.append(`gc-${i}`, [ev('A', i)])));
-    assert.equal(results.length, 40);
-    assert.equal(log.stats.commits - before.commits, 1);
-    assert.equal(log.stats.batches - before.batches, 1);
-    assert.equal(log.stats.appended - before.appended, 40);
-    assert.ok(log.stats.largestBatch >= 40);
-    await Promise.all([log.append('gc-0', [ev('B')]), log.append('gc-1', [ev('B')])]);
-    await log.append('gc-2', [ev('B')]);
-    assert.equal(log.stats.commits - before.commits, 3);
-  });
+  if (writer === 'loop') {
+    it('commits the appends of one tick in one transaction', async () => {
+      const before = { ...log.stats };
+      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => log.append(`gc-${i}`, [ev('A', i)])));
+      assert.equal(results.length, 40);
+      assert.equal(log.stats.commits - before.commits, 1);
+      assert.equal(log.stats.batches - before.batches, 1);
+      assert.equal(log.stats.appended - before.appended, 40);
+      assert.ok(log.stats.largestBatch >= 40);
+      await Promise.all([log.append('gc-0', [ev('B')]), log.append('gc-1', [ev('B')])]);
+      await log.append('gc-2', [ev('B')]);
+      assert.equal(log.stats.commits - before.commits, 3);
+    });
+  } else {
+    it('commits in the writer thread, many appends per transaction, and counts them', async () => {
+      const before = { ...log.stats };
+      const results = await Promise.all(Array.from({ length: 400 }, (_, i) => log.append(`gc-${i}`, [ev('A', i)])));
+      assert.deepEqual(results.map((r) => r.nextExpectedRevision), results.map(() => 0n));
+      assert.equal(log.stats.appended - before.appended, 400);
+      assert.ok(log.stats.commits - before.commits < 400, `400 appends posted at once took ${log.stats.commits - before.commits} commits`);
+      assert.equal(counts(log)['gc-399'], 1, 'the projection ran in the thread, in the same transaction');
+    });
+
+    it('refuses a projection the thread cannot import, naming it', () => {
+      const local: SqliteProjection = { name: 'nomodule', setup() {}, apply() {} };
+      assert.throws(() => new SqliteEventLog(tempDb(), { projections: [local] }), /projection nomodule has no module URL/);
+    });
+  }
 
   it('rolls back the projection rows of a conflicting or failing append, and only those', async () => {
     await log.append('proj-a', [ev('A')]);
@@ -114,20 +116,26 @@ describe('sqlite event log', () => {
   });
 
   it('rejects every append of a batch whose COMMIT fails, and writes none of them', async () => {
-    const commitsBefore = log.stats.commits;
-    const settled = await Promise.allSettled([
-      log.append('fail-a', [ev('A')]),
-      log.append('fail-b', [ev('Orphaned')]),
-      log.append('fail-c', [ev('A')]),
-    ]);
-    for (const s of settled) {
-      assert.equal(s.status, 'rejected');
-      assert.ok((s as PromiseRejectedResult).reason instanceof EventLogWriteError, String((s as PromiseRejectedResult).reason));
+    const before = { ...log.stats };
+    const streams = ['fail-a', 'fail-b', 'fail-c'];
+    const settled = await Promise.allSettled(streams.map((stream) => log.append(stream, [ev(stream === 'fail-b' ? 'Orphaned' : 'A')])));
+    // On the loop the three share one transaction. The writer thread may commit fail-a or
+    // fail-c in a batch of their own, before or after; the batch holding fail-b fails whole.
+    if (writer === 'loop') assert.deepEqual(settled.map((s) => s.status), ['rejected', 'rejected', 'rejected']);
+    assert.equal(settled[1]!.status, 'rejected');
+    assert.ok(log.stats.failedBatches > before.failedBatches);
+    for (const [i, s] of settled.entries()) {
+      const written = await toArray(log.readStream(streams[i]!));
+      if (s.status === 'rejected') {
+        assert.ok(s.reason instanceof EventLogWriteError, String(s.reason));
+        assert.deepEqual(written, [], `${streams[i]} was rejected and wrote nothing`);
+        assert.equal(counts(log)[streams[i]!], undefined);
+      } else {
+        assert.equal(written.length, 1);
+      }
     }
-    assert.equal(log.stats.commits, commitsBefore);
-    for (const stream of ['fail-a', 'fail-b', 'fail-c']) assert.deepEqual(await toArray(log.readStream(stream)), []);
-    assert.equal(counts(log)['fail-a'], undefined);
-    const ok = await log.append('fail-a', [ev('A')], { expectedRevision: 'no_stream' });
+    if (writer === 'loop') assert.equal(log.stats.commits, before.commits);
+    const ok = await log.append('fail-b', [ev('A')], { expectedRevision: 'no_stream' });
     assert.equal(ok.nextExpectedRevision, 0n);
   });
 
@@ -154,7 +162,7 @@ describe('sqlite event log', () => {
 
   it('flushes appends still queued when close() is called', async () => {
     const p = tempDb();
-    const first = new SqliteEventLog(p);
+    const first = new SqliteEventLog(p, { writer });
     const pending = first.append('flush-1', [ev('A')]);
     await first.close();
     assert.equal((await pending).nextExpectedRevision, 0n);
@@ -173,6 +181,32 @@ describe('sqlite event log', () => {
     assert.deepEqual(await toArray(log.readStream('session-old')), []);
     assert.equal((await toArray(log.readStream('other-old'))).length, 1);
     assert.equal(await log.deleteStreamsBefore('session-', new Date(0).toISOString()), 0);
+  });
+});
+
+describe('sqlite event log file modes', () => {
+  it('creates events.sqlite, -wal and -shm 0600 whatever the umask', async () => {
+    const path = tempDb();
+    const previous = process.umask(0o022);
+    try {
+      const log = new SqliteEventLog(path);
+      await log.append('s-1', [ev('A')]);
+      for (const f of [path, `${path}-wal`, `${path}-shm`]) assert.equal(statSync(f).mode & 0o777, 0o600, f);
+      await log.close();
+    } finally {
+      process.umask(previous);
+    }
+  });
+
+  it('takes group and other access away from a log an earlier version made 0644', async () => {
+    const path = tempDb();
+    const first = new SqliteEventLog(path);
+    await first.append('s-1', [ev('A')]);
+    for (const f of [path, `${path}-wal`, `${path}-shm`]) chmodSync(f, 0o644);
+    const second = new SqliteEventLog(path);
+    for (const f of [path, `${path}-wal`, `${path}-shm`]) assert.equal(statSync(f).mode & 0o777, 0o600, f);
+    await second.close();
+    await first.close();
   });
 });
 

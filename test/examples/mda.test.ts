@@ -1,23 +1,33 @@
 /**
- * examples/mda.ts — the tutorial as a program — run as a child process and used for real:
- * mail is delivered by the real maildrop into a Maildir, the GTUBE test message is tagged by a
- * real spamd and filed by maildrop into the .Spam quarantine folder, and MyValidators refuses
- * recipients at domains it does not host with the tutorial's reply.
+ * examples/mda.ts — the tutorial as a program — run as a child process and used for real, set
+ * up exactly as docs/relays.md recommends: started as root, it drops to `nobody` (whose shell
+ * is nologin) after binding, and the real maildrop runs the documented virtual-mailbox filter
+ * (read from the doc) with {user} and {domain}. Mail lands in the Maildir, the GTUBE message
+ * tagged by a real spamd is filed into .Spam, a missing mailbox bounces (5.1.1) and the DSN to
+ * the remote sender leaves over SMTP (smtp-sink), and MyValidators refuses foreign domains.
+ * Needs root (as CI runs) to drop privileges; otherwise it is reported as skipped.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { smtpSend } from '../support/smtpClient.js';
 import { tsxLoader } from '../support/daemonProcess.js';
+import { docsMaildropFilter } from '../support/docsMaildropFilter.js';
 import { startSpamd, type RunningSpamd } from '../policies/spamdServer.js';
+import { freePort, startSmtpSink, type Running } from '../relay/realServers.js';
 
 const GTUBE = 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X';
+const isRoot = process.getuid?.() === 0;
+const skip = isRoot ? false : 'needs root: the example drops to nobody, as the docs set it up';
+const USER = 'nobody';
 const dir = mkdtempSync(join(tmpdir(), 'mailtrail-example-'));
-const maildir = join(dir, 'Maildir');
+const vmail = join(dir, 'vmail');
+const maildir = join(vmail, 'example.test', 'bob');
 let spamd: RunningSpamd;
+let sink: Running & { dumps(): Promise<string[]> };
 let child: ChildProcess;
 let port = 0;
 
@@ -30,14 +40,25 @@ const waitForFiles = async (at: string, n = 1): Promise<string[]> => {
 };
 
 before(async () => {
+  if (skip) return;
+  // The test's directory stands for /var/vmail and the example's storage: all nobody's.
+  chmodSync(dir, 0o755);
   for (const d of [maildir, join(maildir, '.Spam')]) for (const sub of ['tmp', 'new', 'cur']) mkdirSync(join(d, sub), { recursive: true });
+  // The storage too, as an admin would prepare it: the example opens it as root, then works as nobody.
+  mkdirSync(join(dir, 'var', 'spool', 'bodies'), { recursive: true });
+  writeFileSync(join(dir, 'var', 'events.sqlite'), '');
   const filter = join(dir, 'mailfilter');
-  writeFileSync(filter, [`DEFAULT="${maildir}/"`, 'if (/^X-Spam-Flag: *YES/)', '{', `  to "${maildir}/.Spam/"`, '}', ''].join('\n'), { mode: 0o600 });
-  chmodSync(filter, 0o600);
+  writeFileSync(filter, docsMaildropFilter(vmail), { mode: 0o600 });
+  execFileSync('chown', ['-R', `${USER}:`, vmail, join(dir, 'var'), filter]);
   spamd = await startSpamd();
+  const sinkPort = await freePort();
+  sink = await startSmtpSink('127.0.0.1', sinkPort);
   const address = spamd.address as { host?: string; port?: number };
   child = spawn(process.execPath, ['--import', tsxLoader, join(import.meta.dirname, '..', '..', 'examples', 'mda.ts')], {
-    env: { ...process.env, MDA_DIR: join(dir, 'var'), MDA_PORT: '0', MDA_DOMAIN: 'example.test', MAILDROP_FILTER: filter, SPAMD_HOST: address.host ?? '127.0.0.1', SPAMD_PORT: String(address.port) },
+    env: {
+      ...process.env, MDA_DIR: join(dir, 'var'), MDA_PORT: '0', MDA_DOMAIN: 'example.test', MAILDROP_FILTER: filter,
+      SPAMD_HOST: address.host ?? '127.0.0.1', SPAMD_PORT: String(address.port), MDA_USER: USER, MDA_OUTBOUND: `127.0.0.1:${sinkPort}`,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   port = await new Promise<number>((resolve, reject) => {
@@ -52,10 +73,11 @@ before(async () => {
 after(async () => {
   child?.kill('SIGTERM');
   await spamd?.stop();
+  await sink?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('examples/mda.ts (the tutorial)', () => {
+describe('examples/mda.ts (the tutorial)', { skip }, () => {
   it('delivers through the real maildrop into the Maildir, with the tutorial\'s headers', async () => {
     const reply = await smtpSend({ port, from: 'alice@remote.test', to: ['bob@example.test'], body: 'Subject: hello\r\n\r\nJust a normal message.\r\n' });
     assert.match(reply, /^250 2\.0\.0 Ok: queued as /);
@@ -75,6 +97,27 @@ describe('examples/mda.ts (the tutorial)', () => {
     assert.match(text!, /\nX-Spam-Flag: YES\n/);
     assert.match(text!, /\nX-Spam-Status: Yes, score=/);
     assert.match(text!, /GTUBE/);
+  });
+
+  it('runs as nobody, and maildrop with it: the documented filter works for a nologin user', () => {
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    assert.equal(/^Uid:\s+(\d+)/m.exec(status)![1], execFileSync('id', ['-u', USER], { encoding: 'utf8' }).trim());
+    assert.match(execFileSync('getent', ['passwd', USER], { encoding: 'utf8' }), /nologin\n?$/);
+  });
+
+  it('bounces mail for a mailbox that does not exist, and the DSN to the remote sender leaves over SMTP', async () => {
+    const reply = await smtpSend({ port, from: 'alice@remote.test', to: ['carol@example.test'], body: 'Subject: for carol\r\n\r\nHello.\r\n' });
+    assert.match(reply, /^250 /);
+    let dump: string | undefined;
+    for (let i = 0; i < 400 && !dump; i++) {
+      dump = (await sink.dumps()).find((d) => d.includes('for carol'));
+      if (!dump) await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.ok(dump, 'the DSN reached smtp-sink');
+    assert.deepEqual(dump.match(/^X-Rcpt-Args: .*$/gm), ['X-Rcpt-Args: <alice@remote.test>']);
+    assert.match(dump, /^Status: 5\.1\.1$/m);
+    assert.ok(!existsSync(join(vmail, 'example.test', 'carol')));
+    assert.ok(!existsSync(join(vmail, 'remote.test')));
   });
 
   it('refuses recipients outside its domain with the tutorial\'s reply', async () => {

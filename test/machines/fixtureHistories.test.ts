@@ -32,6 +32,23 @@ describe('version 1 histories', () => {
     assert.deepEqual(out.snapshot.context.recipients.map((r) => r.status), ['delivered', 'delivered']);
   });
 
+  it('a v1 operator bounce of a partly delivered message replays as it was recorded: delivered, the last 4.x.x kept', () => {
+    const { stream, events } = load('message-v1-bounced.json');
+    const out = replayEvents(messageMachine, stream, events);
+    assert.equal(out.state, 'delivered');
+    assert.deepEqual(out.snapshot.context.recipients.map((r) => [r.status, r.dsn]), [['delivered', '2.0.0'], ['failed', '4.4.1']]);
+  });
+
+  it('the same bounce recorded today (schema 2) ends bounced with 5.0.0', () => {
+    const { stream, events } = load('message-v1-bounced.json');
+    const today = events.map((e) => (e.type === 'MessageBounced' ? { ...e, metadata: { ...e.metadata, schema: 2, machineVersion: 2, state: 'bounced' } } : e));
+    const out = replayEvents(messageMachine, stream, today);
+    assert.equal(out.state, 'bounced');
+    const carol = out.snapshot.context.recipients[1]!;
+    assert.deepEqual([carol.status, carol.dsn], ['failed', '5.0.0']);
+    assert.equal(carol.reply, 'bounced by the operator; last attempt: 4.4.1 connect to mx.example.test: Connection refused');
+  });
+
   it('a v1 session history replays to closed with its message listed', () => {
     const { stream, events } = load('session-v1.json');
     const out = replayEvents(smtpSessionMachine, stream, events);

@@ -129,6 +129,20 @@ describe('message machine', () => {
     it('refuses an attempt for an already delivered recipient', () => {
       assert.throws(() => given(messageMachine, ...deferred).when(ev.attempt(2, [BOB])), InvariantError);
     });
+    it('MessageRequeued runs the policies again: settled recipients keep their outcome, pending ones are rewritten', () => {
+      const requeued = given(messageMachine, ...deferred).when(ev.requeued());
+      assert.equal(requeued.state, 'received');
+      assert.deepEqual({ headers: requeued.context.headers, policiesApplied: requeued.context.policiesApplied, next: requeued.context.nextAttemptAt }, { headers: [], policiesApplied: false, next: ev.at(24) });
+      const out = given(messageMachine, ...deferred).when(ev.requeued(), ev.policies({ recipients: ['carol@elsewhere.test'] }));
+      assert.equal(out.state, 'policies-applied');
+      assert.deepEqual(out.context.recipients.map((r) => [r.address, r.status]), [[BOB, 'delivered'], ['carol@elsewhere.test', 'pending']]);
+      assert.equal(out.context.attempts, 1, 'the attempts so far are kept');
+    });
+    it('MessageRequeued is accepted when held, refused in received and while an attempt is in flight', () => {
+      assert.equal(given(messageMachine, ...deferred).when(ev.held(), ev.requeued()).state, 'received');
+      assert.throws(() => given(messageMachine, ev.received()).when(ev.requeued()), InvariantError);
+      assert.throws(() => given(messageMachine, ...attempted).when(ev.requeued()), InvariantError);
+    });
     it('RetryRequested brings the next attempt forward', () => {
       const out = given(messageMachine, ...deferred).when(ev.retry());
       assert.equal(out.state, 'deferred');
@@ -150,6 +164,14 @@ describe('message machine', () => {
       const out = given(messageMachine, ...attempted, ev.deferred(BOB), ev.deferred(CAROL)).when(ev.bounced());
       assert.equal(out.state, 'bounced');
       assert.ok(out.context.recipients.every((r) => r.status === 'failed'));
+    });
+    it('MessageBounced of a partly delivered message ends bounced; the bounced recipient fails with 5.0.0, not its last 4.x.x', () => {
+      const out = given(messageMachine, ...attempted, ev.delivered(BOB), ev.deferred(CAROL, { status: '4.4.1', reply: 'connection refused' })).when(ev.bounced());
+      assert.equal(out.state, 'bounced');
+      const [bob, carol] = [BOB, CAROL].map((a) => out.context.recipients.find((r) => r.address === a)!);
+      assert.deepEqual([bob!.status, bob!.dsn], ['delivered', '2.0.0']);
+      assert.deepEqual([carol!.status, carol!.dsn], ['failed', '5.0.0']);
+      assert.match(carol!.reply ?? '', /last attempt: 4\.4\.1 connection refused/);
     });
   });
 

@@ -11,6 +11,8 @@ import { simpleParser } from 'mailparser';
 import { createBounceSender } from '../../src/bounce/bounceSender.js';
 import { loadHistory } from '../../src/cli/historyCommand.js';
 import { dsnIdFor } from '../../src/queue/queueId.js';
+import { searchPage } from '../../src/queue/messageSearch.js';
+import { messageSummaryFrom } from '../../src/queue/messagesProjection.js';
 import { makeHarness, sampleBody, type Harness } from '../support/queueHarness.js';
 
 const harnesses: Harness[] = [];
@@ -58,5 +60,30 @@ describe('bounces', () => {
     await h.restart({ onBounce: createBounceSender({ hostname: 'mx.example.test' }) });
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(readdirSync(join(h.mailRoot, 'example.test', 'alice', 'new')).length, 1);
+  });
+
+  it('an operator bounce of a partly delivered message ends bounced, says 5.0.0 in the DSN and the history, and search --state bounced finds it', async () => {
+    const h = await makeHarness({ queue: { onBounce: createBounceSender({ hostname: 'mx.example.test' }), hostname: 'mx.example.test' } });
+    harnesses.push(h);
+    // carol@remote.test waits (no outbound relay: 4.3.5) while bob@ is delivered.
+    const id = await h.queue.enqueue({
+      envelope: { sender: 'alice@example.test', recipients: ['bob@example.test', 'carol@remote.test'] },
+      body: [sampleBody('half way')],
+    });
+    assert.equal(await h.waitFor(id, ['deferred']), 'deferred');
+    assert.equal(await h.queue.bounce(id), 'bounced');
+    assert.equal(await h.waitFor(id, ['bounced', 'delivered']), 'bounced');
+    assert.deepEqual(searchPage(h.log.database, { states: ['bounced'] }, 10).map((r) => r.id), [id]);
+    const summary = messageSummaryFrom(h.log.database, id)!;
+    assert.deepEqual(summary.recipients.map((r) => [r.address, r.status, r.dsn]), [['bob@example.test', 'delivered', '2.0.0'], ['carol@remote.test', 'failed', '5.0.0']]);
+    const history = await loadHistory(h.log, id);
+    assert.equal(history?.entries.at(-1)?.type, 'MessageBounced');
+    assert.equal(history?.entries.at(-1)?.state, 'bounced');
+    assert.equal(await h.waitFor(dsnIdFor(id), ['delivered']), 'delivered');
+    const dir = join(h.mailRoot, 'example.test', 'alice', 'new');
+    const raw = readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8');
+    assert.match(raw, /Final-Recipient: rfc822; carol@remote\.test\nAction: failed\nStatus: 5\.0\.0\n/);
+    assert.match(raw.replace(/\n[ \t]+/g, ' '), /Diagnostic-Code: smtp; bounced by the operator; last attempt: 4\.3\.5 no outbound relay configured for remote\.test\n/);
+    assert.doesNotMatch(raw, /Final-Recipient: rfc822; bob@example\.test/);
   });
 });

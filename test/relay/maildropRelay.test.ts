@@ -13,6 +13,7 @@ import path from 'node:path';
 import { ConfigError } from '../../src/errors/mailtrailError.js';
 import { MaildropRelay } from '../../src/relay/maildropRelay.js';
 import { deliveryRequest, queuedMessage } from './deliveryRequest.js';
+import { docsMaildropFilter } from '../support/docsMaildropFilter.js';
 
 const root = process.getuid?.() === 0;
 let dir: string;
@@ -128,34 +129,11 @@ test('defers with 4.3.0 when the filter file is world-writable (maildrop refuses
   assert.match(result?.reply ?? '', /world-writable/);
 });
 
-/** docs/relays.md's virtual-user filter, with /var/vmail replaced by the test's directory. */
-function virtualFilter(vmail: string): string {
-  return [
-    'if (!($1 =~ /^[a-z0-9][a-z0-9._+-]*$/) || !($2 =~ /^[a-z0-9][a-z0-9.-]*$/))',
-    '{',
-    '  EXITCODE=67',
-    '  exit',
-    '}',
-    `DEFAULT="${vmail}/$2/$1/"`,
-    '`test -d "$DEFAULT/new"`',
-    'if ($RETURNCODE != 0)',
-    '{',
-    '  EXITCODE=67',
-    '  exit',
-    '}',
-    'if (/^X-Spam-Flag: *YES/)',
-    '{',
-    '  to "$DEFAULT.Spam/"',
-    '}',
-    '',
-  ].join('\n');
-}
-
 test('delivers to virtual mailboxes with the documented filter, {user} and {domain} as its $1 and $2', async () => {
   const vmail = path.join(dir, 'vmail');
   makeMaildir(path.join(vmail, 'example.test', 'bob'));
   makeMaildir(path.join(vmail, 'example.test', 'bob', '.Spam'));
-  const relay = new MaildropRelay({ args: [writeFilter(path.join(dir, 'virtual-filter'), virtualFilter(vmail)), '{user}', '{domain}'] });
+  const relay = new MaildropRelay({ args: [writeFilter(path.join(dir, 'virtual-filter'), docsMaildropFilter(vmail)), '{user}', '{domain}'] });
   const pwned = path.join(dir, 'pwned');
   const results = await relay.deliver(deliveryRequest(spam, ['Bob@Example.TEST', 'carol@example.test', `"bob;touch ${pwned}"@example.test`]));
   assert.deepEqual(results.map((r) => [r.outcome, r.status]), [['delivered', '2.0.0'], ['permanent', '5.1.1'], ['permanent', '5.1.1']]);

@@ -3,11 +3,11 @@
  * free ports, and stops them (by their own pid) afterwards: postfix's smtp-sink (with its
  * options, dumping each transaction into a directory), dnsmasq serving test zones from a
  * conf file, and Dovecot's lmtp service with a config in a temp directory. Each start
- * waits until the server answers; `missing(...)` names an uninstalled program for `skip`.
+ * waits until the server answers; A missing program fails the test (test/ci/programs.test.ts names
+ * its Debian package).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { access, chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { Resolver } from 'node:dns/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,18 +16,6 @@ import path from 'node:path';
 export const SMTP_SINK = '/usr/sbin/smtp-sink';
 export const DNSMASQ = '/usr/sbin/dnsmasq';
 export const DOVECOT = '/usr/sbin/dovecot';
-
-/** A reason to skip when a program is not installed (or not runnable as we are). */
-export async function missing(...programs: string[]): Promise<string | false> {
-  for (const program of programs) {
-    try {
-      await access(program, constants.X_OK);
-    } catch {
-      return `${program} is not installed`;
-    }
-  }
-  return false;
-}
 
 /** A TCP port free on every one of `hosts` right now. */
 export async function freePort(hosts: readonly string[] = ['127.0.0.1']): Promise<number> {

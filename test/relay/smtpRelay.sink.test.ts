@@ -1,6 +1,5 @@
 /**
- * The SMTP relay against postfix's smtp-sink on loopback (skipped when postfix is not
- * installed): delivery as the sink's dump file shows it (EHLO name, MAIL FROM:<>, RCPT
+ * The SMTP relay against postfix's smtp-sink on loopback (postfix's smtp-sink, installed by .ci/run): delivery as the sink's dump file shows it (EHLO name, MAIL FROM:<>, RCPT
  * lines, content), and the outcomes of the sink's scripted failures: -f (hard reject),
  * -r (soft reject), -Q (421 and hang up), -q (hang up silently), -w (slow DATA reply),
  * each on RCPT, MAIL, the end of DATA or the greeting (CONNECT).
@@ -9,9 +8,8 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SmtpRelay } from '../../src/relay/smtpRelay.js';
 import { deliveryRequest, queuedMessage } from './deliveryRequest.js';
-import { freePort, missing, SMTP_SINK, startSmtpSink } from './realServers.js';
+import { freePort, SMTP_SINK, startSmtpSink } from './realServers.js';
 
-const skip = await missing(SMTP_SINK);
 const MESSAGE = 'From: alice@example.org\nTo: bob@example.test\nSubject: to the sink\n\nHello sink\n.dot line\n';
 const cleanup: (() => Promise<void>)[] = [];
 after(async () => {
@@ -27,7 +25,7 @@ async function sinkAndRelay(options: string[], timeout = 5000) {
   return { sink, relay };
 }
 
-test('delivers to smtp-sink: EHLO name, MAIL FROM:<>, one RCPT per recipient, the content', { skip }, async () => {
+test('delivers to smtp-sink: EHLO name, MAIL FROM:<>, one RCPT per recipient, the content', async () => {
   const { sink, relay } = await sinkAndRelay([]);
   const message = queuedMessage({ envelope: { sender: '', recipients: ['bob@example.test', 'carol@example.test'] } });
   const results = await relay.deliver(deliveryRequest(MESSAGE, ['bob@example.test', 'carol@example.test'], { message }));
@@ -48,7 +46,7 @@ test('delivers to smtp-sink: EHLO name, MAIL FROM:<>, one RCPT per recipient, th
   assert.equal(content, `${MESSAGE}\n`);
 });
 
-test('a hard RCPT reject (-f RCPT) fails each recipient with the sink\'s 5.1.1', { skip }, async () => {
+test('a hard RCPT reject (-f RCPT) fails each recipient with the sink\'s 5.1.1', async () => {
   const { sink, relay } = await sinkAndRelay(['-f', 'RCPT', '-B', '550 5.1.1 unknown user']);
   const results = await relay.deliver(deliveryRequest(MESSAGE, ['bob@example.test', 'carol@example.test']));
   assert.deepEqual(results.map((r) => [r.outcome, r.status, r.reply]), [
@@ -59,39 +57,39 @@ test('a hard RCPT reject (-f RCPT) fails each recipient with the sink\'s 5.1.1',
   assert.ok((await sink.dumps()).every((dump) => !dump.includes('Subject:')));
 });
 
-test('a soft RCPT reject (-r RCPT) defers with the sink\'s default 450 4.3.0', { skip }, async () => {
+test('a soft RCPT reject (-r RCPT) defers with the sink\'s default 450 4.3.0', async () => {
   const { relay } = await sinkAndRelay(['-r', 'RCPT']);
   const [result] = await relay.deliver(deliveryRequest(MESSAGE, ['bob@example.test']));
   assert.deepEqual([result!.outcome, result!.status, result!.reply], ['transient', '4.3.0', '450 4.3.0 Error: command failed']);
 });
 
-test('a rejected end of DATA (-f .) fails the accepted recipients with 5.3.0', { skip }, async () => {
+test('a rejected end of DATA (-f .) fails the accepted recipients with 5.3.0', async () => {
   const { relay } = await sinkAndRelay(['-f', '.']);
   const results = await relay.deliver(deliveryRequest(MESSAGE, ['bob@example.test', 'carol@example.test']));
   assert.deepEqual(results.map((r) => [r.outcome, r.status]), [['permanent', '5.3.0'], ['permanent', '5.3.0']]);
   assert.match(results[0]!.reply, /500 5\.3\.0 Error: command failed/);
 });
 
-test('a 421 and hang-up at MAIL (-Q MAIL) defers every recipient', { skip }, async () => {
+test('a 421 and hang-up at MAIL (-Q MAIL) defers every recipient', async () => {
   const { relay } = await sinkAndRelay(['-Q', 'MAIL']);
   const results = await relay.deliver(deliveryRequest(MESSAGE, ['bob@example.test', 'carol@example.test']));
   for (const r of results) assert.equal(r.outcome, 'transient', r.reply);
   assert.match(results[0]!.reply, /421/);
 });
 
-test('a silent hang-up after RCPT (-q RCPT) defers with 4.4.1', { skip }, async () => {
+test('a silent hang-up after RCPT (-q RCPT) defers with 4.4.1', async () => {
   const { relay } = await sinkAndRelay(['-q', 'RCPT']);
   const [result] = await relay.deliver(deliveryRequest(MESSAGE, ['bob@example.test']));
   assert.deepEqual([result!.outcome, result!.status], ['transient', '4.4.1']);
 });
 
-test('a DATA reply slower than the timeout (-w 3) defers with 4.4.2', { skip }, async () => {
+test('a DATA reply slower than the timeout (-w 3) defers with 4.4.2', async () => {
   const { relay } = await sinkAndRelay(['-w', '3'], 500);
   const [result] = await relay.deliver(deliveryRequest(MESSAGE, ['bob@example.test']));
   assert.deepEqual([result!.outcome, result!.status], ['transient', '4.4.2']);
 });
 
-test('a refused greeting fails with the greeting\'s status: -f CONNECT permanent, -r CONNECT transient', { skip }, async () => {
+test('a refused greeting fails with the greeting\'s status: -f CONNECT permanent, -r CONNECT transient', async () => {
   const { relay: hard } = await sinkAndRelay(['-f', 'CONNECT', '-B', '554 5.7.1 go away']);
   const [bounced] = await hard.deliver(deliveryRequest(MESSAGE, ['bob@example.test']));
   assert.deepEqual([bounced!.outcome, bounced!.status], ['permanent', '5.7.1'], bounced!.reply);

@@ -33,7 +33,7 @@ describe('EventSourcedActor', () => {
     const stored = [];
     for await (const e of log.readStream('message-M1')) stored.push(e);
     assert.equal(stored.length, 1);
-    assert.deepEqual(stored[0]?.metadata, { schema: 1, machine: 'message', machineVersion: 1, state: 'received' });
+    assert.deepEqual(stored[0]?.metadata, { schema: 1, machine: 'message', machineVersion: MESSAGE_MACHINE_VERSION, state: 'received' });
     assert.equal(stored[0]?.data.sender, 'alice@remote.test');
     assert.equal(a.lastRevision, 0n);
   });

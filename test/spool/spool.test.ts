@@ -1,12 +1,12 @@
 /**
  * The spool's behaviour on a real temporary directory: streaming store, sha256/size,
  * exclusive create, maxSize and source failures leaving no partial file, traversal refused,
- * read-back with prepend and CRLF → LF, orphan sweep, verify, coalesced directory fsync.
+ * read-back with prepend and CRLF → LF, the envelope kept before the body, quarantine (never unlink), verify, coalesced directory fsync.
  * Each test gets its own root under os.tmpdir(), removed in afterEach.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -171,13 +171,44 @@ describe('Spool maintenance', () => {
     assert.deepEqual(await spool.list(), ['k2']);
   });
 
-  it('sweep removes only the bodies no MessageReceived references', async () => {
+  it('quarantines (never unlinks) the bodies no MessageReceived references, envelope kept', async () => {
     const spool = new Spool(root);
-    for (const id of ['a1', 'a2', 'orphan1', 'a3', 'orphan2']) await spool.store(id, chunks(id));
+    const envelope = { sender: 'alice@remote.test', recipients: ['bob@example.test'], at: '2026-11-25T12:00:00.000Z' };
+    for (const id of ['a1', 'a2', 'orphan1', 'a3', 'orphan2']) await spool.store(id, chunks(id), { envelope });
     const referenced = new Set(['a1', 'a2', 'a3', 'never-stored']);
-    const removed = await spool.sweep(async (id) => referenced.has(id));
-    assert.deepEqual(removed.sort(), ['orphan1', 'orphan2']);
+    const moved = await spool.quarantineUnknown(async (id) => referenced.has(id));
+    assert.deepEqual(moved.sort(), ['orphan1', 'orphan2']);
     assert.deepEqual(await spool.list(), ['a1', 'a2', 'a3']);
+    assert.deepEqual(await spool.listQuarantined(), ['orphan1', 'orphan2']);
+    assert.equal(statSync(join(root, 'quarantine')).mode & 0o777, 0o700);
+    assert.deepEqual(await spool.envelopeOf('orphan1', 'quarantine'), envelope);
+    const ref = await spool.unquarantine('orphan1');
+    assert.deepEqual(await spool.listQuarantined(), ['orphan2']);
+    assert.equal(await text(spool.open(ref)), 'orphan1');
+    // The same name quarantined again never replaces the body already there.
+    await spool.store('orphan2', chunks('second'), { envelope });
+    assert.deepEqual(await spool.quarantineUnknown(() => false), ['a1', 'a2', 'a3', 'orphan1', 'orphan2.1']);
+    assert.equal(readFileSync(join(root, 'quarantine', 'orphan2'), 'utf8').endsWith('orphan2'), true);
+    assert.equal(readFileSync(join(root, 'quarantine', 'orphan2.1'), 'utf8').endsWith('second'), true);
+  });
+
+  it('keeps the envelope in the body file but out of the body, its size and its digest', async () => {
+    const spool = new Spool(root);
+    const envelope = { sender: '', recipients: ['x@example.test', 'y@example.test'], at: '2026-11-25T12:00:00.000Z', client: { ip: '192.0.2.7', protocol: 'ESMTP' } };
+    const plain = await spool.store('p1', chunks('Subject: s\r\n\r\nbody\r\n'));
+    const withEnv = await spool.store('e1', chunks('Subject: s\r\n\r\nbody\r\n'), { envelope, maxSize: 20 });
+    assert.deepEqual({ size: withEnv.size, sha256: withEnv.sha256 }, { size: plain.size, sha256: plain.sha256 });
+    assert.ok(readFileSync(join(root, 'bodies', 'e1')).includes('x@example.test'));
+    assert.equal(await text(spool.open(withEnv.ref)), 'Subject: s\r\n\r\nbody\r\n');
+    assert.equal(await text(spool.open(withEnv.ref, { prepend: 'H: 1\r\n', lineEndings: 'lf' })), 'H: 1\nSubject: s\n\nbody\n');
+    assert.equal((await spool.verify(withEnv.ref, plain.sha256)).ok, true);
+    assert.deepEqual(await spool.envelopeOf('e1'), envelope);
+    assert.equal(await spool.envelopeOf('p1'), undefined, 'a body written without one has none');
+    assert.equal((await spool.prefixOf('e1')).complete, true);
+    // A crash mid-DATA leaves the body cut short: its size field never matches.
+    const file = join(root, 'bodies', 'e1');
+    writeFileSync(file, readFileSync(file).subarray(0, -3));
+    assert.equal((await spool.prefixOf('e1')).complete, false);
   });
 
   it('verify recomputes the sha256 and detects a changed body', async () => {

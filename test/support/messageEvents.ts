@@ -36,6 +36,7 @@ export const ev = {
   held: () => ({ type: 'MessageHeld' as const, at: at(20) }),
   released: () => ({ type: 'MessageReleased' as const, at: at(21) }),
   retry: () => ({ type: 'RetryRequested' as const, at: at(22) }),
+  requeued: () => ({ type: 'MessageRequeued' as const, at: at(24), by: 'cli' }),
   deleted: () => ({ type: 'MessageDeleted' as const, at: at(23) }),
   split: (children: { messageId: string; recipients: string[] }[]) => ({ type: 'MessageSplit' as const, children, at: at(0) }),
 };

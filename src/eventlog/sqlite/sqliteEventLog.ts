@@ -2,12 +2,13 @@
  * SqliteEventLog: the embedded, durable EventLog on one SQLite file (better-sqlite3, WAL,
  * synchronous=FULL). Appends are group-committed: one transaction and one fsync per
  * event-loop tick, each append in its own savepoint (GroupCommit); append resolves after
- * COMMIT. Reads and subscriptions page through the table (EventReader, SqliteSubscription).
+ * COMMIT. By default the commits run in a writer thread (ThreadCommit), off the event loop.
+ * Reads and subscriptions page through the table (EventReader, SqliteSubscription).
  * One writer process (the daemon) and any number of { readonly: true } readers may share the
  * file; readers never write and poll for new events. Errors: ExpectedRevisionConflictError,
  * EventLogClosedError, EventLogReadonlyError, EventLogOpenError, EventLogWriteError.
  */
-import { existsSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { InvariantError } from '../../errors/mailtrailError.js';
 import {
@@ -30,6 +31,7 @@ import { prepareReader, prepareWriter } from './schema.js';
 import { EventLogOpenError, EventLogReadonlyError, EventLogWriteError } from './sqliteErrors.js';
 import type { SqliteProjection } from './sqliteProjection.js';
 import { SqliteSubscription } from './sqliteSubscription.js';
+import { ThreadCommit } from './threadCommit.js';
 
 export interface SqliteEventLogOptions {
   /**
@@ -48,9 +50,35 @@ export interface SqliteEventLogOptions {
   pollIntervalMs?: number;
   /** Rows per page for reads and subscriptions. Default 500. */
   pageSize?: number;
+  /**
+   * Where appends are committed: 'thread' (default), a writer thread with its own connection,
+   * so COMMIT and its fsync never block the event loop and one fsync covers every append that
+   * arrived meanwhile; or 'loop', on the event loop at the end of each tick.
+   */
+  writer?: 'thread' | 'loop';
 }
 
 type Committed = AppendResult;
+
+/**
+ * The log holds senders, recipients and subjects: the writer creates the file 0600 (SQLite
+ * gives the -wal and -shm files it creates the database file's mode) and takes group and
+ * other access away from an existing file and its -wal/-shm (made 0644 by earlier versions).
+ */
+function makePrivate(path: string): void {
+  try {
+    closeSync(openSync(path, 'a', 0o600));
+  } catch (cause) {
+    throw new EventLogOpenError(path, cause instanceof Error ? cause.message : String(cause), cause);
+  }
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+    } catch {
+      // absent, or not ours to change: SQLite reports what matters when it opens the file
+    }
+  }
+}
 
 const EMPTY_STATS: GroupCommitStats = Object.freeze({
   batches: 0, commits: 0, appended: 0, rejected: 0, failedBatches: 0, largestBatch: 0, flushMsTotal: 0, flushMsMax: 0,
@@ -62,6 +90,7 @@ export class SqliteEventLog implements EventLog {
   private readonly db: Database.Database;
   private readonly reader: EventReader;
   private readonly committer: GroupCommit<AppendRequest, Committed> | undefined;
+  private readonly thread: ThreadCommit | undefined;
   private readonly subscriptions = new Set<SqliteSubscription>();
   private readonly pageSize: number;
   private readonly pollMs: number;
@@ -73,6 +102,7 @@ export class SqliteEventLog implements EventLog {
     this.pageSize = options.pageSize ?? 500;
     this.pollMs = options.pollIntervalMs ?? 200;
     if (this.readonly && !existsSync(path)) throw new EventLogOpenError(path, 'no such file');
+    if (!this.readonly) makePrivate(path);
     try {
       this.db = new Database(path, { readonly: this.readonly, timeout: options.busyTimeoutMs ?? 5000 });
     } catch (cause) {
@@ -86,18 +116,27 @@ export class SqliteEventLog implements EventLog {
         prepareWriter(this.db);
         const projections = options.projections ?? [];
         this.db.transaction(() => projections.forEach((p) => p.setup(this.db)))();
-        const writer = new EventWriter(this.db, projections);
-        this.committer = new GroupCommit<AppendRequest, Committed>(
-          this.db,
-          (request) => writer.append(request, new Date().toISOString()),
-          () => this.subscriptions.forEach((sub) => sub.wake()),
-          (cause) => new EventLogWriteError(path, cause),
-        );
+        const wake = () => this.subscriptions.forEach((sub) => sub.wake());
+        if ((options.writer ?? 'thread') === 'thread') {
+          const refs = projections.map(({ name, module }) => {
+            if (!module) throw new InvariantError(`projection ${name} has no module URL: it cannot run in the writer thread`);
+            return { name, module };
+          });
+          this.thread = new ThreadCommit(path, { path, busyTimeoutMs: options.busyTimeoutMs ?? 5000, projections: refs }, wake);
+        } else {
+          const writer = new EventWriter(this.db, projections);
+          this.committer = new GroupCommit<AppendRequest, Committed>(
+            this.db,
+            (request) => writer.append(request, new Date().toISOString()),
+            wake,
+            (cause) => new EventLogWriteError(path, cause),
+          );
+        }
       }
       this.reader = new EventReader(this.db);
     } catch (cause) {
       this.db.close();
-      if (cause instanceof EventLogOpenError) throw cause;
+      if (cause instanceof EventLogOpenError || cause instanceof InvariantError) throw cause;
       throw new EventLogOpenError(path, cause instanceof Error ? cause.message : String(cause), cause);
     }
   }
@@ -109,12 +148,12 @@ export class SqliteEventLog implements EventLog {
 
   /** Group-commit counters (all zero on a readonly log). */
   get stats(): Readonly<GroupCommitStats> {
-    return this.committer?.stats ?? EMPTY_STATS;
+    return this.thread?.stats ?? this.committer?.stats ?? EMPTY_STATS;
   }
 
   append(stream: string, events: readonly EventData[], options: AppendOptions = {}): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new EventLogClosedError());
-    if (!this.committer) return Promise.reject(new EventLogReadonlyError(this.path));
+    if (this.readonly) return Promise.reject(new EventLogReadonlyError(this.path));
     if (events.length === 0) return Promise.reject(new InvariantError(`append to ${stream}: no events`));
     let request: AppendRequest;
     try {
@@ -126,7 +165,7 @@ export class SqliteEventLog implements EventLog {
     } catch (cause) {
       return Promise.reject(new InvariantError(`append to ${stream}: event not serialisable: ${String(cause)}`));
     }
-    return this.committer.enqueue(request);
+    return this.thread ? this.thread.enqueue(request) : this.committer!.enqueue(request);
   }
 
   async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
@@ -171,8 +210,9 @@ export class SqliteEventLog implements EventLog {
   /** Deletes streams `prefix…` whose last append is older than `isoTime`; returns how many. */
   async deleteStreamsBefore(prefix: string, isoTime: string): Promise<number> {
     if (this.closed) throw new EventLogClosedError();
-    if (!this.committer) throw new EventLogReadonlyError(this.path);
-    this.committer.flush();
+    if (this.readonly) throw new EventLogReadonlyError(this.path);
+    if (this.thread) return this.thread.deleteStreamsBefore(prefix, isoTime);
+    this.committer!.flush();
     return deleteStreamsBefore(this.db, prefix, isoTime);
   }
 
@@ -181,6 +221,7 @@ export class SqliteEventLog implements EventLog {
     if (this.closed) return;
     this.closed = true;
     this.committer?.flush();
+    await this.thread?.close();
     await Promise.all([...this.subscriptions].map((sub) => sub.close()));
     this.db.close();
   }

@@ -10,6 +10,12 @@ import type { RecordedEvent } from '../eventLog.js';
 
 export interface SqliteProjection {
   readonly name: string;
+  /**
+   * The URL of the module that exports this projection (`import.meta.url`): the writer thread
+   * imports it from there, since a function cannot be sent to a thread. Required with
+   * `writer: 'thread'`.
+   */
+  readonly module?: string;
   setup(db: Database.Database): void;
   apply(db: Database.Database, event: RecordedEvent): void;
 }

@@ -1,0 +1,113 @@
+/**
+ * ThreadCommit: group commit in a writer thread (writerThread.ts) instead of on the event loop.
+ * enqueue() posts the serialised append and resolves when the thread reports its batch
+ * committed; flush(), deleteStreamsBefore() and close() are commands the thread runs after
+ * committing what it holds, in order. The worker is unref'd while nothing is pending, so an
+ * idle log does not keep the process alive (as a plain connection would not). If the thread
+ * dies, every pending and later append rejects with EventLogWriteError.
+ */
+import { Worker } from 'node:worker_threads';
+import type { AppendResult } from '../eventLog.js';
+import type { AppendRequest } from './eventWriter.js';
+import type { GroupCommitStats } from './groupCommit.js';
+import { EventLogWriteError } from './sqliteErrors.js';
+import type { WriterThreadData } from './writerThread.js';
+import { errorFromWire, type FromWriter, type ToWriter } from './writerWire.js';
+
+interface Waiter {
+  resolve(value: never): void;
+  reject(error: unknown): void;
+}
+
+// Compiled, the thread runs dist/…/writerThread.js. From source (tests and benches under tsx), a
+// worker does not inherit tsx's loader on Node 20, so a bootstrap registers it first.
+const fromSource = import.meta.url.endsWith('.ts');
+function startWorker(data: WriterThreadData): Worker {
+  if (!fromSource) return new Worker(new URL('./writerThread.js', import.meta.url), { workerData: data });
+  const entry = new URL('./writerThread.ts', import.meta.url).href;
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(bootstrap, { eval: true, workerData: data });
+}
+
+export class ThreadCommit {
+  stats: Readonly<GroupCommitStats> = { batches: 0, commits: 0, appended: 0, rejected: 0, failedBatches: 0, largestBatch: 0, flushMsTotal: 0, flushMsMax: 0 };
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, Waiter>();
+  private nextId = 1;
+  private failure: Error | undefined;
+
+  constructor(
+    private readonly path: string,
+    data: WriterThreadData,
+    /** Called after each committed batch (wakes subscriptions). */
+    private readonly afterCommit: () => void,
+  ) {
+    this.worker = startWorker(data);
+    this.worker.unref();
+    this.worker.on('message', (message: FromWriter) => this.receive(message));
+    this.worker.on('error', (error) => this.fail(new EventLogWriteError(path, error)));
+    this.worker.on('exit', (code) => this.fail(new EventLogWriteError(path, new Error(`the writer thread exited (${code})`))));
+  }
+
+  get pending(): number {
+    return this.waiting.size;
+  }
+
+  enqueue(request: AppendRequest): Promise<AppendResult> {
+    return this.send((id) => ({ kind: 'append', id, request }));
+  }
+
+  flush(): Promise<void> {
+    return this.send((id) => ({ kind: 'flush', id }));
+  }
+
+  deleteStreamsBefore(prefix: string, isoTime: string): Promise<number> {
+    return this.send((id) => ({ kind: 'deleteStreamsBefore', id, prefix, isoTime }));
+  }
+
+  /** Commits what is pending, closes the thread's connection, ends the thread. */
+  async close(): Promise<void> {
+    if (this.failure) return;
+    await this.send((id) => ({ kind: 'close', id }));
+    await this.worker.terminate();
+  }
+
+  private send<T>(message: (id: number) => ToWriter): Promise<T> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (value: never) => void, reject });
+      if (this.waiting.size === 1) this.worker.ref();
+      this.worker.postMessage(message(id));
+    });
+  }
+
+  private settle(id: number, ok: boolean, value: unknown): void {
+    const waiter = this.waiting.get(id);
+    if (!waiter) return;
+    this.waiting.delete(id);
+    if (this.waiting.size === 0) this.worker.unref();
+    if (ok) waiter.resolve(value as never);
+    else waiter.reject(value);
+  }
+
+  private receive(message: FromWriter): void {
+    if (message.kind === 'batch') {
+      this.stats = message.stats;
+      for (const r of message.results) this.settle(r.id, r.ok, r.ok ? r.value : errorFromWire(r.error, this.path));
+      this.afterCommit();
+    } else if (message.kind === 'done') {
+      this.settle(message.id, true, message.value);
+    } else if (message.id !== undefined) {
+      this.settle(message.id, false, errorFromWire(message.error, this.path));
+    } else {
+      this.fail(new EventLogWriteError(this.path, errorFromWire(message.error, this.path)));
+    }
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    for (const id of [...this.waiting.keys()]) this.settle(id, false, this.failure);
+  }
+}
