@@ -62,5 +62,6 @@ export function refusalText(op: OperatorOp, id: string, state: string): string {
   if (state === 'held') return `${m} is held; release it first`;
   if (BUSY.has(state)) return `${m} is being delivered right now; ${op} it when this attempt is over (mailtrail queue shows it)`;
   if (op === 'retry' && state === 'received') return `${m} is waiting for its policies to run; the daemon retries them when it starts`;
+  if (op === 'requeue' && state === 'received') return `${m} is already waiting for its policies and routing to run again (received); there is nothing to requeue`;
   return `${m} is ${state}; ${op} does not apply in that state`;
 }
