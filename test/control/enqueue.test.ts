@@ -8,8 +8,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createConnection } from 'node:net';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ControlServer } from '../../src/control/controlServer.js';
 import { controlSocketPath, ControlCodes, type ControlReply } from '../../src/control/protocol.js';
 import { sendControl } from '../../src/control/controlClient.js';
@@ -58,7 +56,9 @@ describe('control socket: enqueue', () => {
     const id = (queued as { id: string }).id;
     const received = (await loadHistory(h.log, id))?.entries[0]?.data;
     assert.equal(received?.origin, 'local');
-    assert.deepEqual(readFileSync(join(h.dir, 'spool', String(received?.bodyRef))), body);
+    const stored: Buffer[] = [];
+    for await (const chunk of h.spool.open(String(received?.bodyRef))) stored.push(Buffer.from(chunk as Buffer));
+    assert.deepEqual(Buffer.concat(stored), body);
   });
 
   it('answers a bad enqueue line with ERR_CONTROL_BAD_REQUEST and keeps the connection', async () => {
