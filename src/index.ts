@@ -22,7 +22,7 @@ export type { OwnedFiles } from './storage/storageFiles.js';
 export { Queue, type QueueOptions, type QueueStorage, type QueueExtraOptions, type EnqueueInput, UnknownMessageError } from './queue/queue.js';
 export { Router, type RouterOptions } from './queue/router.js';
 export type { Envelope, QueuedMessage, ClientInfo } from './queue/envelope.js';
-export { type RetryPolicy, defaultRetryPolicy, backoffDelay } from './queue/backoff.js';
+export { type RetryPolicy, defaultRetryPolicy, backoffDelay, retryDelay } from './queue/backoff.js';
 
 // Step 3: policies
 export type { PrequeuePolicy, PolicyContext, PolicyEffect } from './policies/policy.js';

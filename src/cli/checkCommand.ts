@@ -25,8 +25,10 @@ const DAMAGED = 'Stop the daemon, keep a copy of the files, and see docs/operati
 /** A body younger than this with no message may be one the running daemon is receiving. */
 const IN_FLIGHT_MS = 60_000;
 
+export const options = { config: { type: 'string', short: 'c' } } as const;
+
 export async function run(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: [...args], options: { config: { type: 'string', short: 'c' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true });
   if (positionals.length > 0) throw new UsageError('usage: mailtrail check [--config FILE]');
   let config: Config;
   try {

@@ -1,33 +1,49 @@
 /**
- * The table of CLI commands: name → { summary, run(args) }. Each command lives in its own
+ * The table of CLI commands: name → { summary, usage, load() }. Each command lives in its own
  * file in this folder and is loaded on demand, so `mailtrail queue` does not load the daemon.
+ * A command module exports `run(args)` and its parseArgs `options` (for `--help` and for the
+ * test that compares this table with docs/cli.md).
  */
-export interface Command {
-  readonly summary: string;
+import type { ParseArgsConfig } from 'node:util';
+
+export type CommandOptions = NonNullable<ParseArgsConfig['options']>;
+
+export interface CommandModule {
   run(args: readonly string[]): Promise<number>;
+  /** The options the command parses; absent for commands with none. */
+  readonly options?: CommandOptions;
 }
 
-const lazy = (summary: string, load: () => Promise<{ run(args: readonly string[]): Promise<number> }>): Command => ({
-  summary,
-  run: async (args) => (await load()).run(args),
-});
+export interface Command {
+  readonly summary: string;
+  /** The synopsis after `mailtrail `, e.g. `queue [--json] [--all]`. */
+  readonly usage: string;
+  load(): Promise<CommandModule>;
+}
+
+const cmd = (usage: string, summary: string, load: () => Promise<CommandModule>): Command => ({ usage, summary, load });
+
+const BULK = '<id>...|--all|- [--to-domain D] [--from-domain D] [--state S]';
 
 export const commands: Record<string, Command> = {
-  run: lazy('run the daemon: run [--config FILE] [--user U --group G] [--pidfile F] [--daemon] [--log FILE] [--inspect[=PORT]] [--metrics[=PORT]]', () => import('./runCommand.js')),
-  version: lazy('print the version', () => import('./versionCommand.js')),
-  inspect: lazy('replay a message or session into the Stately inspector: inspect <id> [--port P] [--step MS | --all] [--addresses show|mask]', () => import('./inspectCommand.js')),
-  history: lazy('show the history of a message or session: history <id> [--json] [--diagram [--format mermaid|dot|svg]] [--config FILE]', () => import('./historyCommand.js')),
-  queue: lazy('list the queued messages: queue [--json] [--all] [--summary] [--config FILE]', () => import('./queueCommand.js')),
-  tail: lazy('print events as they are appended: tail [-f] [--json] [-n N] [--message ID] [--session ID] [--from A] [--to A] [--type T]', () => import('./tailCommand.js')),
-  search: lazy('find messages by envelope: search [--from A] [--to A] [--subject TEXT] [--since 2h|ISO] [--state S] [--json]', () => import('./searchCommand.js')),
-  'rebuild-projections': lazy('rebuild the messages and message_search tables from the log (daemon stopped)', () => import('./rebuildCommand.js')),
-  show: lazy('show a message\'s headers and a parsed summary: show <id> [--raw] [--json]', () => import('./showCommand.js')),
-  retry: lazy('attempt a deferred message now: retry <id>|--all', () => import('./retryCommand.js')),
-  hold: lazy('stop delivery attempts for a message: hold <id>', () => import('./holdCommand.js')),
-  release: lazy('release a held message: release <id>', () => import('./releaseCommand.js')),
-  delete: lazy('remove a message without a bounce: delete <id>', () => import('./deleteCommand.js')),
-  machines: lazy('export the machine definitions: machines export [--format json|mermaid|dot|svg] [--out DIR]', () => import('./machinesCommand.js')),
-  requeue: lazy('run policies and routing again: requeue <id>; put quarantined bodies back: requeue --quarantined [ID...] | --from-spool (a lost log) [--force]', () => import('./requeueCommand.js')),
-  check: lazy('check the config and the data directory without starting: check [--config FILE]', () => import('./checkCommand.js')),
-  bounce: lazy('fail a message\'s pending recipients and send the DSN: bounce <id>', () => import('./bounceCommand.js')),
+  run: cmd('run [--config FILE] [--user U --group G] [--pidfile F] [--daemon] [--log FILE] [--inspect[=PORT]] [--inspect-addresses show|mask] [--metrics[=PORT]]',
+    'run the daemon', () => import('./runCommand.js')),
+  version: cmd('version', 'print the version (also: mailtrail --version)', () => import('./versionCommand.js')),
+  queue: cmd('queue [--json] [--all] [--summary] [--config FILE]', 'list the queued messages', () => import('./queueCommand.js')),
+  show: cmd('show <id> [--raw | --headers | --body | --envelope] [--json] [--config FILE]', 'show a message\'s envelope, headers and a parsed summary', () => import('./showCommand.js')),
+  history: cmd('history <id> [--json | --diagram [--format mermaid|dot|svg]] [--config FILE]', 'show the history of a message or session (<id>, message-<id> or session-<id>)', () => import('./historyCommand.js')),
+  tail: cmd('tail [-f] [--json] [-n N|all] [--message ID] [--session ID] [--from A] [--to A] [--type T[,T]] [--config FILE]', 'print events as they are appended', () => import('./tailCommand.js')),
+  search: cmd('search [--from A] [--to A] [--subject TEXT] [--since 2h|ISO] [--state S[,S]] [--limit N] [--json] [--config FILE]', 'find messages by envelope', () => import('./searchCommand.js')),
+  retry: cmd(`retry ${BULK} [--config FILE]`, 'attempt deferred messages now', () => import('./retryCommand.js')),
+  hold: cmd(`hold ${BULK} [--config FILE]`, 'stop delivery attempts for messages', () => import('./holdCommand.js')),
+  release: cmd(`release ${BULK} [--config FILE]`, 'release held messages', () => import('./releaseCommand.js')),
+  delete: cmd(`delete ${BULK} [--config FILE]`, 'remove messages without a bounce', () => import('./deleteCommand.js')),
+  bounce: cmd(`bounce ${BULK} [--config FILE]`, 'fail messages\' pending recipients and send the DSN', () => import('./bounceCommand.js')),
+  requeue: cmd('requeue <id> | --quarantined [ID...] [--force] | --from-spool [--force] [--config FILE]',
+    'run policies and routing again for a message; put quarantined bodies back (--quarantined), or every body after a lost log (--from-spool)', () => import('./requeueCommand.js')),
+  sendmail: cmd('sendmail [-f SENDER] [-F NAME] [-t] [-i] [-v] [--config FILE] [recipient...] < message', 'queue a message read on stdin, for scripts and cron jobs on this host (needs the daemon)', () => import('./sendmailCommand.js')),
+  check: cmd('check [--config FILE]', 'check the config and the data directory without starting', () => import('./checkCommand.js')),
+  'rebuild-projections': cmd('rebuild-projections [--config FILE]', 'rebuild the messages and message_search tables from the log (daemon stopped)', () => import('./rebuildCommand.js')),
+  machines: cmd('machines export [--format json|mermaid|dot|svg] [--out DIR] [--machine NAME]', 'export the machine definitions', () => import('./machinesCommand.js')),
+  inspect: cmd('inspect <id> [--port P] [--step MS | --all] [--addresses show|mask] [--config FILE]', 'replay a message or session into the Stately inspector', () => import('./inspectCommand.js')),
 };

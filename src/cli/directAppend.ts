@@ -4,23 +4,23 @@
  * message machine and record the operator's event with an EventSourcedActor created from that
  * replay, so the machine validates it exactly as the daemon would. Nothing else runs: the
  * daemon acts on the new state when it next starts (a retry is due at once, a bounce's DSN is
- * sent by its start-up recovery). Outcomes: recorded, not found, or refused with the state.
+ * sent by its start-up recovery). Outcomes: recorded, not found, or refused with the state and
+ * a plain-words reason (operatorOps.ts).
  */
-import type { MessageEvent } from '../../machines/message.events.js';
 import { messageMachine } from '../../machines/message.machine.js';
 import type { Config } from '../config/index.js';
-import { InvariantError } from '../errors/mailtrailError.js';
 import { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
 import { inlineProjections } from '../queue/inlineProjections.js';
 import { isFinalState } from '../queue/messageSummary.js';
+import { operatorEvent, refusalText, type OperatorOp } from '../queue/operatorOps.js';
 import { MESSAGE_IDENTITY } from '../queue/queue.js';
 import { messageStream } from '../queue/queueId.js';
+import { EventNotAcceptedError } from '../replay/eventNotAcceptedError.js';
 import { replay } from '../replay/replay.js';
 import { EventSourcedActor } from '../runtime/eventSourcedActor.js';
-import { messageSummaries } from './messageStore.js';
 import { UsageError } from './openLog.js';
 
-export type MessageOp = 'retry' | 'hold' | 'release' | 'delete' | 'bounce' | 'requeue';
+export type MessageOp = OperatorOp;
 
 export type DirectOutcome =
   | { readonly kind: 'recorded'; readonly state: string }
@@ -28,17 +28,6 @@ export type DirectOutcome =
   | { readonly kind: 'refused'; readonly state: string; readonly reason: string };
 
 const BY = 'cli';
-
-export function operatorEvent(op: MessageOp, at: string): MessageEvent {
-  switch (op) {
-    case 'retry': return { type: 'RetryRequested', at, by: BY };
-    case 'hold': return { type: 'MessageHeld', at, by: BY };
-    case 'release': return { type: 'MessageReleased', at, by: BY };
-    case 'delete': return { type: 'MessageDeleted', at, by: BY };
-    case 'bounce': return { type: 'MessageBounced', at, reason: 'bounced by the operator', by: BY };
-    case 'requeue': return { type: 'MessageRequeued', at, by: BY };
-  }
-}
 
 function openLogWritable(config: Config): SqliteEventLog {
   if (config.eventLog.type !== 'sqlite') {
@@ -51,39 +40,23 @@ async function recordOn(log: SqliteEventLog, op: MessageOp, id: string): Promise
   const stream = messageStream(id);
   const replayed = await replay(log, stream, messageMachine);
   if (replayed.revision === null) return { kind: 'not-found' };
-  if (isFinalState(replayed.state)) return { kind: 'refused', state: replayed.state, reason: `message ${id} is already ${replayed.state} (final)` };
+  if (isFinalState(replayed.state)) return { kind: 'refused', state: replayed.state, reason: refusalText(op, id, replayed.state) };
   const actor = new EventSourcedActor({ log, stream, machine: messageMachine, identity: MESSAGE_IDENTITY, from: replayed });
   try {
-    return { kind: 'recorded', state: await actor.record(operatorEvent(op, new Date().toISOString())) };
+    return { kind: 'recorded', state: await actor.record(operatorEvent(op, new Date().toISOString(), BY)) };
   } catch (err) {
-    if (err instanceof InvariantError && / is not accepted in state /.test(err.message)) {
-      return { kind: 'refused', state: replayed.state, reason: `message ${id} is ${replayed.state}: ${op} is not accepted in that state` };
-    }
+    if (err instanceof EventNotAcceptedError) return { kind: 'refused', state: err.state, reason: refusalText(op, id, err.state) };
     throw err;
   } finally {
     actor.stop();
   }
 }
 
-export async function recordDirectly(config: Config, op: MessageOp, id: string): Promise<DirectOutcome> {
+/** Record `op` on each message in turn (one open of the log), reporting each outcome. */
+export async function recordDirectly(config: Config, op: MessageOp, ids: readonly string[], each: (id: string, outcome: DirectOutcome) => void): Promise<void> {
   const log = openLogWritable(config);
   try {
-    return await recordOn(log, op, id);
-  } finally {
-    await log.close();
-  }
-}
-
-/** `retry --all` without the daemon: RetryRequested for every deferred message. */
-export async function retryAllDirectly(config: Config): Promise<number> {
-  const log = openLogWritable(config);
-  try {
-    let count = 0;
-    for (const m of await messageSummaries(log, false)) {
-      if (m.state !== 'deferred') continue;
-      if ((await recordOn(log, 'retry', m.id)).kind === 'recorded') count += 1;
-    }
-    return count;
+    for (const id of ids) each(id, await recordOn(log, op, id));
   } finally {
     await log.close();
   }

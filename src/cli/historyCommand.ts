@@ -1,12 +1,14 @@
 /**
- * `mailtrail history <message-id|session-id> [--json]`: the timeline of one message or SMTP
+ * `mailtrail history <id|message-ID|session-ID> [--json]`: the timeline of one message or SMTP
  * session, replayed from the log. Each entry has `type`, `state` (the machine state after it),
- * `at` and `data`. A message's history links to its session (client, HELO, TLS, auth) and a
- * session's to the messages it queued. `--diagram [--format mermaid|dot|svg]` prints the
+ * `at` and `data`. A message's history links to its session (client, HELO, TLS, auth), its
+ * parent, its split children and its DSN; a session's to the messages it queued. `--diagram [--format mermaid|dot|svg]` prints the
  * machine's diagram with the path this history took highlighted (src/machines/historyDiagram.ts).
  */
 import { parseArgs } from 'node:util';
 import type { EventLog, RecordedEvent } from '../eventlog/eventLog.js';
+import { dsnIdFor, messageStream } from '../queue/queueId.js';
+import { parseHistoryName } from '../replay/historyName.js';
 import { commonOptions, configFrom, openLogReadonly, UsageError } from './openLog.js';
 
 export interface HistoryEntry {
@@ -21,7 +23,10 @@ export interface History {
   readonly stream: string;
   readonly kind: 'message' | 'session';
   readonly entries: readonly HistoryEntry[];
+  /** Ids of the linked messages and sessions. */
   readonly links: readonly string[];
+  /** What each link is to this history: session, parent, child, dsn, message. */
+  readonly roles: Readonly<Record<string, string>>;
 }
 
 async function readEntries(log: EventLog, stream: string): Promise<HistoryEntry[]> {
@@ -35,16 +40,36 @@ function entryOf(e: RecordedEvent): HistoryEntry {
   return { revision: String(e.revision), type: e.type, state: String(e.metadata.state ?? ''), at: typeof data.at === 'string' ? data.at : e.recordedAt, data };
 }
 
-export async function loadHistory(log: EventLog, id: string): Promise<History | undefined> {
-  for (const kind of ['message', 'session'] as const) {
+async function streamExists(log: EventLog, stream: string): Promise<boolean> {
+  for await (const _ of log.readStream(stream)) return true;
+  return false;
+}
+
+/** A message's links: its session, its parent, its split children and its DSN (read from the log, by the DSN's derived id). */
+async function messageLinks(log: EventLog, id: string, entries: readonly HistoryEntry[]): Promise<Record<string, string>> {
+  const roles: Record<string, string> = {};
+  const first = entries[0]?.data;
+  if (typeof first?.sessionId === 'string') roles[first.sessionId] = 'session';
+  if (typeof first?.parentId === 'string') roles[first.parentId] = first.origin === 'dsn' ? 'bounced message' : 'parent';
+  for (const e of entries) {
+    if (e.type !== 'MessageSplit' || !Array.isArray(e.data.children)) continue;
+    for (const c of e.data.children as { messageId?: unknown }[]) if (typeof c.messageId === 'string') roles[c.messageId] = 'split child';
+  }
+  const dsn = dsnIdFor(id);
+  if (await streamExists(log, messageStream(dsn))) roles[dsn] = 'dsn';
+  return roles;
+}
+
+export async function loadHistory(log: EventLog, name: string): Promise<History | undefined> {
+  const { kinds, id } = parseHistoryName(name);
+  for (const kind of kinds) {
     const stream = `${kind}-${id}`;
     const entries = await readEntries(log, stream);
     if (entries.length === 0) continue;
-    const links =
-      kind === 'message'
-        ? [entries[0]?.data.sessionId, entries[0]?.data.parentId].filter((x): x is string => typeof x === 'string')
-        : entries.filter((e) => e.type === 'MessageAccepted').map((e) => String(e.data.messageId));
-    return { stream, kind, entries, links };
+    const roles: Record<string, string> = kind === 'message'
+      ? await messageLinks(log, id, entries)
+      : Object.fromEntries(entries.filter((e) => e.type === 'MessageAccepted').map((e) => [String(e.data.messageId), 'message']));
+    return { stream, kind, entries, links: Object.keys(roles), roles };
   }
   return undefined;
 }
@@ -72,11 +97,12 @@ async function printDiagram(history: History, format: 'mermaid' | 'dot' | 'svg')
   }
 }
 
+export const options = { ...commonOptions, diagram: { type: 'boolean' }, format: { type: 'string', short: 'f' } } as const;
+
 export async function run(args: readonly string[]): Promise<number> {
-  const options = { ...commonOptions, diagram: { type: 'boolean' }, format: { type: 'string', short: 'f' } } as const;
   const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true });
   const id = positionals[0];
-  const usage = 'usage: mailtrail history <message-id|session-id> [--json | --diagram [--format mermaid|dot|svg]] [--config FILE]';
+  const usage = 'usage: mailtrail history <id|message-ID|session-ID> [--json | --diagram [--format mermaid|dot|svg]] [--config FILE]';
   if (!id) throw new UsageError(usage);
   const format = values.format ?? 'mermaid';
   if (values.format !== undefined && !values.diagram) throw new UsageError(`--format goes with --diagram\n${usage}`);
@@ -96,11 +122,13 @@ export async function run(args: readonly string[]): Promise<number> {
     }
     process.stdout.write(`${history.stream}\n`);
     for (const e of history.entries) process.stdout.write(`  ${e.at}  ${e.type.padEnd(18)} → ${e.state.padEnd(16)} ${describe(e)}\n`);
-    for (const l of linked) {
-      if (!l) continue;
+    history.links.forEach((id, i) => {
+      const l = linked[i];
+      if (!l) return;
       const first = l.entries[0];
-      process.stdout.write(`linked ${l.stream}: ${l.entries.length} events, now ${l.entries.at(-1)?.state ?? '?'}${first ? ` (${describe(first)})` : ''}\n`);
-    }
+      const role = history.roles[id] === 'dsn' ? 'DSN (bounce report)' : history.roles[id];
+      process.stdout.write(`linked ${l.stream} (${role}): ${l.entries.length} events, now ${l.entries.at(-1)?.state ?? '?'}${first ? ` (${describe(first)})` : ''}\n`);
+    });
     return 0;
   } finally {
     await log.close();

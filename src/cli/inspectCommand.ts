@@ -16,7 +16,7 @@ import { configFrom, openLogReadonly, UsageError } from './openLog.js';
 
 const USAGE = 'usage: mailtrail inspect <message-id|session-id> [--port P] [--step MS | --all] [--addresses show|mask] [--config FILE]';
 
-const options = {
+export const options = {
   config: { type: 'string', short: 'c' },
   port: { type: 'string' },
   step: { type: 'string' },

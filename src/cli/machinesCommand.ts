@@ -42,12 +42,10 @@ async function toDirectory(machines: readonly ExportedMachine[], format: ExportF
   }
 }
 
+export const options = { format: { type: 'string', short: 'f', default: 'json' }, out: { type: 'string', short: 'o' }, machine: { type: 'string', short: 'm' } } as const;
+
 export async function run(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    options: { format: { type: 'string', short: 'f', default: 'json' }, out: { type: 'string', short: 'o' }, machine: { type: 'string', short: 'm' } },
-    allowPositionals: true,
-  });
+  const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true });
   if (positionals[0] !== 'export' || positionals.length > 1) throw new UsageError(USAGE);
   const format = values.format;
   if (!isExportFormat(format)) throw new UsageError(`unknown format "${format}"\n${USAGE}`);

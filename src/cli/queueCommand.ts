@@ -12,7 +12,7 @@ import { formatAge, messageSummaries, summaryJson } from './messageStore.js';
 import { commonOptions, configFrom, openLogReadonly, UsageError } from './openLog.js';
 import { formatShape, queueShape, shapeJson, stateCounts } from './queueShape.js';
 
-const options = { ...commonOptions, all: { type: 'boolean', short: 'a' }, summary: { type: 'boolean', short: 's' } } as const;
+export const options = { ...commonOptions, all: { type: 'boolean', short: 'a' }, summary: { type: 'boolean', short: 's' } } as const;
 
 export async function run(args: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true });
@@ -60,7 +60,8 @@ function countStates(messages: readonly MessageSummary[]): Array<[string, number
 
 function formatMessage(m: MessageSummary, now: number): string {
   const head = [m.id.padEnd(22), m.state.padEnd(16), `${m.size} bytes`, `age ${formatAge(now - Date.parse(m.receivedAt))}`, `attempts ${m.attempts}`];
-  if (m.nextAttemptAt && m.finalAt === null) head.push(`next ${nextAttempt(m.nextAttemptAt, now)}`);
+  if (m.state === 'held') head.push('on hold: no attempts until `mailtrail release`');
+  else if (m.nextAttemptAt && m.finalAt === null) head.push(`next ${nextAttempt(m.nextAttemptAt, now)}`);
   if (m.finalAt) head.push(`final ${m.finalAt}`);
   const lines = [head.join('  '), `  from <${m.sender}>${m.origin !== 'smtp' ? ` (${m.origin}${m.parentId ? ` of ${m.parentId}` : ''})` : ''}`];
   const width = Math.max(...m.recipients.map((r) => r.address.length)) + 2;

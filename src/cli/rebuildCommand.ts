@@ -30,8 +30,10 @@ export async function daemonRunning(dataDir: string): Promise<string | undefined
   }
 }
 
+export const options = { config: { type: 'string', short: 'c' } } as const;
+
 export async function run(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: [...args], options: { config: { type: 'string', short: 'c' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true });
   if (positionals.length > 0) throw new UsageError(USAGE);
   const config = await configFrom(values);
   if (config.eventLog.type !== 'sqlite') throw new UsageError(`rebuild-projections rebuilds the sqlite log's tables; the config uses ${config.eventLog.type}`);

@@ -6,3 +6,4 @@
 import { runOperator } from './operatorCommand.js';
 
 export const run = (args: readonly string[]): Promise<number> => runOperator('release', args);
+export { options } from './operatorCommand.js';

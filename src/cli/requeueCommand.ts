@@ -33,6 +33,8 @@ import { runOperator } from './operatorCommand.js';
 
 const USAGE = 'usage: mailtrail requeue <id> [--config FILE]\n       mailtrail requeue --quarantined [ID...] [--force] [--config FILE]\n       mailtrail requeue --from-spool [--force] [--config FILE]';
 
+export const options = { config: { type: 'string', short: 'c' }, quarantined: { type: 'boolean' }, 'from-spool': { type: 'boolean' }, force: { type: 'boolean' } } as const;
+
 export async function run(args: readonly string[]): Promise<number> {
   // `requeue <id>`: a live message's policies and routing run again (an operator command).
   if (!args.some((a) => a === '--quarantined' || a === '--from-spool')) {
@@ -40,7 +42,6 @@ export async function run(args: readonly string[]): Promise<number> {
     if (args.includes('--force') || positionals.length !== 1) throw new UsageError(USAGE);
     return runOperator('requeue', args);
   }
-  const options = { config: { type: 'string', short: 'c' }, quarantined: { type: 'boolean' }, 'from-spool': { type: 'boolean' }, force: { type: 'boolean' } } as const;
   const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true });
   const fromSpool = values['from-spool'] === true;
   if (values.quarantined === fromSpool || (fromSpool && positionals.length > 0)) throw new UsageError(USAGE);

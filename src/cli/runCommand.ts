@@ -13,7 +13,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig, type Config } from '../config/index.js';
+import { checkRelayPrograms, loadConfig, type Config } from '../config/index.js';
 import { Daemon } from '../daemon/daemon.js';
 import { MailtrailError } from '../errors/mailtrailError.js';
 import { writePidfile } from '../daemon/pidfile.js';
@@ -24,7 +24,7 @@ import { parseAddressMode, parseInspectPort } from '../inspect/inspectFlags.js';
 import { detach, startReporter } from './detach.js';
 import { startFailure } from './startFailure.js';
 
-const options = {
+export const options = {
   config: { type: 'string', short: 'c' },
   user: { type: 'string' },
   group: { type: 'string' },
@@ -60,6 +60,7 @@ export async function run(args: readonly string[]): Promise<number> {
   let config: Config;
   try {
     config = await loadConfig(values.config);
+    checkRelayPrograms(config);
     // An unknown user or an unwritable log file stops the start before anything is made.
     resolveIdentity(values.user ?? config.user, values.group ?? config.group);
     if (logFile) closeSync(openSync(logFile, 'a', 0o640));

@@ -11,12 +11,13 @@ import type Database from 'better-sqlite3';
 import type { Config } from '../config/index.js';
 import { hasSearchIndex, parseAddressPattern, searchPage, type SearchCriteria, type SearchRow } from '../queue/messageSearch.js';
 import { bodyPathOf } from './messageStore.js';
+import { checkValues, searchStates } from './knownValues.js';
 import { commonOptions, configFrom, openLogReadonly, UsageError } from './openLog.js';
 import { readMessageHeaders, type MessageHeaders } from './subjectReader.js';
 
 const USAGE = 'usage: mailtrail search [--from ADDR] [--to ADDR] [--subject TEXT] [--since DURATION|ISO] [--state STATE[,STATE]] [--limit N] [--json] [--config FILE]';
 
-const options = {
+export const options = {
   ...commonOptions,
   from: { type: 'string' }, to: { type: 'string' }, subject: { type: 'string' },
   since: { type: 'string' }, state: { type: 'string', multiple: true }, limit: { type: 'string' },
@@ -80,7 +81,7 @@ export async function run(args: readonly string[]): Promise<number> {
     ...(values.from !== undefined ? { from: parseAddressPattern(values.from) } : {}),
     ...(values.to !== undefined ? { to: parseAddressPattern(values.to) } : {}),
     ...(values.since !== undefined ? { since: parseSince(values.since, Date.now()) } : {}),
-    ...(values.state ? { states: values.state.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean) } : {}),
+    ...(values.state ? { states: checkValues('--state', values.state.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean), searchStates()) } : {}),
     ...(values.subject ? { subject: values.subject } : {}),
   };
   const config = await configFrom(values);

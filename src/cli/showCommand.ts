@@ -1,12 +1,15 @@
 /**
- * `mailtrail show <id> [--raw] [--json]`: a queued message as its relay will receive it: the
- * spooled body with the headers its prequeue policies added (PoliciesApplied) on top. Prints
- * the header section and a mailparser summary; `--raw` prints the message bytes instead.
+ * `mailtrail show <id> [--raw | --headers | --body | --envelope] [--json]`: a queued message as
+ * its relay will receive it: the spooled body with the headers its prequeue policies added
+ * (PoliciesApplied) on top. Prints the header section and a mailparser summary; `--raw` the
+ * message bytes; `--headers` the header section; `--body` the bytes after it; `--envelope` the
+ * sender and recipients with their status, as postcat -h, -b and -e.
  * Reads the log read-only and the spool file directly; a body already removed from the spool
  * (after delivery and retention) is reported as such, exit 1.
  */
 import { parseArgs } from 'node:util';
 import { pipeline } from 'node:stream/promises';
+import type { MessageSummary } from '../queue/messageSummary.js';
 import { headerBlockOf } from '../queue/queue.js';
 import { openBody } from '../spool/bodyReader.js';
 import { BodyMissingError } from '../spool/spoolErrors.js';
@@ -14,7 +17,27 @@ import { formatMailSummary, headerSection, summarizeMail } from './mailSummary.j
 import { bodyPathOf, readStoredMessage } from './messageStore.js';
 import { commonOptions, configFrom, openLogReadonly, UsageError } from './openLog.js';
 
-const options = { ...commonOptions, raw: { type: 'boolean' } } as const;
+export const options = { ...commonOptions, raw: { type: 'boolean' }, headers: { type: 'boolean' }, body: { type: 'boolean' }, envelope: { type: 'boolean' } } as const;
+
+const USAGE = 'usage: mailtrail show <id> [--raw | --headers | --body | --envelope] [--json] [--config FILE]';
+
+/** Where the header section ends in a message: the offset of the body (after the empty line). */
+export function bodyOffset(message: Buffer): number {
+  const crlf = message.indexOf('\r\n\r\n');
+  const lf = message.indexOf('\n\n');
+  if (crlf >= 0 && (lf < 0 || crlf < lf)) return crlf + 4;
+  return lf >= 0 ? lf + 2 : message.length;
+}
+
+function envelopeText(summary: MessageSummary): string {
+  const lines = [
+    `message ${summary.id} (${summary.state}, ${summary.size} bytes, received ${summary.receivedAt}, origin ${summary.origin}${summary.parentId ? ` of ${summary.parentId}` : ''})`,
+    `sender: <${summary.sender}>`,
+    ...summary.recipients.map((r) => `recipient: <${r.address}> ${r.status}${r.dsn ? ` ${r.dsn}` : ''}${r.reply ? ` (${r.reply})` : ''}`),
+  ];
+  if (summary.sessionId) lines.push(`session: ${summary.sessionId}`);
+  return `${lines.join('\n')}\n`;
+}
 
 async function collect(stream: AsyncIterable<Buffer>): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -25,7 +48,10 @@ async function collect(stream: AsyncIterable<Buffer>): Promise<Buffer> {
 export async function run(args: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true });
   const id = positionals[0];
-  if (!id || positionals.length > 1) throw new UsageError('usage: mailtrail show <id> [--raw] [--json] [--config FILE]');
+  if (!id || positionals.length > 1) throw new UsageError(USAGE);
+  const parts = [values.raw, values.headers, values.body, values.envelope].filter(Boolean).length;
+  if (parts > 1) throw new UsageError(`--raw, --headers, --body and --envelope exclude each other\n${USAGE}`);
+  if (values.json && (values.raw || values.body)) throw new UsageError(`--json goes with --headers, --envelope or nothing\n${USAGE}`);
   const config = await configFrom(values);
   const log = await openLogReadonly(config);
   let stored;
@@ -39,6 +65,11 @@ export async function run(args: readonly string[]): Promise<number> {
     return 1;
   }
   const { summary } = stored;
+  if (values.envelope) {
+    const envelope = { id, state: summary.state, size: summary.size, receivedAt: summary.receivedAt, origin: summary.origin, parentId: summary.parentId, sessionId: summary.sessionId, sender: summary.sender, recipients: summary.recipients };
+    process.stdout.write(values.json ? `${JSON.stringify(envelope, null, 2)}\n` : envelopeText(summary));
+    return 0;
+  }
   const open = () => openBody(bodyPathOf(config, summary.bodyRef), summary.bodyRef, { prepend: headerBlockOf(stored.policyHeaders) });
   try {
     if (values.raw) {
@@ -46,6 +77,15 @@ export async function run(args: readonly string[]): Promise<number> {
       return 0;
     }
     const message = await collect(open());
+    if (values.headers) {
+      const headers = headerSection(message);
+      process.stdout.write(values.json ? `${JSON.stringify(headers.split('\n'), null, 2)}\n` : `${headers}\n`);
+      return 0;
+    }
+    if (values.body) {
+      process.stdout.write(message.subarray(bodyOffset(message)));
+      return 0;
+    }
     const mail = await summarizeMail(message);
     const envelope = { sender: summary.sender, recipients: summary.recipients.map((r) => r.address) };
     if (values.json) {

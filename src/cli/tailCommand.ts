@@ -11,12 +11,13 @@ import type { RecordedEvent } from '../eventlog/eventLog.js';
 import type { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
 import { parseAddressPattern } from '../queue/messageSearch.js';
 import { eventJson, eventLine } from './eventLine.js';
+import { checkValues, eventTypes } from './knownValues.js';
 import { commonOptions, configFrom, openLogReadonly, UsageError } from './openLog.js';
 import { TailFilter, type TailCriteria } from './tailFilter.js';
 
 const USAGE = 'usage: mailtrail tail [--follow] [--json] [-n N|all] [--message ID] [--session ID] [--from ADDR] [--to ADDR] [--type T[,T]] [--config FILE]';
 
-const options = {
+export const options = {
   ...commonOptions,
   follow: { type: 'boolean', short: 'f' },
   lines: { type: 'string', short: 'n' },
@@ -62,7 +63,7 @@ export async function run(args: readonly string[]): Promise<number> {
     ...(values.session ? { session: values.session } : {}),
     ...(values.from !== undefined ? { from: parseAddressPattern(values.from) } : {}),
     ...(values.to !== undefined ? { to: parseAddressPattern(values.to) } : {}),
-    ...(values.type ? { types: values.type.flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean) } : {}),
+    ...(values.type ? { types: checkValues('--type', values.type.flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean), eventTypes()) } : {}),
   };
   const lines = linesOf(values.lines);
   const log = await openLogReadonly(await configFrom(values));

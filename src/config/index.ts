@@ -10,3 +10,4 @@ export { relaySchema, type RelayConfig, type RelayType } from './relaySchema.js'
 export { policyNames, policyOptionSchemas, type PolicyConfig, type PolicyName } from './policySchema.js';
 export { parseDuration, durationSchema, DURATION_EXPECTED } from './duration.js';
 export { parseListenAddress, type ListenAddress } from './listenAddress.js';
+export { checkRelayPrograms, findProgram } from './relayPrograms.js';

@@ -21,7 +21,8 @@ export class ControlError extends MailtrailError {
   }
 }
 
-export function sendControl(path: string, request: ControlRequest, timeoutMs = 10_000): Promise<ControlReply> {
+/** One request (with `payload`, the bytes an `enqueue` line announces) → the daemon's reply. */
+export function sendControl(path: string, request: ControlRequest, timeoutMs = 10_000, payload?: Buffer): Promise<ControlReply> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(path);
     let buffered = '';
@@ -35,7 +36,10 @@ export function sendControl(path: string, request: ControlRequest, timeoutMs = 1
     };
     const timer = setTimeout(() => finish(() => reject(new ControlError(`no reply from the daemon on ${path} within ${timeoutMs} ms`))), timeoutMs);
     socket.setEncoding('utf8');
-    socket.once('connect', () => socket.write(encodeLine(request)));
+    socket.once('connect', () => {
+      socket.write(encodeLine(request));
+      if (payload) socket.write(payload);
+    });
     socket.on('data', (chunk: string) => {
       buffered += chunk;
       const nl = buffered.indexOf('\n');

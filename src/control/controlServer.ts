@@ -3,21 +3,26 @@
  * `mailtrail retry|hold|release|delete|bounce` reach the running queue's actors. A unix socket
  * created with mode 0600 (umask while binding, chmod after), so only root and the owner connect.
  * One JSON request per line, one JSON reply per line (protocol.ts); a bad line gets an error
- * reply, never a crash. start() removes a stale socket file and refuses a live one
+ * reply, never a crash. `enqueue` (mailtrail sendmail) is followed by the message's bytes,
+ * streamed into the queue as they arrive. start() removes a stale socket file and refuses a live one
  * (ControlSocketInUseError: another daemon owns this data directory).
  */
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { PassThrough } from 'node:stream';
 import type { Logger } from 'pino';
 import { InvariantError, MailtrailError } from '../errors/mailtrailError.js';
 import { silentLogger } from '../log/logger.js';
+import { OPERATOR_OPS, refusalText, type OperatorOp } from '../queue/operatorOps.js';
 import { UnknownMessageError, type Queue } from '../queue/queue.js';
+import { EventNotAcceptedError } from '../replay/eventNotAcceptedError.js';
+import { BodyTooLargeError } from '../spool/spoolErrors.js';
 import {
   ControlCodes, ControlProtocolError, MAX_REQUEST_BYTES, encodeLine, parseRequest, type ControlReply, type ControlRequest, type RequeueReplyItem,
 } from './protocol.js';
 
 /** The queue methods the socket drives (a Queue, or a stand-in in tests). */
-export type ControlledQueue = Pick<Queue, 'retryNow' | 'retryAll' | 'hold' | 'release' | 'delete' | 'bounce' | 'requeue'>;
+export type ControlledQueue = Pick<Queue, 'retryNow' | 'retryAll' | 'hold' | 'release' | 'delete' | 'bounce' | 'requeue' | 'enqueue'>;
 
 export interface ControlServerOptions {
   readonly path: string;
@@ -87,37 +92,78 @@ export class ControlServer {
 
   private serve(socket: Socket): void {
     this.sockets.add(socket);
-    socket.setEncoding('utf8');
     socket.setTimeout(IDLE_MS, () => socket.destroy());
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', (err) => this.logger.debug({ err }, 'control connection error'));
-    let buffered = '';
+    let buffered: Buffer = Buffer.alloc(0);
+    // The message of an `enqueue` request in flight: the bytes still to come, and where they go.
+    let payload: { remaining: number; sink: PassThrough } | undefined;
     let chain: Promise<void> = Promise.resolve();
-    const answer = (line: string): void => {
+    const reply = (pending: Promise<ControlReply>): void => {
       chain = chain.then(async () => {
-        const reply = await this.handle(line);
-        if (!socket.destroyed && socket.writable) socket.write(encodeLine(reply));
+        const r = await pending;
+        if (!socket.destroyed && socket.writable) socket.write(encodeLine(r));
       });
     };
-    socket.on('data', (chunk: string) => {
-      buffered += chunk;
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl).replace(/\r$/, '');
-        buffered = buffered.slice(nl + 1);
-        if (line.trim() !== '') answer(line);
+    const pump = (): void => {
+      for (;;) {
+        if (payload) {
+          const take = Math.min(payload.remaining, buffered.length);
+          if (take > 0) payload.sink.write(buffered.subarray(0, take));
+          buffered = buffered.subarray(take);
+          payload.remaining -= take;
+          if (payload.remaining > 0) return;
+          payload.sink.end();
+          payload = undefined;
+          continue;
+        }
+        const nl = buffered.indexOf(0x0a);
+        if (nl < 0) break;
+        const line = buffered.subarray(0, nl).toString('utf8').replace(/\r$/, '');
+        buffered = buffered.subarray(nl + 1);
+        if (line.trim() === '') continue;
+        const request = parseRequest(line);
+        if (!(request instanceof ControlProtocolError) && request.op === 'enqueue') {
+          const sink = new PassThrough();
+          // A client that leaves mid-message destroys the sink with an error: the queue's read
+          // of it fails (and nothing is queued); it must never become an uncaught exception.
+          sink.on('error', (err) => this.logger.debug({ err }, 'control: enqueue payload cut short'));
+          payload = { remaining: request.size ?? 0, sink };
+          reply(this.enqueue(request, sink));
+        } else {
+          reply(this.handle(line));
+        }
       }
-      if (Buffer.byteLength(buffered) > MAX_REQUEST_BYTES) {
-        buffered = '';
-        const reply: ControlReply = { ok: false, error: `request longer than ${MAX_REQUEST_BYTES} bytes`, code: ControlCodes.badRequest };
-        void chain.then(() => socket.end(encodeLine(reply)));
+      if (buffered.length > MAX_REQUEST_BYTES) {
+        buffered = Buffer.alloc(0);
+        const r: ControlReply = { ok: false, error: `request longer than ${MAX_REQUEST_BYTES} bytes`, code: ControlCodes.badRequest };
+        void chain.then(() => socket.end(encodeLine(r)));
       }
+    };
+    socket.on('data', (chunk: Buffer) => {
+      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+      pump();
     });
     socket.on('end', () => {
-      if (buffered.trim() !== '') answer(buffered);
-      buffered = '';
+      if (payload) payload.sink.destroy(new Error(`the client closed the connection ${payload.remaining} bytes before the end of the message`));
+      else if (buffered.toString('utf8').trim() !== '') reply(this.handle(buffered.toString('utf8')));
+      buffered = Buffer.alloc(0);
       void chain.then(() => socket.end());
     });
+  }
+
+  /** `enqueue`: the message arriving on `body` is queued (origin local); the reply names its id once it is durable. */
+  private async enqueue(r: ControlRequest, body: PassThrough): Promise<ControlReply> {
+    try {
+      const id = await this.queue.enqueue({ envelope: { sender: r.sender ?? '', recipients: [...(r.recipients ?? [])] }, body, origin: 'local' });
+      this.logger.info({ op: 'enqueue', messageId: id, sender: r.sender, recipients: r.recipients?.length, size: r.size }, `control: enqueue ${id} (local)`);
+      return { ok: true, id, state: 'received' };
+    } catch (err) {
+      body.resume(); // drain what is left of a message the queue refused
+      const error = err instanceof Error ? err.message : String(err);
+      this.logger.warn({ op: 'enqueue', error }, 'control: enqueue failed');
+      return { ok: false, error, code: err instanceof BodyTooLargeError ? ControlCodes.refused : ControlCodes.internal };
+    }
   }
 
   /** One request line → its reply; never throws. */
@@ -127,12 +173,13 @@ export class ControlServer {
       this.logger.warn({ error: request.message }, 'control: bad request');
       return { ok: false, error: request.message, code: request.code };
     }
+    if (request.op === 'enqueue') return { ok: false, error: 'op "enqueue" is followed by the message: send it on a connection', code: ControlCodes.badRequest };
     try {
       const reply = await this.execute(request);
       this.logger.info({ op: request.op, messageId: request.id, ...reply }, `control: ${request.op}${request.id ? ` ${request.id}` : ''}`);
       return reply;
     } catch (err) {
-      const reply = errorReply(err);
+      const reply = errorReply(err, request);
       this.logger.warn({ op: request.op, messageId: request.id, error: reply.error }, `control: ${request.op} refused`);
       return reply;
     }
@@ -154,15 +201,19 @@ export class ControlServer {
         const results = await this.requeueQuarantined(r.id, r.force === true);
         return { ok: true, count: results.filter((x) => x.outcome === 'queued').length, results };
       }
+      case 'enqueue': return { ok: false, error: 'op "enqueue" is handled with its payload', code: ControlCodes.badRequest };
     }
   }
 }
 
-function errorReply(err: unknown): ControlReply & { ok: false } {
+function errorReply(err: unknown, request: ControlRequest): ControlReply & { ok: false } {
   const error = err instanceof Error ? err.message : String(err);
   if (err instanceof UnknownMessageError) return { ok: false, error, code: ControlCodes.notFound };
   // The machine refused the event in the message's current state (replay.ts applyEvent).
-  if (err instanceof InvariantError && / is not accepted in state /.test(error)) return { ok: false, error, code: ControlCodes.refused };
+  if (err instanceof EventNotAcceptedError) {
+    const op = ((OPERATOR_OPS as readonly string[]).includes(request.op) ? request.op : 'retry') as OperatorOp;
+    return { ok: false, error: refusalText(op, request.id ?? '?', err.state), code: ControlCodes.refused, state: err.state };
+  }
   return { ok: false, error, code: ControlCodes.internal };
 }
 

@@ -12,6 +12,7 @@ import type { EventLog, RecordedEvent } from '../eventlog/eventLog.js';
 import { InvariantError } from '../errors/mailtrailError.js';
 import { machineEventOf } from '../replay/replay.js';
 import { stateName } from '../replay/stateName.js';
+import { parseHistoryName } from '../replay/historyName.js';
 
 const noop = (): void => {};
 
@@ -27,9 +28,10 @@ export interface StoredHistory {
   readonly events: readonly RecordedEvent[];
 }
 
-/** `message-<id>` or else `session-<id>`; undefined when neither stream has events. */
-export async function loadStoredHistory(log: EventLog, id: string): Promise<StoredHistory | undefined> {
-  for (const kind of ['message', 'session'] as const) {
+/** `message-<id>` or else `session-<id>` (or the one a prefixed name says); undefined when no stream has events. */
+export async function loadStoredHistory(log: EventLog, name: string): Promise<StoredHistory | undefined> {
+  const { kinds, id } = parseHistoryName(name);
+  for (const kind of kinds) {
     const stream = `${kind}-${id}`;
     const events: RecordedEvent[] = [];
     for await (const e of log.readStream(stream)) events.push(e);

@@ -3,12 +3,17 @@
  * `cluster_` subgraphs whose start point (●) also anchors the transitions of the compound state
  * itself (`compound=true`, `ltail`/`lhead` clip them at the cluster's border), final states
  * with a double border, labels `Event [guard]` / `always [guard]` (eventless ones dashed).
+ * A compound state's transition to one of its own children is drawn from its initial child
+ * (`open`'s ClientGreeted from `connected`), not from the start point. A state's self-loops
+ * are drawn as ONE loop whose label lists them a line each: Graphviz nests several loops on a
+ * node and draws each loop over the labels of the inner ones.
  * With a PathHighlight: visited states filled, taken transitions coloured, with step numbers.
  */
 import { type GraphState, type MachineGraph, childrenOf, transitionLabel } from './machineGraph.js';
 import type { PathHighlight } from './historyPath.js';
 
 const PATH_COLOR = '#2e7d32';
+const LOOP_MARGIN = '\u00a0\u00a0\u00a0';
 
 /** A DOT double-quoted string. */
 export function dotString(text: string): string {
@@ -17,9 +22,24 @@ export function dotString(text: string): string {
 
 const startPoint = (stateId: string): string => `${stateId}.__start`;
 
-function attrs(list: Record<string, string | number | undefined>): string {
-  const parts = Object.entries(list).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${typeof v === 'number' ? v : dotString(v!)}`);
+/** A value written as it stands (a label with `\\l` line ends, already quoted). */
+interface RawValue { readonly raw: string }
+
+function attrs(list: Record<string, string | number | RawValue | undefined>): string {
+  const parts = Object.entries(list).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${typeof v === 'number' ? v : typeof v === 'object' ? v.raw : dotString(v!)}`);
   return parts.length > 0 ? ` [${parts.join(', ')}]` : '';
+}
+
+/** Lines of a label, each left-justified (`\l`). */
+function leftLines(lines: readonly string[]): RawValue {
+  return { raw: `"${lines.map((l) => dotString(l).slice(1, -1)).join('\\l')}\\l"` };
+}
+
+/** The atomic state a compound state starts in (its initial child, followed down). */
+function initialLeaf(graph: MachineGraph, stateId: string): string {
+  let id = stateId;
+  for (let s = graph.states.find((x) => x.id === id); s?.initial; s = graph.states.find((x) => x.id === id)) id = s.initial;
+  return id;
 }
 
 function isInside(graph: MachineGraph, stateId: string, ancestorId: string): boolean {
@@ -75,16 +95,26 @@ export function toDot(graph: MachineGraph, highlight?: PathHighlight, options: D
   out.push('  node [shape=box, style=rounded, fontname="Helvetica"];');
   out.push('  edge [fontname="Helvetica", fontsize=10];');
   writeStates(graph, graph.root, '  ', out, highlight);
+  const loops = new Map<string, { lines: string[]; taken: boolean; eventless: boolean }>();
   graph.transitions.forEach((t, index) => {
     const fromCompound = compound.has(t.source);
     const toCompound = compound.has(t.target);
-    const tail = fromCompound ? startPoint(t.source) : t.source;
+    const intoItself = fromCompound && isInside(graph, t.target, t.source);
+    const tail = intoItself ? initialLeaf(graph, t.source) : fromCompound ? startPoint(t.source) : t.source;
     const head = toCompound ? startPoint(t.target) : t.target;
     const steps = highlight?.edgeSteps.get(index);
-    const label = transitionLabel(t);
+    const label = steps ? `${steps.join(', ')}: ${transitionLabel(t)}` : transitionLabel(t);
+    if (tail === head && !fromCompound) {
+      const loop = loops.get(tail) ?? { lines: [], taken: false, eventless: true };
+      loop.lines.push(label);
+      loop.taken ||= steps !== undefined;
+      loop.eventless &&= t.event === null;
+      loops.set(tail, loop);
+      return;
+    }
     out.push(`  ${dotString(tail)} -> ${dotString(head)}${attrs({
-      label: steps ? `${steps.join(', ')}: ${label}` : label,
-      ltail: fromCompound && !isInside(graph, t.target, t.source) ? `cluster_${t.source}` : undefined,
+      label,
+      ltail: fromCompound && !intoItself ? `cluster_${t.source}` : undefined,
       lhead: toCompound && !isInside(graph, t.source, t.target) && t.source !== t.target ? `cluster_${t.target}` : undefined,
       style: t.event === null ? 'dashed' : undefined,
       color: steps ? PATH_COLOR : undefined,
@@ -92,6 +122,18 @@ export function toDot(graph: MachineGraph, highlight?: PathHighlight, options: D
       penwidth: steps ? 2.5 : undefined,
     })};`);
   });
+  for (const [node, loop] of loops) {
+    // Graphviz puts a loop's label against the loop: a margin of no-break spaces keeps the
+    // arrowhead off the text (SVG would collapse plain spaces).
+    const padded = loop.lines.map((l) => `${LOOP_MARGIN}${l}`);
+    out.push(`  ${dotString(node)} -> ${dotString(node)}${attrs({
+      label: padded.length === 1 ? padded[0] : leftLines(padded),
+      style: loop.eventless ? 'dashed' : undefined,
+      color: loop.taken ? PATH_COLOR : undefined,
+      fontcolor: loop.taken ? PATH_COLOR : undefined,
+      penwidth: loop.taken ? 2.5 : undefined,
+    })};`);
+  }
   out.push('}');
   return `${out.join('\n')}\n`;
 }

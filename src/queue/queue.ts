@@ -17,7 +17,7 @@ import { replay } from '../replay/replay.js';
 import { EventSourcedActor } from '../runtime/eventSourcedActor.js';
 import type { Spool } from '../spool/spool.js';
 import type { EnqueueInput, QueueExtraOptions, QueueOptions, QueueStorage } from './queueOptions.js';
-import { type RetryPolicy, backoffDelay, defaultRetryPolicy, isExpired } from './backoff.js';
+import { type RetryPolicy, defaultRetryPolicy, isExpired, retryDelay } from './backoff.js';
 import { type OutcomeEvent, logOutcomes, runDeliveryAttempt } from './deliveryAttempt.js';
 import { readHeaderBlock } from '../mail/headerBlock.js';
 import { headerValue } from '../mail/headerFields.js';
@@ -300,7 +300,7 @@ export class Queue {
       });
     } catch (err) {
       const reason = `${(err as Error).message}`;
-      const retryAt = this.now() + backoffDelay(this.retry, ctx.attempts + 1);
+      const retryAt = this.now() + retryDelay(this.retry, ctx.receivedAt, this.now());
       this.child(id).warn({ err: reason }, 'policies deferred');
       await actor.record({ type: 'PoliciesDeferred', reason, nextAttemptAt: new Date(retryAt).toISOString(), at: this.iso() });
       return;
@@ -365,8 +365,7 @@ export class Queue {
   private async deliver(id: string): Promise<void> {
     const actor = this.requireActor(id);
     const ctx = actor.snapshot.context;
-    const attempt = ctx.attempts;
-    const nextAttemptAt = new Date(this.now() + backoffDelay(this.retry, attempt)).toISOString();
+    const nextAttemptAt = new Date(this.now() + retryDelay(this.retry, ctx.receivedAt, this.now())).toISOString();
     try {
       let headers = ctx.headers;
       let outcomes: OutcomeEvent[];

@@ -7,6 +7,7 @@
 import { type AnyStateMachine, type SnapshotFrom, initialTransition, transition } from 'xstate';
 import type { EventLog, JsonObject, RecordedEvent } from '../eventlog/eventLog.js';
 import { InvariantError } from '../errors/mailtrailError.js';
+import { EventNotAcceptedError } from './eventNotAcceptedError.js';
 import { type MachineEventObject, toMachineEvent } from './eventShape.js';
 import { stateName } from './stateName.js';
 import { upcast } from './upcasters.js';
@@ -25,7 +26,7 @@ export function initialSnapshot<M extends AnyStateMachine>(machine: M): Snapshot
 }
 
 /**
- * One pure step: the snapshot after `event`, or an InvariantError when the state does not
+ * One pure step: the snapshot after `event`, or an EventNotAcceptedError when the state does not
  * accept it. `where` names the stream and revision for the error.
  */
 export function applyEvent<M extends AnyStateMachine>(
@@ -36,7 +37,7 @@ export function applyEvent<M extends AnyStateMachine>(
 ): SnapshotFrom<M> {
   const snap = snapshot as unknown as { can(e: unknown): boolean; value: never; status: string };
   if (snap.status !== 'active' || !snap.can(event)) {
-    throw new InvariantError(`${where}: ${event.type} is not accepted in state ${stateName(snap.value)}`);
+    throw new EventNotAcceptedError(where, event.type, stateName(snap.value));
   }
   const [next] = (transition as (m: M, s: SnapshotFrom<M>, e: unknown) => [SnapshotFrom<M>, unknown])(machine, snapshot, event);
   return next;
