@@ -63,16 +63,17 @@ function notOwnedBy(dir: string, uid: number): string[] {
   return out;
 }
 
-async function deliversAsTheUser(dataDir: string, file: string): Promise<void> {
+/** Starts the daemon, sends one message and waits for it: `delivered` messages in bob's Maildir in all. */
+async function deliversAsTheUser(dataDir: string, file: string, delivered = 1): Promise<void> {
   const d = await startDaemon(file);
   try {
     assert.deepEqual(statusIds(d.child.pid!), { uid: user.uid, gid: user.gid });
     const reply = await smtpSend({ port: d.port, from: 'a@remote.test', to: ['bob@example.test'], body: 'Subject: x\r\n\r\ny\r\n' });
     assert.match(reply, /^250 2\.0\.0 Ok: queued as /);
     const newDir = join(dataDir, 'mail', 'example.test', 'bob', 'new');
-    await waitFor(() => existsSync(newDir) && readdirSync(newDir).length > 0);
-    assert.equal(readdirSync(newDir).length, 1, 'delivered into the Maildir');
-    assert.equal(statSync(join(newDir, readdirSync(newDir)[0]!)).uid, user.uid, 'delivered as the unprivileged user');
+    await waitFor(() => existsSync(newDir) && readdirSync(newDir).length >= delivered);
+    assert.equal(readdirSync(newDir).length, delivered, 'delivered into the Maildir');
+    for (const name of readdirSync(newDir)) assert.equal(statSync(join(newDir, name)).uid, user.uid, 'delivered as the unprivileged user');
     assert.deepEqual(notOwnedBy(dataDir, user.uid), [], 'everything in the data directory belongs to the mail user');
     assert.equal(statSync(join(dataDir, 'control.sock')).uid, user.uid, 'the control socket is made after the drop');
   } finally {
@@ -86,8 +87,7 @@ describe('running as root with a privilege drop (tutorial step 5)', { skip: isRo
     const dataDir = join(root, 'var', 'lib', 'mailtrail');
     const file = configIn(root, dataDir);
     await deliversAsTheUser(dataDir, file);
-    await deliversAsTheUser(dataDir, file); // the second start finds its own files, and still delivers
-    assert.equal(readdirSync(join(dataDir, 'mail', 'example.test', 'bob', 'new')).length, 2);
+    await deliversAsTheUser(dataDir, file, 2); // the second start finds its own files, and still delivers
   });
 
   it('takes over an empty data directory root made beforehand', async () => {
