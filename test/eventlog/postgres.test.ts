@@ -93,13 +93,29 @@ describe('postgres event log', () => {
     const reader = new PostgresEventLog(url, { pollIntervalMs: 10 });
     const marker = await reader.append(`${prefix}marker`, [ev('Marker', -1)]);
     const sub = reader.subscribe({ fromPosition: marker.position + 1n, filter: { streamPrefixes: [prefix] } });
+    // Raw connections whose transactions stay open a while after writing, so commits come
+    // out of position order while the logs keep committing.
+    const slow = await Promise.all(Array.from({ length: 3 }, async () => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      return client;
+    }));
     const perWriter = 30;
     const rounds = 5;
-    const total = writers.length * perWriter * rounds * 2;
+    const slowTransactions = 10;
+    const total = writers.length * perWriter * rounds * 2 + slow.length * slowTransactions;
     try {
       const reading = take(sub, total, 60_000);
-      await Promise.all(
-        writers.map(async (log, w) => {
+      const slowWriting = slow.map(async (client, c) => {
+        for (let t = 0; t < slowTransactions; t++) {
+          const payload = JSON.stringify([{ stream: `${prefix}slow${c}`, expected: 'any', events: [{ type: 'E', data: '{}', metadata: '{}' }] }]);
+          await client.query('BEGIN');
+          await client.query('SELECT * FROM mailtrail_append($1::json)', [payload]);
+          await client.query('SELECT pg_sleep($1)', [0.02 + 0.03 * ((t * 7 + c * 3) % 5)]);
+          await client.query('COMMIT');
+        }
+      });
+      await Promise.all([...slowWriting, ...writers.map(async (log, w) => {
           for (let round = 0; round < rounds; round++) {
             await Promise.all(
               Array.from({ length: perWriter }, (_, i) =>
@@ -109,8 +125,7 @@ describe('postgres event log', () => {
               ),
             );
           }
-        }),
-      );
+        })]);
       const got: RecordedEvent[] = await reading;
       assertStrictlyIncreasing(got.map((e) => e.position));
       const keys = got.map((e) => `${e.stream}#${e.revision}`);
@@ -121,10 +136,15 @@ describe('postgres event log', () => {
           assert.deepEqual(revisions, Array.from({ length: rounds * 2 }, (_, r) => BigInt(r)));
         }
       }
+      for (let c = 0; c < slow.length; c++) {
+        const revisions = got.filter((e) => e.stream === `${prefix}slow${c}`).map((e) => e.revision);
+        assert.deepEqual(revisions, Array.from({ length: slowTransactions }, (_, r) => BigInt(r)));
+      }
       const replay = await toArray(reader.readAll({ fromPosition: got[0]!.position, filter: { streamPrefixes: [prefix] } }));
       assert.deepEqual(replay.map((e) => e.position), got.map((e) => e.position));
     } finally {
       await sub.close();
+      await Promise.all(slow.map((client) => client.end()));
       await Promise.all([...writers, reader].map((log) => log.close()));
     }
   });
