@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 
-const BIN = '/usr/lib/postgresql/15/bin';
 const INITDB = '/usr/lib/postgresql/15/bin/initdb';
 const POSTGRES = '/usr/lib/postgresql/15/bin/postgres';
 
@@ -124,6 +123,3 @@ export async function startPostgres(): Promise<PostgresServer> {
     },
   };
 }
-
-/** For messages: where the binaries are expected. */
-export const postgresBinDir = BIN;
