@@ -1,0 +1,92 @@
+/**
+ * The real daemon on a real PostgreSQL event log (`eventLog: { type: postgres }`): mail sent
+ * over SMTP lands in the Maildir, `mailtrail queue` and `mailtrail history` read the shared
+ * log, a restarted daemon recovers from it (start-up scans the message streams), and while
+ * PostgreSQL is down the daemon answers DATA with 451 4.3.0 — never 250 without a durable
+ * record — and accepts again once it is back.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../cli/cliProcess.js';
+import { baseConfig, startDaemon, writeConfig, type DaemonProcess } from '../support/daemonProcess.js';
+import { startPostgres, type PostgresServer } from '../support/postgresServer.js';
+import { smtpSend } from '../support/smtpClient.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mailtrail-pgd-'));
+let server: PostgresServer;
+let config: string;
+before(async () => {
+  server = await startPostgres();
+  const url = await server.createDatabase('daemon');
+  config = writeConfig(dir, baseConfig(dir, `eventLog: { type: postgres, connectionString: ${JSON.stringify(url)} }\n`));
+});
+after(async () => {
+  await server.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const inbox = join(dir, 'mail', 'example.test', 'bob', 'new');
+const delivered = (): string[] => (existsSync(inbox) ? readdirSync(inbox).map((f) => readFileSync(join(inbox, f), 'utf8')) : []);
+
+async function waitFor(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 600 && !check(); i++) await sleep(25);
+  assert.ok(check(), `timed out waiting until ${what}`);
+}
+
+const send = (d: DaemonProcess, token: string) =>
+  smtpSend({ port: d.port, from: 'alice@remote.test', to: ['bob@example.test'], body: `Subject: ${token}\r\nX-Token: ${token}\r\n\r\n${token}\r\n` });
+
+describe('daemon on a PostgreSQL event log', () => {
+  it('delivers mail, shows it in queue and history, recovers after a restart, and answers 451 while the log is down', async () => {
+    let d = await startDaemon(config);
+    const ids: string[] = [];
+    try {
+      for (let n = 0; n < 3; n++) {
+        const reply = await send(d, `pg-${n}`);
+        assert.match(reply, /^250 2\.0\.0 Ok: queued as (\S+)/);
+        ids.push(/queued as (\S+)/.exec(reply)![1]!);
+      }
+      await waitFor(() => delivered().length === 3, 'three messages are in the Maildir');
+      assert.deepEqual(delivered().map((m) => /X-Token: (\S+)/.exec(m)![1]).sort(), ['pg-0', 'pg-1', 'pg-2']);
+
+      const queue = await runCli(['queue', '--all', '--json', '--config', config]);
+      assert.equal(queue.code, 0, queue.stderr);
+      const listed = JSON.parse(queue.stdout) as { id: string; state: string }[];
+      assert.deepEqual(listed.map((m) => m.id).sort(), [...ids].sort());
+      for (const m of listed) assert.equal(m.state, 'delivered');
+      const live = await runCli(['queue', '--config', config]);
+      assert.equal(live.code, 0, live.stderr);
+      assert.match(live.stdout, /Mail queue is empty/);
+
+      const history = await runCli(['history', ids[0]!, '--json', '--config', config]);
+      assert.equal(history.code, 0, history.stderr);
+      const types = (JSON.parse(history.stdout) as { entries: { type: string }[] }).entries.map((e) => e.type);
+      assert.equal(types[0], 'MessageReceived');
+      assert.ok(types.includes('DeliverySucceeded'), types.join(' '));
+
+      // Restart: start-up reads the shared log; nothing is delivered twice.
+      await d.kill('SIGTERM');
+      d = await startDaemon(config);
+      assert.match(await send(d, 'pg-3'), /^250 /);
+      await waitFor(() => delivered().length === 4, 'the fourth message is in the Maildir');
+
+      // PostgreSQL down: no 250 without a durable record.
+      await server.kill();
+      await assert.rejects(send(d, 'pg-down'), (err: Error & { responseCode?: number; response?: string }) => {
+        assert.equal(err.responseCode, 451, String(err.response ?? err.message));
+        assert.match(String(err.response), /4\.3\.0/);
+        return true;
+      });
+      await server.restart();
+      assert.match(await send(d, 'pg-back'), /^250 /);
+      await waitFor(() => delivered().length === 5, 'the message sent after the restart of PostgreSQL is delivered');
+      assert.ok(!delivered().some((m) => m.includes('pg-down')), 'the refused message was not delivered');
+    } finally {
+      await d.kill('SIGTERM');
+    }
+  });
+});
