@@ -12,6 +12,7 @@ import pg from 'pg';
 import { ExpectedRevisionConflictError, type EventLog, type RecordedEvent } from '../../src/eventlog/eventLog.js';
 import { PostgresEventLog } from '../../src/eventlog/postgres/index.js';
 import { EventLogWriteError } from '../../src/eventlog/sqlite/sqliteErrors.js';
+import { describeTarget } from '../../src/eventlog/postgres/postgresErrors.js';
 import { startPostgres, type PostgresServer } from '../support/postgresServer.js';
 import { assertStrictlyIncreasing, ev, take, toArray, uniquePrefix } from './contractHelpers.js';
 import { eventLogContract } from './eventLog.contract.js';
@@ -190,5 +191,14 @@ describe('postgres event log without its server', () => {
       await log.close();
       await own.stop();
     }
+  });
+});
+
+describe('postgres event log target', () => {
+  it('names the server, database and socket in messages, never the password', () => {
+    assert.equal(describeTarget('postgresql://mail:s3cret@db.example.test:5433/mt?sslmode=require'), 'postgres://mail@db.example.test:5433/mt');
+    assert.equal(describeTarget('postgresql://mail@/mt?host=%2Frun%2Fpostgresql'), 'postgres://mail@/mt (socket /run/postgresql)');
+    assert.equal(describeTarget('postgres://mail:s3cret@/mt'), 'postgres://mail@/mt');
+    assert.equal(describeTarget('not a url'), 'postgres (unparsable connection string)');
   });
 });

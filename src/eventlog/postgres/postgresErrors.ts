@@ -8,16 +8,22 @@
 import pg from 'pg';
 import { EventLogOpenError, EventLogWriteError } from '../sqlite/sqliteErrors.js';
 
-/** `postgres://user@host:port/db` or `postgres:///db (socket dir)`, without the password. */
+/**
+ * `postgres://user@host:port/db`, or `postgres://user@/db (socket /run/postgresql)` for a
+ * unix socket: what messages name, never the password or the other parameters.
+ */
 export function describeTarget(connectionString: string): string {
+  let url: URL;
   try {
-    const url = new URL(connectionString);
-    const socket = url.searchParams.get('host');
-    const where = socket ? `${url.host}${socket}` : url.host;
-    return `postgres://${url.username ? `${decodeURIComponent(url.username)}@` : ''}${where}${url.pathname}`;
+    // WHATWG URLs refuse user info with an empty host (libpq's socket form): give it one.
+    url = new URL(connectionString.replace(/^([a-z]+:\/\/[^/?#@]*@)(?=[/?#]|$)/i, '$1socket'));
   } catch {
     return 'postgres (unparsable connection string)';
   }
+  const user = url.username ? `${decodeURIComponent(url.username)}@` : '';
+  const host = url.hostname === 'socket' && !connectionString.includes('@socket') ? '' : url.host;
+  const socket = url.searchParams.get('host');
+  return `postgres://${user}${host}${url.pathname}${socket ? ` (socket ${socket})` : ''}`;
 }
 
 /**
