@@ -75,14 +75,23 @@ export class PostgresEventLog implements EventLog {
 
   /** Creates the schema once; a failure (server down) is retried by the next call. */
   ready(): Promise<void> {
-    this.schema ??= this.pool.query(SCHEMA_SQL).then(
-      () => undefined,
-      (cause: unknown) => {
-        this.schema = undefined;
-        throw cause;
-      },
-    );
+    this.schema ??= this.createSchema().catch((cause: unknown) => {
+      this.schema = undefined;
+      throw cause;
+    });
     return this.schema;
+  }
+
+  private async createSchema(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query(SCHEMA_SQL);
+      client.release();
+    } catch (cause) {
+      // The script failed inside its transaction: that connection is not handed out again.
+      client.release(true);
+      throw cause;
+    }
   }
 
   /**
