@@ -42,12 +42,14 @@ export async function buildEventLog(config: Config): Promise<BuiltLog> {
   if (config.eventLog.type === 'postgres') {
     // No inline projections on PostgreSQL yet: start-up folds the message streams (recovery
     // undefined) and the sqlite-only maintenance (retention) does not run.
-    const { PostgresEventLog } = await import('../eventlog/postgres/index.js');
-    const log = new PostgresEventLog(config.eventLog.connectionString);
+    const { PostgresEventLog, EventLogLockedError } = await import('../eventlog/postgres/index.js');
+    const log = new PostgresEventLog(config.eventLog.connectionString, { singleWriter: true, applicationName: `mailtrail ${config.hostname}` });
     try {
       await log.ready();
     } catch (cause) {
       await log.close();
+      // Another daemon writes to this database: exit 75, as for a locked data directory.
+      if (cause instanceof EventLogLockedError) throw cause;
       // Unreachable, refused login, no CREATE right: the start fails (exit 70), naming the server.
       throw new EventLogOpenError(log.target, cause instanceof Error ? cause.message : String(cause), cause);
     }

@@ -72,6 +72,9 @@ export const errorCatalogue: readonly ErrorEntry[] = [
   { code: 'ERR_EVENTLOG_WRITE', class: 'EventLogWriteError', extends: 'MailtrailError', smtp: ['451 4.3.0'],
     meaning: 'a group commit failed (disk full, I/O error, lock timeout; on PostgreSQL: the server unreachable); no append of its batch was acknowledged',
     action: 'free disk space; close other writers of `events.sqlite` (a `sqlite3` shell holding a transaction); on PostgreSQL bring the server back: clients retry after 451' },
+  { code: 'ERR_EVENTLOG_LOCKED', class: 'EventLogLockedError', extends: 'MailtrailError', smtp: ['451 4.3.0'],
+    meaning: 'another mailtrail daemon writes to this PostgreSQL event log (one daemon per database until claims and leases exist); it names that session',
+    action: '`mailtrail run` exits 75: stop the other daemon or give this one its own database; a running daemon that lost the lock answers 451 until restarted' },
   // --- starting the daemon ----------------------------------------------------------------
   { code: 'ERR_DIRECTORY_LOCKED', class: 'DirectoryLockedError', extends: 'MailtrailError',
     meaning: "another process holds `<dataDir>/mailtrail.lock` (or the lock beside `eventLog.path`): a second daemon on the same data; it names the holder's pid",

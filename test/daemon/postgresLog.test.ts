@@ -69,6 +69,16 @@ describe('daemon on a PostgreSQL event log', () => {
       assert.equal(types[0], 'MessageReceived');
       assert.ok(types.includes('DeliverySucceeded'), types.join(' '));
 
+      // One daemon per database until claims exist: a second one, on its own dataDir, exits 75.
+      const otherDir = mkdtempSync(join(tmpdir(), 'mailtrail-pgd2-'));
+      try {
+        const url = /connectionString: ("[^"]+")/.exec(readFileSync(config, 'utf8'))![1]!;
+        const second = writeConfig(otherDir, baseConfig(otherDir, `eventLog: { type: postgres, connectionString: ${url} }\n`));
+        await assert.rejects(startDaemon(second), /daemon exited 75 before listening: .*in use by another mailtrail daemon \(mailtrail mx\.example\.test from the local socket/s);
+      } finally {
+        rmSync(otherDir, { recursive: true, force: true });
+      }
+
       // Restart: start-up reads the shared log; nothing is delivered twice.
       await d.kill('SIGTERM');
       d = await startDaemon(config);

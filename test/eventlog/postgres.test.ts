@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { ExpectedRevisionConflictError, type EventLog, type RecordedEvent } from '../../src/eventlog/eventLog.js';
-import { PostgresEventLog } from '../../src/eventlog/postgres/index.js';
+import { EventLogLockedError, PostgresEventLog } from '../../src/eventlog/postgres/index.js';
 import { EventLogWriteError } from '../../src/eventlog/sqlite/sqliteErrors.js';
 import { describeTarget } from '../../src/eventlog/postgres/postgresErrors.js';
 import { startPostgres, type PostgresServer } from '../support/postgresServer.js';
@@ -166,6 +166,32 @@ describe('postgres event log', () => {
       assert.equal(lost.reason.actual, 1n);
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
+
+describe('postgres event log writer lock', () => {
+  it('lets one single-writer log hold a database: a second fails with EventLogLockedError naming the first, then gets it once the first closes', async () => {
+    const lockUrl = await server.createDatabase('writerlock');
+    const first = new PostgresEventLog(lockUrl, { singleWriter: true, applicationName: 'mailtrail mx1' });
+    const second = new PostgresEventLog(lockUrl, { singleWriter: true, applicationName: 'mailtrail mx2' });
+    try {
+      await first.append('lock-1', [ev('A', 0)]);
+      await assert.rejects(second.ready(), (err: unknown) => {
+        assert.ok(err instanceof EventLogLockedError, String(err));
+        assert.match(err.message, /mailtrail mx1 from the local socket/);
+        return true;
+      });
+      await assert.rejects(second.append('lock-1', [ev('B', 1)]), EventLogLockedError);
+      // Readers that do not ask for the lock are not affected.
+      const reader = new PostgresEventLog(lockUrl);
+      assert.equal((await toArray(reader.readStream('lock-1'))).length, 1);
+      await reader.close();
+      await first.close();
+      const next = await second.append('lock-1', [ev('B', 1)], { expectedRevision: 0n });
+      assert.equal(next.nextExpectedRevision, 1n);
+    } finally {
+      await Promise.all([first.close(), second.close()]);
     }
   });
 });

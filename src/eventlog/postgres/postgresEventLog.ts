@@ -28,6 +28,7 @@ import { PostgresGroupCommit, type PostgresAppend, type PostgresGroupCommitStats
 import { PostgresReader } from './postgresReader.js';
 import { PostgresSubscription } from './postgresSubscription.js';
 import { SCHEMA_SQL } from './schema.js';
+import { WriterLock } from './writerLock.js';
 
 export interface PostgresEventLogOptions {
   /** Connections in the pool (one carries the batches, the rest reads). Default 4. */
@@ -40,6 +41,13 @@ export interface PostgresEventLogOptions {
   settleMs?: number;
   /** Connecting gives up after this long. Default 5000. */
   connectTimeoutMs?: number;
+  /**
+   * Hold the one-writer lock (WriterLock): `ready()` fails with EventLogLockedError while
+   * another daemon writes to this database. The daemon sets it; tests and tools do not.
+   */
+  singleWriter?: boolean;
+  /** Shown in pg_stat_activity and in EventLogLockedError. Default `mailtrail`. */
+  applicationName?: string;
 }
 
 export class PostgresEventLog implements EventLog {
@@ -54,6 +62,7 @@ export class PostgresEventLog implements EventLog {
   private readonly settleMs: number;
   private schema: Promise<void> | undefined;
   private listener: pg.Client | undefined;
+  private readonly writerLock: WriterLock | undefined;
   private closed = false;
 
   constructor(connectionString: string, options: PostgresEventLogOptions = {}) {
@@ -61,7 +70,13 @@ export class PostgresEventLog implements EventLog {
     this.pageSize = options.pageSize ?? 500;
     this.pollMs = options.pollIntervalMs ?? 200;
     this.settleMs = options.settleMs ?? 5000;
-    this.pool = new pg.Pool({ connectionString, max: options.poolSize ?? 4, connectionTimeoutMillis: options.connectTimeoutMs ?? 5000 });
+    const client: pg.ClientConfig = {
+      connectionString,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+      application_name: options.applicationName ?? 'mailtrail',
+    };
+    this.pool = new pg.Pool({ ...client, max: options.poolSize ?? 4 });
+    this.writerLock = options.singleWriter ? new WriterLock(client, this.target) : undefined;
     // An idle connection the server dropped (restart, failover): the next query reconnects.
     this.pool.on('error', () => undefined);
     this.reader = new PostgresReader(this.pool);
@@ -83,6 +98,7 @@ export class PostgresEventLog implements EventLog {
   }
 
   private async createSchema(): Promise<void> {
+    await this.writerLock?.acquire();
     const client = await this.pool.connect();
     try {
       await client.query(SCHEMA_SQL);
@@ -100,6 +116,7 @@ export class PostgresEventLog implements EventLog {
    */
   private async readyToWrite(): Promise<void> {
     await this.ready();
+    await this.writerLock?.acquire();
     await Promise.all([...this.subscriptions].map((sub) => sub.started));
   }
 
@@ -173,6 +190,7 @@ export class PostgresEventLog implements EventLog {
     const listener = this.listener;
     this.listener = undefined;
     await listener?.end().catch(() => undefined);
+    await this.writerLock?.release();
     await this.pool.end();
   }
 

@@ -12,6 +12,7 @@ import type pg from 'pg';
 import { ExpectedRevisionConflictError, type AppendResult, type ExpectedRevision } from '../eventLog.js';
 import { EventLogWriteError } from '../sqlite/sqliteErrors.js';
 import { MAX_EVENTS_PER_TRANSACTION } from './schema.js';
+import { EventLogLockedError } from './writerLock.js';
 
 export interface PostgresAppend {
   readonly stream: string;
@@ -111,7 +112,7 @@ export class PostgresGroupCommit {
       rows = (await this.pool.query<Row>('SELECT * FROM mailtrail_append($1::json)', [payload])).rows;
     } catch (cause) {
       this.stats.failedBatches++;
-      const error = new EventLogWriteError(this.target, cause);
+      const error = cause instanceof EventLogLockedError ? cause : new EventLogWriteError(this.target, cause);
       for (const item of batch) item.reject(error);
       return;
     }
