@@ -7,7 +7,8 @@
  * late is skipped. Other nodes' commits wake subscriptions through LISTEN/NOTIFY, with
  * polling as the fallback. The schema is created on first use. Errors: the port's
  * ExpectedRevisionConflictError and EventLogClosedError; EventLogWriteError (451 4.3.0) for
- * an append that could not be committed; EventLogOpenError for a read that cannot reach it.
+ * an append that could not be committed; EventLogOpenError for a read that cannot reach it;
+ * EventLogLockedError when another daemon holds the writer lock ({ singleWriter: true }).
  */
 import pg from 'pg';
 import { InvariantError } from '../../errors/mailtrailError.js';
