@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import type { EventLog, RecordedEvent } from '../eventlog/eventLog.js';
 import { dsnIdFor, messageStream } from '../queue/queueId.js';
 import { parseHistoryName } from '../replay/historyName.js';
-import { commonOptions, configFrom, openLogReadonly, UsageError } from './openLog.js';
+import { commonOptions, configFrom, openEventLog, UsageError } from './openLog.js';
 
 export interface HistoryEntry {
   readonly revision: string;
@@ -107,7 +107,7 @@ export async function run(args: readonly string[]): Promise<number> {
   const format = values.format ?? 'mermaid';
   if (values.format !== undefined && !values.diagram) throw new UsageError(`--format goes with --diagram\n${usage}`);
   if (format !== 'mermaid' && format !== 'dot' && format !== 'svg') throw new UsageError(`unknown diagram format "${format}"\n${usage}`);
-  const log = await openLogReadonly(await configFrom(values));
+  const log = await openEventLog(await configFrom(values));
   try {
     const history = await loadHistory(log, id);
     if (!history) {

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import type { Config } from '../config/index.js';
 import type { EventLog } from '../eventlog/eventLog.js';
-import type { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
+import { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
 import { allMessagesFrom, liveMessagesFrom } from '../queue/messagesProjection.js';
 import { type MessageSummary, foldMessageSummary, isFinalState } from '../queue/messageSummary.js';
 import { messageStream } from '../queue/queueId.js';
@@ -21,8 +21,8 @@ function hasMessagesTable(log: SqliteEventLog): boolean {
 }
 
 /** Live messages oldest first; with `all`, every message (final ones too) most recent first. */
-export async function messageSummaries(log: SqliteEventLog, all: boolean): Promise<MessageSummary[]> {
-  if (hasMessagesTable(log)) return all ? allMessagesFrom(log.database, 10_000) : liveMessagesFrom(log.database);
+export async function messageSummaries(log: EventLog, all: boolean): Promise<MessageSummary[]> {
+  if (log instanceof SqliteEventLog && hasMessagesTable(log)) return all ? allMessagesFrom(log.database, 10_000) : liveMessagesFrom(log.database);
   const byId = new Map<string, MessageSummary>();
   for await (const e of log.readAll({ filter: { streamPrefixes: ['message-'] } })) {
     const id = e.stream.slice('message-'.length);

@@ -1,15 +1,16 @@
 /**
  * `mailtrail queue [--json] [--all]`: the queue as Postfix's `mailq` shows it, read from the
- * sqlite log's `messages` projection (read-only, safe while the daemon runs). One block per
+ * sqlite log's `messages` projection (read-only, safe while the daemon runs), or folded from the
+ * message streams of a PostgreSQL log. One block per
  * message: id, state, size, age, attempts, next attempt, then sender, each recipient with its
  * status and the last reason. `--all` adds final messages, most recent first. `--summary`
  * prints counts by state and a qshape-like table of the live messages instead (queueShape.ts).
  */
 import { parseArgs } from 'node:util';
-import type { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
+import { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
 import type { MessageSummary, RecipientSummary } from '../queue/messageSummary.js';
 import { formatAge, messageSummaries, summaryJson } from './messageStore.js';
-import { commonOptions, configFrom, openLogReadonly, UsageError } from './openLog.js';
+import { commonOptions, configFrom, openEventLog, UsageError } from './openLog.js';
 import { formatShape, queueShape, shapeJson, stateCounts } from './queueShape.js';
 
 export const options = { ...commonOptions, all: { type: 'boolean', short: 'a' }, summary: { type: 'boolean', short: 's' } } as const;
@@ -17,13 +18,13 @@ export const options = { ...commonOptions, all: { type: 'boolean', short: 'a' },
 export async function run(args: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true });
   if (positionals.length > 0) throw new UsageError('usage: mailtrail queue [--json] [--all] [--summary] [--config FILE]');
-  const log = await openLogReadonly(await configFrom(values));
+  const log = await openEventLog(await configFrom(values));
   try {
     const messages = await messageSummaries(log, values.all ?? false);
     const now = Date.now();
     if (values.summary) {
       const live = values.all ? await messageSummaries(log, false) : messages;
-      const byState = hasMessagesTable(log.database) ? stateCounts(log.database) : countStates(await messageSummaries(log, true));
+      const byState = log instanceof SqliteEventLog && hasMessagesTable(log.database) ? stateCounts(log.database) : countStates(await messageSummaries(log, true));
       const shape = queueShape(live, byState, now);
       process.stdout.write(values.json ? `${JSON.stringify(shapeJson(shape), null, 2)}\n` : formatShape(shape));
       return 0;

@@ -13,7 +13,8 @@ import type { logLevels } from './configSchema.js';
 
 export type EventLogConfig =
   | { readonly type: 'sqlite'; readonly path: string; readonly writer: 'thread' | 'loop' }
-  | { readonly type: 'kurrentdb'; readonly connectionString: string };
+  | { readonly type: 'kurrentdb'; readonly connectionString: string }
+  | { readonly type: 'postgres'; readonly connectionString: string };
 
 export interface TlsConfig {
   readonly key: string;

@@ -32,6 +32,10 @@ const idOrName = z.union([nonEmpty, z.number().int().nonnegative()], { error: 'e
 export const eventLogSchema = z.discriminatedUnion('type', [
   strictObject({ type: z.literal('sqlite'), path: nonEmpty.optional(), writer: z.enum(['thread', 'loop']).default('thread') }),
   strictObject({ type: z.literal('kurrentdb'), connectionString: nonEmpty }),
+  strictObject({
+    type: z.literal('postgres'),
+    connectionString: nonEmpty.regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL'),
+  }),
 ]);
 
 export const tlsSchema = strictObject({

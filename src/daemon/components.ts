@@ -1,6 +1,6 @@
 /**
  * Builds the daemon's parts from a resolved Config: the event log (sqlite with the messages
- * projection, or kurrentdb), the relays and router, and the prequeue policies. A part the
+ * projection, postgres or kurrentdb), the relays and router, and the prequeue policies. A part the
  * config names but this version cannot build is a ConfigError naming the key.
  */
 import type { Config } from '../config/index.js';
@@ -8,6 +8,7 @@ import type { RelayConfig } from '../config/relaySchema.js';
 import { ConfigError } from '../errors/mailtrailError.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
+import { EventLogOpenError } from '../eventlog/sqlite/sqliteErrors.js';
 import type { Logger } from '../log/logger.js';
 import type { PrequeuePolicy } from '../policies/policy.js';
 import { policyFromConfig } from '../policies/policyFromConfig.js';
@@ -37,6 +38,22 @@ export async function buildEventLog(config: Config): Promise<BuiltLog> {
     // Loaded on demand: the gRPC client is heavy and most installations use sqlite.
     const { KurrentdbEventLog } = await import('../eventlog/kurrentdb/index.js');
     return { log: new KurrentdbEventLog(config.eventLog.connectionString) };
+  }
+  if (config.eventLog.type === 'postgres') {
+    // No inline projections on PostgreSQL yet: start-up folds the message streams (recovery
+    // undefined) and the sqlite-only maintenance (retention) does not run.
+    const { PostgresEventLog, EventLogLockedError } = await import('../eventlog/postgres/index.js');
+    const log = new PostgresEventLog(config.eventLog.connectionString, { singleWriter: true, applicationName: `mailtrail ${config.hostname}` });
+    try {
+      await log.ready();
+    } catch (cause) {
+      await log.close();
+      // Another daemon writes to this database: exit 75, as for a locked data directory.
+      if (cause instanceof EventLogLockedError) throw cause;
+      // Unreachable, refused login, no CREATE right: the start fails (exit 70), naming the server.
+      throw new EventLogOpenError(log.target, cause instanceof Error ? cause.message : String(cause), cause);
+    }
+    return { log };
   }
   const sqlite = new SqliteEventLog(config.eventLog.path, { projections: [...inlineProjections], writer: config.eventLog.writer });
   return { log: sqlite, sqlite, recovery: recoverySourceFrom(sqlite.database) };

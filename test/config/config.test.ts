@@ -241,9 +241,16 @@ describe('errors name the file, the key and what was expected', () => {
     assertConfigError('- hostname: mx\n', '(top level)', /expected a mapping of keys, got a list/);
   });
 
-  it('kurrentdb without connectionString, and unknown types', () => {
+  it('reads a postgres event log and keeps its connection string as written', () => {
+    const config = parseConfig('eventLog: { type: postgres, connectionString: "postgresql://mail@db.example.test/mailtrail" }\n', '/etc/m.yaml');
+    assert.deepEqual(config.eventLog, { type: 'postgres', connectionString: 'postgresql://mail@db.example.test/mailtrail' });
+  });
+
+  it('kurrentdb or postgres without connectionString, and unknown types', () => {
     assertConfigError('eventLog: { type: kurrentdb }\n', 'eventLog.connectionString', /missing; expected a string/);
-    assertConfigError('eventLog: { type: postgres }\n', 'eventLog.type', /expected one of: sqlite, kurrentdb, got "postgres"/);
+    assertConfigError('eventLog: { type: postgres }\n', 'eventLog.connectionString', /missing; expected a string/);
+    assertConfigError('eventLog: { type: postgres, connectionString: "localhost:5432" }\n', 'eventLog.connectionString', /postgres:\/\/ or postgresql:\/\/ URL/);
+    assertConfigError('eventLog: { type: mysql }\n', 'eventLog.type', /expected one of: sqlite, kurrentdb, postgres, got "mysql"/);
     assertConfigError('relay: { root: /x }\n', 'relay.type', /missing; expected one of: maildir, maildrop, dovecotLda, lmtp, smtp, pipe, blackhole/);
     assertConfigError('relay: { type: smtp, mx: false }\n', 'relay.host', /expected a host when mx is false/);
   });
