@@ -1,9 +1,9 @@
 /**
  * Benchmark: appends per second to the SQLite event log (temp dir, WAL, synchronous=FULL)
  * with 1, 16 and 256 concurrent appenders, each awaiting one single-event append at a time
- * for ~2 s. Prints batches/s and mean batch size (group commit at work), the time the event
- * loop spent blocked in BEGIN…COMMIT+fsync, and monitorEventLoopDelay p50/p99/max — i.e.
- * "does committing on the main thread stall SMTP sessions?". run() is called by bench/run.ts,
+ * for ~2 s, with the writer on the event loop and in its writer thread. Prints batches/s and
+ * mean batch size (group commit at work), the time BEGIN…COMMIT+fsync takes, and
+ * monitorEventLoopDelay p50/p99/max — i.e. "does committing stall SMTP sessions?". run() is called by bench/run.ts,
  * or directly: node --import tsx bench/eventlogAppend.bench.ts [seconds]. BENCH_DIR picks the disk.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -72,14 +72,14 @@ export async function run(durationMs = 2000): Promise<void> {
   const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'mailtrail-bench-'));
   try {
     console.log(`eventlog append (sqlite, WAL, synchronous=FULL) in ${dir}, ${durationMs} ms per case`);
-    for (const appenders of CONCURRENCY) {
+    for (const writer of ['loop', 'thread'] as const) for (const appenders of CONCURRENCY) {
       // A fresh file per case, so flushMsMax and WAL checkpoints belong to that case.
-      const log = new SqliteEventLog(join(dir, `events-${appenders}.sqlite`));
+      const log = new SqliteEventLog(join(dir, `events-${writer}-${appenders}.sqlite`), { writer });
       try {
         const r = await runCase(log, appenders, durationMs);
         console.log(
-          `  ${String(r.appenders).padStart(3)} appenders: ${r.appendsPerSec} appends/s, ${r.batchesPerSec} batches/s ` +
-            `(mean ${r.meanBatch} appends/batch), commit blocks the loop ${r.flushMsMean} ms mean / ${r.flushMsMax} ms max; ` +
+          `  writer ${writer.padEnd(6)} ${String(r.appenders).padStart(3)} appenders: ${r.appendsPerSec} appends/s, ${r.batchesPerSec} batches/s ` +
+            `(mean ${r.meanBatch} appends/batch), commit takes ${r.flushMsMean} ms mean / ${r.flushMsMax} ms max${writer === 'loop' ? ' (on the loop)' : ' (in the writer thread)'}; ` +
             `event-loop delay p50 ${r.loopDelayMs.p50} ms, p99 ${r.loopDelayMs.p99} ms, max ${r.loopDelayMs.max} ms`,
         );
       } finally {
