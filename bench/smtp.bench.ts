@@ -22,8 +22,8 @@ const L = Number(process.env.BENCH_SMTP_L ?? 2048);
 const REUSE = process.env.BENCH_SMTP_REUSE === '1';
 /** Postfix's smtpd greets at once; smtp-server's default waits 100 ms (BENCH_SMTP_GREET=100ms). */
 const GREET = process.env.BENCH_SMTP_GREET ?? '0';
-/** Where the sqlite log commits: its writer thread (default) or the event loop (BENCH_WRITER=loop). */
-const WRITER = process.env.BENCH_WRITER ?? 'thread';
+/** Where the sqlite log commits: the event loop (default) or its writer thread (BENCH_WRITER=thread). */
+const WRITER = process.env.BENCH_WRITER ?? 'loop';
 const root = join(import.meta.dirname, '..');
 
 interface Row { system: string; variant: string; acceptS: number; acceptRate: number; drainS: number; deliveredRate: number; cpuMsPerMsg?: number }

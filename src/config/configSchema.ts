@@ -30,7 +30,7 @@ const network = z.string().refine((entry) => parseNetwork(entry) !== undefined, 
 const idOrName = z.union([nonEmpty, z.number().int().nonnegative()], { error: 'expected a name or a numeric id' });
 
 export const eventLogSchema = z.discriminatedUnion('type', [
-  strictObject({ type: z.literal('sqlite'), path: nonEmpty.optional(), writer: z.enum(['thread', 'loop']).default('thread') }),
+  strictObject({ type: z.literal('sqlite'), path: nonEmpty.optional(), writer: z.enum(['thread', 'loop']).default('loop') }),
   strictObject({ type: z.literal('kurrentdb'), connectionString: nonEmpty }),
   strictObject({
     type: z.literal('postgres'),
@@ -99,7 +99,7 @@ export const logSchema = strictObject({
 export const configSchema = strictObject({
   hostname: nonEmpty.regex(/^[^\s]+$/, 'expected a host name without spaces').optional(),
   dataDir: nonEmpty.default('./var'),
-  eventLog: eventLogSchema.default({ type: 'sqlite', writer: 'thread' }),
+  eventLog: eventLogSchema.default({ type: 'sqlite', writer: 'loop' }),
   smtp: smtpSchema.prefault({}),
   relay: relaySchema.default({ type: 'maildir' }),
   routes: z.record(domain, relaySchema).default({}),

@@ -50,7 +50,7 @@ function sqliteSubject(options: SqliteEventLogOptions = {}) {
 }
 
 eventLogContract('sqlite', sqliteSubject());
-eventLogContract('sqlite (writer on the event loop)', sqliteSubject({ writer: 'loop' }));
+eventLogContract('sqlite (writer thread)', sqliteSubject({ writer: 'thread' }));
 // Tiny pages, so every read and subscription crosses page boundaries.
 eventLogContract('sqlite (2-row pages)', sqliteSubject({ pageSize: 2 }));
 
@@ -93,7 +93,7 @@ for (const writer of ['thread', 'loop'] as const) describe(`sqlite event log (wr
 
     it('refuses a projection the thread cannot import, naming it', () => {
       const local: SqliteProjection = { name: 'nomodule', setup() {}, apply() {} };
-      assert.throws(() => new SqliteEventLog(tempDb(), { projections: [local] }), /projection nomodule has no module URL/);
+      assert.throws(() => new SqliteEventLog(tempDb(), { projections: [local], writer: 'thread' }), /projection nomodule has no module URL/);
     });
   }
 
