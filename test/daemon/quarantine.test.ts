@@ -37,9 +37,14 @@ function rawSession(port: number, steps: string[]): { socket: Socket; replies: s
   return { socket, replies, closed };
 }
 
+// The test holds the log's write lock from another connection. On the event loop, each of the
+// daemon's commits would then block the whole loop for the busy timeout (5 s) and the health
+// gate would refuse MAIL; in the writer thread only the commits wait, as the crash needs.
+const WRITER_THREAD = 'eventLog: { type: sqlite, writer: thread }\n';
+
 describe('crash orphans', () => {
   it('are quarantined with their envelope and requeue delivers them', async () => {
-    const file = writeConfig(dir, baseConfig(dir));
+    const file = writeConfig(dir, baseConfig(dir, WRITER_THREAD));
     const spool = new Spool(join(dir, 'spool'));
     const d = await startDaemon(file);
     // The log must record a message already: an empty log with bodies is a refused start.
@@ -93,7 +98,7 @@ describe('crash orphans', () => {
   });
 
   it('quarantines a body cut short mid-DATA, and requeue refuses it', async () => {
-    const file = writeConfig(dir, baseConfig(dir));
+    const file = writeConfig(dir, baseConfig(dir, WRITER_THREAD));
     const spool = new Spool(join(dir, 'spool'));
     const d = await startDaemon(file);
     const before = new Set(await spool.list());
