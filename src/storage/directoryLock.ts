@@ -7,6 +7,7 @@
  * touch this file, so the CLI keeps reading `events.sqlite` beside a running daemon.
  */
 import Database from 'better-sqlite3';
+import { closeSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MailtrailError } from '../errors/mailtrailError.js';
 
@@ -49,6 +50,8 @@ export class DirectoryLock {
     const path = join(dir, LOCK_FILE);
     let db: Database.Database;
     try {
+      // Owner-only, like the log beside it (it names the holder's pid, nothing more).
+      closeSync(openSync(path, 'a', 0o600));
       db = new Database(path, { timeout: 0 });
     } catch (cause) {
       throw new DirectoryLockError(path, cause);

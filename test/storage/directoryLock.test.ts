@@ -7,7 +7,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStorage } from '../../src/storage/sqliteStorage.js';
@@ -23,6 +23,7 @@ describe('the directory lock', () => {
   it('refuses a second storage on the same directory, naming this pid, until the first is closed', async () => {
     const dir = tempDir();
     const first = new SqliteStorage(dir);
+    assert.equal(statSync(join(dir, 'mailtrail.lock')).mode & 0o777, 0o600, 'the lock file is owner-only');
     assert.throws(() => new SqliteStorage(dir), (err: unknown) => err instanceof DirectoryLockedError && err.pid === process.pid && err.message.includes(`locked by process ${process.pid}`));
     // A read-only reader of the log (the CLI) is not stopped by the lock.
     const reader = new SqliteEventLog(join(dir, 'events.sqlite'), { readonly: true });
