@@ -14,8 +14,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { findProgram } from '../../src/config/relayPrograms.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const SOURCE_DIRS = ['src', 'test', 'bench', 'examples'];
@@ -54,18 +55,6 @@ function collectPrograms(): Map<string, string> {
   }
   return found;
 }
-
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
-const onPath = (name: string): string | undefined =>
-  (process.env['PATH'] ?? '').split(delimiter).map((dir) => join(dir, name)).find(executable);
 
 /** The package owning `path`; dpkg may know it by its pre-usrmerge name (/sbin/ip, /bin/bash). */
 function packageOf(path: string): string | undefined {
@@ -107,7 +96,7 @@ describe('programs the tests start', () => {
   for (const [program, where] of programs) {
     it(`${program} comes from a package .ci/run installs`, () => {
       if (program === 'node') return;
-      const path = program.startsWith('/') ? (executable(program) ? program : undefined) : onPath(program);
+      const path = findProgram(program);
       assert.ok(path, `${program} (started in ${where}) is not installed: add the Debian package that provides it to packages=(…) in .ci/run`);
       const pkg = packageOf(path);
       assert.ok(pkg, `${program} (started in ${where}) resolves to ${path}, which no Debian package owns: start it by an absolute path from a package .ci/run lists`);
