@@ -11,6 +11,7 @@ import { DEFAULT_POLICIES, policiesSchema } from './policySchema.js';
 import { relaySchema, smtpRelaySchema } from './relaySchema.js';
 import { strictObject } from './strictObject.js';
 import { parseNetwork } from '../mail/ipNetwork.js';
+import { domainOf, withLowerCaseDomain } from '../mail/address.js';
 
 const nonEmpty = z.string().min(1, 'expected a non-empty string');
 const positiveInt = z.number().int().positive();
@@ -21,10 +22,7 @@ const domain = z
 const mailbox = z
   .string()
   .regex(/^[^@\s]+@[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/, 'expected an address like bob@example.test')
-  .transform((address) => {
-    const at = address.lastIndexOf('@');
-    return `${address.slice(0, at)}@${address.slice(at + 1).toLowerCase()}`;
-  });
+  .transform(withLowerCaseDomain);
 const nonNegativeInt = z.number().int().nonnegative();
 const network = z.string().refine((entry) => parseNetwork(entry) !== undefined, 'expected an IP address or a CIDR network like 10.0.0.0/8');
 const idOrName = z.union([nonEmpty, z.number().int().nonnegative()], { error: 'expected a name or a numeric id' });
@@ -65,7 +63,7 @@ export const smtpSchema = strictObject({
   auth: z.looseObject({}).optional(),
 }).superRefine((smtp, ctx) => {
   smtp.mailboxes?.forEach((address, index) => {
-    const domain = address.slice(address.lastIndexOf('@') + 1);
+    const domain = domainOf(address);
     if (!smtp.domains.includes(domain)) {
       ctx.addIssue({ code: 'custom', path: ['mailboxes', index], input: address, message: `expected an address in one of smtp.domains (${smtp.domains.join(', ')})` });
     }
