@@ -9,6 +9,7 @@ import { durationSchema } from './duration.js';
 import { listenSchema } from './listenAddress.js';
 import { DEFAULT_POLICIES, policiesSchema } from './policySchema.js';
 import { relaySchema, smtpRelaySchema } from './relaySchema.js';
+import { smtpAuthSchema } from './smtpAuthSchema.js';
 import { strictObject } from './strictObject.js';
 import { parseNetwork } from '../mail/ipNetwork.js';
 
@@ -62,8 +63,11 @@ export const smtpSchema = strictObject({
   greetDelay: durationSchema.default(100),
   hardErrorLimit: positiveInt.default(20),
   tls: tlsSchema.optional(),
-  auth: z.looseObject({}).optional(),
+  auth: smtpAuthSchema.optional(),
 }).superRefine((smtp, ctx) => {
+  if (smtp.auth && !smtp.tls && !smtp.auth.allowInsecure) {
+    ctx.addIssue({ code: 'custom', path: ['auth'], message: 'AUTH is offered only over TLS: configure smtp.tls, or set smtp.auth.allowInsecure: true to send passwords in clear text' });
+  }
   smtp.mailboxes?.forEach((address, index) => {
     const domain = address.slice(address.lastIndexOf('@') + 1);
     if (!smtp.domains.includes(domain)) {
