@@ -162,7 +162,9 @@ export class SmtpEdge {
     const servers = this.servers;
     this.servers = [];
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    const deadline = Date.now() + 10_000;
+    // smtp-server has closed its connections (421 after closeTimeout); their close hooks may
+    // still be on their way: give them as long again, never a second, hard-coded grace.
+    const deadline = Date.now() + (this.options.closeTimeout ?? SMTP_EDGE_DEFAULTS.closeTimeout);
     while (this.handlers.open > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await this.handlers.settled();
   }
