@@ -25,6 +25,7 @@ import { finalizeMessage } from './finalization.js';
 import { MessageActors } from './messageActors.js';
 import { OperatorCommands } from './operatorCommands.js';
 import { PolicyStep } from './policyStep.js';
+import { QUEUE_DEFAULTS } from './queueDefaults.js';
 import type { EnqueueInput, QueueExtraOptions, QueueOptions, QueueStorage } from './queueOptions.js';
 import { newQueueId } from './queueId.js';
 import { receivedEvent, spooledEnvelopeOf } from './receivedEvent.js';
@@ -91,7 +92,7 @@ export class Queue {
       ...(options.inspect ? { inspect: options.inspect } : {}),
     });
     const common = { actors: this.actors, retry, spool: options.spool, hostname: options.hostname };
-    this.attempts = new Attempts({ ...common, slots: new AttemptSlots(options.concurrency ?? 20), router: options.router, relayPolicies: this.relayPolicies });
+    this.attempts = new Attempts({ ...common, slots: new AttemptSlots(options.concurrency ?? QUEUE_DEFAULTS.concurrency), router: options.router, relayPolicies: this.relayPolicies });
     this.policies = new PolicyStep({ ...common, attempts: this.attempts, policies: this.prequeue, enqueue: (input) => this.enqueue(input) });
     this.operator = new OperatorCommands(this.actors);
   }
