@@ -114,6 +114,8 @@ export const messageMachine = setup({
           actions: assign(({ event }) => ({ nextAttemptAt: event.nextAttemptAt, lastReason: event.reason })),
         },
         PoliciesFailed: { target: 'settling', actions: 'refuseRecipients' },
+        // The operator's retry of a message whose policies were deferred: they run again, due now.
+        RetryRequested: { target: 'received', reenter: true, actions: assign(({ event }) => ({ nextAttemptAt: event.at })) },
         MessageSplit: {
           guard: 'hasChildren',
           target: 'split',
