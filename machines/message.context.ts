@@ -123,6 +123,11 @@ export function failPending(c: MessageContext, dsn: string, reason: string, at: 
   );
 }
 
+/** Fail every pending recipient for good with this status and reply (a policy's refusal). */
+export function refusePending(c: MessageContext, dsn: string, reply: string, at: string): readonly RecipientState[] {
+  return c.recipients.map((r) => (r.status === 'pending' ? { ...r, status: 'failed' as const, inFlight: false, dsn, reply, at } : r));
+}
+
 /**
  * Fail every pending recipient for good (operator bounce): 5.0.0 whatever it last saw; the
  * last reply stays readable in the reason (`bounced by the operator; last attempt: …`).

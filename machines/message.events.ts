@@ -66,6 +66,21 @@ export interface PoliciesDeferred {
   readonly at: string;
 }
 
+/**
+ * A prequeue policy refused the message for good (it threw a PermanentError: a spam verdict
+ * that rejects, a message no policy may pass): every pending recipient fails with `status`
+ * (5.x.x) and `reason`, and the sender gets a DSN, as Postfix bounces what a content filter
+ * rejects after the queue.
+ */
+export interface PoliciesFailed {
+  readonly type: 'PoliciesFailed';
+  /** The policy that refused it (its name). */
+  readonly policy: string;
+  readonly status: string;
+  readonly reason: string;
+  readonly at: string;
+}
+
 export interface MessageSplit {
   readonly type: 'MessageSplit';
   readonly children: readonly { readonly messageId: string; readonly recipients: readonly string[] }[];
@@ -171,6 +186,7 @@ export type MessageEvent =
   | MessageReceived
   | PoliciesApplied
   | PoliciesDeferred
+  | PoliciesFailed
   | MessageSplit
   | RelayAttempted
   | DeliverySucceeded
@@ -187,7 +203,7 @@ export type MessageEvent =
 export type MessageEventType = MessageEvent['type'];
 
 export const MESSAGE_EVENT_TYPES: readonly MessageEventType[] = [
-  'MessageReceived', 'PoliciesApplied', 'PoliciesDeferred', 'MessageSplit', 'RelayAttempted',
+  'MessageReceived', 'PoliciesApplied', 'PoliciesDeferred', 'PoliciesFailed', 'MessageSplit', 'RelayAttempted',
   'DeliverySucceeded', 'DeliveryDeferred', 'DeliveryFailed', 'MessageExpired', 'MessageBounced',
   'MessageHeld', 'MessageReleased', 'RetryRequested', 'MessageRequeued', 'MessageDeleted',
 ];

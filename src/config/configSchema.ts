@@ -12,10 +12,10 @@ import { relaySchema, smtpRelaySchema } from './relaySchema.js';
 import { smtpAuthSchema } from './smtpAuthSchema.js';
 import { strictObject } from './strictObject.js';
 import { parseNetwork } from '../mail/ipNetwork.js';
-import { domainOf, withLowerCaseDomain } from '../mail/address.js';
 import { SMTP_EDGE_DEFAULTS } from '../edge/edgeDefaults.js';
 import { defaultRetryPolicy } from '../queue/backoff.js';
 import { QUEUE_DEFAULTS } from '../queue/queueDefaults.js';
+import { domainOf, withLowerCaseDomain } from '../mail/address.js';
 
 const nonEmpty = z.string().min(1, 'expected a non-empty string');
 const positiveInt = z.number().int().positive();
