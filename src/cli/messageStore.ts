@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import type { Config } from '../config/index.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
-import { allMessagesFrom, liveMessagesFrom } from '../queue/messagesProjection.js';
-import { type MessageSummary, foldMessageSummary, isFinalState } from '../queue/messageSummary.js';
+import { allMessagesFrom, liveMessagesFrom } from '../readmodel/messagesProjection.js';
+import { type MessageSummary, foldMessageSummary, isFinalState } from '../readmodel/messageSummary.js';
 import { MESSAGE_STREAM_PREFIX, messageIdOf, messageStream } from '../mail/streamNames.js';
 import { BODIES_DIR, idForRef } from '../spool/bodyId.js';
 

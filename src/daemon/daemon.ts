@@ -15,7 +15,7 @@ import type { Config } from '../config/index.js';
 import { createBounceSender } from '../bounce/bounceSender.js';
 import { ControlServer } from '../control/index.js';
 import { SmtpEdge } from '../edge/index.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../logging/logger.js';
 import { Queue, type EnqueueInput } from '../queue/queue.js';
 import { messageStream } from '../mail/streamNames.js';
 import { requeueCandidates, requeueSpooled } from '../queue/spoolRecovery.js';

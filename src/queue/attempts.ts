@@ -9,7 +9,7 @@
 import type { MessageContext } from '../../machines/message.context.js';
 import type { RelayAttempted } from '../../machines/message.events.js';
 import { readHeaderBlock } from '../mail/headerBlock.js';
-import type { PrequeuePolicy } from '../policies/policy.js';
+import type { RelayPolicy } from '../policies/policy.js';
 import type { Spool } from '../spool/spool.js';
 import type { AttemptSlots } from './attemptSlots.js';
 import { type RetryPolicy, isExpired, retryDelay } from './backoff.js';
@@ -27,7 +27,7 @@ export interface AttemptsOptions {
   readonly spool: Spool;
   readonly hostname: string;
   /** Run before each attempt; their headers go into that attempt's copy only. */
-  readonly relayPolicies: readonly PrequeuePolicy[];
+  readonly relayPolicies: readonly RelayPolicy[];
 }
 
 export class Attempts {

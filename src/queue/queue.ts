@@ -12,10 +12,10 @@ import type { MessageContext } from '../../machines/message.context.js';
 import { createBounceSender } from '../bounce/bounceSender.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import { InvariantError } from '../errors/mailtrailError.js';
-import { silentLogger } from '../log/logger.js';
+import { silentLogger } from '../logging/logger.js';
 import { readHeaderBlock } from '../mail/headerBlock.js';
 import { headerValue } from '../mail/headerFields.js';
-import type { PrequeuePolicy } from '../policies/policy.js';
+import type { PrequeuePolicy, RelayPolicy } from '../policies/policy.js';
 import type { Relay } from '../relay/relay.js';
 import type { Spool } from '../spool/spool.js';
 import { AttemptSlots } from './attemptSlots.js';
@@ -33,7 +33,7 @@ import { recover } from './recovery.js';
 import { Router } from './router.js';
 import { realScheduler } from './scheduler.js';
 
-export type { RecoverySource } from './recoverySource.js';
+export type { RecoverySource } from '../readmodel/recoverySource.js';
 export type { QueueOptions, EnqueueInput, QueueStorage, QueueExtraOptions, BounceQueue } from './queueOptions.js';
 export type { Scheduler } from './scheduler.js';
 export { headerBlockOf, queuedMessageOf } from './queuedMessage.js';
@@ -48,7 +48,7 @@ export class Queue {
   private readonly options: QueueOptions;
   private readonly machine: MessageMachine;
   private readonly prequeue: PrequeuePolicy[] = [];
-  private readonly relayPolicies: PrequeuePolicy[] = [];
+  private readonly relayPolicies: RelayPolicy[] = [];
   private readonly actors: MessageActors;
   private readonly attempts: Attempts;
   private readonly policies: PolicyStep;
@@ -112,7 +112,7 @@ export class Queue {
    * nothing is recorded (slimta's RelayPolicy). Recipient rewrites and splits are prequeue
    * matters and are ignored here.
    */
-  addRelayPolicy(policy: PrequeuePolicy): this {
+  addRelayPolicy(policy: RelayPolicy): this {
     this.relayPolicies.push(policy);
     return this;
   }
