@@ -1,7 +1,8 @@
 /**
  * The prequeue step (Postfix's cleanup, slimta's QueuePolicy): a message in `received` runs
  * its prequeue policies once they are due, and records PoliciesApplied (with its first attempt
- * when a slot is free), PoliciesDeferred on the retry schedule when a policy cannot run,
+ * when a slot is free), PoliciesDeferred on the retry schedule when a policy cannot run now,
+ * PoliciesFailed when one refuses the message for good (it threw a PermanentError),
  * MessageSplit once the children are durable, or MessageExpired past its lifetime.
  */
 import type { MessageContext } from '../../machines/message.context.js';
@@ -11,6 +12,7 @@ import type { Spool } from '../spool/spool.js';
 import type { Attempts } from './attempts.js';
 import { type RetryPolicy, isExpired, retryDelay } from './backoff.js';
 import type { MessageActors } from './messageActors.js';
+import { errorOutcome } from './errorOutcome.js';
 import { type PolicyOutcome, runPrequeuePolicies } from './prequeuePolicies.js';
 import { headerBlockOf, pendingMessageOf } from './queuedMessage.js';
 import type { EnqueueInput } from './queueOptions.js';
@@ -73,21 +75,26 @@ export class PolicyStep {
       return;
     }
     const spool = this.options.spool;
-    let outcome;
-    try {
-      outcome = await runPrequeuePolicies({
-        policies: this.options.policies,
-        from: ctx.policiesFrom,
-        message: pendingMessageOf(ctx),
-        hostname: this.options.hostname,
-        now: new Date(now),
-        readHeaders: async () => captured ?? readHeaderBlock(spool.open(ctx.bodyRef)),
-        openMessage: (headers) => spool.open(ctx.bodyRef, { prepend: headerBlockOf(headers) }),
-      });
-    } catch (err) {
-      const reason = `${(err as Error).message}`;
+    const outcome = await runPrequeuePolicies({
+      policies: this.options.policies,
+      from: ctx.policiesFrom,
+      message: pendingMessageOf(ctx),
+      hostname: this.options.hostname,
+      now: new Date(now),
+      readHeaders: async () => captured ?? readHeaderBlock(spool.open(ctx.bodyRef)),
+      openMessage: (headers) => spool.open(ctx.bodyRef, { prepend: headerBlockOf(headers) }),
+    });
+    if (outcome.kind === 'failed') {
+      // Decided on the error's class: a PermanentError bounces (Postfix: a filter's reject), anything else defers.
+      const failed = errorOutcome(outcome.error);
+      const reason = failed.reason;
+      if (failed.outcome === 'permanent') {
+        this.actors.child(id).warn({ policy: outcome.policy, status: failed.status, reason }, 'policies refused the message');
+        await actor.record({ type: 'PoliciesFailed', policy: outcome.policy, status: failed.status, reason, at: this.actors.iso() });
+        return;
+      }
       const retryAt = this.actors.now() + retryDelay(retry, ctx.receivedAt, this.actors.now());
-      this.actors.child(id).warn({ err: reason }, 'policies deferred');
+      this.actors.child(id).warn({ policy: outcome.policy, err: failed.reason, ...(failed.unexpected ? {} : { status: failed.status }) }, 'policies deferred');
       await actor.record({ type: 'PoliciesDeferred', reason, nextAttemptAt: new Date(retryAt).toISOString(), at: this.actors.iso() });
       return;
     }

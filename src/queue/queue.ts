@@ -21,6 +21,7 @@ import type { Spool } from '../spool/spool.js';
 import { AttemptSlots } from './attemptSlots.js';
 import { Attempts } from './attempts.js';
 import { defaultRetryPolicy } from './backoff.js';
+import { QUEUE_DEFAULTS } from './queueDefaults.js';
 import { finalizeMessage } from './finalization.js';
 import { MessageActors } from './messageActors.js';
 import { OperatorCommands } from './operatorCommands.js';
@@ -91,7 +92,7 @@ export class Queue {
       ...(options.inspect ? { inspect: options.inspect } : {}),
     });
     const common = { actors: this.actors, retry, spool: options.spool, hostname: options.hostname };
-    this.attempts = new Attempts({ ...common, slots: new AttemptSlots(options.concurrency ?? 20), router: options.router, relayPolicies: this.relayPolicies });
+    this.attempts = new Attempts({ ...common, slots: new AttemptSlots(options.concurrency ?? QUEUE_DEFAULTS.concurrency), router: options.router, relayPolicies: this.relayPolicies });
     this.policies = new PolicyStep({ ...common, attempts: this.attempts, policies: this.prequeue, enqueue: (input) => this.enqueue(input) });
     this.operator = new OperatorCommands(this.actors);
   }
