@@ -7,7 +7,7 @@
  * due. `resume` continues a recovered message where its history stopped.
  */
 import type { MessageContext } from '../../machines/message.context.js';
-import type { RelayAttempted } from '../../machines/message.events.js';
+import type { MessageEvent, RelayAttempted } from '../../machines/message.events.js';
 import { readHeaderBlock } from '../mail/headerBlock.js';
 import type { PrequeuePolicy } from '../policies/policy.js';
 import type { Spool } from '../spool/spool.js';
@@ -34,6 +34,8 @@ export interface AttemptsOptions {
   readonly hostname: string;
   /** Run before each attempt; their headers go into that attempt's copy only. */
   readonly relayPolicies: readonly PrequeuePolicy[];
+  /** Record events, retrying a failed append (durableRecord.ts); false when given up. */
+  readonly record: (actor: MessageActor, ...events: MessageEvent[]) => Promise<boolean>;
 }
 
 export class Attempts {
@@ -131,7 +133,8 @@ export class Attempts {
           : { type: 'DeliveryDeferred' as const, recipient: r.address, status: decided.unexpected ? '4.3.0' : decided.status, reply, relay: 'none', at, nextAttemptAt });
       }
       if (this.actors.stopping && this.actors.size === 0) return;
-      await actor.record(...outcomes);
+      // Kept in memory and retried while the log refuses them; given up, the daemon stops.
+      if (!(await this.options.record(actor, ...outcomes))) return;
       logOutcomes(this.actors.child(id), outcomes, (this.actors.now() - Date.parse(ctx.receivedAt)) / 1000);
     } finally {
       this.slots.release(id);

@@ -6,12 +6,13 @@
  * MessageSplit once the children are durable, or MessageExpired past its lifetime.
  */
 import type { MessageContext } from '../../machines/message.context.js';
+import type { MessageEvent } from '../../machines/message.events.js';
 import { readHeaderBlock } from '../mail/headerBlock.js';
 import type { PrequeuePolicy } from '../policies/policy.js';
 import type { Spool } from '../spool/spool.js';
 import type { Attempts } from './attempts.js';
 import { type RetryPolicy, isExpired, retryDelay } from './backoff.js';
-import type { MessageActors } from './messageActors.js';
+import type { MessageActor, MessageActors } from './messageActors.js';
 import { errorOutcome } from './errorOutcome.js';
 import { type PolicyOutcome, runPrequeuePolicies } from './prequeuePolicies.js';
 import { headerBlockOf, pendingMessageOf } from './queuedMessage.js';
@@ -27,6 +28,8 @@ export interface PolicyStepOptions {
   readonly hostname: string;
   /** Queue a split's child. */
   readonly enqueue: (input: EnqueueInput) => Promise<string>;
+  /** Record events, retrying a failed append (durableRecord.ts); false when given up. */
+  readonly record: (actor: MessageActor, ...events: MessageEvent[]) => Promise<boolean>;
 }
 
 export class PolicyStep {
@@ -90,12 +93,12 @@ export class PolicyStep {
       const reason = failed.reason;
       if (failed.outcome === 'permanent') {
         this.actors.child(id).warn({ policy: outcome.policy, status: failed.status, reason }, 'policies refused the message');
-        await actor.record({ type: 'PoliciesFailed', policy: outcome.policy, status: failed.status, reason, at: this.actors.iso() });
+        await this.options.record(actor, { type: 'PoliciesFailed', policy: outcome.policy, status: failed.status, reason, at: this.actors.iso() });
         return;
       }
       const retryAt = this.actors.now() + retryDelay(retry, ctx.receivedAt, this.actors.now());
       this.actors.child(id).warn({ policy: outcome.policy, err: failed.reason, ...(failed.unexpected ? {} : { status: failed.status }) }, 'policies deferred');
-      await actor.record({ type: 'PoliciesDeferred', reason, nextAttemptAt: new Date(retryAt).toISOString(), at: this.actors.iso() });
+      await this.options.record(actor, { type: 'PoliciesDeferred', reason, nextAttemptAt: new Date(retryAt).toISOString(), at: this.actors.iso() });
       return;
     }
     if (outcome.kind === 'split') {
@@ -120,11 +123,11 @@ export class PolicyStep {
     // The startAttempt action the first event triggers then finds the slot held and does nothing.
     const first = this.options.attempts.takeFirst(id, ctx, recipients ?? ctx.recipients.map((r) => r.address));
     if (!first) {
-      await actor.record(applied);
+      await this.options.record(actor, applied);
       return;
     }
     try {
-      await actor.record(applied, first);
+      if (!(await this.options.record(actor, applied, first))) this.options.attempts.giveBack(id);
     } catch (err) {
       this.options.attempts.giveBack(id);
       throw err;
