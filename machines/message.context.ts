@@ -4,7 +4,7 @@
  * the status and reply a DSN needs). `inFlight` marks the recipients of the current attempt
  * that have no outcome yet. No clock, no I/O: everything arrives in the events.
  */
-import type { ClientSummary, MessageReceived } from './message.events.js';
+import type { ClientInfo, MessageReceived } from './message.events.js';
 
 export type RecipientStatus = 'pending' | 'delivered' | 'failed';
 
@@ -28,7 +28,7 @@ export interface MessageContext {
   readonly sha256: string;
   readonly receivedAt: string;
   readonly sessionId?: string;
-  readonly client?: ClientSummary;
+  readonly client?: ClientInfo;
   readonly smtputf8: boolean;
   readonly parentId?: string;
   readonly origin: NonNullable<MessageReceived['origin']>;

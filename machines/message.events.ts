@@ -5,12 +5,17 @@
  * Time always arrives as data (`at`, ISO-8601): the machine never reads a clock.
  */
 
-export interface ClientSummary {
+/** RFC 3848's protocol names (RFC 6531's UTF8SMTP…), as a Received header's `with` clause says them. */
+export type ReceivedProtocol = 'SMTP' | 'LMTP' | `${'ESMTP' | 'UTF8SMTP'}${'' | 'S'}${'' | 'A'}`;
+
+/** The client a message came from, as MessageReceived stores it (src/mail/clientInfo.ts re-exports it). */
+export interface ClientInfo {
   readonly ip: string;
   readonly rdns?: string;
   readonly helo?: string;
-  readonly protocol: string;
+  readonly protocol: ReceivedProtocol;
   readonly tls?: { readonly cipher?: string; readonly version?: string };
+  /** The AUTH identity, when the client authenticated. */
   readonly user?: string;
 }
 
@@ -25,7 +30,7 @@ export interface MessageReceived {
   readonly sha256: string;
   readonly at: string;
   readonly sessionId?: string;
-  readonly client?: ClientSummary;
+  readonly client?: ClientInfo;
   readonly smtputf8?: boolean;
   /** Set for messages made by the queue itself: a DSN or a split child. */
   readonly parentId?: string;

@@ -17,7 +17,7 @@ import { ControlServer } from '../control/index.js';
 import { SmtpEdge } from '../edge/index.js';
 import type { Logger } from '../log/logger.js';
 import { Queue, type EnqueueInput } from '../queue/queue.js';
-import { messageStream } from '../queue/queueId.js';
+import { messageStream } from '../mail/streamNames.js';
 import { requeueCandidates, requeueSpooled } from '../queue/spoolRecovery.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import type { Router } from '../queue/router.js';

@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { MessageContext } from '../../machines/message.context.js';
 import type { DeliveryDeferred, DeliveryFailed, DeliverySucceeded } from '../../machines/message.events.js';
 import type { DeliveryRequest, RecipientResult, Relay } from '../relay/relay.js';
-import type { QueuedMessage } from './envelope.js';
+import type { QueuedMessage } from '../mail/envelope.js';
 import { forwardingLoop, loopingRecipients } from './deliveredToLoop.js';
 import { errorOutcome } from './errorOutcome.js';
 import { type Router, routeContextOf } from './router.js';
