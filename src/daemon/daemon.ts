@@ -63,6 +63,21 @@ function madeChain(first: string | undefined, dir: string): string[] {
 
 export class Daemon {
   private stopMaintenance: (() => void) | undefined;
+  /** Who stops the process when the daemon cannot go on (runCommand: exit 75). */
+  private fatalListener: ((err: Error) => void) | undefined;
+  private fatalError: Error | undefined;
+
+  /** Called once when the daemon must stop rather than lose track (a refused outcome): exit 75. */
+  onFatal(listener: (err: Error) => void): void {
+    this.fatalListener = listener;
+    if (this.fatalError) listener(this.fatalError);
+  }
+
+  private fatal(err: Error): void {
+    if (this.fatalError) return;
+    this.fatalError = err;
+    this.fatalListener?.(err);
+  }
 
   private constructor(
     readonly config: Config,
@@ -121,6 +136,7 @@ export class Daemon {
       logger,
       ...(built.recovery ? { recovery: built.recovery } : {}),
       onBounce: createBounceSender({ hostname: config.hostname, logger }),
+      onLogLost: (err) => daemon?.fatal(err),
       ...inspect,
     });
     for (const p of policies) queue.addPrequeuePolicy(p);
@@ -162,7 +178,8 @@ export class Daemon {
         return results;
       },
     });
-    return new Daemon(config, logger, built, queue, edge, control, spool, router, holdings, inspector);
+    const daemon: Daemon = new Daemon(config, logger, built, queue, edge, control, spool, router, holdings, inspector);
+    return daemon;
   }
 
   /**
