@@ -87,6 +87,7 @@ export class EventWriter {
         throw error;
       }
       if (this.projections.length === 0) continue;
+      // Parsed at most once (never on the loop), and the same event handed to every projection.
       const recorded: RecordedEvent = {
         stream,
         revision,
