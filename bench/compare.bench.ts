@@ -14,6 +14,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { DEFAULT_INLINE_THRESHOLD } from '../src/spool/inlineBodies.js';
 import { runMailtrail, runPostfix, type Load, type MailtrailRelay, type PostfixVariant, type SideResult } from './compare/sides.js';
 
 interface Variant {
@@ -96,10 +97,11 @@ export function configuration(opts: CompareOptions): string {
   return [
     'sqlite log WAL synchronous=FULL',
     `writer ${opts.writer}`,
-    `body inline threshold ${/inlineThreshold/.test(opts.extraConfig) ? /inlineThreshold:\s*([^\s,}]+)/.exec(opts.extraConfig)![1] : 'default'}`,
+    `body inline threshold ${/inlineThreshold:\s*([^\s,}]+)/.exec(opts.extraConfig)?.[1] ?? `${DEFAULT_INLINE_THRESHOLD} (default)`} bytes`,
     'workers 1',
     'greetDelay 0',
     'default header policies',
+    'log level info (to /dev/null)',
     ...(opts.extraConfig ? [`extra config \`${opts.extraConfig.replace(/\n/g, ' ')}\``] : []),
   ].join(', ');
 }

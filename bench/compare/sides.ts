@@ -100,7 +100,7 @@ export async function runMailtrail(relay: MailtrailRelay, load: Load, settings: 
 dataDir: ${dir}
 smtp: { listen: 127.0.0.1:0, domains: [y.test], maxClients: 200, greetDelay: 0, clientLimitExceptions: ["127.0.0.0/8"] }
 relay: ${relayYaml}
-log: { level: warn }
+log: { level: info }
 eventLog: { type: sqlite, writer: ${settings.writer} }
 ${settings.extraConfig ?? ''}
 `);
