@@ -107,7 +107,9 @@ ${settings.extraConfig ?? ''}
   const group = new CpuGroup(groupName('mailtrail'));
   // The shell joins the group first, then becomes the daemon: every thread and child it starts is counted.
   const join_ = group.procsFile ? `echo $$ > '${group.procsFile}'; ` : '';
-  const child = spawn('sh', ['-c', `${join_}exec "$0" --import tsx src/cli/run.ts run --config "$1"`, process.execPath, config], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...(process.env.BENCH_CPU_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` } : {}) } });
+  // BENCH_CPU_PROF=<dir>: the daemon writes a V8 CPU profile there when it exits (node --cpu-prof).
+  const prof = process.env.BENCH_CPU_PROF ? `--cpu-prof --cpu-prof-dir='${process.env.BENCH_CPU_PROF}' ` : '';
+  const child = spawn('sh', ['-c', `${join_}exec "$0" ${prof}--import tsx src/cli/run.ts run --config "$1"`, process.execPath, config], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     const port = await listeningPort(child.pid!);
     const probe = await startProbe(port, load);

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import type { Readable } from 'node:stream';
+import { finished, Readable } from 'node:stream';
 import { MailtrailError } from '../errors/mailtrailError.js';
 import { HeaderBlockCapture } from '../mail/headerBlock.js';
 import { BODIES_DIR, assertBodyId, idForRef, isValidBodyId, refForId } from './bodyId.js';
@@ -79,6 +79,46 @@ function toBuffer(chunk: Buffer | Uint8Array | string): Buffer {
 
 /** A spool opened without the log's store reads no inline body (BodyMissingError on the stream). */
 const NO_INLINE_STORE: InlineBodyStore = { threshold: 0, read: () => undefined, remove: () => false };
+
+/** The StoredBody of an inline body: its bytes, digest and header block, nothing on disk. */
+function inlineStored(ref: string, chunks: readonly Buffer[], size: number): StoredBody {
+  const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+  const header = new HeaderBlockCapture();
+  header.push(bytes);
+  return { ref, size, sha256: createHash('sha256').update(bytes).digest('hex'), headerBlock: header.block, inline: bytes };
+}
+
+/**
+ * Reads a stream by its events until it ends, or until it has passed `limit` bytes (then it is
+ * left paused, ready to be iterated on). Not `for await`: leaving a stream's async iterator,
+ * even at its end, may make Node build an AbortError with its stack trace, once per message.
+ */
+function collect(stream: Readable, limit: number): Promise<{ chunks: Buffer[]; size: number; ended: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer | string): void => {
+      const buf = toBuffer(chunk);
+      chunks.push(buf);
+      size += buf.length;
+      if (size > limit) {
+        stream.pause();
+        detach();
+        resolve({ chunks, size, ended: false });
+      }
+    };
+    const stop = finished(stream, { writable: false }, (err) => {
+      detach();
+      if (err) reject(err);
+      else resolve({ chunks, size, ended: true });
+    });
+    const detach = (): void => {
+      stream.off('data', onData);
+      stop();
+    };
+    stream.on('data', onData);
+  });
+}
 
 /** An async iterator over any BodySource. */
 function iterate(body: BodySource): AsyncIterator<Buffer | Uint8Array | string> {
@@ -170,6 +210,16 @@ export class Spool {
     if (!this.inline || opts.inline === false) return this.storeFile(id, body, opts);
     const threshold = this.inline.threshold;
     const ref = inlineRefForId(id);
+    if (body instanceof Readable) {
+      const limit = Math.min(threshold, opts.maxSize ?? Infinity);
+      const read = await collect(body, limit);
+      if (!read.ended && opts.maxSize !== undefined && read.size > opts.maxSize) {
+        body.destroy();
+        throw new BodyTooLargeError(opts.maxSize);
+      }
+      if (!read.ended) return this.storeFile(id, resume(read.chunks, iterate(body)), opts);
+      return inlineStored(ref, read.chunks, read.size);
+    }
     const iterator = iterate(body);
     const chunks: Buffer[] = [];
     let size = 0;
@@ -185,10 +235,7 @@ export class Spool {
       }
       if (size > threshold) return this.storeFile(id, resume(chunks, iterator), opts);
     }
-    const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-    const header = new HeaderBlockCapture();
-    header.push(bytes);
-    return { ref, size, sha256: createHash('sha256').update(bytes).digest('hex'), headerBlock: header.block, inline: bytes };
+    return inlineStored(ref, chunks, size);
   }
 
   private async storeFile(id: string, body: BodySource, opts: StoreOptions): Promise<StoredBody> {

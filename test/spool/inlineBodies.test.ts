@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ExpectedRevisionConflictError } from '../../src/eventlog/eventLog.js';
@@ -79,6 +80,28 @@ describe('inline bodies', () => {
     assert.equal(stored.inline, undefined);
     assert.equal(await text(spool.open(stored.ref)), `Subject: big\r\n\r\n${big}${big}${big}`);
     assert.ok(readFileSync(join(spool.bodiesDir, 'Q4')).includes(Buffer.from(`${big}${big}${big}`)));
+  });
+
+  it('reads a stream (as the SMTP edge hands it) by its events: small inline, large on into its file, errors passed on', async () => {
+    const feed = (parts: string[], error?: Error): PassThrough => {
+      const s = new PassThrough();
+      setImmediate(() => {
+        for (const p of parts) s.write(p);
+        if (error) s.destroy(error);
+        else s.end();
+      });
+      return s;
+    };
+    const small = await spool.store('S1', feed(['Subject: s\r\n', '\r\nsmall\r\n']));
+    assert.equal(small.ref, 'inline/S1');
+    assert.equal(small.inline?.toString(), 'Subject: s\r\n\r\nsmall\r\n');
+    const parts = ['Subject: l\r\n\r\n', 'y'.repeat(900), 'z'.repeat(900), 'w'.repeat(900)];
+    const large = await spool.store('S2', feed(parts));
+    assert.equal(large.ref, 'bodies/S2');
+    assert.equal(await text(spool.open(large.ref)), parts.join(''));
+    await assert.rejects(spool.store('S3', feed(['Subject: e\r\n'], new Error('client went away'))), /client went away/);
+    await assert.rejects(spool.store('S4', feed(['a'.repeat(600), 'b'.repeat(600)]), { maxSize: 1000 }), BodyTooLargeError);
+    assert.deepEqual(readdirSync(spool.bodiesDir), ['S2']);
   });
 
   it('still enforces maxSize within the threshold', async () => {
