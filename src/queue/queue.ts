@@ -148,7 +148,9 @@ export class Queue {
     const actor = this.actors.create(id);
     this.policies.capture(id, rawHeaders);
     try {
-      await actor.record(receivedEvent(id, input, stored, at, { subject, headerMessageId }));
+      // An inline body commits with its MessageReceived: one transaction, one fsync for both.
+      const bodies = stored.inline ? [{ id, bytes: stored.inline }] : [];
+      await actor.recordWith({ bodies }, receivedEvent(id, input, stored, at, { subject, headerMessageId }));
     } catch (err) {
       this.policies.forget(id);
       this.actors.drop(id);
