@@ -9,6 +9,7 @@
 import { hostname } from 'node:os';
 import { messageMachine, MESSAGE_MACHINE_VERSION, type MessageMachine } from '../../machines/message.machine.js';
 import type { MessageContext } from '../../machines/message.context.js';
+import type { MessageEvent } from '../../machines/message.events.js';
 import { createBounceSender } from '../bounce/bounceSender.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import { InvariantError } from '../errors/mailtrailError.js';
@@ -21,11 +22,12 @@ import type { Spool } from '../spool/spool.js';
 import { AttemptSlots } from './attemptSlots.js';
 import { Attempts } from './attempts.js';
 import { defaultRetryPolicy } from './backoff.js';
+import { QUEUE_DEFAULTS } from './queueDefaults.js';
+import { recordDurably } from './durableRecord.js';
 import { finalizeMessage } from './finalization.js';
-import { MessageActors } from './messageActors.js';
+import { type MessageActor, MessageActors } from './messageActors.js';
 import { OperatorCommands } from './operatorCommands.js';
 import { PolicyStep } from './policyStep.js';
-import { QUEUE_DEFAULTS } from './queueDefaults.js';
 import type { BounceQueue, EnqueueInput, QueueExtraOptions, QueueOptions, QueueStorage } from './queueOptions.js';
 import { newQueueId } from '../mail/queueId.js';
 import { receivedEvent, spooledEnvelopeOf } from './receivedEvent.js';
@@ -96,7 +98,13 @@ export class Queue {
       logger: options.logger ?? silentLogger,
       ...(options.inspect ? { inspect: options.inspect } : {}),
     });
-    const common = { actors: this.actors, retry, spool: options.spool, hostname: options.hostname };
+    const record = (actor: MessageActor, ...events: MessageEvent[]) => recordDurably(actor, events, {
+      scheduler: this.actors.scheduler,
+      logger: options.logger ?? silentLogger,
+      ...(options.recordRetryDelays ? { delays: options.recordRetryDelays } : {}),
+      onLost: options.onLogLost ?? (() => undefined),
+    });
+    const common = { actors: this.actors, retry, spool: options.spool, hostname: options.hostname, record };
     this.attempts = new Attempts({ ...common, slots: new AttemptSlots(options.concurrency ?? QUEUE_DEFAULTS.concurrency), router: options.router, relayPolicies: this.relayPolicies });
     this.policies = new PolicyStep({ ...common, attempts: this.attempts, policies: this.prequeue, enqueue: (input) => this.enqueue(input) });
     this.operator = new OperatorCommands(this.actors);
@@ -140,7 +148,9 @@ export class Queue {
     const actor = this.actors.create(id);
     this.policies.capture(id, rawHeaders);
     try {
-      await actor.record(receivedEvent(id, input, stored, at, { subject, headerMessageId }));
+      // An inline body commits with its MessageReceived: one transaction, one fsync for both.
+      const bodies = stored.inline ? [{ id, bytes: stored.inline }] : [];
+      await actor.recordWith({ bodies }, receivedEvent(id, input, stored, at, { subject, headerMessageId }));
     } catch (err) {
       this.policies.forget(id);
       this.actors.drop(id);

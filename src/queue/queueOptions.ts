@@ -37,6 +37,14 @@ export interface QueueOptions {
   readonly onFinal?: (id: string, state: string, context: MessageContext) => void;
   /** Called when a message reaches a final state with failed recipients and a sender to tell. */
   readonly onBounce?: (context: MessageContext, queue: BounceQueue) => Promise<void>;
+  /**
+   * The log refused a message's outcomes (or PoliciesApplied) after every retry
+   * (durableRecord.ts): stop rather than lose track. The daemon stops and exits 75; without
+   * it the failure is only logged (fatal) and the message is taken up at the next start.
+   */
+  readonly onLogLost?: (err: Error) => void;
+  /** Waits between the tries of a failed append of outcomes; default RECORD_RETRY_DELAYS (about 20 s). */
+  readonly recordRetryDelays?: readonly number[];
   /** An inspection observer for every message actor (`run --inspect`); actors are then named `message-<id>`. */
   readonly inspect?: (event: InspectionEvent) => void;
 }
