@@ -94,6 +94,11 @@ export const queueSchema = strictObject({
   sessionRetention: durationSchema.default(30 * 86_400_000),
 });
 
+export const spoolSchema = strictObject({
+  /** Bodies up to this many bytes ride in the log's transaction (sqlite log only); 0: always files. */
+  inlineThreshold: nonNegativeInt.default(64 * 1024),
+});
+
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const logSchema = strictObject({
@@ -111,6 +116,7 @@ export const configSchema = strictObject({
   outbound: smtpRelaySchema.optional(),
   policies: policiesSchema.prefault([...DEFAULT_POLICIES]),
   queue: queueSchema.prefault({}),
+  spool: spoolSchema.prefault({}),
   user: idOrName.optional(),
   group: idOrName.optional(),
   pidfile: nonEmpty.optional(),

@@ -21,6 +21,7 @@ import { messageStream } from '../mail/streamNames.js';
 import { requeueCandidates, requeueSpooled } from '../queue/spoolRecovery.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import type { Router } from '../queue/router.js';
+import { inlineBodyStore } from './inlineBodyStore.js';
 import { Spool } from '../spool/spool.js';
 import { type BuiltLog, buildEventLog, buildPolicies, buildRouter } from './components.js';
 import { edgeAuth } from './edgeAuth.js';
@@ -107,11 +108,14 @@ export class Daemon {
       for (const relay of [config.relay, ...Object.values(config.routes)]) {
         if (relay.type === 'maildir') created.push(...madeChain(mkdirSync(relay.root, { recursive: true, mode: 0o700 }), relay.root));
       }
-      const spool = new Spool(join(config.dataDir, 'spool'));
+      const files = new Spool(join(config.dataDir, 'spool'));
       // Never start on a lost log while bodies are spooled: every one would look unknown.
-      if (config.eventLog.type === 'sqlite') await refuseMissingSqliteLog(config.eventLog.path, spool, config.file);
+      if (config.eventLog.type === 'sqlite') await refuseMissingSqliteLog(config.eventLog.path, files, config.file);
       built = await buildEventLog(config);
-      await refuseEmptyLog(built.log, config.eventLog.type === 'sqlite' ? config.eventLog.path : config.eventLog.type, spool, config.file);
+      await refuseEmptyLog(built.log, config.eventLog.type === 'sqlite' ? config.eventLog.path : config.eventLog.type, files, config.file);
+      // Small bodies ride in the log's transaction (sqlite): the spool reads them back from it.
+      const inline = inlineBodyStore(config.spool.inlineThreshold, built.sqlite);
+      const spool = inline ? new Spool(join(config.dataDir, 'spool'), { inline }) : files;
       return Daemon.assemble(config, logger, options, built, spool, { locks, dataDirIsOurs, created });
     } catch (err) {
       await built?.log.close().catch(() => undefined);

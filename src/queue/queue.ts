@@ -28,15 +28,15 @@ import { finalizeMessage } from './finalization.js';
 import { type MessageActor, MessageActors } from './messageActors.js';
 import { OperatorCommands } from './operatorCommands.js';
 import { PolicyStep } from './policyStep.js';
-import type { EnqueueInput, QueueExtraOptions, QueueOptions, QueueStorage } from './queueOptions.js';
-import { newQueueId } from './queueId.js';
+import type { BounceQueue, EnqueueInput, QueueExtraOptions, QueueOptions, QueueStorage } from './queueOptions.js';
+import { newQueueId } from '../mail/queueId.js';
 import { receivedEvent, spooledEnvelopeOf } from './receivedEvent.js';
 import { recover } from './recovery.js';
 import { Router } from './router.js';
 import { realScheduler } from './scheduler.js';
 
 export type { RecoverySource } from './recoverySource.js';
-export type { QueueOptions, EnqueueInput, QueueStorage, QueueExtraOptions } from './queueOptions.js';
+export type { QueueOptions, EnqueueInput, QueueStorage, QueueExtraOptions, BounceQueue } from './queueOptions.js';
 export type { Scheduler } from './scheduler.js';
 export { headerBlockOf, queuedMessageOf } from './queuedMessage.js';
 export { UnknownMessageError } from './queueErrors.js';
@@ -56,6 +56,11 @@ export class Queue {
   private readonly policies: PolicyStep;
   private readonly operator: OperatorCommands;
   private heldWork: (() => void)[] = [];
+  /** The port a bounce sender gets: queue a DSN, read a body. */
+  private readonly bounceQueue: BounceQueue = {
+    enqueue: (input) => this.enqueue(input),
+    openBody: (ref, options) => this.spool.open(ref, options),
+  };
 
   /**
    * `new Queue(storage, relay)` as the tutorial reads (received mail goes to `relay`, DSNs to
@@ -72,7 +77,7 @@ export class Queue {
     this.hostname = options.hostname;
     const retry = options.retry ?? defaultRetryPolicy;
     const id = ({ context }: { context: MessageContext }) => context.messageId;
-    const sendBounce = options.onBounce ? (ctx: MessageContext) => options.onBounce!(ctx, this) : undefined;
+    const sendBounce = options.onBounce ? (ctx: MessageContext) => options.onBounce!(ctx, this.bounceQueue) : undefined;
     this.machine = messageMachine.provide({
       actions: {
         runPolicies: (a) => this.policies.run(id(a)),
@@ -143,7 +148,9 @@ export class Queue {
     const actor = this.actors.create(id);
     this.policies.capture(id, rawHeaders);
     try {
-      await actor.record(receivedEvent(id, input, stored, at, { subject, headerMessageId }));
+      // An inline body commits with its MessageReceived: one transaction, one fsync for both.
+      const bodies = stored.inline ? [{ id, bytes: stored.inline }] : [];
+      await actor.recordWith({ bodies }, receivedEvent(id, input, stored, at, { subject, headerMessageId }));
     } catch (err) {
       this.policies.forget(id);
       this.actors.drop(id);
@@ -167,7 +174,7 @@ export class Queue {
       actors: this.actors,
       ...(this.options.recovery ? { source: this.options.recovery } : {}),
       resume: (id, state) => (state === 'received' ? this.policies.run(id) : this.attempts.resume(id, state)),
-      ...(onBounce ? { sendBounce: (ctx: MessageContext) => onBounce(ctx, this) } : {}),
+      ...(onBounce ? { sendBounce: (ctx: MessageContext) => onBounce(ctx, this.bounceQueue) } : {}),
     });
     this.heldWork = work;
     if (!options.hold) this.resumeWork();

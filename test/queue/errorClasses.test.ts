@@ -8,7 +8,7 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadHistory } from '../../src/cli/historyCommand.js';
+import { loadHistory } from '../../src/replay/history.js';
 import { PermanentError, TransientError } from '../../src/errors/mailtrailError.js';
 import type { PolicyContext, PolicyEffect, PrequeuePolicy } from '../../src/policies/policy.js';
 import { MaildirRelay } from '../../src/relay/maildirRelay.js';
