@@ -15,6 +15,7 @@ import { messageSummaryFrom, recoverySourceFrom } from '../../src/readmodel/mess
 import { Queue, type QueueOptions } from '../../src/queue/queue.js';
 import { Router } from '../../src/queue/router.js';
 import { Spool } from '../../src/spool/spool.js';
+import { waitUntil } from './waitUntil.js';
 
 export interface Harness {
   dir: string;
@@ -58,12 +59,10 @@ export async function makeHarness(opts: { relay?: Relay; dir?: string; queue?: P
     get spool() { return parts.spool; },
     stateOf: (id) => messageSummaryFrom(parts.log.database, id)?.state,
     async waitFor(id, states, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const s = h.stateOf(id);
-        if (s && states.includes(s)) return s;
-        if (Date.now() > deadline) throw new Error(`message ${id} is ${s ?? 'unknown'}, not ${states.join('|')}`);
-        await new Promise((r) => setTimeout(r, 10));
+      try {
+        return await waitUntil(() => { const s = h.stateOf(id); return s !== undefined && states.includes(s) && s; }, { what: `message ${id} to be ${states.join('|')}`, timeoutMs });
+      } catch {
+        throw new Error(`message ${id} is ${h.stateOf(id) ?? 'unknown'}, not ${states.join('|')}`);
       }
     },
     async restart(overrides) {
