@@ -17,7 +17,7 @@ import { ControlServer } from '../control/index.js';
 import { SmtpEdge } from '../edge/index.js';
 import type { Logger } from '../log/logger.js';
 import { Queue, type EnqueueInput } from '../queue/queue.js';
-import { messageStream } from '../queue/queueId.js';
+import { messageStream } from '../mail/streamNames.js';
 import { requeueCandidates, requeueSpooled } from '../queue/spoolRecovery.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import type { Router } from '../queue/router.js';
@@ -64,6 +64,21 @@ function madeChain(first: string | undefined, dir: string): string[] {
 
 export class Daemon {
   private stopMaintenance: (() => void) | undefined;
+  /** Who stops the process when the daemon cannot go on (runCommand: exit 75). */
+  private fatalListener: ((err: Error) => void) | undefined;
+  private fatalError: Error | undefined;
+
+  /** Called once when the daemon must stop rather than lose track (a refused outcome): exit 75. */
+  onFatal(listener: (err: Error) => void): void {
+    this.fatalListener = listener;
+    if (this.fatalError) listener(this.fatalError);
+  }
+
+  private fatal(err: Error): void {
+    if (this.fatalError) return;
+    this.fatalError = err;
+    this.fatalListener?.(err);
+  }
 
   private constructor(
     readonly config: Config,
@@ -125,6 +140,7 @@ export class Daemon {
       logger,
       ...(built.recovery ? { recovery: built.recovery } : {}),
       onBounce: createBounceSender({ hostname: config.hostname, logger }),
+      onLogLost: (err) => daemon?.fatal(err),
       ...inspect,
     });
     for (const p of policies) queue.addPrequeuePolicy(p);
@@ -166,7 +182,8 @@ export class Daemon {
         return results;
       },
     });
-    return new Daemon(config, logger, built, queue, edge, control, spool, router, holdings, inspector);
+    const daemon: Daemon = new Daemon(config, logger, built, queue, edge, control, spool, router, holdings, inspector);
+    return daemon;
   }
 
   /**
