@@ -1,18 +1,21 @@
 /**
- * The `message_snapshots` table: for every live message, XState's persisted snapshot after
- * its last event (messageSnapshot.ts), updated in the same transaction as that event, so a
- * restart restores each actor from one row instead of folding its history. A final message's
- * row is deleted. The row is a cache of the fold: when it cannot be carried forward (missing,
- * from another machine version, behind the stream) the stream's stored history is folded once
- * here; an event the fold does not accept, or a state other than the one the log recorded,
- * drops the row (start-up then folds that history and reports the disagreement) rather than
- * failing the append. `mailtrail rebuild-projections` recomputes every row.
+ * The `message_snapshots` table: XState's persisted snapshot (messageSnapshot.ts) of each
+ * message resting in the queue — deferred, held, or waiting after PoliciesDeferred — written
+ * in the same transaction as the event that put it there, so a restart restores it from one
+ * row instead of folding its history. A message passing straight through costs nothing here
+ * (its transient states are not stored; a final one's row is deleted). The snapshot is the one
+ * the writing actor already holds (pendingSnapshots.ts) or, from another thread or a rebuild,
+ * the stream's history folded: a cache of the fold, never the truth. An event the fold does
+ * not accept, or a state other than the one the log recorded, drops the row (start-up then
+ * folds that history and reports the disagreement) rather than failing the append.
+ * `mailtrail rebuild-projections` recomputes every row.
  */
 import type Database from 'better-sqlite3';
 import { MESSAGE_MACHINE_VERSION } from '../../machines/message.machine.js';
 import type { RecordedEvent } from '../eventlog/eventLog.js';
 import { EventReader } from '../eventlog/sqlite/eventReader.js';
 import type { SqliteProjection } from '../eventlog/sqlite/sqliteProjection.js';
+import { pendingSnapshotAt } from '../runtime/pendingSnapshots.js';
 import { isFinalState } from './messageSummary.js';
 import { type MessageSnapshot, type StoredSnapshot, nextSnapshot, parseSnapshot, persistSnapshot, snapshotState } from './messageSnapshot.js';
 
@@ -64,6 +67,11 @@ function snapshotBefore(db: Database.Database, s: Statements, event: RecordedEve
   return snapshot;
 }
 
+/** Does the event leave the message resting (waiting for a timer or an operator)? Then its snapshot is kept. */
+export function restsAfter(type: string, state: string): boolean {
+  return state === 'deferred' || state === 'held' || (state === 'received' && type === 'PoliciesDeferred');
+}
+
 export const messageSnapshotsProjection: SqliteProjection = {
   name: 'message_snapshots',
   module: import.meta.url,
@@ -74,11 +82,19 @@ export const messageSnapshotsProjection: SqliteProjection = {
   apply(db: Database.Database, event: RecordedEvent): void {
     if (!event.stream.startsWith('message-')) return;
     const id = event.stream.slice('message-'.length);
+    const recorded = event.metadata.state;
     const s = statementsFor(db);
+    if (typeof recorded === 'string') {
+      if (isFinalState(recorded)) {
+        s.remove.run(id);
+        return;
+      }
+      // A transient state: the row (if any) now stands behind the stream, which start-up sees.
+      if (!restsAfter(event.type, recorded)) return;
+    }
     let after: MessageSnapshot;
     try {
-      after = nextSnapshot(snapshotBefore(db, s, event), event);
-      const recorded = event.metadata.state;
+      after = (pendingSnapshotAt(event.stream, event.revision) as MessageSnapshot | undefined) ?? nextSnapshot(snapshotBefore(db, s, event), event);
       if (typeof recorded === 'string' && recorded !== snapshotState(after)) throw new Error('state differs from the log');
     } catch {
       // Not this projection's call to refuse an event the actor accepted: no snapshot, and
@@ -86,8 +102,9 @@ export const messageSnapshotsProjection: SqliteProjection = {
       s.remove.run(id);
       return;
     }
-    if (isFinalState(snapshotState(after))) s.remove.run(id);
-    else s.upsert.run(id, event.revision, MESSAGE_MACHINE_VERSION, persistSnapshot(after));
+    const state = snapshotState(after);
+    if (isFinalState(state)) s.remove.run(id);
+    else if (restsAfter(event.type, state)) s.upsert.run(id, event.revision, MESSAGE_MACHINE_VERSION, persistSnapshot(after));
   },
 };
 
