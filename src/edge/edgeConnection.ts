@@ -14,12 +14,15 @@
  *     on every byte): `commandTimeout` for a whole command line, counted from the moment the
  *     server waits for it, and `dataTimeout` for the whole DATA phase, from 354 to the final
  *     dot. Time the server spends deciding is not counted. Past either: 421 4.4.2, closed.
+ *  6. leaves AUTH out of the EHLO reply while STARTTLS is on offer and insecure AUTH is not
+ *     allowed (smtp-server then refuses AUTH with 538, but would still advertise it).
  */
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import { SMTPConnection, type SMTPConnectionOptions } from 'smtp-server/lib/smtp-connection.js';
-import { ENHANCED_CODE, replies } from './smtpReply.js';
+import { isEnhancedStatus, splitLeadingStatus } from '../mail/enhancedStatus.js';
+import { replies } from './smtpReply.js';
 
 export interface ReplyHooks {
   /** Error replies (4xx/5xx) a session may collect before it is closed with 421 4.7.0. */
@@ -37,8 +40,6 @@ export interface ReplyHooks {
 }
 
 type DeadlineKind = 'command' | 'data';
-
-const LEADING_CODE = /^([245]\.\d{1,3}\.\d{1,3}) (.*)$/s;
 
 export class EdgeSMTPConnection extends SMTPConnection {
   private greeted = false;
@@ -87,12 +88,14 @@ export class EdgeSMTPConnection extends SMTPConnection {
     let text = data;
     let ctx = context;
     if (typeof data === 'string' && context !== false) {
-      const m = LEADING_CODE.exec(data);
-      if (m && m[1]?.[0] === String(code)[0]) {
-        ctx = m[1];
-        text = m[2] ?? '';
+      const lead = splitLeadingStatus(data);
+      if (lead && lead.status[0] === String(code)[0]) {
+        ctx = lead.status;
+        text = lead.rest;
       }
     }
+    // AUTH only on a protected session (Postfix smtpd_tls_auth_only): not in EHLO while STARTTLS is still to come.
+    if (code === 250 && Array.isArray(text) && !this.authMayBeOffered()) text = text.filter((line) => !/^AUTH\b/i.test(line));
     if (code === 220 && !this.greeted) {
       this.greeted = true;
       text = this.hooks.greeting?.(this.session) ?? text;
@@ -106,8 +109,14 @@ export class EdgeSMTPConnection extends SMTPConnection {
   }
 
   override _getEnhancedStatusCode(code: number, context?: string | false): string {
-    if (typeof context === 'string' && ENHANCED_CODE.test(context)) return this._useEnhancedStatusCodes() ? context : '';
+    if (typeof context === 'string' && isEnhancedStatus(context)) return this._useEnhancedStatusCodes() ? context : '';
     return super._getEnhancedStatusCode(code, context);
+  }
+
+  /** AUTH is offered once TLS is up, or when no STARTTLS is on offer, or when insecure AUTH is allowed. */
+  private authMayBeOffered(): boolean {
+    const options = this._server.options;
+    return this.secure || Boolean(options.allowInsecureAuth) || Boolean(options.hideSTARTTLS) || !this._isSupported('STARTTLS');
   }
 
   private inDataMode(): boolean {
