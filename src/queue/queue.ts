@@ -20,7 +20,7 @@ import type { Relay } from '../relay/relay.js';
 import type { Spool } from '../spool/spool.js';
 import { AttemptSlots } from './attemptSlots.js';
 import { Attempts } from './attempts.js';
-import { defaultRetryPolicy } from './backoff.js';
+import { type RetryPolicy, defaultRetryPolicy } from './backoff.js';
 import { finalizeMessage } from './finalization.js';
 import { MessageActors } from './messageActors.js';
 import { OperatorCommands } from './operatorCommands.js';
@@ -30,6 +30,7 @@ import { newQueueId } from './queueId.js';
 import { receivedEvent, spooledEnvelopeOf } from './receivedEvent.js';
 import { recover } from './recovery.js';
 import { Router } from './router.js';
+import { RestingMessages } from './restingMessages.js';
 import { realScheduler } from './scheduler.js';
 
 export type { RecoverySource } from './recoverySource.js';
@@ -53,6 +54,10 @@ export class Queue {
   private readonly policies: PolicyStep;
   private readonly operator: OperatorCommands;
   private heldWork: (() => void)[] = [];
+  /** Deferred and held messages without an actor (with a log that keeps snapshots). */
+  private readonly resting: RestingMessages | undefined;
+  private readonly resume: (id: string, state: string) => void;
+  private readonly retry: RetryPolicy;
 
   /**
    * `new Queue(storage, relay)` as the tutorial reads (received mail goes to `relay`, DSNs to
@@ -91,9 +96,23 @@ export class Queue {
       ...(options.inspect ? { inspect: options.inspect } : {}),
     });
     const common = { actors: this.actors, retry, spool: options.spool, hostname: options.hostname };
-    this.attempts = new Attempts({ ...common, slots: new AttemptSlots(options.concurrency ?? 20), router: options.router, relayPolicies: this.relayPolicies });
+    const slots = new AttemptSlots(options.concurrency ?? 20);
+    this.attempts = new Attempts({ ...common, slots, router: options.router, relayPolicies: this.relayPolicies });
     this.policies = new PolicyStep({ ...common, attempts: this.attempts, policies: this.prequeue, enqueue: (input) => this.enqueue(input) });
-    this.operator = new OperatorCommands(this.actors);
+    const resume = (id: string, state: string): void => (state === 'received' ? this.policies.run(id) : this.attempts.resume(id, state));
+    const snapshots = options.recovery?.snapshots;
+    if (snapshots) {
+      // Woken resting messages may queue for slots up to twice the slots (at least 50) at a time.
+      const room = Math.max(50, 2 * slots.size);
+      this.resting = new RestingMessages({
+        log: options.log, machine: this.machine, actors: this.actors, source: snapshots, logger: options.logger ?? silentLogger, resume,
+        room: () => room - slots.waitingCount,
+      });
+      slots.onRelease(() => this.resting?.pump());
+    }
+    this.resume = resume;
+    this.retry = retry;
+    this.operator = new OperatorCommands(this.actors, this.resting);
   }
 
   addPrequeuePolicy(policy: PrequeuePolicy): this {
@@ -149,7 +168,7 @@ export class Queue {
    * `{ hold: true }` the recovered work (attempts, timers, DSNs) waits for `resumeWork()`: the
    * daemon binds its ports and drops root privileges in between, so no delivery ever runs as root.
    */
-  async start(options: { hold?: boolean } = {}): Promise<{ recovered: number; quarantined: string[]; bounces: number }> {
+  async start(options: { hold?: boolean } = {}): Promise<{ recovered: number; quarantined: string[]; bounces: number; background: boolean }> {
     const onBounce = this.options.onBounce;
     const { work, ...counts } = await recover({
       log: this.log,
@@ -157,8 +176,11 @@ export class Queue {
       machine: this.machine,
       actors: this.actors,
       ...(this.options.recovery ? { source: this.options.recovery } : {}),
-      resume: (id, state) => (state === 'received' ? this.policies.run(id) : this.attempts.resume(id, state)),
+      resume: this.resume,
       ...(onBounce ? { sendBounce: (ctx: MessageContext) => onBounce(ctx, this) } : {}),
+      ...(this.resting ? { resting: this.resting } : {}),
+      maxLifetime: this.retry.maxLifetime,
+      logger: this.options.logger ?? silentLogger,
     });
     this.heldWork = work;
     if (!options.hold) this.resumeWork();
@@ -172,13 +194,13 @@ export class Queue {
     for (const run of work) run();
   }
 
-  /** Messages this process is working on (not final). */
+  /** Messages this process is working on (not final), with those resting without an actor. */
   get size(): number {
-    return this.actors.size;
+    return this.actors.size + (this.resting?.size ?? 0);
   }
 
   stateOf(id: string): string | undefined {
-    return this.actors.get(id)?.state;
+    return this.actors.get(id)?.state ?? this.resting?.stateOf(id);
   }
 
   contextOf(id: string): MessageContext | undefined {
@@ -228,6 +250,7 @@ export class Queue {
 
   /** Stop: no new work, timers disarmed, wait up to graceMs for attempts in flight, then abandon them. */
   async stop(graceMs = 10_000): Promise<void> {
+    this.resting?.stop();
     await this.actors.stop(graceMs);
     this.policies.clear();
   }
