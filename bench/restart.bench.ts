@@ -9,7 +9,7 @@
  * and its RSS then, beside the same daemon started on an empty queue. Prints; asserts nothing.
  * BENCH_RESTART_DIR keeps (and reuses) a filled directory instead of a temporary one.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawn } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,9 +18,8 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { parseConfig } from '../src/config/index.js';
 import { buildPolicies, buildRouter } from '../src/daemon/components.js';
-import type { JsonObject } from '../src/eventlog/eventLog.js';
 import { Queue } from '../src/queue/queue.js';
-import { messageStream, newQueueId } from '../src/queue/queueId.js';
+import { cloneHistories } from '../test/support/cloneHistories.js';
 import { SqliteStorage } from '../src/storage/sqliteStorage.js';
 
 const root = join(import.meta.dirname, '..');
@@ -90,25 +89,10 @@ async function fill(dir: string, configFile: string, total: number): Promise<voi
     })));
     await done;
     await queue.stop(0);
-    const histories = await Promise.all(templates.map(async (id) => {
-      const events: { type: string; data: string; metadata: Record<string, unknown> }[] = [];
-      for await (const e of storage.log.readStream(messageStream(id))) events.push({ type: e.type, data: JSON.stringify(e.data), metadata: e.metadata });
-      return { id, events };
-    }));
     console.log(`restart: ${real} messages queued and deferred through the library in ${((performance.now() - started) / 1000).toFixed(1)} s; cloning them`);
-    const bodies = storage.spool.bodiesDir;
-    for (let k = real; k < total; k += 1000) {
-      const appends: Promise<unknown>[] = [];
-      for (let j = k; j < Math.min(total, k + 1000); j++) {
-        const template = histories[j % real]!;
-        const id = newQueueId();
-        const events = template.events.map((e) => ({ type: e.type, data: JSON.parse(e.data.split(template.id).join(id)) as JsonObject, metadata: e.metadata }));
-        if (existsSync(join(bodies, template.id))) copyFileSync(join(bodies, template.id), join(bodies, id));
-        appends.push(storage.log.append(messageStream(id), events, { expectedRevision: 'no_stream' }));
-      }
-      await Promise.all(appends);
-      process.stdout.write(`\rrestart: ${Math.min(total, k + 1000).toLocaleString('en')}/${total.toLocaleString('en')} deferred messages in the log`);
-    }
+    await cloneHistories(storage.log, storage.spool.bodiesDir, templates, total - real, (n) => {
+      process.stdout.write(`\rrestart: ${(real + n).toLocaleString('en')}/${total.toLocaleString('en')} deferred messages in the log`);
+    });
     process.stdout.write(`\nrestart: filled in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   } finally {
     await storage.close();

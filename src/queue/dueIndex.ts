@@ -21,7 +21,7 @@ export class DueIndex {
   private cancel: (() => void) | undefined;
   private armedFor = Infinity;
 
-  /** `onDue` runs (once per timer) when at least one entry is due: it calls take(). */
+  /** `onDue` runs (once per timer) when entries fall due: it calls take(), now or when it has room. */
   constructor(private readonly timer: DueTimer, private readonly onDue: () => void) {}
 
   get size(): number {
@@ -79,9 +79,15 @@ export class DueIndex {
     this.armedFor = Infinity;
   }
 
+  /**
+   * One timer, for the earliest entry once it lies in the future. While entries are due already
+   * none is armed: the owner takes them as it has room (its take() re-arms when they are gone),
+   * so a queue short of room is not woken again and again for entries it cannot take yet.
+   */
   private arm(): void {
     this.dropStale();
-    const next = this.heap[0]?.due ?? Infinity;
+    let next = this.heap[0]?.due ?? Infinity;
+    if (next <= this.timer.now()) next = Infinity;
     if (next === this.armedFor && this.cancel) return;
     this.cancel?.();
     this.cancel = undefined;

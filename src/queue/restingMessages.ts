@@ -84,8 +84,15 @@ export class RestingMessages {
   }
 
   private async wakeAndResume(id: string): Promise<void> {
-    const actor = await this.wake(id);
-    if (actor && !this.options.actors.stopping) this.options.resume(id, actor.state);
+    try {
+      const actor = await this.wake(id);
+      if (actor && !this.options.actors.stopping) this.options.resume(id, actor.state);
+    } catch (err) {
+      this.options.actors.child(id).error({ err }, 'waking a resting message failed');
+    } finally {
+      // Its place among the waking is free again (the line of attempts calls pump() as well).
+      this.pump();
+    }
   }
 
   /**
