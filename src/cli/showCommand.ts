@@ -11,10 +11,10 @@ import { parseArgs } from 'node:util';
 import { pipeline } from 'node:stream/promises';
 import type { MessageSummary } from '../queue/messageSummary.js';
 import { headerBlockOf } from '../queue/queue.js';
-import { openBody } from '../spool/bodyReader.js';
+import { isInlineRef } from '../spool/inlineBodies.js';
 import { BodyMissingError } from '../spool/spoolErrors.js';
 import { formatMailSummary, headerSection, summarizeMail } from './mailSummary.js';
-import { bodyPathOf, readStoredMessage } from './messageStore.js';
+import { inlineBodyOf, openStoredBody, readStoredMessage } from './messageStore.js';
 import { commonOptions, configFrom, openLogReadonly, UsageError } from './openLog.js';
 
 export const options = { ...commonOptions, raw: { type: 'boolean' }, headers: { type: 'boolean' }, body: { type: 'boolean' }, envelope: { type: 'boolean' } } as const;
@@ -55,8 +55,10 @@ export async function run(args: readonly string[]): Promise<number> {
   const config = await configFrom(values);
   const log = await openLogReadonly(config);
   let stored;
+  let inline: Buffer | undefined;
   try {
     stored = await readStoredMessage(log, id);
+    if (stored && isInlineRef(stored.summary.bodyRef)) inline = inlineBodyOf(log, stored.summary.bodyRef);
   } finally {
     await log.close();
   }
@@ -70,7 +72,7 @@ export async function run(args: readonly string[]): Promise<number> {
     process.stdout.write(values.json ? `${JSON.stringify(envelope, null, 2)}\n` : envelopeText(summary));
     return 0;
   }
-  const open = () => openBody(bodyPathOf(config, summary.bodyRef), summary.bodyRef, { prepend: headerBlockOf(stored.policyHeaders) });
+  const open = () => openStoredBody(config, summary.bodyRef, inline, { prepend: headerBlockOf(stored.policyHeaders) });
   try {
     if (values.raw) {
       await pipeline(open(), process.stdout, { end: false });

@@ -7,17 +7,23 @@
  * due. `resume` continues a recovered message where its history stopped.
  */
 import type { MessageContext } from '../../machines/message.context.js';
-import type { RelayAttempted } from '../../machines/message.events.js';
+import type { MessageEvent, RelayAttempted } from '../../machines/message.events.js';
 import { readHeaderBlock } from '../mail/headerBlock.js';
 import type { PrequeuePolicy } from '../policies/policy.js';
 import type { Spool } from '../spool/spool.js';
 import type { AttemptSlots } from './attemptSlots.js';
 import { type RetryPolicy, isExpired, retryDelay } from './backoff.js';
 import { type OutcomeEvent, logOutcomes, runDeliveryAttempt } from './deliveryAttempt.js';
+import { errorOutcome } from './errorOutcome.js';
 import type { MessageActor, MessageActors } from './messageActors.js';
 import { runPrequeuePolicies } from './prequeuePolicies.js';
 import { headerBlockOf, queuedMessageOf } from './queuedMessage.js';
 import { type RouteContext, type Router, routeContextOf } from './router.js';
+
+/** A relay policy threw `error` (not an error class of its own: it only carries the name to the catch). */
+class RelayPolicyFailure {
+  constructor(readonly policy: string, readonly error: unknown) {}
+}
 
 export interface AttemptsOptions {
   readonly actors: MessageActors;
@@ -28,6 +34,8 @@ export interface AttemptsOptions {
   readonly hostname: string;
   /** Run before each attempt; their headers go into that attempt's copy only. */
   readonly relayPolicies: readonly PrequeuePolicy[];
+  /** Record events, retrying a failed append (durableRecord.ts); false when given up. */
+  readonly record: (actor: MessageActor, ...events: MessageEvent[]) => Promise<boolean>;
 }
 
 export class Attempts {
@@ -114,14 +122,19 @@ export class Attempts {
           logger: this.actors.child(id),
         });
       } catch (err) {
-        // A relay policy that cannot run now defers the whole attempt.
-        const reply = `relay policy failed: ${(err as Error).message}`;
-        outcomes = ctx.recipients.filter((r) => r.inFlight).map((r) => ({
-          type: 'DeliveryDeferred' as const, recipient: r.address, status: '4.3.0', reply, relay: 'none', at: this.actors.iso(), nextAttemptAt,
-        }));
+        // A relay policy that refuses for good (PermanentError) fails the attempt's recipients
+        // with its 5.x.x; one that cannot run now defers them (its 4.x.x, or 4.3.0).
+        const failure = err instanceof RelayPolicyFailure ? err : undefined;
+        const decided = errorOutcome(failure ? failure.error : err);
+        const reply = `relay policy${failure ? ` ${failure.policy}` : ''} failed: ${decided.reason}`;
+        const at = this.actors.iso();
+        outcomes = ctx.recipients.filter((r) => r.inFlight).map((r) => decided.outcome === 'permanent'
+          ? { type: 'DeliveryFailed' as const, recipient: r.address, status: decided.status, reply, relay: 'none', at }
+          : { type: 'DeliveryDeferred' as const, recipient: r.address, status: decided.unexpected ? '4.3.0' : decided.status, reply, relay: 'none', at, nextAttemptAt });
       }
       if (this.actors.stopping && this.actors.size === 0) return;
-      await actor.record(...outcomes);
+      // Kept in memory and retried while the log refuses them; given up, the daemon stops.
+      if (!(await this.options.record(actor, ...outcomes))) return;
       logOutcomes(this.actors.child(id), outcomes, (this.actors.now() - Date.parse(ctx.receivedAt)) / 1000);
     } finally {
       this.slots.release(id);
@@ -140,6 +153,7 @@ export class Attempts {
       readHeaders: () => readHeaderBlock(spool.open(ctx.bodyRef, { prepend: headerBlockOf(ctx.headers) })),
       openMessage: (headers) => spool.open(ctx.bodyRef, { prepend: headerBlockOf([...headers, ...ctx.headers]) }),
     });
+    if (outcome.kind === 'failed') throw new RelayPolicyFailure(outcome.policy, outcome.error);
     return outcome.headers;
   }
 

@@ -12,7 +12,7 @@ import { InvariantError } from '../errors/mailtrailError.js';
 import { EventSourcedActor, type MachineIdentity } from '../runtime/eventSourcedActor.js';
 import type { ReplayResult } from '../replay/replay.js';
 import { UnknownMessageError } from './queueErrors.js';
-import { messageStream } from './queueId.js';
+import { messageStream } from '../mail/streamNames.js';
 import type { Scheduler } from './scheduler.js';
 
 export type MessageActor = EventSourcedActor<MessageMachine>;

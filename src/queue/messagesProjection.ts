@@ -8,7 +8,8 @@ import type { RecordedEvent } from '../eventlog/eventLog.js';
 import type { SqliteProjection } from '../eventlog/sqlite/sqliteProjection.js';
 import { type MessageSummary, foldMessageSummary, isFinalState } from './messageSummary.js';
 import type { RecoverySource } from './queue.js';
-import { dsnIdFor } from './queueId.js';
+import { dsnIdFor } from '../mail/queueId.js';
+import { messageIdOf } from '../mail/streamNames.js';
 import { storedSnapshotFrom } from './snapshotProjection.js';
 
 const COLUMNS = `id, state, sender, recipients, attempts, next_attempt_at, received_at, updated_at, final_at,
@@ -63,8 +64,8 @@ export const messagesProjection: SqliteProjection = {
       CREATE INDEX IF NOT EXISTS messages_final ON messages(final_at) WHERE live = 0;`);
   },
   apply(db: Database.Database, event: RecordedEvent): void {
-    if (!event.stream.startsWith('message-')) return;
-    const id = event.stream.slice('message-'.length);
+    const id = messageIdOf(event.stream);
+    if (id === undefined) return;
     const { select, upsert } = statementsFor(db);
     const current = select.get(id) as Row | undefined;
     const next = foldMessageSummary(current ? rowToSummary(current) : undefined, event);

@@ -14,7 +14,7 @@ import { DueIndex } from './dueIndex.js';
 import type { MessageActor, MessageActors } from './messageActors.js';
 import { restoreSnapshot, type SnapshotProblem } from './messageSnapshot.js';
 import { isFinalState } from './messageSummary.js';
-import { messageStream } from './queueId.js';
+import { messageStream } from '../mail/streamNames.js';
 import type { SnapshotSource } from './recoverySource.js';
 
 export interface RestingOptions {

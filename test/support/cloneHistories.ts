@@ -8,7 +8,8 @@
 import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventLog, JsonObject } from '../../src/eventlog/eventLog.js';
-import { messageStream, newQueueId } from '../../src/queue/queueId.js';
+import { newQueueId } from '../../src/mail/queueId.js';
+import { messageStream } from '../../src/mail/streamNames.js';
 
 export async function cloneHistories(
   log: EventLog, bodiesDir: string, templates: readonly string[], count: number, onProgress?: (done: number) => void,
