@@ -21,7 +21,7 @@ import type { Relay } from '../relay/relay.js';
 import type { Spool } from '../spool/spool.js';
 import { AttemptSlots } from './attemptSlots.js';
 import { Attempts } from './attempts.js';
-import { defaultRetryPolicy } from './backoff.js';
+import { type RetryPolicy, defaultRetryPolicy } from './backoff.js';
 import { QUEUE_DEFAULTS } from './queueDefaults.js';
 import { recordDurably } from './durableRecord.js';
 import { finalizeMessage } from './finalization.js';
@@ -33,6 +33,7 @@ import { newQueueId } from '../mail/queueId.js';
 import { receivedEvent, spooledEnvelopeOf } from './receivedEvent.js';
 import { recover } from './recovery.js';
 import { Router } from './router.js';
+import { RestingMessages } from './restingMessages.js';
 import { realScheduler } from './scheduler.js';
 
 export type { RecoverySource } from '../readmodel/recoverySource.js';
@@ -56,6 +57,10 @@ export class Queue {
   private readonly policies: PolicyStep;
   private readonly operator: OperatorCommands;
   private heldWork: (() => void)[] = [];
+  /** Deferred and held messages without an actor (with a log that keeps snapshots). */
+  private readonly resting: RestingMessages | undefined;
+  private readonly resume: (id: string, state: string) => void;
+  private readonly retry: RetryPolicy;
   /** The port a bounce sender gets: queue a DSN, read a body. */
   private readonly bounceQueue: BounceQueue = {
     enqueue: (input) => this.enqueue(input),
@@ -105,9 +110,23 @@ export class Queue {
       onLost: options.onLogLost ?? (() => undefined),
     });
     const common = { actors: this.actors, retry, spool: options.spool, hostname: options.hostname, record };
-    this.attempts = new Attempts({ ...common, slots: new AttemptSlots(options.concurrency ?? QUEUE_DEFAULTS.concurrency), router: options.router, relayPolicies: this.relayPolicies });
+    const slots = new AttemptSlots(options.concurrency ?? QUEUE_DEFAULTS.concurrency);
+    this.attempts = new Attempts({ ...common, slots, router: options.router, relayPolicies: this.relayPolicies });
     this.policies = new PolicyStep({ ...common, attempts: this.attempts, policies: this.prequeue, enqueue: (input) => this.enqueue(input) });
-    this.operator = new OperatorCommands(this.actors);
+    const resume = (id: string, state: string): void => (state === 'received' ? this.policies.run(id) : this.attempts.resume(id, state));
+    const snapshots = options.recovery?.snapshots;
+    if (snapshots) {
+      // Woken resting messages may queue for slots up to twice the slots (at least 50) at a time.
+      const room = Math.max(50, 2 * slots.size);
+      this.resting = new RestingMessages({
+        log: options.log, machine: this.machine, actors: this.actors, source: snapshots, logger: options.logger ?? silentLogger, resume,
+        room: () => room - slots.waitingCount,
+      });
+      slots.onRelease(() => this.resting?.pump());
+    }
+    this.resume = resume;
+    this.retry = retry;
+    this.operator = new OperatorCommands(this.actors, this.resting);
   }
 
   addPrequeuePolicy(policy: PrequeuePolicy): this {
@@ -165,7 +184,7 @@ export class Queue {
    * `{ hold: true }` the recovered work (attempts, timers, DSNs) waits for `resumeWork()`: the
    * daemon binds its ports and drops root privileges in between, so no delivery ever runs as root.
    */
-  async start(options: { hold?: boolean } = {}): Promise<{ recovered: number; quarantined: string[]; bounces: number }> {
+  async start(options: { hold?: boolean } = {}): Promise<{ recovered: number; quarantined: string[]; bounces: number; background: boolean }> {
     const onBounce = this.options.onBounce;
     const { work, ...counts } = await recover({
       log: this.log,
@@ -173,8 +192,11 @@ export class Queue {
       machine: this.machine,
       actors: this.actors,
       ...(this.options.recovery ? { source: this.options.recovery } : {}),
-      resume: (id, state) => (state === 'received' ? this.policies.run(id) : this.attempts.resume(id, state)),
+      resume: this.resume,
       ...(onBounce ? { sendBounce: (ctx: MessageContext) => onBounce(ctx, this.bounceQueue) } : {}),
+      ...(this.resting ? { resting: this.resting } : {}),
+      maxLifetime: this.retry.maxLifetime,
+      logger: this.options.logger ?? silentLogger,
     });
     this.heldWork = work;
     if (!options.hold) this.resumeWork();
@@ -188,13 +210,13 @@ export class Queue {
     for (const run of work) run();
   }
 
-  /** Messages this process is working on (not final). */
+  /** Messages this process is working on (not final), with those resting without an actor. */
   get size(): number {
-    return this.actors.size;
+    return this.actors.size + (this.resting?.size ?? 0);
   }
 
   stateOf(id: string): string | undefined {
-    return this.actors.get(id)?.state;
+    return this.actors.get(id)?.state ?? this.resting?.stateOf(id);
   }
 
   contextOf(id: string): MessageContext | undefined {
@@ -244,6 +266,7 @@ export class Queue {
 
   /** Stop: no new work, timers disarmed, wait up to graceMs for attempts in flight, then abandon them. */
   async stop(graceMs = 10_000): Promise<void> {
+    this.resting?.stop();
     await this.actors.stop(graceMs);
     this.policies.clear();
   }
