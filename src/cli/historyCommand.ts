@@ -4,6 +4,7 @@
  * `at` and `data`. A message's history links to its session (client, HELO, TLS, auth), its
  * parent, its split children and its DSN; a session's to the messages it queued. `--diagram [--format mermaid|dot|svg]` prints the
  * machine's diagram with the path this history took highlighted (src/machines/historyDiagram.ts).
+ * Each entry names the node (daemon) that wrote it, when the event says (`node=mx1`).
  */
 import { parseArgs } from 'node:util';
 import type { EventLog, RecordedEvent } from '../eventlog/eventLog.js';
@@ -17,6 +18,8 @@ export interface HistoryEntry {
   readonly state: string;
   readonly at: string;
   readonly data: Record<string, unknown>;
+  /** The daemon (config `node`) that wrote the event, when it says. */
+  readonly node?: string;
 }
 
 export interface History {
@@ -37,7 +40,8 @@ async function readEntries(log: EventLog, stream: string): Promise<HistoryEntry[
 
 function entryOf(e: RecordedEvent): HistoryEntry {
   const data = e.data as Record<string, unknown>;
-  return { revision: String(e.revision), type: e.type, state: String(e.metadata.state ?? ''), at: typeof data.at === 'string' ? data.at : e.recordedAt, data };
+  const node = typeof e.metadata.node === 'string' ? { node: e.metadata.node } : {};
+  return { revision: String(e.revision), type: e.type, state: String(e.metadata.state ?? ''), at: typeof data.at === 'string' ? data.at : e.recordedAt, data, ...node };
 }
 
 async function streamExists(log: EventLog, stream: string): Promise<boolean> {
@@ -77,10 +81,11 @@ export async function loadHistory(log: EventLog, name: string): Promise<History 
 function describe(e: HistoryEntry): string {
   const d = e.data;
   const parts: string[] = [];
-  for (const key of ['sender', 'recipient', 'recipients', 'helo', 'remoteAddress', 'attempt', 'status', 'reply', 'reason', 'nextAttemptAt', 'messageId', 'recovered']) {
+  for (const key of ['sender', 'recipient', 'recipients', 'helo', 'remoteAddress', 'attempt', 'status', 'reply', 'reason', 'nextAttemptAt', 'messageId', 'recovered', 'leaseUntil']) {
     if (d[key] !== undefined && d[key] !== '') parts.push(`${key}=${Array.isArray(d[key]) ? (d[key] as unknown[]).join(',') : String(d[key])}`);
   }
   if (e.type === 'MessageReceived' && d.sender === '') parts.unshift('sender=<>');
+  if (e.node) parts.push(`node=${e.node}`);
   return parts.join(' ');
 }
 

@@ -87,6 +87,7 @@ export const queueSchema = strictObject({
   concurrency: positiveInt.default(20),
   bodyRetention: durationSchema.default(7 * 86_400_000),
   sessionRetention: durationSchema.default(30 * 86_400_000),
+  claimLease: durationSchema.default(3 * 60_000),
 });
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -98,6 +99,7 @@ export const logSchema = strictObject({
 
 export const configSchema = strictObject({
   hostname: nonEmpty.regex(/^[^\s]+$/, 'expected a host name without spaces').optional(),
+  node: nonEmpty.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'expected a node name: letters, digits, dots, dashes, underscores (at most 63)').optional(),
   dataDir: nonEmpty.default('./var'),
   eventLog: eventLogSchema.default({ type: 'sqlite', writer: 'loop' }),
   smtp: smtpSchema.prefault({}),

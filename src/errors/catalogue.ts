@@ -76,8 +76,8 @@ export const errorCatalogue: readonly ErrorEntry[] = [
     meaning: 'a group commit failed (disk full, I/O error, lock timeout; on PostgreSQL: the server unreachable); no append of its batch was acknowledged; a full disk (SQLITE_FULL) is 452 4.3.1',
     action: 'free disk space; close other writers of `events.sqlite` (a `sqlite3` shell holding a transaction); on PostgreSQL bring the server back: clients retry after 451' },
   { code: 'ERR_EVENTLOG_LOCKED', class: 'EventLogLockedError', extends: 'MailtrailError', smtp: ['451 4.3.0'],
-    meaning: 'another mailtrail daemon writes to this PostgreSQL event log (one daemon per database until claims and leases exist); it names that session',
-    action: '`mailtrail run` exits 75: stop the other daemon or give this one its own database; a running daemon that lost the lock answers 451 until restarted' },
+    meaning: 'another mailtrail daemon with the same `node` name writes to this PostgreSQL event log; it names that session',
+    action: '`mailtrail run` exits 75: stop the other daemon or give this one its own `node` name; a running daemon that lost the lock answers 451 until restarted' },
   // --- starting the daemon ----------------------------------------------------------------
   { code: 'ERR_DIRECTORY_LOCKED', class: 'DirectoryLockedError', extends: 'MailtrailError',
     meaning: "another process holds `<dataDir>/mailtrail.lock` (or the lock beside `eventLog.path`): a second daemon on the same data; it names the holder's pid",
