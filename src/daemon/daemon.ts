@@ -22,6 +22,7 @@ import { requeueCandidates, requeueSpooled } from '../queue/spoolRecovery.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import type { Router } from '../queue/router.js';
 import { Spool } from '../spool/spool.js';
+import { PostgresBodyStore } from '../spool/postgresBodyStore.js';
 import { type BuiltLog, buildEventLog, buildPolicies, buildRouter } from './components.js';
 import { scheduleMaintenance } from './maintenance.js';
 import { refuseEmptyLog, refuseMissingSqliteLog } from './lostLogGuard.js';
@@ -86,12 +87,16 @@ export class Daemon {
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     const locks = lockDirectories([config.dataDir, ...(logPath ? [dirname(logPath)] : [])]);
     let built: BuiltLog | undefined;
+    let spool: Spool | undefined;
     try {
       const created: string[] = [];
       for (const relay of [config.relay, ...Object.values(config.routes)]) {
         if (relay.type === 'maildir') created.push(...madeChain(mkdirSync(relay.root, { recursive: true, mode: 0o700 }), relay.root));
       }
-      const spool = new Spool(join(config.dataDir, 'spool'));
+      spool = config.eventLog.type === 'postgres'
+        // Bodies in the shared database: every node can read every body (docs/scaling.md).
+        ? new PostgresBodyStore(join(config.dataDir, 'spool'), config.eventLog.connectionString, { applicationName: `mailtrail ${config.node} bodies` })
+        : new Spool(join(config.dataDir, 'spool'));
       // Never start on a lost log while bodies are spooled: every one would look unknown.
       if (config.eventLog.type === 'sqlite') await refuseMissingSqliteLog(config.eventLog.path, spool, config.file);
       built = await buildEventLog(config);
@@ -99,6 +104,7 @@ export class Daemon {
       return Daemon.assemble(config, logger, options, built, spool, { locks, dataDirIsOurs, created });
     } catch (err) {
       await built?.log.close().catch(() => undefined);
+      if (spool instanceof PostgresBodyStore) await spool.close().catch(() => undefined);
       for (const lock of locks) lock.release();
       throw err;
     }
@@ -246,6 +252,7 @@ export class Daemon {
       await this.control.stop();
       await this.inspector?.stop();
       await this.built.log.close();
+      if (this.spool instanceof PostgresBodyStore) await this.spool.close();
     } finally {
       for (const lock of this.holdings.locks.splice(0)) lock.release();
     }
