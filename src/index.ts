@@ -45,6 +45,8 @@ export type { EventLog, EventData, RecordedEvent, ExpectedRevision } from './eve
 export { ExpectedRevisionConflictError } from './eventlog/eventLog.js';
 export { SqliteEventLog } from './eventlog/sqlite/sqliteEventLog.js';
 export { MemoryEventLog } from './eventlog/memory/memoryEventLog.js';
+export { PostgresEventLog, EventLogLockedError } from './eventlog/postgres/index.js';
+export { KurrentdbEventLog } from './eventlog/kurrentdb/index.js';
 export { Spool } from './spool/spool.js';
 export { messageMachine, MESSAGE_MACHINE_VERSION } from '../machines/message.machine.js';
 export { smtpSessionMachine, SMTP_SESSION_MACHINE_VERSION } from '../machines/smtpSession.machine.js';

@@ -7,6 +7,7 @@
  * Multi-line diagnostics are joined into one line and folded. Bad input: InvariantError.
  */
 import { InvariantError } from '../errors/mailtrailError.js';
+import { isFailureStatus } from '../mail/enhancedStatus.js';
 import { foldHeader } from '../mail/foldHeader.js';
 import { formatRfc5322Date } from '../mail/rfc5322Date.js';
 
@@ -31,7 +32,6 @@ export interface DeliveryStatusInput {
   readonly global: boolean;
 }
 
-const STATUS = /^[45]\.\d{1,3}\.\d{1,3}$/;
 const isAscii = (text: string) => /^[\x00-\x7f]*$/.test(text);
 
 /** One line of text with no controls; non-ASCII as '?' unless `utf8`. */
@@ -67,7 +67,7 @@ export function deliveryStatusFields(input: DeliveryStatusInput): string {
   out += field(`X-Mailtrail-Queue-ID: ${fieldText(input.queueId, false)}`);
   out += field(`Arrival-Date: ${formatRfc5322Date(input.arrivalDate)}`);
   for (const rcpt of input.failed) {
-    if (!STATUS.test(rcpt.status)) throw new InvariantError(`buildDsn: status "${rcpt.status}" of <${rcpt.recipient}> is not 4.x.x or 5.x.x`);
+    if (!isFailureStatus(rcpt.status)) throw new InvariantError(`buildDsn: status "${rcpt.status}" of <${rcpt.recipient}> is not 4.x.x or 5.x.x`);
     const type = rcpt.diagnosticType ?? 'smtp';
     if (!/^[A-Za-z][A-Za-z0-9-]*$/.test(type)) throw new InvariantError(`buildDsn: bad diagnostic-type "${type}"`);
     out += '\r\n';

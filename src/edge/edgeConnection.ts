@@ -19,7 +19,8 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import { SMTPConnection, type SMTPConnectionOptions } from 'smtp-server/lib/smtp-connection.js';
-import { ENHANCED_CODE, replies } from './smtpReply.js';
+import { isEnhancedStatus, splitLeadingStatus } from '../mail/enhancedStatus.js';
+import { replies } from './smtpReply.js';
 
 export interface ReplyHooks {
   /** Error replies (4xx/5xx) a session may collect before it is closed with 421 4.7.0. */
@@ -37,8 +38,6 @@ export interface ReplyHooks {
 }
 
 type DeadlineKind = 'command' | 'data';
-
-const LEADING_CODE = /^([245]\.\d{1,3}\.\d{1,3}) (.*)$/s;
 
 export class EdgeSMTPConnection extends SMTPConnection {
   private greeted = false;
@@ -87,10 +86,10 @@ export class EdgeSMTPConnection extends SMTPConnection {
     let text = data;
     let ctx = context;
     if (typeof data === 'string' && context !== false) {
-      const m = LEADING_CODE.exec(data);
-      if (m && m[1]?.[0] === String(code)[0]) {
-        ctx = m[1];
-        text = m[2] ?? '';
+      const lead = splitLeadingStatus(data);
+      if (lead && lead.status[0] === String(code)[0]) {
+        ctx = lead.status;
+        text = lead.rest;
       }
     }
     if (code === 220 && !this.greeted) {
@@ -106,7 +105,7 @@ export class EdgeSMTPConnection extends SMTPConnection {
   }
 
   override _getEnhancedStatusCode(code: number, context?: string | false): string {
-    if (typeof context === 'string' && ENHANCED_CODE.test(context)) return this._useEnhancedStatusCodes() ? context : '';
+    if (typeof context === 'string' && isEnhancedStatus(context)) return this._useEnhancedStatusCodes() ? context : '';
     return super._getEnhancedStatusCode(code, context);
   }
 

@@ -5,6 +5,7 @@
  * `toSmtpServerError` hands a reply to smtp-server: the enhanced code rides at the start of the
  * message and EdgeSMTPConnection.send moves it into place, so each line carries it once.
  */
+import { isEnhancedStatus, splitLeadingStatus } from '../mail/enhancedStatus.js';
 
 export interface SmtpReply {
   code: number;
@@ -13,10 +14,6 @@ export interface SmtpReply {
   message: string;
 }
 
-export const ENHANCED_CODE = /^[245]\.\d{1,3}\.\d{1,3}$/;
-
-const LEADING_CODE = /^([245]\.\d{1,3}\.\d{1,3}) +(.*)$/s;
-
 /**
  * The reply as it goes out: an enhanced code written at the start of `message` (slimta
  * style, '5.7.1 <a> Not allowed') moves to `enhanced`; an `enhanced` whose class differs from
@@ -24,9 +21,9 @@ const LEADING_CODE = /^([245]\.\d{1,3}\.\d{1,3}) +(.*)$/s;
  */
 export function normalizeReply(reply: SmtpReply): SmtpReply {
   const cls = String(reply.code)[0];
-  const m = LEADING_CODE.exec(reply.message);
-  if (m && m[1]?.[0] === cls) return { code: reply.code, enhanced: m[1], message: m[2] ?? '' };
-  if (reply.enhanced && reply.enhanced[0] === cls && ENHANCED_CODE.test(reply.enhanced)) return { ...reply };
+  const lead = splitLeadingStatus(reply.message);
+  if (lead && lead.status[0] === cls) return { code: reply.code, enhanced: lead.status, message: lead.rest };
+  if (reply.enhanced && reply.enhanced[0] === cls && isEnhancedStatus(reply.enhanced)) return { ...reply };
   return { code: reply.code, ...(cls === '2' || cls === '4' || cls === '5' ? { enhanced: `${cls}.0.0` } : {}), message: reply.message };
 }
 

@@ -34,13 +34,13 @@ export const errorCatalogue: readonly ErrorEntry[] = [
     meaning: 'a bug, or a stored history the machine does not accept (replay names stream, revision and state)',
     action: 'report it with the output of `mailtrail history <id>`; never edit the log by hand' },
   // --- delivery and policies -------------------------------------------------------------
-  { code: 'ERR_TRANSIENT', class: 'SpamdError', extends: 'TransientError', smtp: ['451 4.3.0'],
+  { code: 'ERR_SPAMD', class: 'SpamdError', extends: 'TransientError', smtp: ['451 4.3.0'],
     meaning: 'spamd gave no verdict: down, too slow, or it replied with an error',
     action: 'check spamd and the `spamassassin` policy address; with `onError: defer` the message waits in `received`' },
-  { code: 'ERR_INVARIANT', class: 'UnknownMessageError', extends: 'InvariantError',
+  { code: 'ERR_UNKNOWN_MESSAGE', class: 'UnknownMessageError', extends: 'InvariantError',
     meaning: 'an operator command named a message the queue does not hold (unknown, or already final)',
     action: 'check the id with `mailtrail queue --all`; the control socket answers `ERR_CONTROL_NOT_FOUND`' },
-  { code: 'ERR_INVARIANT', class: 'EventNotAcceptedError', extends: 'InvariantError',
+  { code: 'ERR_EVENT_NOT_ACCEPTED', class: 'EventNotAcceptedError', extends: 'InvariantError',
     meaning: 'a machine does not accept an event in its state: an operator command the message\'s state refuses (`hold` of a delivered message), or a stored history that breaks the machine',
     action: 'for an operator command, read the refusal (it says what to do first); for a stored history, report it with `mailtrail history <id>`' },
   // --- the spool --------------------------------------------------------------------------
@@ -116,6 +116,9 @@ export const errorCatalogue: readonly ErrorEntry[] = [
   { code: 'ERR_USAGE', class: 'UsageError', extends: 'MailtrailError',
     meaning: 'a CLI usage error: missing id, unknown option, no event log at the configured path',
     action: 'fix the command line; exit code 64' },
+  { code: 'ERR_GRAPHVIZ_MISSING', class: 'GraphvizMissingError', extends: 'MailtrailError',
+    meaning: '`mailtrail machines export --format svg` or `mailtrail history <id> --diagram --format svg` found no Graphviz `dot` on PATH',
+    action: 'install Graphviz (Debian: `apt-get install graphviz`) or use `--format dot`; the command exits 69 (EX_UNAVAILABLE)' },
 ];
 
 /** The codes the catalogue knows. */

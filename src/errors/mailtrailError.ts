@@ -20,15 +20,16 @@ export class MailtrailError extends Error {
 
 /** A delivery or policy step that may succeed later (4.x.x). */
 export class TransientError extends MailtrailError {
-  constructor(message: string, enhancedStatus = '4.0.0', smtpCode = 451, cause?: unknown) {
-    super('ERR_TRANSIENT', message, { smtpCode, enhancedStatus, cause });
+  /** `code`: a subclass gives its own (every class has one, docs/errors.md). */
+  constructor(message: string, enhancedStatus = '4.0.0', smtpCode = 451, cause?: unknown, code = 'ERR_TRANSIENT') {
+    super(code, message, { smtpCode, enhancedStatus, cause });
   }
 }
 
 /** A delivery or policy step that will never succeed (5.x.x). */
 export class PermanentError extends MailtrailError {
-  constructor(message: string, enhancedStatus = '5.0.0', smtpCode = 550, cause?: unknown) {
-    super('ERR_PERMANENT', message, { smtpCode, enhancedStatus, cause });
+  constructor(message: string, enhancedStatus = '5.0.0', smtpCode = 550, cause?: unknown, code = 'ERR_PERMANENT') {
+    super(code, message, { smtpCode, enhancedStatus, cause });
   }
 }
 
@@ -45,7 +46,7 @@ export class ConfigError extends MailtrailError {
 
 /** A broken invariant: a bug, or a stored history the machine cannot accept. */
 export class InvariantError extends MailtrailError {
-  constructor(message: string) {
-    super('ERR_INVARIANT', message);
+  constructor(message: string, code = 'ERR_INVARIANT') {
+    super(code, message);
   }
 }

@@ -10,6 +10,7 @@ import { messageMachine } from '../../machines/message.machine.js';
 import { smtpSessionMachine } from '../../machines/smtpSession.machine.js';
 import type { EventLog, RecordedEvent } from '../eventlog/eventLog.js';
 import { InvariantError } from '../errors/mailtrailError.js';
+import { EventNotAcceptedError } from '../replay/eventNotAcceptedError.js';
 import { machineEventOf } from '../replay/replay.js';
 import { stateName } from '../replay/stateName.js';
 import { parseHistoryName } from '../replay/historyName.js';
@@ -74,7 +75,7 @@ export async function replayInto(history: StoredHistory, options: ReplayIntoOpti
     const where = `${history.stream}@${recorded.revision}`;
     const event = machineEventOf(recorded);
     const snapshot = actor.getSnapshot();
-    if (snapshot.status !== 'active' || !snapshot.can(event)) throw new InvariantError(`${where}: ${event.type} is not accepted in state ${state()}`);
+    if (snapshot.status !== 'active' || !snapshot.can(event)) throw new EventNotAcceptedError(where, event.type, state());
     actor.send(event);
     const reached = state();
     const stored = recorded.metadata.state;

@@ -1,15 +1,15 @@
 /**
  * SVG from DOT text by running Graphviz: `dot -Tsvg` with argv (no shell), the DOT on stdin.
  * Fails with GraphvizMissingError when `dot` is not on PATH (the CLI prints it and exits 69,
- * EX_UNAVAILABLE), and with an Error carrying dot's stderr when dot rejects the input. CLI-only
- * failures, so plain Errors rather than catalogued MailtrailErrors (docs/errors.md).
+ * EX_UNAVAILABLE; ERR_GRAPHVIZ_MISSING in docs/errors.md), and with an Error carrying dot's
+ * stderr when dot rejects the input.
  */
 import { spawn } from 'node:child_process';
+import { MailtrailError } from '../errors/mailtrailError.js';
 
-export class GraphvizMissingError extends Error {
+export class GraphvizMissingError extends MailtrailError {
   constructor(command: string) {
-    super(`Graphviz is not installed ("${command}" not found on PATH): install it (Debian/Ubuntu: apt-get install graphviz), or use --format dot and render it elsewhere`);
-    this.name = 'GraphvizMissingError';
+    super('ERR_GRAPHVIZ_MISSING', `Graphviz is not installed ("${command}" not found on PATH): install it (Debian/Ubuntu: apt-get install graphviz), or use --format dot and render it elsewhere`);
   }
 }
 

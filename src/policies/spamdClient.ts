@@ -44,7 +44,7 @@ export interface SpamdReply {
 /** spamd could not give a verdict: down, too slow, or it replied with an error. */
 export class SpamdError extends TransientError {
   constructor(message: string, cause?: unknown) {
-    super(`spamd: ${message}`, '4.3.0', 451, cause);
+    super(`spamd: ${message}`, '4.3.0', 451, cause, 'ERR_SPAMD');
   }
 }
 

@@ -5,6 +5,7 @@
  * Failures without a reply: a timeout 4.4.2, any other connection failure 4.4.1, a DNS
  * lookup failure 4.4.3. The first digit decides: 2 delivered, 4 transient, 5 permanent.
  */
+import { splitLeadingStatus } from '../mail/enhancedStatus.js';
 import type { RecipientResult } from './relay.js';
 
 export type Outcome = RecipientResult['outcome'];
@@ -24,7 +25,6 @@ export const CONNECTION_TIMEOUT_STATUS = '4.4.2';
 export const DNS_FAILED_STATUS = '4.4.3';
 
 const REPLY_LINE = /^(\d{3})[ -]?(.*)$/;
-const ENHANCED = /^([245])\.(\d{1,3})\.(\d{1,3})(?:\s|$)/;
 
 /** Parses a server reply ("550-5.1.1 ...\n550 5.1.1 ..."); undefined when it has no code. */
 export function parseReply(reply: string): ParsedReply | undefined {
@@ -32,10 +32,10 @@ export function parseReply(reply: string): ParsedReply | undefined {
   const first = REPLY_LINE.exec(lines[0] ?? '');
   if (!first) return undefined;
   const code = Number(first[1]);
-  const enhanced = ENHANCED.exec(first[2] ?? '');
+  const enhanced = splitLeadingStatus(first[2] ?? '')?.status;
   const text = lines.map((line) => line.trim()).join(' ').replace(/\p{Cc}/gu, ' ');
-  if (enhanced && enhanced[1] === String(code)[0]) {
-    return { code, enhanced: `${enhanced[1]}.${Number(enhanced[2])}.${Number(enhanced[3])}`, text };
+  if (enhanced && enhanced[0] === String(code)[0]) {
+    return { code, enhanced, text };
   }
   return { code, text };
 }

@@ -13,6 +13,6 @@ export class EventNotAcceptedError extends InvariantError {
     readonly eventType: string,
     readonly state: string,
   ) {
-    super(`${where}: ${eventType} is not accepted in state ${state}`);
+    super(`${where}: ${eventType} is not accepted in state ${state}`, 'ERR_EVENT_NOT_ACCEPTED');
   }
 }

@@ -52,5 +52,23 @@ describe('docs/cli.md', () => {
       const unknown = longOptions(own.join('\n')).filter((o) => !GLOBAL.has(o) && !parsed.includes(o));
       assert.deepEqual(unknown, [], `docs/cli.md lists options ${name} does not parse: ${unknown.join(', ')}`);
     });
+
+    it(`documents the short options of ${name}, and its --help usage names only options it parses`, async () => {
+      const section = bySection.get(name) ?? '';
+      const options = (await command.load()).options ?? {};
+      const shorts = Object.entries(options).filter(([long, o]) => o.short !== undefined && !GLOBAL.has(long)).map(([long, o]) => ({ long, short: o.short! }));
+      const undocumented = shorts.filter(({ short }) => !new RegExp(`(?<![\\w-])-${short}(?![\\w-])`).test(section)).map((o) => `-${o.short} (--${o.long})`);
+      assert.deepEqual(undocumented, [], `${name}: short options its section does not mention`);
+      const usageOptions = longOptions(command.usage).filter((o) => !GLOBAL.has(o) && !Object.hasOwn(options, o));
+      assert.deepEqual(usageOptions, [], `${name}: the usage in src/cli/commands.ts names options the command does not parse`);
+      if (name === 'sendmail') return; // reads sendmail's own flags (-f -F -t -i -v) itself, as sendmail(8) does
+      const usageShorts = [...command.usage.matchAll(/(?<![\w-])-([a-zA-Z])(?![\w-])/g)].map((m) => m[1]!).filter((c) => c !== 'c' && c !== 'h' && !shorts.some((o) => o.short === c));
+      assert.deepEqual(usageShorts, [], `${name}: the usage names short options the command does not parse`);
+    });
   }
+
+  it('documents the global options and the version command', () => {
+    for (const text of ['--config FILE', '`-c`', '--help', '`-h`', '`mailtrail --version`']) assert.ok(doc.includes(text), `docs/cli.md does not mention ${text}`);
+    assert.ok(bySection.has('run') && bySection.has('version'));
+  });
 });

@@ -62,6 +62,13 @@ describe('the error catalogue', () => {
     assert.equal(new Set(keys).size, keys.length, 'an entry is listed twice');
   });
 
+  it('gives every error class its own code, so code can decide on it', () => {
+    const byCode = new Map<string, string[]>();
+    for (const e of errorCatalogue.filter((x) => x.class)) byCode.set(e.code, [...(byCode.get(e.code) ?? []), e.class!]);
+    const shared = [...byCode].filter(([, classes]) => classes.length > 1).map(([code, classes]) => `${code}: ${classes.join(', ')}`);
+    assert.deepEqual(shared, [], 'codes carried by more than one class');
+  });
+
   for (const name of errorClasses) {
     it(`${name} carries the code and SMTP status its entry gives`, async () => {
       const { file } = declared.get(name)!;

@@ -22,8 +22,12 @@ const MARKER = 'DAEMON-BODY-MARKER-c4e1';
 
 interface Started { child: ChildProcess; smtpPort: number; pageUrl: string; exited: Promise<number | null> }
 
+/** Every daemon this file spawns, so that `after` kills them even when a start timed out. */
+const spawned = new Set<ChildProcess>();
+
 function startWithInspect(configFile: string, extra: string[]): Promise<Started> {
   const child = spawn(process.execPath, ['--import', tsxLoader, runEntry, 'run', '--config', configFile, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  spawned.add(child);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
@@ -45,7 +49,7 @@ describe('mailtrail run --inspect', () => {
   let daemon: Started;
   before(async () => { daemon = await startWithInspect(config, ['--inspect=0']); });
   after(() => {
-    daemon.child.kill('SIGKILL');
+    for (const child of spawned) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -76,12 +80,14 @@ describe('mailtrail run --inspect', () => {
 
   it('refuses a port that is not one (64), and fails before listening when the port is in use', async () => {
     const child = spawn(process.execPath, ['--import', tsxLoader, runEntry, 'run', '--config', config, '--inspect=http'], { stdio: 'ignore' });
+    spawned.add(child);
     assert.equal(await new Promise((resolve) => child.on('exit', resolve)), 64);
     const busy = createServer();
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', () => resolve()));
     const { port } = busy.address() as { port: number };
     try {
       const second = spawn(process.execPath, ['--import', tsxLoader, runEntry, 'run', '--config', config, `--inspect=${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+      spawned.add(second);
       let stderr = '';
       second.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
       assert.equal(await new Promise((resolve) => second.on('exit', resolve)), 70);
