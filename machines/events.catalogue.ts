@@ -32,6 +32,7 @@ export const messageEventFields: Table<MessageEvent> = {
   PoliciesDeferred: { reason: 'required', nextAttemptAt: 'required', at: 'required' },
   MessageSplit: { children: 'required', at: 'required' },
   RelayAttempted: { attempt: 'required', recipients: 'required', relay: 'required', at: 'required' },
+  AttemptClaimed: { node: 'required', attempt: 'required', leaseUntil: 'required', at: 'required' },
   DeliverySucceeded: { recipient: 'required', status: 'required', reply: 'required', relay: 'required', at: 'required' },
   DeliveryDeferred: { recipient: 'required', status: 'required', reply: 'required', relay: 'required', at: 'required', nextAttemptAt: 'required' },
   DeliveryFailed: { recipient: 'required', status: 'required', reply: 'required', relay: 'required', at: 'required' },

@@ -99,8 +99,8 @@ export const logSchema = strictObject({
 
 export const configSchema = strictObject({
   hostname: nonEmpty.regex(/^[^\s]+$/, 'expected a host name without spaces').optional(),
-  node: nonEmpty.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'expected a node name: letters, digits, dots, dashes, underscores (at most 63)').optional(),
   dataDir: nonEmpty.default('./var'),
+  node: nonEmpty.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'expected a node name: letters, digits, dots, dashes, underscores (at most 63)').optional(),
   eventLog: eventLogSchema.default({ type: 'sqlite', writer: 'loop' }),
   smtp: smtpSchema.prefault({}),
   relay: relaySchema.default({ type: 'maildir' }),
