@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   spool: () => import('./spool.bench.js'),
   replay: () => import('./replay.bench.js'),
   smtp: () => import('./smtp.bench.js'),
+  cluster: () => import('./cluster.bench.js'),
 };
 
 const wanted = process.argv.slice(2);
