@@ -121,6 +121,8 @@ export const messageMachine = setup({
           reenter: true,
           actions: assign(({ event }) => ({ nextAttemptAt: event.nextAttemptAt, lastReason: event.reason })),
         },
+        // The operator's retry of a message whose policies were deferred: they run again, due now.
+        RetryRequested: { target: 'received', reenter: true, actions: assign(({ event }) => ({ nextAttemptAt: event.at })) },
         MessageSplit: {
           guard: 'hasChildren',
           target: 'split',

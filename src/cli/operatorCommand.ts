@@ -55,11 +55,11 @@ async function readStdin(): Promise<string> {
 }
 
 /** The live messages that `op` applies to and that pass the filters. */
-export function selectMessages(messages: readonly MessageSummary[], op: MessageOp, s: Selection, daemon: boolean): string[] {
+export function selectMessages(messages: readonly MessageSummary[], op: MessageOp, s: Selection): string[] {
   const to = s.toDomains.map(bareDomain);
   const from = s.fromDomains.map(bareDomain);
   return messages
-    .filter((m) => acceptsOp(op, m.state, daemon))
+    .filter((m) => acceptsOp(op, m.state))
     .filter((m) => s.states.length === 0 || s.states.includes(m.state))
     .filter((m) => from.length === 0 || from.includes(domainOf(m.sender)))
     .filter((m) => to.length === 0 || m.recipients.some((r) => r.status === 'pending' && to.includes(domainOf(r.address))))
@@ -84,7 +84,7 @@ export async function runOperator(op: MessageOp, args: readonly string[]): Promi
   };
   const selecting = values.all === true || selection.toDomains.length + selection.fromDomains.length + selection.states.length > 0;
   if (selecting === (positionals.length > 0)) throw new UsageError(usage(op));
-  const bad = selection.states.filter((s) => !acceptsOp(op, s, true));
+  const bad = selection.states.filter((s) => !acceptsOp(op, s));
   if (bad.length) throw new UsageError(`--state ${bad.join(',')}: ${op} applies to messages in ${statesAccepting(op).join(', ')}`);
   const config = await configFrom(values);
   const daemon = await daemonRunning(config);
@@ -92,7 +92,7 @@ export async function runOperator(op: MessageOp, args: readonly string[]): Promi
   if (selecting) {
     const log = await openEventLog(config);
     try {
-      ids = selectMessages(await messageSummaries(log, false), op, selection, daemon);
+      ids = selectMessages(await messageSummaries(log, false), op, selection);
     } finally {
       await log.close();
     }

@@ -3,6 +3,7 @@
  * addresses as `{ host, port }`, durations in milliseconds, paths absolute.
  * Produced only by loadConfig / parseConfig / defaultConfig; treat it as read-only.
  */
+import type { SmtpAuthConfig } from './smtpAuthSchema.js';
 import type { ListenAddress } from './listenAddress.js';
 import type { PolicyConfig } from './policySchema.js';
 import type { RelayConfig } from './relaySchema.js';
@@ -49,7 +50,7 @@ export interface SmtpConfig {
   readonly greetDelay: number;
   readonly hardErrorLimit: number;
   readonly tls?: TlsConfig;
-  readonly auth?: Readonly<Record<string, unknown>>;
+  readonly auth?: SmtpAuthConfig;
 }
 
 export interface QueueConfig {

@@ -9,8 +9,12 @@ import { durationSchema } from './duration.js';
 import { listenSchema } from './listenAddress.js';
 import { DEFAULT_POLICIES, policiesSchema } from './policySchema.js';
 import { relaySchema, smtpRelaySchema } from './relaySchema.js';
+import { smtpAuthSchema } from './smtpAuthSchema.js';
 import { strictObject } from './strictObject.js';
 import { parseNetwork } from '../mail/ipNetwork.js';
+import { SMTP_EDGE_DEFAULTS } from '../edge/edgeDefaults.js';
+import { defaultRetryPolicy } from '../queue/backoff.js';
+import { QUEUE_DEFAULTS } from '../queue/queueDefaults.js';
 
 const nonEmpty = z.string().min(1, 'expected a non-empty string');
 const positiveInt = z.number().int().positive();
@@ -48,22 +52,25 @@ export const smtpSchema = strictObject({
   listen: listenSchema.default([{ host: '127.0.0.1', port: 2525 }]),
   domains: z.array(domain).min(1, 'expected at least one domain').default(['localhost']),
   mailboxes: z.array(mailbox).optional(),
-  maxMessageSize: positiveInt.default(25 * 1024 * 1024),
-  maxRecipients: positiveInt.default(1000),
-  maxClients: positiveInt.default(100),
-  idleTimeout: durationSchema.default(5 * 60_000),
-  commandTimeout: durationSchema.default(5 * 60_000),
-  dataTimeout: durationSchema.default(10 * 60_000),
-  clientConnectionLimit: nonNegativeInt.default(50),
-  clientConnectionRateLimit: nonNegativeInt.default(0),
-  rateTimeUnit: durationSchema.default(60_000),
+  maxMessageSize: positiveInt.default(SMTP_EDGE_DEFAULTS.maxMessageSize),
+  maxRecipients: positiveInt.default(SMTP_EDGE_DEFAULTS.maxRecipients),
+  maxClients: positiveInt.default(SMTP_EDGE_DEFAULTS.maxClients),
+  idleTimeout: durationSchema.default(SMTP_EDGE_DEFAULTS.idleTimeout),
+  commandTimeout: durationSchema.default(SMTP_EDGE_DEFAULTS.commandTimeout),
+  dataTimeout: durationSchema.default(SMTP_EDGE_DEFAULTS.dataTimeout),
+  clientConnectionLimit: nonNegativeInt.default(SMTP_EDGE_DEFAULTS.clientConnectionLimit),
+  clientConnectionRateLimit: nonNegativeInt.default(SMTP_EDGE_DEFAULTS.clientConnectionRateLimit),
+  rateTimeUnit: durationSchema.default(SMTP_EDGE_DEFAULTS.rateTimeUnit),
   clientLimitExceptions: z.array(network).default([]),
-  hopCountLimit: positiveInt.default(50),
-  greetDelay: durationSchema.default(100),
-  hardErrorLimit: positiveInt.default(20),
+  hopCountLimit: positiveInt.default(SMTP_EDGE_DEFAULTS.hopCountLimit),
+  greetDelay: durationSchema.default(SMTP_EDGE_DEFAULTS.greetDelay),
+  hardErrorLimit: positiveInt.default(SMTP_EDGE_DEFAULTS.hardErrorLimit),
   tls: tlsSchema.optional(),
-  auth: z.looseObject({}).optional(),
+  auth: smtpAuthSchema.optional(),
 }).superRefine((smtp, ctx) => {
+  if (smtp.auth && !smtp.tls && !smtp.auth.allowInsecure) {
+    ctx.addIssue({ code: 'custom', path: ['auth'], message: 'AUTH is offered only over TLS: configure smtp.tls, or set smtp.auth.allowInsecure: true to send passwords in clear text' });
+  }
   smtp.mailboxes?.forEach((address, index) => {
     const domain = address.slice(address.lastIndexOf('@') + 1);
     if (!smtp.domains.includes(domain)) {
@@ -73,9 +80,9 @@ export const smtpSchema = strictObject({
 });
 
 export const retrySchema = strictObject({
-  minBackoff: durationSchema.default(5 * 60_000),
-  maxBackoff: durationSchema.default(60 * 60_000),
-  maxLifetime: durationSchema.default(5 * 86_400_000),
+  minBackoff: durationSchema.default(defaultRetryPolicy.minBackoff),
+  maxBackoff: durationSchema.default(defaultRetryPolicy.maxBackoff),
+  maxLifetime: durationSchema.default(defaultRetryPolicy.maxLifetime),
 }).superRefine((retry, ctx) => {
   if (retry.minBackoff > retry.maxBackoff) {
     ctx.addIssue({ code: 'custom', path: ['minBackoff'], input: retry.minBackoff, message: `expected at most maxBackoff (${retry.maxBackoff} ms), got ${retry.minBackoff} ms` });
@@ -84,7 +91,7 @@ export const retrySchema = strictObject({
 
 export const queueSchema = strictObject({
   retry: retrySchema.prefault({}),
-  concurrency: positiveInt.default(20),
+  concurrency: positiveInt.default(QUEUE_DEFAULTS.concurrency),
   bodyRetention: durationSchema.default(7 * 86_400_000),
   sessionRetention: durationSchema.default(30 * 86_400_000),
   claimLease: durationSchema.default(3 * 60_000),

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { durationSchema } from './duration.js';
 import { strictObject } from './strictObject.js';
+import { SPAMD_DEFAULTS } from '../policies/spamdClient.js';
 
 const noOptions = strictObject({});
 
@@ -29,9 +30,9 @@ export const policyOptionSchemas = {
   addMessageIdHeader: noOptions,
   addReceivedHeader: noOptions,
   spamassassin: strictObject({
-    host: z.string().min(1).default('127.0.0.1'),
-    port: z.number().int().min(0).max(65535).default(783),
-    timeout: durationSchema.default(30_000),
+    host: z.string().min(1).default(SPAMD_DEFAULTS.host),
+    port: z.number().int().min(0).max(65535).default(SPAMD_DEFAULTS.port),
+    timeout: durationSchema.default(SPAMD_DEFAULTS.timeout),
     socket: z.string().min(1).optional(),
     onError: z.enum(['defer', 'pass']).optional(),
     maxSize: z.number().int().positive().optional(),

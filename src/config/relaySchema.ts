@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { durationSchema } from './duration.js';
 import { strictObject } from './strictObject.js';
+import { DOVECOT_LDA_DEFAULTS, LMTP_DEFAULTS, MAILDROP_DEFAULTS, PIPE_DEFAULTS, SMTP_RELAY_DEFAULTS } from '../relay/relayDefaults.js';
 
 const port = z.number().int().min(0).max(65535);
 const nonEmpty = z.string().min(1, 'expected a non-empty string');
@@ -20,25 +21,25 @@ export const maildirRelaySchema = strictObject({
 
 export const maildropRelaySchema = strictObject({
   type: z.literal('maildrop'),
-  path: nonEmpty.default('maildrop'),
+  path: nonEmpty.default(MAILDROP_DEFAULTS.path),
   args: z.array(z.string()).optional(),
-  timeout: durationSchema.default(10_000),
+  timeout: durationSchema.default(MAILDROP_DEFAULTS.timeout),
 });
 
 export const dovecotLdaRelaySchema = strictObject({
   type: z.literal('dovecotLda'),
-  path: nonEmpty.default('/usr/lib/dovecot/dovecot-lda'),
+  path: nonEmpty.default(DOVECOT_LDA_DEFAULTS.path),
   args: z.array(z.string()).optional(),
-  timeout: durationSchema.default(10_000),
+  timeout: durationSchema.default(DOVECOT_LDA_DEFAULTS.timeout),
 });
 
 export const lmtpRelaySchema = strictObject({
   type: z.literal('lmtp'),
   host: nonEmpty.optional(),
-  port: port.default(24),
+  port: port.default(LMTP_DEFAULTS.port),
   socket: nonEmpty.optional(),
   helo: nonEmpty.optional(),
-  timeout: durationSchema.default(300_000),
+  timeout: durationSchema.default(LMTP_DEFAULTS.timeout),
 }).superRefine((relay, ctx) => {
   if ((relay.host === undefined) === (relay.socket === undefined)) {
     ctx.addIssue({ code: 'custom', path: ['host'], input: relay, message: 'expected either a host or a socket' });
@@ -50,13 +51,13 @@ const dnsServer = z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\])(:
 export const smtpRelaySchema = strictObject({
   type: z.literal('smtp'),
   host: nonEmpty.optional(),
-  port: port.default(25),
+  port: port.default(SMTP_RELAY_DEFAULTS.port),
   mx: z.boolean().optional(),
-  starttls: z.enum(['opportunistic', 'required', 'never']).default('opportunistic'),
+  starttls: z.enum(['opportunistic', 'required', 'never']).default(SMTP_RELAY_DEFAULTS.starttls),
   auth: strictObject({ user: nonEmpty, pass: nonEmpty }).optional(),
   helo: nonEmpty.optional(),
   dnsServers: z.array(dnsServer).min(1).optional(),
-  timeout: durationSchema.default(300_000),
+  timeout: durationSchema.default(SMTP_RELAY_DEFAULTS.timeout),
 }).superRefine((relay, ctx) => {
   if (relay.mx === false && relay.host === undefined) {
     ctx.addIssue({ code: 'custom', path: ['host'], input: relay, message: 'expected a host when mx is false' });
@@ -66,7 +67,7 @@ export const smtpRelaySchema = strictObject({
 export const pipeRelaySchema = strictObject({
   type: z.literal('pipe'),
   command: z.array(z.string()).min(1, 'expected a command as a list: [program, arg, ...]'),
-  timeout: durationSchema.default(10_000),
+  timeout: durationSchema.default(PIPE_DEFAULTS.timeout),
 });
 
 export const blackholeRelaySchema = strictObject({

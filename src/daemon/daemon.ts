@@ -24,6 +24,7 @@ import type { Router } from '../queue/router.js';
 import { Spool } from '../spool/spool.js';
 import { PostgresBodyStore } from '../spool/postgresBodyStore.js';
 import { type BuiltLog, buildEventLog, buildPolicies, buildRouter } from './components.js';
+import { edgeAuth } from './edgeAuth.js';
 import { scheduleMaintenance } from './maintenance.js';
 import { refuseEmptyLog, refuseMissingSqliteLog } from './lostLogGuard.js';
 import { DaemonInspector, type InspectOptions } from '../inspect/daemonInspector.js';
@@ -149,6 +150,7 @@ export class Daemon {
         greetDelay: config.smtp.greetDelay,
         hardErrorLimit: config.smtp.hardErrorLimit,
         ...(config.smtp.tls ? { tls: config.smtp.tls } : {}),
+        ...(config.smtp.auth ? { auth: edgeAuth(config.smtp.auth) } : {}),
         logger,
         log: built.log,
         ...inspect,

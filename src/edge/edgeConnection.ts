@@ -14,6 +14,8 @@
  *     on every byte): `commandTimeout` for a whole command line, counted from the moment the
  *     server waits for it, and `dataTimeout` for the whole DATA phase, from 354 to the final
  *     dot. Time the server spends deciding is not counted. Past either: 421 4.4.2, closed.
+ *  6. leaves AUTH out of the EHLO reply while STARTTLS is on offer and insecure AUTH is not
+ *     allowed (smtp-server then refuses AUTH with 538, but would still advertise it).
  */
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -92,6 +94,8 @@ export class EdgeSMTPConnection extends SMTPConnection {
         text = lead.rest;
       }
     }
+    // AUTH only on a protected session (Postfix smtpd_tls_auth_only): not in EHLO while STARTTLS is still to come.
+    if (code === 250 && Array.isArray(text) && !this.authMayBeOffered()) text = text.filter((line) => !/^AUTH\b/i.test(line));
     if (code === 220 && !this.greeted) {
       this.greeted = true;
       text = this.hooks.greeting?.(this.session) ?? text;
@@ -107,6 +111,12 @@ export class EdgeSMTPConnection extends SMTPConnection {
   override _getEnhancedStatusCode(code: number, context?: string | false): string {
     if (typeof context === 'string' && isEnhancedStatus(context)) return this._useEnhancedStatusCodes() ? context : '';
     return super._getEnhancedStatusCode(code, context);
+  }
+
+  /** AUTH is offered once TLS is up, or when no STARTTLS is on offer, or when insecure AUTH is allowed. */
+  private authMayBeOffered(): boolean {
+    const options = this._server.options;
+    return this.secure || Boolean(options.allowInsecureAuth) || Boolean(options.hideSTARTTLS) || !this._isSupported('STARTTLS');
   }
 
   private inDataMode(): boolean {

@@ -21,6 +21,7 @@ import { BuiltinRules } from './builtinRules.js';
 import { ClientLimits } from './clientLimits.js';
 import { EdgeSMTPServer } from './edgeConnection.js';
 import { type AuthOptions, SessionHandlers } from './sessionHandlers.js';
+import { SMTP_EDGE_DEFAULTS } from './edgeDefaults.js';
 import { SmtpValidators, type SmtpValidatorsClass } from './smtpValidators.js';
 
 /** The third argument: the tutorial's `tls` and `validators`, and any other option. */
@@ -82,22 +83,7 @@ export interface SmtpEdgeOptions {
   readonly inspect?: (event: InspectionEvent) => void;
 }
 
-export const SMTP_EDGE_DEFAULTS = {
-  maxMessageSize: 25 * 1024 * 1024,
-  maxRecipients: 1000,
-  maxClients: 100,
-  greetDelay: 100,
-  idleTimeout: 5 * 60_000,
-  commandTimeout: 5 * 60_000,
-  dataTimeout: 10 * 60_000,
-  clientConnectionLimit: 50,
-  clientConnectionRateLimit: 0,
-  rateTimeUnit: 60_000,
-  hopCountLimit: 50,
-  hardErrorLimit: 20,
-  maxLineLength: 4096,
-  closeTimeout: 10_000,
-} as const;
+export { SMTP_EDGE_DEFAULTS };
 
 /** PEM content as given, or read from the file a string names (the daemon's config has paths). */
 function pem(value: string | Buffer): string | Buffer {
@@ -176,7 +162,9 @@ export class SmtpEdge {
     const servers = this.servers;
     this.servers = [];
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    const deadline = Date.now() + 10_000;
+    // smtp-server has closed its connections (421 after closeTimeout); their close hooks may
+    // still be on their way: give them as long again, never a second, hard-coded grace.
+    const deadline = Date.now() + (this.options.closeTimeout ?? SMTP_EDGE_DEFAULTS.closeTimeout);
     while (this.handlers.open > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await this.handlers.settled();
   }

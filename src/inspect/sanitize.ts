@@ -6,23 +6,19 @@
  * A value that cannot be serialized (a cycle, a BigInt) becomes "[unserializable]"; nothing throws.
  */
 
+import { CONTENT_FIELDS, SECRET_FIELDS, normalizeField } from '../log/redaction.js';
+
 export type AddressMode = 'show' | 'mask';
 
-/** Keys compared lower-cased with `-`/`_` removed. */
-const SECRET_KEYS = new Set([
-  'password', 'pass', 'passwd', 'passphrase', 'secret', 'clientsecret', 'token', 'accesstoken', 'refreshtoken',
-  'apikey', 'authorization', 'credentials', 'credential', 'cookie', 'privatekey', 'sasl', 'authdata',
-]);
-/** The message's content: its body and what its author wrote in the headers (the subject). */
-const BODY_KEYS = new Set(['body', 'raw', 'content', 'text', 'html', 'attachments', 'bodytext', 'subject']);
+/** The fields the log removes too (src/log/redaction.ts), compared lower-cased with `-`/`_` removed. */
+const SECRET_KEYS = new Set(SECRET_FIELDS.map(normalizeField));
+const BODY_KEYS = new Set(CONTENT_FIELDS.map(normalizeField));
 
 export const REDACTED = '[redacted]';
 export const OMITTED = '[omitted]';
 
-const normalize = (key: string): string => key.toLowerCase().replace(/[-_]/g, '');
-
-export const isSecretKey = (key: string): boolean => SECRET_KEYS.has(normalize(key));
-export const isBodyKey = (key: string): boolean => BODY_KEYS.has(normalize(key));
+export const isSecretKey = (key: string): boolean => SECRET_KEYS.has(normalizeField(key));
+export const isBodyKey = (key: string): boolean => BODY_KEYS.has(normalizeField(key));
 
 const ADDRESS = /([\p{L}\p{N}.!#$%&'*+/=?^_`{|}~-]+)@((?:[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?\.)+[\p{L}\p{N}-]{2,})/gu;
 

@@ -1,13 +1,14 @@
 /**
  * Logging through pino: one root logger per daemon, child loggers per session and message
- * carrying `sessionId` / `messageId`. Serializers keep message bodies and AUTH secrets out of
- * every line (only listed fields are logged for clients). `pretty: true` rewrites each JSON
+ * carrying `sessionId` / `messageId`. Message content and secrets (redaction.ts, the list the
+ * inspector uses too) are removed from every line (only listed fields are logged for clients). `pretty: true` rewrites each JSON
  * line for a human (prettyStream.ts, no pino-pretty). A `destination` path is a file, appended
  * to (mode 0640) and reopened by `reopenLogFile()` (SIGHUP, after logrotate moved it); a failed
  * write or reopen is reported on stderr, never thrown.
  */
 import { pino, type Logger, type LoggerOptions } from 'pino';
 import { prettyStream } from './prettyStream.js';
+import { redactPaths } from './redaction.js';
 
 export type { Logger } from 'pino';
 
@@ -21,7 +22,7 @@ export function createLogger(options: { level?: string; pretty?: boolean; destin
     level: options.level ?? 'info',
     base: { service: 'mailtrail' },
     timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: ['password', '*.password', 'auth.password', 'body', '*.body'], remove: true },
+    redact: { paths: redactPaths(), remove: true },
   };
   const toFile = typeof options.destination === 'string';
   const destination = pino.destination({ dest: options.destination ?? 1, sync: false, ...(toFile ? { mode: 0o640 } : {}) });

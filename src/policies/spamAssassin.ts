@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { InvariantError } from '../errors/mailtrailError.js';
 import { silentLogger } from '../log/logger.js';
 import type { PolicyContext, PolicyEffect, PrequeuePolicy } from './policy.js';
-import { SpamdError, spamdCheck, describeSpamdAddress, type SpamdAddress, type SpamdCommand, type SpamdResult } from './spamdClient.js';
+import { SPAMD_DEFAULTS, SpamdError, spamdCheck, describeSpamdAddress, type SpamdAddress, type SpamdCommand, type SpamdResult } from './spamdClient.js';
 
 /** spamc's default size limit (`-s`): 500 KiB. */
 export const SPAMD_MAX_SIZE = 500 * 1024;
@@ -103,8 +103,8 @@ export class SpamAssassin implements PrequeuePolicy {
   constructor(options: SpamAssassinOptions = {}) {
     this.address = options.socket !== undefined
       ? { socket: options.socket }
-      : { host: options.host ?? '127.0.0.1', port: options.port ?? 783 };
-    this.timeout = options.timeout ?? 30_000;
+      : { host: options.host ?? SPAMD_DEFAULTS.host, port: options.port ?? SPAMD_DEFAULTS.port };
+    this.timeout = options.timeout ?? SPAMD_DEFAULTS.timeout;
     this.onError = options.onError ?? 'defer';
     this.maxSize = options.maxSize ?? SPAMD_MAX_SIZE;
     this.command = options.command ?? 'SYMBOLS';

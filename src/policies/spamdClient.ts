@@ -12,8 +12,10 @@ import { TransientError } from '../errors/mailtrailError.js';
 export type SpamdAddress = { readonly host?: string; readonly port?: number } | { readonly socket: string };
 export type SpamdCommand = 'SYMBOLS' | 'CHECK';
 
-export const SPAMD_DEFAULT_HOST = '127.0.0.1';
-export const SPAMD_DEFAULT_PORT = 783;
+/** Where and how long the SpamAssassin policy asks spamd by default; the config schema takes these too. */
+export const SPAMD_DEFAULTS = { host: '127.0.0.1', port: 783, timeout: 30_000 } as const;
+export const SPAMD_DEFAULT_HOST = SPAMD_DEFAULTS.host;
+export const SPAMD_DEFAULT_PORT = SPAMD_DEFAULTS.port;
 /** The largest reply read (SYMBOLS and CHECK replies are a few hundred bytes). */
 const MAX_REPLY = 64 * 1024;
 

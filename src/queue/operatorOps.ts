@@ -37,18 +37,14 @@ export function operatorEvent(op: OperatorOp, at: string, by: string): MessageEv
 
 const states = messageMachine.states as unknown as Record<string, { on: Record<string, unknown> }>;
 
-/**
- * Does the message machine accept `op` in `state`? A running daemon also retries a message in
- * `received` (its policies were deferred) without an event: pass `daemon` for that.
- */
-export function acceptsOp(op: OperatorOp, state: string, daemon = false): boolean {
-  if (op === 'retry' && daemon && state === 'received') return true;
+/** Does the message machine accept `op` in `state`? */
+export function acceptsOp(op: OperatorOp, state: string): boolean {
   return Object.hasOwn(states[state]?.on ?? {}, OP_EVENT[op]);
 }
 
 /** The states `op` applies to, in the machine's order. */
-export function statesAccepting(op: OperatorOp, daemon = true): string[] {
-  return Object.keys(states).filter((s) => acceptsOp(op, s, daemon));
+export function statesAccepting(op: OperatorOp): string[] {
+  return Object.keys(states).filter((s) => acceptsOp(op, s));
 }
 
 const BUSY = new Set(['policies-applied', 'relay-attempted']);
@@ -61,7 +57,6 @@ export function refusalText(op: OperatorOp, id: string, state: string): string {
   if (op === 'release') return `${m} is not held (it is ${state}); only a held message can be released`;
   if (state === 'held') return `${m} is held; release it first`;
   if (BUSY.has(state)) return `${m} is being delivered right now; ${op} it when this attempt is over (mailtrail queue shows it)`;
-  if (op === 'retry' && state === 'received') return `${m} is waiting for its policies to run; the daemon retries them when it starts`;
   if (op === 'requeue' && state === 'received') return `${m} is already waiting for its policies and routing to run again (received); there is nothing to requeue`;
   return `${m} is ${state}; ${op} does not apply in that state`;
 }

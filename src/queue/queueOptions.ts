@@ -14,6 +14,7 @@ import type { Queue } from './queue.js';
 import type { RecoverySource } from './recoverySource.js';
 import type { Relay } from '../relay/relay.js';
 import type { Router } from './router.js';
+import type { Scheduler } from './scheduler.js';
 
 export interface QueueOptions {
   readonly log: EventLog;
@@ -25,7 +26,10 @@ export interface QueueOptions {
   readonly concurrency?: number;
   readonly maxMessageSize?: number;
   readonly logger?: Logger;
+  /** The clock (default Date.now); ignored when `scheduler` is given. */
   readonly now?: () => number;
+  /** The clock and timers retries and expiry run on (default: real timers on `now`). */
+  readonly scheduler?: Scheduler;
   /** Where start-up finds its work; default: fold every message stream of the log. */
   readonly recovery?: RecoverySource;
   /** Called when a message reaches a final state (metrics, tests), before its actor is dropped. */

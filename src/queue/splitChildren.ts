@@ -6,13 +6,15 @@
  */
 import type { MessageContext } from '../../machines/message.context.js';
 import { ExpectedRevisionConflictError } from '../eventlog/eventLog.js';
+import type { Spool } from '../spool/spool.js';
 import { BodyExistsError } from '../spool/spoolErrors.js';
-import type { Queue } from './queue.js';
+import type { EnqueueInput } from './queueOptions.js';
 import { headerBlockOf } from './queuedMessage.js';
 import { splitIdFor } from './queueId.js';
 
 export async function enqueueSplitChildren(
-  queue: Queue,
+  enqueue: (input: EnqueueInput) => Promise<string>,
+  spool: Pick<Spool, 'open'>,
   ctx: MessageContext,
   headers: readonly string[],
   groups: readonly string[][],
@@ -22,10 +24,10 @@ export async function enqueueSplitChildren(
   for (const [i, recipients] of groups.entries()) {
     const childId = splitIdFor(ctx.messageId, i + 1);
     try {
-      await queue.enqueue({
+      await enqueue({
         id: childId,
         envelope: { sender: ctx.sender, recipients },
-        body: queue.spool.open(ctx.bodyRef, { prepend: headerBlockOf(headers) }),
+        body: spool.open(ctx.bodyRef, { prepend: headerBlockOf(headers) }),
         ...(ctx.client ? { client: ctx.client } : {}),
         ...(ctx.sessionId ? { sessionId: ctx.sessionId } : {}),
         smtputf8: ctx.smtputf8,

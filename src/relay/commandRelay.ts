@@ -10,10 +10,11 @@ import { ConfigError } from '../errors/mailtrailError.js';
 import { checkTemplate, commandVars, resolveProgram, substitute, type ConfigSite } from './commandArgs.js';
 import { runCommand, type CommandExit } from './pipeRelay.js';
 import type { DeliveryRequest, RecipientResult, Relay } from './relay.js';
+import { PIPE_DEFAULTS } from './relayDefaults.js';
 import { sysExitStatus } from './sysExits.js';
 
 /** The time limit of a command relay when none is given (the tutorial's 10 seconds). */
-export const DEFAULT_COMMAND_TIMEOUT = 10_000;
+export const DEFAULT_COMMAND_TIMEOUT = PIPE_DEFAULTS.timeout;
 
 /** The status for a run that did not end with an exit code: signal, time limit, no start. */
 export const COMMAND_FAILED_STATUS = '4.3.0';

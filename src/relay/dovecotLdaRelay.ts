@@ -8,6 +8,7 @@
  */
 import type { ConfigSite } from './commandArgs.js';
 import { CommandRelay } from './commandRelay.js';
+import { DOVECOT_LDA_DEFAULTS } from './relayDefaults.js';
 
 export interface DovecotLdaRelayOptions {
   /** The dovecot-lda program. Default '/usr/lib/dovecot/dovecot-lda'. */
@@ -20,7 +21,7 @@ export interface DovecotLdaRelayOptions {
   readonly killGrace?: number;
 }
 
-export const DOVECOT_LDA_PATH = '/usr/lib/dovecot/dovecot-lda';
+export const DOVECOT_LDA_PATH = DOVECOT_LDA_DEFAULTS.path;
 export const DOVECOT_LDA_DEFAULT_ARGS: readonly string[] = Object.freeze(['-d', '{user}']);
 
 export class DovecotLdaRelay extends CommandRelay {

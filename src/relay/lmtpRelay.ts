@@ -7,6 +7,7 @@
  * request a few seconds (sessionPool.ts). One result per recipient, in order; no throws.
  */
 import type { DeliveryRequest, RecipientResult, Relay } from './relay.js';
+import { LMTP_DEFAULTS } from './relayDefaults.js';
 import { SessionPool, type SessionPoolOptions } from './sessionPool.js';
 import type { SessionOptions, StartTlsPolicy } from './smtpClientSession.js';
 import { attemptDelivery, contentHas8Bit, unique } from './smtpTransaction.js';
@@ -30,12 +31,12 @@ export class LmtpRelay implements Relay {
   readonly #pool: SessionPool;
 
   constructor(options: LmtpRelayOptions) {
-    const common = { lmtp: true, helo: options.helo, timeout: options.timeout ?? 300_000, starttls: options.starttls ?? 'never' } as const;
+    const common = { lmtp: true, helo: options.helo, timeout: options.timeout ?? LMTP_DEFAULTS.timeout, starttls: options.starttls ?? LMTP_DEFAULTS.starttls } as const;
     if ('socket' in options) {
       this.#session = { ...common, path: options.socket, starttls: 'never' };
       this.#destination = `unix:${options.socket}`;
     } else {
-      const port = options.port ?? 24;
+      const port = options.port ?? LMTP_DEFAULTS.port;
       this.#session = { ...common, host: options.host, port };
       this.#destination = `${options.host}:${port}`;
     }

@@ -8,6 +8,7 @@
  */
 import type { ConfigSite } from './commandArgs.js';
 import { CommandRelay } from './commandRelay.js';
+import { MAILDROP_DEFAULTS } from './relayDefaults.js';
 
 export interface MaildropRelayOptions {
   /** The maildrop program: a path, or a name looked up on PATH. Default 'maildrop'. */
@@ -27,7 +28,7 @@ export class MaildropRelay extends CommandRelay {
     const key = site.key ?? 'relay';
     super({
       name: 'maildrop',
-      program: options.path ?? 'maildrop',
+      program: options.path ?? MAILDROP_DEFAULTS.path,
       fixedArgs: ['-f', '{sender}'],
       args: options.args ?? MAILDROP_DEFAULT_ARGS,
       timeout: options.timeout,

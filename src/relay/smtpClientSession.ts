@@ -10,6 +10,7 @@ import net from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { Readable } from 'node:stream';
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
+import { LMTP_DEFAULTS, SMTP_RELAY_DEFAULTS } from './relayDefaults.js';
 import { connectionFailureStatus, oneLine, replyStatus } from './replyStatus.js';
 
 export type StartTlsPolicy = 'opportunistic' | 'required' | 'never';
@@ -93,7 +94,7 @@ export class ClientSession {
     }
     const conn = new SMTPConnection({
       ...(options.host === undefined ? {} : { host: options.host }),
-      port: options.port ?? (options.lmtp ? 24 : 25),
+      port: options.port ?? (options.lmtp ? LMTP_DEFAULTS.port : SMTP_RELAY_DEFAULTS.port),
       ...(connection === undefined ? {} : { connection }),
       secure: false,
       lmtp: options.lmtp,

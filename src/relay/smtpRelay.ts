@@ -11,6 +11,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { isIP } from 'node:net';
 import { MxResolver, type LookupFailure, type MxResolverOptions } from './mxResolver.js';
 import type { DeliveryRequest, RecipientResult, Relay } from './relay.js';
+import { SMTP_RELAY_DEFAULTS } from './relayDefaults.js';
 import { SessionPool, type SessionPoolOptions } from './sessionPool.js';
 import type { SessionFailure, SessionOptions, StartTlsPolicy } from './smtpClientSession.js';
 import { attemptDelivery, contentHas8Bit, unique } from './smtpTransaction.js';
@@ -126,7 +127,7 @@ export class SmtpRelay implements Relay {
   }
 
   get #port(): number {
-    return this.#options.port ?? 25;
+    return this.#options.port ?? SMTP_RELAY_DEFAULTS.port;
   }
 
   #sessionOptions(address: string, hop: string): SessionOptions {
@@ -138,8 +139,8 @@ export class SmtpRelay implements Relay {
       port: this.#port,
       lmtp: false,
       helo: o.helo,
-      starttls: o.starttls ?? 'opportunistic',
-      timeout: o.timeout ?? 300_000,
+      starttls: o.starttls ?? SMTP_RELAY_DEFAULTS.starttls,
+      timeout: o.timeout ?? SMTP_RELAY_DEFAULTS.timeout,
       ...(o.auth ? { auth: o.auth } : {}),
       tls: { ...(servername ? { servername } : {}), ...o.tls },
     };

@@ -181,7 +181,7 @@ smtp:
   mailboxes: [Bob@Example.test]
   maxMessageSize: 1048576
   tls: { key: /k.pem, cert: /c.pem, implicit: true }
-  auth: { mechanisms: [PLAIN] }
+  auth: { users: { alice: "scrypt:c2FsdA==:a2V5a2V5a2V5a2V5a2V5a2V5" }, methods: [PLAIN] }
 relay: { type: smtp }
 policies:
   - addReceivedHeader
@@ -198,7 +198,7 @@ log: { level: debug, pretty: true }
     assert.deepEqual(config.smtp.domains, ['example.test']);
     assert.deepEqual(config.smtp.mailboxes, ['Bob@example.test']);
     assert.equal(config.smtp.tls?.implicit, true);
-    assert.deepEqual(config.smtp.auth, { mechanisms: ['PLAIN'] });
+    assert.deepEqual(config.smtp.auth, { users: { alice: 'scrypt:c2FsdA==:a2V5a2V5a2V5a2V5a2V5a2V5' }, methods: ['PLAIN'], allowInsecure: false });
     assert.deepEqual(config.relay, { type: 'smtp', port: 25, mx: true, starttls: 'opportunistic', timeout: 300_000 });
     assert.deepEqual(config.policies, [
       { name: 'addReceivedHeader', options: {} },

@@ -71,6 +71,10 @@ describe('daemon on a PostgreSQL event log', () => {
       assert.deepEqual([...new Set(entries.map((e) => e.node))], ['mx.example.test']);
       const text = await runCli(['history', ids[0]!, '--config', config]);
       assert.match(text.stdout, /MessageReceived .*node=mx\.example\.test/);
+      // The body is in PostgreSQL: show reads it from there.
+      const shown = await runCli(['show', ids[0]!, '--body', '--config', config]);
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.equal(shown.stdout, 'pg-0\r\n');
       assert.equal(types[0], 'MessageReceived');
       assert.ok(types.includes('DeliverySucceeded'), types.join(' '));
 

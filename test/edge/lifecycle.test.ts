@@ -1,13 +1,15 @@
 /**
  * The edge's life cycle and the client facts it hands the queue: several listen addresses,
- * a port already taken (start() rejects, nothing left listening), and an SMTPUTF8
+ * a port already taken (start() rejects, nothing left listening), stop() closing an open
+ * session with 421 after `closeTimeout`, and an SMTPUTF8
  * transaction recorded as UTF8SMTP (RFC 6531) with `smtputf8` on MessageReceived.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { SmtpEdge } from '../../src/edge/index.js';
 import { converse } from './conversation.js';
-import { message, queuedId, startEdge } from './edgeHarness.js';
+import { message, queuedId, startEdge, until } from './edgeHarness.js';
 
 const session = (to = 'bob@example.test') => [
   { server: /^220 / }, { client: 'EHLO client.example.org' }, { server: /^250-/ },
@@ -27,6 +29,27 @@ describe('SmtpEdge life cycle', () => {
       for (const b of bound) await converse(b.port, session());
     } finally {
       await second.stop();
+      await e.close();
+    }
+  });
+
+  it('stop() lets an open session finish for closeTimeout, then closes it with 421 and resolves', async () => {
+    const e = await startEdge({ closeTimeout: 200 });
+    const socket = connect(e.port, '127.0.0.1');
+    let seen = '';
+    const gotGreeting = new Promise<void>((resolve) => socket.on('data', (d: Buffer) => { seen += d.toString(); if (seen.includes('220 ')) resolve(); }));
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.on('error', () => {});
+    try {
+      await gotGreeting;
+      socket.write('EHLO client.example.org\r\n');
+      await until(() => seen.includes('250 '), 'the EHLO reply');
+      await e.edge.stop();
+      await closed;
+      assert.match(seen, /^421 .*shutting down/m);
+      assert.equal(e.edge.connections, 0);
+    } finally {
+      socket.destroy();
       await e.close();
     }
   });

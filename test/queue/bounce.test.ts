@@ -58,7 +58,7 @@ describe('bounces', () => {
     await h.restart({ onBounce: createBounceSender({ hostname: 'mx.example.test' }) });
     assert.equal(await h.waitFor(dsnIdFor(id), ['delivered']), 'delivered');
     await h.restart({ onBounce: createBounceSender({ hostname: 'mx.example.test' }) });
-    await new Promise((r) => setTimeout(r, 100));
+    await h.queue.idle();
     assert.equal(readdirSync(join(h.mailRoot, 'example.test', 'alice', 'new')).length, 1);
   });
 

@@ -63,18 +63,18 @@ export class EventWriter {
         if (isUniqueViolation(error)) throw new ExpectedRevisionConflictError(stream, expected, current ?? 'no_stream');
         throw error;
       }
-      for (const projection of this.projections) {
-        const recorded: RecordedEvent = {
-          stream,
-          revision,
-          position,
-          type: event.type,
-          data: JSON.parse(event.data) as JsonObject,
-          metadata: JSON.parse(event.metadata) as JsonObject,
-          recordedAt,
-        };
-        projection.apply(this.db, recorded);
-      }
+      if (this.projections.length === 0) continue;
+      // Parsed once, and the same event handed to every projection.
+      const recorded: RecordedEvent = {
+        stream,
+        revision,
+        position,
+        type: event.type,
+        data: JSON.parse(event.data) as JsonObject,
+        metadata: JSON.parse(event.metadata) as JsonObject,
+        recordedAt,
+      };
+      for (const projection of this.projections) projection.apply(this.db, recorded);
     }
     this.upsertStream.run(stream, revision, recordedAt);
     return { nextExpectedRevision: revision, position };

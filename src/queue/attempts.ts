@@ -1,0 +1,186 @@
+/**
+ * Delivery attempts (Postfix's qmgr active queue): a message due for delivery asks the
+ * attempt slots for one (attemptSlots.ts, the only record of who holds or waits), records
+ * RelayAttempted once it holds it, hands the in-flight recipients to their relays, records one
+ * outcome each and gives the slot back. A deferred message's retry is a timer on the injected
+ * scheduler; a woken attempt starts only if the machine still accepts it and the message is
+ * due. `resume` continues a recovered message where its history stopped.
+ */
+import type { MessageContext } from '../../machines/message.context.js';
+import type { RelayAttempted } from '../../machines/message.events.js';
+import { readHeaderBlock } from '../mail/headerBlock.js';
+import type { PrequeuePolicy } from '../policies/policy.js';
+import type { Spool } from '../spool/spool.js';
+import type { AttemptSlots } from './attemptSlots.js';
+import { type RetryPolicy, isExpired, retryDelay } from './backoff.js';
+import { type OutcomeEvent, logOutcomes, runDeliveryAttempt } from './deliveryAttempt.js';
+import type { MessageActor, MessageActors } from './messageActors.js';
+import { runPrequeuePolicies } from './prequeuePolicies.js';
+import { headerBlockOf, queuedMessageOf } from './queuedMessage.js';
+import { type RouteContext, type Router, routeContextOf } from './router.js';
+
+export interface AttemptsOptions {
+  readonly actors: MessageActors;
+  readonly slots: AttemptSlots;
+  readonly router: Router;
+  readonly retry: RetryPolicy;
+  readonly spool: Spool;
+  readonly hostname: string;
+  /** Run before each attempt; their headers go into that attempt's copy only. */
+  readonly relayPolicies: readonly PrequeuePolicy[];
+}
+
+export class Attempts {
+  private readonly actors: MessageActors;
+  private readonly slots: AttemptSlots;
+
+  constructor(private readonly options: AttemptsOptions) {
+    this.actors = options.actors;
+    this.slots = options.slots;
+  }
+
+  /** How many attempts are in flight, and which messages wait for a slot (first in line first). */
+  get slotUse(): { inUse: number; waiting: string[] } {
+    return { inUse: this.slots.inUse, waiting: this.slots.waitingIds };
+  }
+
+  /**
+   * The first attempt of a message whose policies just ran, to record in the same commit as
+   * PoliciesApplied (one fsync fewer): the event, with a slot taken for `id`, or undefined
+   * when no slot is free right now (the attempt then waits for one as usual).
+   */
+  takeFirst(id: string, ctx: MessageContext, pending: readonly string[]): RelayAttempted | undefined {
+    if (this.actors.stopping || pending.length === 0 || ctx.attempts > 0) return undefined;
+    if (!this.slots.tryTake(id)) return undefined;
+    return this.attemptEvent(1, pending, routeContextOf(ctx));
+  }
+
+  /** Give back a slot taken with takeFirst whose event could not be recorded. */
+  giveBack(id: string): void {
+    this.slots.release(id);
+  }
+
+  /** The machine's startAttempt action: ask for a slot; once held, record RelayAttempted. */
+  start(id: string): void {
+    if (this.actors.stopping) return;
+    this.slots.request(id, () => this.actors.spawn(id, 'startAttempt', () => this.begin(id)));
+  }
+
+  private async begin(id: string): Promise<void> {
+    const actor = this.actors.get(id);
+    try {
+      if (this.actors.stopping || !actor) return this.slots.release(id);
+      const ctx = actor.snapshot.context;
+      if (actor.state === 'deferred' && !this.isDue(ctx)) {
+        // Woken for a message deferred again since it asked: its own timer decides.
+        this.slots.release(id);
+        return this.scheduleRetry(ctx);
+      }
+      const pending = ctx.recipients.filter((r) => r.status === 'pending').map((r) => r.address);
+      const event = this.attemptEvent(ctx.attempts + 1, pending, routeContextOf(ctx));
+      // The machine says whether an attempt may start in this state (held, final: not).
+      if (!actor.snapshot.can(event)) return this.slots.release(id);
+      await actor.record(event);
+    } catch (err) {
+      this.slots.release(id);
+      throw err;
+    }
+  }
+
+  /** The machine's deliver action: run the attempt, record its outcomes, give the slot back. */
+  deliver(id: string): void {
+    this.actors.spawn(id, 'deliver', () => this.deliverNow(this.actors.require(id)));
+  }
+
+  private async deliverNow(actor: MessageActor): Promise<void> {
+    const ctx = actor.snapshot.context;
+    const id = ctx.messageId;
+    const now = this.actors.now();
+    const nextAttemptAt = new Date(now + retryDelay(this.options.retry, ctx.receivedAt, now)).toISOString();
+    try {
+      let headers = ctx.headers;
+      let outcomes: OutcomeEvent[];
+      try {
+        if (this.options.relayPolicies.length) headers = [...(await this.runRelayPolicies(ctx)), ...ctx.headers];
+        const spool = this.options.spool;
+        outcomes = await runDeliveryAttempt({
+          context: ctx,
+          message: queuedMessageOf(ctx),
+          router: this.options.router,
+          openContent: ({ lineEndings }) => spool.open(ctx.bodyRef, { prepend: headerBlockOf(headers), lineEndings }),
+          readHeaders: () => readHeaderBlock(spool.open(ctx.bodyRef, { prepend: headerBlockOf(headers) })),
+          now: () => this.actors.now(),
+          nextAttemptAt,
+          logger: this.actors.child(id),
+        });
+      } catch (err) {
+        // A relay policy that cannot run now defers the whole attempt.
+        const reply = `relay policy failed: ${(err as Error).message}`;
+        outcomes = ctx.recipients.filter((r) => r.inFlight).map((r) => ({
+          type: 'DeliveryDeferred' as const, recipient: r.address, status: '4.3.0', reply, relay: 'none', at: this.actors.iso(), nextAttemptAt,
+        }));
+      }
+      if (this.actors.stopping && this.actors.size === 0) return;
+      await actor.record(...outcomes);
+      logOutcomes(this.actors.child(id), outcomes, (this.actors.now() - Date.parse(ctx.receivedAt)) / 1000);
+    } finally {
+      this.slots.release(id);
+    }
+  }
+
+  /** Relay policies (slimta's RelayPolicy): headers for this attempt's copy, nothing recorded. */
+  private async runRelayPolicies(ctx: MessageContext): Promise<string[]> {
+    const spool = this.options.spool;
+    const outcome = await runPrequeuePolicies({
+      policies: this.options.relayPolicies,
+      from: 0,
+      message: queuedMessageOf(ctx),
+      hostname: this.options.hostname,
+      now: new Date(this.actors.now()),
+      readHeaders: () => readHeaderBlock(spool.open(ctx.bodyRef, { prepend: headerBlockOf(ctx.headers) })),
+      openMessage: (headers) => spool.open(ctx.bodyRef, { prepend: headerBlockOf([...headers, ...ctx.headers]) }),
+    });
+    return outcome.headers;
+  }
+
+  /** The machine's scheduleRetry action: at nextAttemptAt (or expiry, if sooner) expire or attempt. */
+  scheduleRetry(ctx: MessageContext): void {
+    const id = ctx.messageId;
+    if (this.actors.stopping) return;
+    const retry = this.options.retry;
+    const due = Math.min(ctx.nextAttemptAt ? Date.parse(ctx.nextAttemptAt) : this.actors.now(), Date.parse(ctx.receivedAt) + retry.maxLifetime);
+    this.actors.setTimer(id, due, () => this.actors.spawn(id, 'retry', async () => {
+      const actor = this.actors.require(id);
+      if (actor.state !== 'deferred') return;
+      if (isExpired(retry, ctx.receivedAt, this.actors.now())) {
+        await actor.record({ type: 'MessageExpired', at: this.actors.iso(), reason: 'message expired in the queue' });
+      } else {
+        this.start(id);
+      }
+    }));
+  }
+
+  /** The machine's cancelRetry action: the timer is disarmed and a place in line given up. */
+  cancelRetry(id: string): void {
+    this.actors.clearTimer(id);
+    this.slots.withdraw(id);
+  }
+
+  /** Recovery: continue a message whose history stopped in `state` (held waits for an operator). */
+  resume(id: string, state: string): void {
+    if (state === 'policies-applied' || state === 'relay-attempted') this.start(id);
+    else if (state === 'deferred') this.scheduleRetry(this.actors.require(id).snapshot.context);
+  }
+
+  /** Is a deferred message's next attempt due? (One past its lifetime is expired by its timer.) */
+  private isDue(ctx: MessageContext): boolean {
+    return !ctx.nextAttemptAt || Date.parse(ctx.nextAttemptAt) <= this.actors.now();
+  }
+
+  /** The RelayAttempted event for these (pending) recipients, naming the relays they route to. */
+  private attemptEvent(attempt: number, recipients: readonly string[], routeContext: RouteContext): RelayAttempted {
+    const router = this.options.router;
+    const relays = [...new Set(recipients.map((r) => { const route = router.route(r, routeContext); return 'relay' in route ? route.relay.name : 'none'; }))];
+    return { type: 'RelayAttempted', attempt, recipients: [...recipients], relay: relays.join(','), at: this.actors.iso() };
+  }
+}

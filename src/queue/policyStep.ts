@@ -1,0 +1,126 @@
+/**
+ * The prequeue step (Postfix's cleanup, slimta's QueuePolicy): a message in `received` runs
+ * its prequeue policies once they are due, and records PoliciesApplied (with its first attempt
+ * when a slot is free), PoliciesDeferred on the retry schedule when a policy cannot run,
+ * MessageSplit once the children are durable, or MessageExpired past its lifetime.
+ */
+import type { MessageContext } from '../../machines/message.context.js';
+import { readHeaderBlock } from '../mail/headerBlock.js';
+import type { PrequeuePolicy } from '../policies/policy.js';
+import type { Spool } from '../spool/spool.js';
+import type { Attempts } from './attempts.js';
+import { type RetryPolicy, isExpired, retryDelay } from './backoff.js';
+import type { MessageActors } from './messageActors.js';
+import { type PolicyOutcome, runPrequeuePolicies } from './prequeuePolicies.js';
+import { headerBlockOf, pendingMessageOf } from './queuedMessage.js';
+import type { EnqueueInput } from './queueOptions.js';
+import { enqueueSplitChildren } from './splitChildren.js';
+
+export interface PolicyStepOptions {
+  readonly actors: MessageActors;
+  readonly attempts: Attempts;
+  readonly policies: readonly PrequeuePolicy[];
+  readonly retry: RetryPolicy;
+  readonly spool: Spool;
+  readonly hostname: string;
+  /** Queue a split's child. */
+  readonly enqueue: (input: EnqueueInput) => Promise<string>;
+}
+
+export class PolicyStep {
+  /** Header blocks the spool captured at receipt, until the policies have used them. */
+  private readonly headerBlocks = new Map<string, string>();
+  private readonly actors: MessageActors;
+
+  constructor(private readonly options: PolicyStepOptions) {
+    this.actors = options.actors;
+  }
+
+  /** Keep the header block the spool saw at receipt for the first run (no read back). */
+  capture(id: string, headerBlock: string): void {
+    this.headerBlocks.set(id, headerBlock);
+  }
+
+  forget(id: string): void {
+    this.headerBlocks.delete(id);
+  }
+
+  clear(): void {
+    this.headerBlocks.clear();
+  }
+
+  /** The machine's runPolicies action (entry of `received`). */
+  run(id: string): void {
+    this.actors.spawn(id, 'runPolicies', () => this.runNow(id));
+  }
+
+  private async runNow(id: string): Promise<void> {
+    const actor = this.actors.require(id);
+    if (actor.state !== 'received') return;
+    const ctx = actor.snapshot.context;
+    const now = this.actors.now();
+    // Taken once: a later run (deferred policies, recovery) reads the header block from the spool.
+    const captured = this.headerBlocks.get(id);
+    this.headerBlocks.delete(id);
+    this.actors.clearTimer(id);
+    if (ctx.nextAttemptAt && Date.parse(ctx.nextAttemptAt) > now) {
+      this.actors.setTimer(id, Date.parse(ctx.nextAttemptAt), () => this.run(id));
+      return;
+    }
+    const retry = this.options.retry;
+    if (isExpired(retry, ctx.receivedAt, now)) {
+      await actor.record({ type: 'MessageExpired', at: this.actors.iso(), reason: `message expired in the queue${ctx.lastReason ? ` (${ctx.lastReason})` : ''}` });
+      return;
+    }
+    const spool = this.options.spool;
+    let outcome;
+    try {
+      outcome = await runPrequeuePolicies({
+        policies: this.options.policies,
+        from: ctx.policiesFrom,
+        message: pendingMessageOf(ctx),
+        hostname: this.options.hostname,
+        now: new Date(now),
+        readHeaders: async () => captured ?? readHeaderBlock(spool.open(ctx.bodyRef)),
+        openMessage: (headers) => spool.open(ctx.bodyRef, { prepend: headerBlockOf(headers) }),
+      });
+    } catch (err) {
+      const reason = `${(err as Error).message}`;
+      const retryAt = this.actors.now() + retryDelay(retry, ctx.receivedAt, this.actors.now());
+      this.actors.child(id).warn({ err: reason }, 'policies deferred');
+      await actor.record({ type: 'PoliciesDeferred', reason, nextAttemptAt: new Date(retryAt).toISOString(), at: this.actors.iso() });
+      return;
+    }
+    if (outcome.kind === 'split') {
+      const children = await enqueueSplitChildren(this.options.enqueue, spool, ctx, outcome.headers, outcome.groups, outcome.nextPolicy);
+      await actor.record({ type: 'MessageSplit', children, at: this.actors.iso() });
+      return;
+    }
+    await this.recordApplied(id, ctx, outcome);
+  }
+
+  /** PoliciesApplied, with the first attempt in the same commit when a delivery slot is free now. */
+  private async recordApplied(id: string, ctx: MessageContext, outcome: Extract<PolicyOutcome, { kind: 'applied' }>): Promise<void> {
+    const actor = this.actors.require(id);
+    const { headers, verdicts, recipients } = outcome;
+    const applied = {
+      type: 'PoliciesApplied' as const,
+      headers,
+      ...(recipients ? { recipients } : {}),
+      ...(Object.keys(verdicts).length ? { verdicts } : {}),
+      at: this.actors.iso(),
+    };
+    // The startAttempt action the first event triggers then finds the slot held and does nothing.
+    const first = this.options.attempts.takeFirst(id, ctx, recipients ?? ctx.recipients.map((r) => r.address));
+    if (!first) {
+      await actor.record(applied);
+      return;
+    }
+    try {
+      await actor.record(applied, first);
+    } catch (err) {
+      this.options.attempts.giveBack(id);
+      throw err;
+    }
+  }
+}

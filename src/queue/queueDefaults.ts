@@ -1,0 +1,11 @@
+/**
+ * The queue's defaults, in one place: Queue falls back on them and the configuration schema
+ * (`queue.concurrency`, `queue.retry.*`) takes them from here. Data only.
+ */
+import { defaultRetryPolicy } from './backoff.js';
+
+export const QUEUE_DEFAULTS = {
+  /** Delivery attempts running at once (Postfix's default_process_limit-like). */
+  concurrency: 20,
+  retry: defaultRetryPolicy,
+} as const;
