@@ -17,6 +17,7 @@ import { ControlServer } from '../control/index.js';
 import { SmtpEdge } from '../edge/index.js';
 import type { Logger } from '../log/logger.js';
 import { Queue, type EnqueueInput } from '../queue/queue.js';
+import { SharedQueueView } from '../queue/sharedQueueView.js';
 import { messageStream } from '../queue/queueId.js';
 import { requeueCandidates, requeueSpooled } from '../queue/spoolRecovery.js';
 import type { EventLog } from '../eventlog/eventLog.js';
@@ -116,7 +117,12 @@ export class Daemon {
     const policies = buildPolicies(config, logger);
     const inspector = options.inspect ? new DaemonInspector({ ...options.inspect, dataDir: config.dataDir, logger }) : undefined;
     const inspect = inspector ? { inspect: inspector.inspect } : {};
+    // Several daemons on one log: claims, and the due work from the shared log (docs/scaling.md).
+    const shared = config.eventLog.type === 'sqlite' ? {} : {
+      shared: { node: config.node, leaseMs: config.queue.claimLease, view: new SharedQueueView({ log: built.log, logger }) },
+    };
     const queue = new Queue({
+      ...shared,
       log: built.log,
       spool,
       router,
@@ -241,7 +247,7 @@ export class Daemon {
     this.router.setMailboxes(next.smtp.mailboxes);
     const { domains: _d, mailboxes: _m, ...smtpNow } = this.config.smtp;
     const { domains: _nd, mailboxes: _nm, ...smtpNext } = next.smtp;
-    const changed: string[] = (['relay', 'routes', 'outbound', 'policies', 'queue', 'eventLog', 'dataDir', 'hostname'] as const).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(this.config[k]));
+    const changed: string[] = (['relay', 'routes', 'outbound', 'policies', 'queue', 'eventLog', 'dataDir', 'hostname', 'node'] as const).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(this.config[k]));
     if (JSON.stringify(smtpNow) !== JSON.stringify(smtpNext)) changed.unshift('smtp');
     return changed;
   }

@@ -4,12 +4,13 @@
  * revision: of two nodes, one gets the conflict); `lostRace` tells such a conflict (or a
  * claim the machine refuses because another node's lease still runs) from a real failure,
  * so the queue drops its stale actor and moves on instead of logging an error. A
- * LeaseRenewal re-claims every third of the lease while a long attempt runs. Time comes from
- * the queue's clock; the renewal timer is the queue's scheduler's.
+ * LeaseRenewal re-claims every third of the lease while a long attempt runs, on the queue's
+ * injected scheduler (its clock and timers).
  */
 import type { AttemptClaimed } from '../../machines/message.events.js';
 import { ExpectedRevisionConflictError } from '../eventlog/eventLog.js';
 import { EventNotAcceptedError } from '../replay/eventNotAcceptedError.js';
+import type { Scheduler } from './scheduler.js';
 
 export interface ClaimSettings {
   /** This daemon's node name. */
@@ -33,38 +34,31 @@ export function lostRace(err: unknown): boolean {
   return err instanceof ExpectedRevisionConflictError || (err instanceof EventNotAcceptedError && err.eventType === 'AttemptClaimed');
 }
 
-export interface TimerPort {
-  setInterval(fn: () => void, ms: number): unknown;
-  clearInterval(handle: unknown): void;
-}
-
-const realTimers: TimerPort = {
-  setInterval: (fn, ms) => {
-    const t = setInterval(fn, ms);
-    t.unref();
-    return t;
-  },
-  clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
-};
-
 /** Renews a running attempt's claim every leaseMs / 3 until stop(). Failures are the caller's to log. */
 export class LeaseRenewal {
-  private handle: unknown;
+  private cancel: (() => void) | undefined;
+  private stopped = false;
 
   constructor(
     private readonly settings: ClaimSettings,
     private readonly renew: () => Promise<unknown>,
     private readonly onError: (err: unknown) => void,
-    private readonly timers: TimerPort = realTimers,
+    private readonly scheduler: Scheduler,
   ) {
-    this.handle = timers.setInterval(() => {
-      this.renew().catch(onError);
-    }, Math.max(1, Math.floor(settings.leaseMs / 3)));
+    this.arm();
+  }
+
+  private arm(): void {
+    if (this.stopped) return;
+    const every = Math.max(1, Math.floor(this.settings.leaseMs / 3));
+    this.cancel = this.scheduler.at(this.scheduler.now() + every, () => {
+      this.renew().catch(this.onError).finally(() => this.arm());
+    });
   }
 
   stop(): void {
-    if (this.handle === undefined) return;
-    this.timers.clearInterval(this.handle);
-    this.handle = undefined;
+    this.stopped = true;
+    this.cancel?.();
+    this.cancel = undefined;
   }
 }

@@ -117,7 +117,7 @@ export class PolicyStep {
       return;
     }
     try {
-      await actor.record(applied, first);
+      await actor.record(applied, ...first);
     } catch (err) {
       this.options.attempts.giveBack(id);
       throw err;

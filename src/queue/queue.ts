@@ -24,6 +24,8 @@ import { defaultRetryPolicy } from './backoff.js';
 import { finalizeMessage } from './finalization.js';
 import { MessageActors } from './messageActors.js';
 import { OperatorCommands } from './operatorCommands.js';
+import type { OperatorOp } from './operatorOps.js';
+import { SharedWork } from './sharedWork.js';
 import { PolicyStep } from './policyStep.js';
 import type { EnqueueInput, QueueExtraOptions, QueueOptions, QueueStorage } from './queueOptions.js';
 import { newQueueId } from './queueId.js';
@@ -53,6 +55,8 @@ export class Queue {
   private readonly policies: PolicyStep;
   private readonly operator: OperatorCommands;
   private heldWork: (() => void)[] = [];
+  /** Shared mode (several daemons on one log): claims, the view of the whole queue, its scanner. */
+  private readonly shared: SharedWork | undefined;
 
   /**
    * `new Queue(storage, relay)` as the tutorial reads (received mail goes to `relay`, DSNs to
@@ -89,11 +93,22 @@ export class Queue {
       scheduler: options.scheduler ?? realScheduler(options.now ?? Date.now),
       logger: options.logger ?? silentLogger,
       ...(options.inspect ? { inspect: options.inspect } : {}),
+      ...(options.shared ? { shared: true } : {}),
     });
     const common = { actors: this.actors, retry, spool: options.spool, hostname: options.hostname };
-    this.attempts = new Attempts({ ...common, slots: new AttemptSlots(options.concurrency ?? 20), router: options.router, relayPolicies: this.relayPolicies });
+    const claims = options.shared ? { claims: { node: options.shared.node, leaseMs: options.shared.leaseMs } } : {};
+    this.attempts = new Attempts({ ...common, slots: new AttemptSlots(options.concurrency ?? 20), router: options.router, relayPolicies: this.relayPolicies, ...claims });
     this.policies = new PolicyStep({ ...common, attempts: this.attempts, policies: this.prequeue, enqueue: (input) => this.enqueue(input) });
     this.operator = new OperatorCommands(this.actors);
+    this.shared = options.shared && new SharedWork(options.shared, {
+      log: options.log, machine: this.machine, actors: this.actors, freeSlots: () => this.attempts.freeSlots, resume: (id, state) => this.resume(id, state),
+    });
+  }
+
+  /** Continue a message from the state its history stopped in. */
+  private resume(id: string, state: string): void {
+    if (state === 'received') this.policies.run(id);
+    else this.attempts.resume(id, state);
   }
 
   addPrequeuePolicy(policy: PrequeuePolicy): this {
@@ -151,13 +166,16 @@ export class Queue {
    */
   async start(options: { hold?: boolean } = {}): Promise<{ recovered: number; quarantined: string[]; bounces: number }> {
     const onBounce = this.options.onBounce;
+    // Shared mode: the whole queue folded from the log; start-up takes what is due now.
+    await this.shared?.load();
+    const source = this.shared?.recoverySource() ?? this.options.recovery;
     const { work, ...counts } = await recover({
       log: this.log,
       spool: this.spool,
       machine: this.machine,
       actors: this.actors,
-      ...(this.options.recovery ? { source: this.options.recovery } : {}),
-      resume: (id, state) => (state === 'received' ? this.policies.run(id) : this.attempts.resume(id, state)),
+      ...(source ? { source } : {}),
+      resume: (id, state) => this.resume(id, state),
       ...(onBounce ? { sendBounce: (ctx: MessageContext) => onBounce(ctx, this) } : {}),
     });
     this.heldWork = work;
@@ -170,6 +188,7 @@ export class Queue {
     const work = this.heldWork;
     this.heldWork = [];
     for (const run of work) run();
+    this.shared?.start();
   }
 
   /** Messages this process is working on (not final). */
@@ -195,10 +214,15 @@ export class Queue {
     return this.actors.idle();
   }
 
-  // Operator commands: each is recorded as an event on the message's stream.
+  // Operator commands: each is recorded as an event on the message's stream (in shared mode,
+  // on a message this node does not hold too: it is read from the log first).
+
+  private op(op: OperatorOp, id: string, by: string): Promise<string> {
+    return this.shared ? this.shared.withActor(id, () => this.operator.run(op, id, by)) : this.operator.run(op, id, by);
+  }
 
   retryNow(id: string, by = 'operator'): Promise<string> {
-    return this.operator.run('retry', id, by);
+    return this.op('retry', id, by);
   }
 
   retryAll(by = 'operator'): Promise<number> {
@@ -206,28 +230,29 @@ export class Queue {
   }
 
   hold(id: string, by = 'operator'): Promise<string> {
-    return this.operator.run('hold', id, by);
+    return this.op('hold', id, by);
   }
 
   release(id: string, by = 'operator'): Promise<string> {
-    return this.operator.run('release', id, by);
+    return this.op('release', id, by);
   }
 
   /** Run the prequeue policies and routing again (postsuper -r); settled recipients stay settled. */
   requeue(id: string, by = 'operator'): Promise<string> {
-    return this.operator.run('requeue', id, by);
+    return this.op('requeue', id, by);
   }
 
   delete(id: string, by = 'operator'): Promise<string> {
-    return this.operator.run('delete', id, by);
+    return this.op('delete', id, by);
   }
 
   bounce(id: string, by = 'operator'): Promise<string> {
-    return this.operator.run('bounce', id, by);
+    return this.op('bounce', id, by);
   }
 
   /** Stop: no new work, timers disarmed, wait up to graceMs for attempts in flight, then abandon them. */
   async stop(graceMs = 10_000): Promise<void> {
+    await this.shared?.stop();
     await this.actors.stop(graceMs);
     this.policies.clear();
   }

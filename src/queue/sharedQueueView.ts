@@ -60,6 +60,7 @@ export class SharedQueueView implements RecoverySource {
   private subscription: Subscription | undefined;
   private closed = false;
   private readonly logger: Logger;
+  private listener: ((id: string) => void) | undefined;
 
   constructor(private readonly options: SharedQueueViewOptions) {
     this.logger = options.logger ?? silentLogger;
@@ -89,6 +90,7 @@ export class SharedQueueView implements RecoverySource {
       this.finals.delete(next.parentId);
     }
     this.options.onChange?.(id);
+    this.listener?.(id);
   }
 
   private async follow(): Promise<void> {
@@ -106,6 +108,11 @@ export class SharedQueueView implements RecoverySource {
         await new Promise((r) => setTimeout(r, this.options.retryMs ?? 1000));
       }
     }
+  }
+
+  /** Called after each event folded, besides `onChange` (the queue's scanner listens here). */
+  setListener(fn: (id: string) => void): void {
+    this.listener = fn;
   }
 
   get(id: string): MessageSummary | undefined {
