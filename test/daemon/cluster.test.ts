@@ -10,7 +10,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -40,11 +40,15 @@ function sink(name: string): string {
   return dir;
 }
 
-function nodeConfig(node: string, url: string, sinkDir: string, relaySleep: string): string {
+/** Delivers into the sink (tmp/, then new/) after sleeping; with `gate`, defers (exit 75) until $0/open exists. */
+function slowScript(relaySleep: string, gate = false): string {
+  return `${gate ? '[ -e "$0/open" ] || exit 75; ' : ''}sleep ${relaySleep}; f=$(mktemp -p "$0/tmp" m.XXXXXX) && cat > "$f" && mv "$f" "$0/new/"`;
+}
+
+function nodeConfig(node: string, url: string, sinkDir: string, relaySleep: string, script = slowScript(relaySleep)): string {
   const dir = join(root, `${node}-${Math.random().toString(36).slice(2, 8)}`);
   mkdirSync(dir, { recursive: true });
   // Recipients never reach the shell: only the sink directory does, as $0.
-  const script = `sleep ${relaySleep}; f=$(mktemp -p "$0/tmp" m.XXXXXX) && cat > "$f" && mv "$f" "$0/new/"`;
   return writeConfig(dir, `hostname: mx.example.test
 node: ${node}
 dataDir: ${dir}
@@ -205,6 +209,59 @@ describe('three daemons on one PostgreSQL', () => {
       console.log(`cluster PostgreSQL restart: ${acknowledged.size} acknowledged, 0 lost, ${[...counts.values()].filter((n) => n > 1).length} delivered twice, ${refused.n - refusedAtKill} refused while it was down or coming back`);
     } finally {
       for (const d of daemons) await d.kill('SIGTERM');
+    }
+  });
+
+  it('retries on another node a message deferred by the node that received it, and takes operator commands for it on any node', async () => {
+    const url = await server.createDatabase('handover');
+    const out = sink('sink-handover');
+    const script = slowScript('0', true);
+    const [c1, c2] = ['mx1', 'mx2'].map((n) => nodeConfig(n, url, out, '0', script)) as [string, string];
+    const mx1 = await startDaemon(c1);
+    let mx2: DaemonProcess | undefined;
+    try {
+      // mx1 receives two messages; the relay defers both (no open gate yet).
+      const ids: string[] = [];
+      for (const token of ['handed-over', 'operated']) ids.push(/queued as (\S+)/.exec(await send(mx1, token))![1]!);
+      const stateOf = async (config: string, id: string): Promise<string | undefined> => {
+        const queue = await runCli(['queue', '--all', '--json', '--config', config]);
+        assert.equal(queue.code, 0, queue.stderr);
+        return (JSON.parse(queue.stdout) as { id: string; state: string }[]).find((m) => m.id === id)?.state;
+      };
+      await waitFor(async () => (await stateOf(c2, ids[0]!)) === 'deferred' && (await stateOf(c2, ids[1]!)) === 'deferred', 'both messages are deferred');
+      // mx1 stops; the operator holds the second message from mx2, which never held it in memory.
+      await mx1.kill('SIGTERM');
+      mx2 = await startDaemon(c2);
+      // A hold is refused while an attempt is in flight (mx2 may be retrying it right now): ask again.
+      let held = await runCli(['hold', ids[1]!, '--config', c2]);
+      for (let i = 0; i < 40 && held.code === 1 && /being delivered right now/.test(held.stderr); i++) {
+        await sleep(100);
+        held = await runCli(['hold', ids[1]!, '--config', c2]);
+      }
+      assert.equal(held.code, 0, held.stderr);
+      assert.match(held.stdout, /held, now held \(via the daemon\)/);
+      assert.equal(await stateOf(c1, ids[1]!), 'held', 'every node sees the hold');
+      // mx1 is gone; the gate opens: mx2 retries the message mx1 received and deferred.
+      writeFileSync(join(out, 'open'), '');
+      await waitFor(() => deliveredTokens(out).includes('handed-over'), 'mx2 delivers the message mx1 deferred');
+      const history = await runCli(['history', ids[0]!, '--config', c1]);
+      assert.equal(history.code, 0, history.stderr);
+      assert.match(history.stdout, /MessageReceived .*node=mx1/);
+      assert.match(history.stdout, /DeliveryDeferred .*node=mx1/);
+      assert.match(history.stdout, /AttemptClaimed .*node=mx2/);
+      assert.match(history.stdout, /DeliverySucceeded .*node=mx2/);
+      // The held one waits; released and retried from mx2, it is delivered too; delete of a final one is refused.
+      assert.ok(!deliveredTokens(out).includes('operated'), 'a held message is not delivered');
+      assert.equal((await runCli(['release', ids[1]!, '--config', c2])).code, 0);
+      await waitFor(() => deliveredTokens(out).includes('operated'), 'the released message is delivered');
+      const refused = await runCli(['delete', ids[1]!, '--config', c2]);
+      assert.equal(refused.code, 1);
+      const search = await runCli(['search', '--subject', 'operated', '--json', '--config', c1]);
+      assert.equal(search.code, 0, search.stderr);
+      assert.deepEqual((JSON.parse(search.stdout) as { id: string; state: string }[]).map((m) => [m.id, m.state]), [[ids[1]!, 'delivered']]);
+    } finally {
+      if (mx1.child.exitCode === null) await mx1.kill('SIGTERM');
+      await mx2?.kill('SIGTERM');
     }
   });
 });
