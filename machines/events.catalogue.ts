@@ -30,6 +30,7 @@ export const messageEventFields: Table<MessageEvent> = {
   },
   PoliciesApplied: { headers: 'required', recipients: 'optional', verdicts: 'optional', at: 'required' },
   PoliciesDeferred: { reason: 'required', nextAttemptAt: 'required', at: 'required' },
+  PoliciesFailed: { policy: 'required', status: 'required', reason: 'required', at: 'required' },
   MessageSplit: { children: 'required', at: 'required' },
   RelayAttempted: { attempt: 'required', recipients: 'required', relay: 'required', at: 'required' },
   AttemptClaimed: { node: 'required', attempt: 'required', leaseUntil: 'required', at: 'required' },

@@ -4,7 +4,7 @@
  * the status and reply a DSN needs). `inFlight` marks the recipients of the current attempt
  * that have no outcome yet. No clock, no I/O: everything arrives in the events.
  */
-import type { ClientSummary, MessageReceived } from './message.events.js';
+import type { ClientInfo, MessageReceived } from './message.events.js';
 
 export type RecipientStatus = 'pending' | 'delivered' | 'failed';
 
@@ -28,7 +28,7 @@ export interface MessageContext {
   readonly sha256: string;
   readonly receivedAt: string;
   readonly sessionId?: string;
-  readonly client?: ClientSummary;
+  readonly client?: ClientInfo;
   readonly smtputf8: boolean;
   readonly parentId?: string;
   readonly origin: NonNullable<MessageReceived['origin']>;
@@ -131,6 +131,11 @@ export function failPending(c: MessageContext, dsn: string, reason: string, at: 
       ? { ...r, status: 'failed' as const, inFlight: false, dsn: r.dsn ?? dsn, reply: r.reply ? `${reason}: ${r.reply}` : reason, at }
       : r,
   );
+}
+
+/** Fail every pending recipient for good with this status and reply (a policy's refusal). */
+export function refusePending(c: MessageContext, dsn: string, reply: string, at: string): readonly RecipientState[] {
+  return c.recipients.map((r) => (r.status === 'pending' ? { ...r, status: 'failed' as const, inFlight: false, dsn, reply, at } : r));
 }
 
 /**

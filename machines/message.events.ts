@@ -5,12 +5,17 @@
  * Time always arrives as data (`at`, ISO-8601): the machine never reads a clock.
  */
 
-export interface ClientSummary {
+/** RFC 3848's protocol names (RFC 6531's UTF8SMTP…), as a Received header's `with` clause says them. */
+export type ReceivedProtocol = 'SMTP' | 'LMTP' | `${'ESMTP' | 'UTF8SMTP'}${'' | 'S'}${'' | 'A'}`;
+
+/** The client a message came from, as MessageReceived stores it (src/mail/clientInfo.ts re-exports it). */
+export interface ClientInfo {
   readonly ip: string;
   readonly rdns?: string;
   readonly helo?: string;
-  readonly protocol: string;
+  readonly protocol: ReceivedProtocol;
   readonly tls?: { readonly cipher?: string; readonly version?: string };
+  /** The AUTH identity, when the client authenticated. */
   readonly user?: string;
 }
 
@@ -25,7 +30,7 @@ export interface MessageReceived {
   readonly sha256: string;
   readonly at: string;
   readonly sessionId?: string;
-  readonly client?: ClientSummary;
+  readonly client?: ClientInfo;
   readonly smtputf8?: boolean;
   /** Set for messages made by the queue itself: a DSN or a split child. */
   readonly parentId?: string;
@@ -58,6 +63,21 @@ export interface PoliciesDeferred {
   readonly type: 'PoliciesDeferred';
   readonly reason: string;
   readonly nextAttemptAt: string;
+  readonly at: string;
+}
+
+/**
+ * A prequeue policy refused the message for good (it threw a PermanentError: a spam verdict
+ * that rejects, a message no policy may pass): every pending recipient fails with `status`
+ * (5.x.x) and `reason`, and the sender gets a DSN, as Postfix bounces what a content filter
+ * rejects after the queue.
+ */
+export interface PoliciesFailed {
+  readonly type: 'PoliciesFailed';
+  /** The policy that refused it (its name). */
+  readonly policy: string;
+  readonly status: string;
+  readonly reason: string;
   readonly at: string;
 }
 
@@ -184,6 +204,7 @@ export type MessageEvent =
   | MessageReceived
   | PoliciesApplied
   | PoliciesDeferred
+  | PoliciesFailed
   | MessageSplit
   | RelayAttempted
   | AttemptClaimed
@@ -201,7 +222,7 @@ export type MessageEvent =
 export type MessageEventType = MessageEvent['type'];
 
 export const MESSAGE_EVENT_TYPES: readonly MessageEventType[] = [
-  'MessageReceived', 'PoliciesApplied', 'PoliciesDeferred', 'MessageSplit', 'RelayAttempted',
+  'MessageReceived', 'PoliciesApplied', 'PoliciesDeferred', 'PoliciesFailed', 'MessageSplit', 'RelayAttempted',
   'DeliverySucceeded', 'DeliveryDeferred', 'DeliveryFailed', 'MessageExpired', 'MessageBounced',
   'MessageHeld', 'MessageReleased', 'RetryRequested', 'MessageRequeued', 'MessageDeleted', 'AttemptClaimed',
 ];

@@ -20,6 +20,7 @@ import {
   failPending,
   isInFlight,
   recordOutcome,
+  refusePending,
   requeuedContext,
   rewriteRecipients,
   startAttempt,
@@ -56,6 +57,9 @@ export const messageMachine = setup({
     recordAttempt: assign(({ context, event }) =>
       event.type === 'RelayAttempted' ? { attempts: event.attempt, recipients: startAttempt(context, event.recipients) } : {},
     ),
+    refuseRecipients: assign(({ context, event }) =>
+      event.type === 'PoliciesFailed' ? { recipients: refusePending(context, event.status, event.reason, event.at), lastReason: event.reason } : {},
+    ),
     expireRecipients: assign(({ context, event }) =>
       event.type === 'MessageExpired' ? { recipients: failPending(context, '4.4.7', event.reason, event.at) } : {},
     ),
@@ -63,7 +67,7 @@ export const messageMachine = setup({
       event.type !== 'MessageBounced' ? {}
         : { recipients: event.schema1 ? failPending(context, '5.0.0', event.reason, event.at) : bouncePending(context, event.reason, event.at) },
     ),
-    /** Run the prequeue policies, then append PoliciesApplied or PoliciesDeferred. */
+    /** Run the prequeue policies, then append PoliciesApplied, PoliciesDeferred or PoliciesFailed. */
     runPolicies: () => {},
     /** Append RelayAttempted for the pending recipients (when a concurrency slot is free). */
     startAttempt: () => {},
@@ -121,6 +125,7 @@ export const messageMachine = setup({
           reenter: true,
           actions: assign(({ event }) => ({ nextAttemptAt: event.nextAttemptAt, lastReason: event.reason })),
         },
+        PoliciesFailed: { target: 'settling', actions: 'refuseRecipients' },
         // The operator's retry of a message whose policies were deferred: they run again, due now.
         RetryRequested: { target: 'received', reenter: true, actions: assign(({ event }) => ({ nextAttemptAt: event.at })) },
         MessageSplit: {

@@ -2,6 +2,7 @@
  * The smtpSession machine's context: who is connected, what they said, and the envelope of
  * the transaction in progress. Pure data; the runtime's edge fills it through events only.
  */
+import type { ReceivedProtocol } from './message.events.js';
 
 export interface SmtpSessionContext {
   readonly sessionId: string;
@@ -49,8 +50,8 @@ export const clearedTransaction = {
 } satisfies Partial<SmtpSessionContext>;
 
 /** The protocol name for a Received header (RFC 3848) from what the session did. */
-export function receivedProtocol(c: SmtpSessionContext): string {
-  const base = c.smtputf8 ? 'UTF8SMTP' : c.esmtp ? 'ESMTP' : 'SMTP';
-  if (base === 'SMTP') return 'SMTP';
+export function receivedProtocol(c: SmtpSessionContext): ReceivedProtocol {
+  if (!c.smtputf8 && !c.esmtp) return 'SMTP';
+  const base = c.smtputf8 ? 'UTF8SMTP' : 'ESMTP';
   return `${base}${c.tls ? 'S' : ''}${c.user ? 'A' : ''}`;
 }

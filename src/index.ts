@@ -21,7 +21,7 @@ export { DirectoryLockedError } from './storage/directoryLock.js';
 export type { OwnedFiles } from './storage/storageFiles.js';
 export { Queue, type QueueOptions, type QueueStorage, type QueueExtraOptions, type EnqueueInput, UnknownMessageError } from './queue/queue.js';
 export { Router, type RouterOptions } from './queue/router.js';
-export type { Envelope, QueuedMessage, ClientInfo } from './queue/envelope.js';
+export type { Envelope, QueuedMessage, ClientInfo } from './mail/envelope.js';
 export { type RetryPolicy, defaultRetryPolicy, backoffDelay, retryDelay } from './queue/backoff.js';
 
 // Step 3: policies

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { InvariantError } from '../errors/mailtrailError.js';
 import { foldHeader } from '../mail/foldHeader.js';
 import { formatRfc5322Date } from '../mail/rfc5322Date.js';
-import type { Envelope, QueuedMessage } from '../queue/envelope.js';
+import type { Envelope, QueuedMessage } from '../mail/envelope.js';
 import { deliveryStatusFields, fieldText, type FailedRecipient } from './deliveryStatus.js';
 
 export interface DsnInput {

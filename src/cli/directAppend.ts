@@ -14,7 +14,7 @@ import { inlineProjections } from '../queue/inlineProjections.js';
 import { isFinalState } from '../queue/messageSummary.js';
 import { operatorEvent, refusalText, type OperatorOp } from '../queue/operatorOps.js';
 import { MESSAGE_IDENTITY } from '../queue/queue.js';
-import { messageStream } from '../queue/queueId.js';
+import { messageStream } from '../mail/streamNames.js';
 import { EventNotAcceptedError } from '../replay/eventNotAcceptedError.js';
 import { replay } from '../replay/replay.js';
 import { EventSourcedActor } from '../runtime/eventSourcedActor.js';

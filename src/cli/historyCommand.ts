@@ -8,7 +8,8 @@
  */
 import { parseArgs } from 'node:util';
 import type { EventLog, RecordedEvent } from '../eventlog/eventLog.js';
-import { dsnIdFor, messageStream } from '../queue/queueId.js';
+import { dsnIdFor } from '../queue/queueId.js';
+import { messageStream } from '../mail/streamNames.js';
 import { parseHistoryName } from '../replay/historyName.js';
 import { commonOptions, configFrom, openEventLog, UsageError } from './openLog.js';
 

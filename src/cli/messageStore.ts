@@ -10,7 +10,7 @@ import type { EventLog } from '../eventlog/eventLog.js';
 import { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
 import { allMessagesFrom, liveMessagesFrom } from '../queue/messagesProjection.js';
 import { type MessageSummary, foldMessageSummary, isFinalState } from '../queue/messageSummary.js';
-import { messageStream } from '../queue/queueId.js';
+import { MESSAGE_STREAM_PREFIX, messageIdOf, messageStream } from '../mail/streamNames.js';
 import { BODIES_DIR, idForRef } from '../spool/bodyId.js';
 
 export const spoolRootOf = (config: Config): string => join(config.dataDir, 'spool');
@@ -24,8 +24,8 @@ function hasMessagesTable(log: SqliteEventLog): boolean {
 export async function messageSummaries(log: EventLog, all: boolean): Promise<MessageSummary[]> {
   if (log instanceof SqliteEventLog && hasMessagesTable(log)) return all ? allMessagesFrom(log.database, 10_000) : liveMessagesFrom(log.database);
   const byId = new Map<string, MessageSummary>();
-  for await (const e of log.readAll({ filter: { streamPrefixes: ['message-'] } })) {
-    const id = e.stream.slice('message-'.length);
+  for await (const e of log.readAll({ filter: { streamPrefixes: [MESSAGE_STREAM_PREFIX] } })) {
+    const id = messageIdOf(e.stream)!;
     const next = foldMessageSummary(byId.get(id), e);
     if (next) byId.set(id, next);
   }

@@ -17,6 +17,7 @@ import { isFinalState, type MessageSummary } from '../queue/messageSummary.js';
 import { recordDirectly, type DirectOutcome, type MessageOp } from './directAppend.js';
 import { messageSummaries, readStoredMessage } from './messageStore.js';
 import { configFrom, openEventLog, UsageError } from './openLog.js';
+import { domainOf } from '../mail/address.js';
 
 const CONTROL_TIMEOUT_MS = 15_000;
 
@@ -40,7 +41,6 @@ interface Selection {
 const usage = (op: MessageOp): string =>
   `usage: mailtrail ${op} <id>... | - (ids on stdin) | --all [--to-domain D] [--from-domain D] [--state S] [--config FILE]`;
 
-const domainOf = (address: string): string => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 const bareDomain = (d: string): string => d.replace(/^@/, '').toLowerCase();
 
 /** The first word of each line; lines that start with a blank or `-` (continuations, footers) are skipped. */

@@ -7,7 +7,7 @@
  */
 import type Database from 'better-sqlite3';
 import { type MessageSummary, isFinalState } from '../queue/messageSummary.js';
-import { domainOf } from '../queue/searchProjection.js';
+import { domainOf } from '../mail/address.js';
 
 /** Upper bounds of the age buckets, in minutes; the last bucket is everything older. */
 export const AGE_BOUNDS_MINUTES: readonly number[] = [5, 10, 20, 40, 80, 160];

@@ -21,7 +21,7 @@ import { readHeaderBlock } from '../mail/headerBlock.js';
 import { inlineProjections } from '../queue/inlineProjections.js';
 import { MESSAGE_IDENTITY } from '../queue/queue.js';
 import type { EnqueueInput } from '../queue/queueOptions.js';
-import { messageStream } from '../queue/queueId.js';
+import { messageStream } from '../mail/streamNames.js';
 import { receivedEvent } from '../queue/receivedEvent.js';
 import { REQUEUE_OUTCOMES, requeueCandidates, requeueSpooled, type RequeueFrom, type RequeuePorts, type RequeueResult } from '../queue/spoolRecovery.js';
 import { EventSourcedActor } from '../runtime/eventSourcedActor.js';

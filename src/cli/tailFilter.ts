@@ -10,6 +10,7 @@ import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '../eventlog/eventLog.js';
 import { hasSearchIndex, matchesAddress, searchIds, type AddressPattern, type SearchCriteria } from '../queue/messageSearch.js';
 import { isFinalState } from '../queue/messageSummary.js';
+import { messageIdOf, messageStream, sessionStream } from '../mail/streamNames.js';
 
 export interface TailCriteria {
   readonly message?: string;
@@ -29,8 +30,6 @@ interface Envelope {
 
 /** Event types the filter must see to learn new messages, whatever --type says. */
 export const LEARNING_TYPES: readonly string[] = ['MessageReceived', 'PoliciesApplied'];
-
-const MESSAGE_PREFIX = 'message-';
 
 export class TailFilter {
   private readonly ids = new Set<string>();
@@ -53,8 +52,8 @@ export class TailFilter {
   /** The streams that can match when they are few enough to name in SQL, else undefined. */
   streams(max = 500): string[] | undefined {
     if (!this.selective || this.ids.size + 1 > max) return undefined;
-    const streams = [...this.ids].map((id) => MESSAGE_PREFIX + id);
-    if (this.showsSession()) streams.push(`session-${this.c.session}`);
+    const streams = [...this.ids].map(messageStream);
+    if (this.showsSession()) streams.push(sessionStream(this.c.session!));
     return streams;
   }
 
@@ -68,13 +67,15 @@ export class TailFilter {
   passes(stream: string, type: string): boolean {
     if (this.c.types && !this.c.types.includes(type)) return false;
     if (!this.selective) return true;
-    if (stream.startsWith(MESSAGE_PREFIX)) return this.ids.has(stream.slice(MESSAGE_PREFIX.length));
-    return this.showsSession() && stream === `session-${this.c.session}`;
+    const id = messageIdOf(stream);
+    if (id !== undefined) return this.ids.has(id);
+    return this.showsSession() && stream === sessionStream(this.c.session!);
   }
 
   /** Learns from the event (a new or rewritten message), then says whether to show it. */
   accept(e: RecordedEvent): boolean {
-    if (this.selective && e.stream.startsWith(MESSAGE_PREFIX)) this.learn(e, e.stream.slice(MESSAGE_PREFIX.length));
+    const id = messageIdOf(e.stream);
+    if (this.selective && id !== undefined) this.learn(e, id);
     return this.passes(e.stream, e.type);
   }
 

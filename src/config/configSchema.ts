@@ -15,6 +15,7 @@ import { parseNetwork } from '../mail/ipNetwork.js';
 import { SMTP_EDGE_DEFAULTS } from '../edge/edgeDefaults.js';
 import { defaultRetryPolicy } from '../queue/backoff.js';
 import { QUEUE_DEFAULTS } from '../queue/queueDefaults.js';
+import { domainOf, withLowerCaseDomain } from '../mail/address.js';
 
 const nonEmpty = z.string().min(1, 'expected a non-empty string');
 const positiveInt = z.number().int().positive();
@@ -25,10 +26,7 @@ const domain = z
 const mailbox = z
   .string()
   .regex(/^[^@\s]+@[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/, 'expected an address like bob@example.test')
-  .transform((address) => {
-    const at = address.lastIndexOf('@');
-    return `${address.slice(0, at)}@${address.slice(at + 1).toLowerCase()}`;
-  });
+  .transform(withLowerCaseDomain);
 const nonNegativeInt = z.number().int().nonnegative();
 const network = z.string().refine((entry) => parseNetwork(entry) !== undefined, 'expected an IP address or a CIDR network like 10.0.0.0/8');
 const idOrName = z.union([nonEmpty, z.number().int().nonnegative()], { error: 'expected a name or a numeric id' });
@@ -72,7 +70,7 @@ export const smtpSchema = strictObject({
     ctx.addIssue({ code: 'custom', path: ['auth'], message: 'AUTH is offered only over TLS: configure smtp.tls, or set smtp.auth.allowInsecure: true to send passwords in clear text' });
   }
   smtp.mailboxes?.forEach((address, index) => {
-    const domain = address.slice(address.lastIndexOf('@') + 1);
+    const domain = domainOf(address);
     if (!smtp.domains.includes(domain)) {
       ctx.addIssue({ code: 'custom', path: ['mailboxes', index], input: address, message: `expected an address in one of smtp.domains (${smtp.domains.join(', ')})` });
     }

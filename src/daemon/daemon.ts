@@ -18,7 +18,7 @@ import { SmtpEdge } from '../edge/index.js';
 import type { Logger } from '../log/logger.js';
 import { Queue, type EnqueueInput } from '../queue/queue.js';
 import { SharedQueueView } from '../queue/sharedQueueView.js';
-import { messageStream } from '../queue/queueId.js';
+import { messageStream } from '../mail/streamNames.js';
 import { requeueCandidates, requeueSpooled } from '../queue/spoolRecovery.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import type { Router } from '../queue/router.js';

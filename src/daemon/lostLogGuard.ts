@@ -10,6 +10,7 @@ import { existsSync, statSync } from 'node:fs';
 import { MailtrailError } from '../errors/mailtrailError.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import type { Spool } from '../spool/spool.js';
+import { MESSAGE_STREAM_PREFIX } from '../mail/streamNames.js';
 
 /** The exit status of a refused start (sysexits EX_NOINPUT: an input file is missing). */
 export const LOST_LOG_EXIT = 66;
@@ -43,6 +44,6 @@ export async function refuseMissingSqliteLog(path: string, spool: Spool, configF
 export async function refuseEmptyLog(log: EventLog, where: string, spool: Spool, configFile?: string): Promise<void> {
   const bodies = (await spool.list()).length;
   if (bodies === 0) return;
-  for await (const _ of log.readAll({ filter: { streamPrefixes: ['message-'] }, maxCount: 1 })) return;
+  for await (const _ of log.readAll({ filter: { streamPrefixes: [MESSAGE_STREAM_PREFIX] }, maxCount: 1 })) return;
   throw new EventLogMissingError(where, spool.bodiesDir, String(bodies), 'empty (it records no message)', configFile);
 }

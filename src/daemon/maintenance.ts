@@ -6,6 +6,7 @@
 import type { Logger } from '../log/logger.js';
 import type { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
 import type { Spool } from '../spool/spool.js';
+import { PROBES_STREAM_PREFIX, SESSION_STREAM_PREFIX } from '../mail/streamNames.js';
 
 export interface MaintenanceOptions {
   readonly sqlite: SqliteEventLog;
@@ -27,7 +28,7 @@ export async function runMaintenance(o: MaintenanceOptions): Promise<{ bodies: n
     mark.run(id);
   }
   const sessionCutoff = new Date(now - o.sessionRetention).toISOString();
-  const streams = (await o.sqlite.deleteStreamsBefore('session-', sessionCutoff)) + (await o.sqlite.deleteStreamsBefore('probes-', sessionCutoff));
+  const streams = (await o.sqlite.deleteStreamsBefore(SESSION_STREAM_PREFIX, sessionCutoff)) + (await o.sqlite.deleteStreamsBefore(PROBES_STREAM_PREFIX, sessionCutoff));
   if (expired.length || streams) o.logger.info({ bodies: expired.length, streams }, 'retention: removed old bodies and session streams');
   return { bodies: expired.length, streams };
 }

@@ -10,6 +10,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { type SmtpReply, replies } from './smtpReply.js';
+import { domainOf, localPartOf } from '../mail/address.js';
 
 export interface BuiltinRuleOptions {
   readonly domains?: readonly string[];
@@ -21,11 +22,6 @@ const UNSAFE_LOCAL_PART = /[/\x00-\x1f\x7f]|\.\./;
 // eslint-disable-next-line no-control-regex
 const NON_ASCII = /[^\x00-\x7f]/;
 const HOST_LABEL = /^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?$/i;
-
-export function splitAddress(address: string): { local: string; domain: string } {
-  const at = address.lastIndexOf('@');
-  return at < 0 ? { local: address, domain: '' } : { local: address.slice(0, at), domain: address.slice(at + 1).toLowerCase() };
-}
 
 /** True if this local part could be turned into a path outside `<root>/<domain>/`. */
 export function isUnsafeLocalPart(local: string): boolean {
@@ -51,7 +47,7 @@ export class BuiltinRules {
   constructor(options: BuiltinRuleOptions) {
     this.domains = options.domains ? new Set(options.domains.map((d) => d.toLowerCase())) : undefined;
     this.mailboxes = options.mailboxes ? new Set(options.mailboxes.map((m) => m.toLowerCase())) : undefined;
-    this.hosted = this.domains ?? new Set([...(this.mailboxes ?? [])].map((m) => splitAddress(m).domain));
+    this.hosted = this.domains ?? new Set([...(this.mailboxes ?? [])].map((m) => domainOf(m)));
   }
 
   /** The first hosted domain, for a bare `RCPT TO:<postmaster>` (RFC 5321 §4.5.1). */
@@ -68,7 +64,8 @@ export class BuiltinRules {
   checkRecipient(address: string, smtputf8 = false): SmtpReply | undefined {
     if (!smtputf8 && NON_ASCII.test(address)) return replies.utf8NotDeclared();
     if (address.startsWith('-')) return replies.leadingDash(address);
-    const { local, domain } = splitAddress(address);
+    const local = localPartOf(address);
+    const domain = domainOf(address);
     if (this.domains && !this.domains.has(domain)) return replies.relayDenied(address);
     if (isUnsafeLocalPart(local)) return replies.badLocalPart(address);
     if (this.mailboxes && this.hosted.has(domain) && !this.mailboxes.has(`${local}@${domain}`.toLowerCase())) {

@@ -9,4 +9,5 @@ export { type SmtpReply, replies, replyLine } from './smtpReply.js';
 export type { AuthOptions } from './sessionHandlers.js';
 export { BuiltinRules, isUnsafeLocalPart, isValidHeloName } from './builtinRules.js';
 export { EdgeSMTPServer, EdgeSMTPConnection, type ReplyHooks } from './edgeConnection.js';
-export { SessionRecorder, sessionStream, probesStream, SMTP_SESSION_IDENTITY } from './sessionRecorder.js';
+export { SessionRecorder, SMTP_SESSION_IDENTITY } from './sessionRecorder.js';
+export { sessionStream, probesStream } from '../mail/streamNames.js';

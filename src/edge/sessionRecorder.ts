@@ -18,10 +18,9 @@ import { applyEvent, initialSnapshot } from '../replay/replay.js';
 import type { MachineEventObject } from '../replay/eventShape.js';
 import { stateName } from '../replay/stateName.js';
 import { EventSourcedActor } from '../runtime/eventSourcedActor.js';
+import { probesStream, sessionStream } from '../mail/streamNames.js';
 
 export const SMTP_SESSION_IDENTITY = { name: 'smtpSession', version: SMTP_SESSION_MACHINE_VERSION } as const;
-export const sessionStream = (id: string): string => `session-${id}`;
-export const probesStream = (at: string): string => `probes-${at.slice(0, 10)}`;
 
 /** The runtime's implementation of the machine's only side-effect action. */
 const liveMachine = smtpSessionMachine.provide({ actions: { sessionEnded: () => {} } }) as SmtpSessionMachine;

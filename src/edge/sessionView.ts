@@ -1,13 +1,13 @@
 /**
  * Read-only views of an smtp-server session: what validators see (ValidatorSession), what
- * the queue stores about the client (ClientSummary with the RFC 3848 protocol name, from
+ * the queue stores about the client (ClientInfo with the RFC 3848 protocol name, from
  * machines/smtpSession.context's receivedProtocol) and the envelope of the transaction.
  * Pure functions of the session object; no I/O.
  */
 import type { SMTPServerSession } from 'smtp-server';
 import { emptySessionContext, receivedProtocol } from '../../machines/smtpSession.context.js';
-import type { ClientSummary } from '../../machines/message.events.js';
-import type { Envelope } from '../queue/envelope.js';
+import type { ClientInfo, ReceivedProtocol } from '../mail/clientInfo.js';
+import type { Envelope } from '../mail/envelope.js';
 import type { ValidatorSession } from './smtpValidators.js';
 
 type Tls = { cipher?: string; version?: string };
@@ -64,7 +64,7 @@ export function envelopeOf(session: SMTPServerSession): Envelope {
 }
 
 /** ESMTP / ESMTPS / ESMTPSA / UTF8SMTPS … as RFC 3848 (and RFC 6531 for UTF8SMTP) name them. */
-export function protocolOf(session: SMTPServerSession): string {
+export function protocolOf(session: SMTPServerSession): ReceivedProtocol {
   const tls = tlsOf(session);
   const user = userOf(session);
   return receivedProtocol({
@@ -76,7 +76,7 @@ export function protocolOf(session: SMTPServerSession): string {
   });
 }
 
-export function clientOf(session: SMTPServerSession): ClientSummary {
+export function clientOf(session: SMTPServerSession): ClientInfo {
   const rdns = rdnsOf(session);
   const helo = heloOf(session);
   const tls = tlsOf(session);

@@ -14,8 +14,8 @@ import type { Logger } from 'pino';
 import { InvariantError, MailtrailError } from '../errors/mailtrailError.js';
 import { silentLogger } from '../log/logger.js';
 import { EventLogClosedError, ExpectedRevisionConflictError, type EventLog } from './eventLog.js';
+import { daemonStream } from '../mail/streamNames.js';
 
-export const daemonStream = (node: string): string => `daemon-${node}`;
 
 export interface AppendFailure {
   /** ISO-8601 time of the first failed append. */

@@ -14,6 +14,7 @@ import { EventNotAcceptedError } from '../replay/eventNotAcceptedError.js';
 import { machineEventOf } from '../replay/replay.js';
 import { stateName } from '../replay/stateName.js';
 import { parseHistoryName } from '../replay/historyName.js';
+import { historyStream } from '../mail/streamNames.js';
 
 const noop = (): void => {};
 
@@ -33,7 +34,7 @@ export interface StoredHistory {
 export async function loadStoredHistory(log: EventLog, name: string): Promise<StoredHistory | undefined> {
   const { kinds, id } = parseHistoryName(name);
   for (const kind of kinds) {
-    const stream = `${kind}-${id}`;
+    const stream = historyStream(kind, id);
     const events: RecordedEvent[] = [];
     for await (const e of log.readStream(stream)) events.push(e);
     if (events.length) return { kind, stream, events };

@@ -8,6 +8,7 @@
 import type { EventLog, RecordedEvent } from '../eventlog/eventLog.js';
 import type { Logger } from '../log/logger.js';
 import type { MailtrailMetrics } from './metricsRegistry.js';
+import { MESSAGE_STREAM_PREFIX, messageIdOf } from '../mail/streamNames.js';
 
 const OUTCOMES: Readonly<Record<string, string>> = {
   DeliverySucceeded: 'delivered',
@@ -24,8 +25,8 @@ const timeOf = (event: RecordedEvent): number => {
 };
 
 export function observeMessageEvent(metrics: MailtrailMetrics, attempts: AttemptClock, event: RecordedEvent): void {
-  if (!event.stream.startsWith('message-')) return;
-  const id = event.stream.slice('message-'.length);
+  const id = messageIdOf(event.stream);
+  if (id === undefined) return;
   const state = typeof event.metadata.state === 'string' ? event.metadata.state : undefined;
   const outcome = OUTCOMES[event.type];
   if (event.type === 'MessageReceived') metrics.received.inc({ origin: typeof event.data.origin === 'string' ? event.data.origin : 'smtp' });
@@ -44,7 +45,7 @@ export function observeMessageEvent(metrics: MailtrailMetrics, attempts: Attempt
 
 /** Follows the log from its end until `close()` (or the log closes). */
 export function followMessages(log: EventLog, metrics: MailtrailMetrics, logger?: Logger): { close(): Promise<void> } {
-  const subscription = log.subscribe({ fromPosition: 'end', filter: { streamPrefixes: ['message-'] } });
+  const subscription = log.subscribe({ fromPosition: 'end', filter: { streamPrefixes: [MESSAGE_STREAM_PREFIX] } });
   const attempts: AttemptClock = new Map();
   const done = (async () => {
     try {

@@ -6,7 +6,7 @@
  * are written as =XX (UTF-8 bytes, hex) to keep the id-left a valid dot-atom-text.
  */
 import { InvariantError } from '../errors/mailtrailError.js';
-import type { QueuedMessage } from '../queue/envelope.js';
+import type { QueuedMessage } from '../mail/envelope.js';
 import { hasHeader } from './headerBlock.js';
 import type { PolicyContext, PolicyEffect, PrequeuePolicy } from './policy.js';
 

@@ -9,7 +9,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { formatRfc5322Date } from '../mail/rfc5322Date.js';
-import type { ClientInfo, QueuedMessage } from '../queue/envelope.js';
+import type { ClientInfo, QueuedMessage } from '../mail/envelope.js';
 import { foldClauses } from '../mail/foldHeader.js';
 import type { PolicyContext, PolicyEffect, PrequeuePolicy } from './policy.js';
 

@@ -7,7 +7,7 @@
  * prependHeaders lines carry no trailing CRLF; a long one may be folded with CRLF + TAB,
  * which a writer producing LF content must turn into LF + TAB.
  */
-import type { QueuedMessage } from '../queue/envelope.js';
+import type { QueuedMessage } from '../mail/envelope.js';
 
 export interface PolicyContext {
   message: QueuedMessage;

@@ -6,12 +6,11 @@
  * an address without a domain (`postmaster`, `bob@`) gets a group of its own, after the others.
  */
 import type { PolicyContext, PolicyEffect, PrequeuePolicy } from './policy.js';
+import { domainOf } from '../mail/address.js';
 
 /** The domain of `address`, lower-cased, or undefined when it has none. */
 export function recipientDomain(address: string): string | undefined {
-  const at = address.lastIndexOf('@');
-  const domain = at < 0 ? '' : address.slice(at + 1);
-  return domain === '' ? undefined : domain.toLowerCase();
+  return domainOf(address) || undefined;
 }
 
 /** One group per recipient. */

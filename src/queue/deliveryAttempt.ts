@@ -2,8 +2,10 @@
  * One delivery attempt: group the in-flight recipients by route, hand each group to its relay
  * as the mailboxes they name (router.ts: BOB@ and Bob@ are one delivery to bob@), and turn the
  * per-recipient results into outcome events (DeliverySucceeded, DeliveryDeferred with the next
- * attempt time, DeliveryFailed). A relay that throws defers its whole group with 4.0.0
- * (logged); a result missing for a recipient defers it too. A route's refusal (no such
+ * attempt time, DeliveryFailed). A relay that throws decides by the error's class
+ * (errorOutcome.ts): a PermanentError fails its whole group with the error's 5.x.x status, a
+ * TransientError defers it with its 4.x.x, anything else defers it with 4.0.0 and is logged as
+ * unexpected; a result missing for a recipient defers it too. A route's refusal (no such
  * mailbox) fails the recipient without a relay. A recipient the message was already
  * delivered to (`Delivered-To:`) fails with 5.4.6 before any relay runs.
  */
@@ -11,8 +13,9 @@ import type { Logger } from 'pino';
 import type { MessageContext } from '../../machines/message.context.js';
 import type { DeliveryDeferred, DeliveryFailed, DeliverySucceeded } from '../../machines/message.events.js';
 import type { DeliveryRequest, RecipientResult, Relay } from '../relay/relay.js';
-import type { QueuedMessage } from './envelope.js';
+import type { QueuedMessage } from '../mail/envelope.js';
 import { forwardingLoop, loopingRecipients } from './deliveredToLoop.js';
+import { errorOutcome } from './errorOutcome.js';
 import { type Router, routeContextOf } from './router.js';
 
 export type OutcomeEvent = DeliverySucceeded | DeliveryDeferred | DeliveryFailed;
@@ -79,8 +82,11 @@ export async function runDeliveryAttempt(input: AttemptInput): Promise<OutcomeEv
           record(m, got.find((g) => g.recipient === m) ?? { outcome: 'transient', status: '4.0.0', reply: `${relay.name} returned no result` });
         }
       } catch (err) {
-        input.logger.error({ err, relay: relay.name }, 'relay failed unexpectedly');
-        for (const m of recipients) record(m, { outcome: 'transient', status: '4.0.0', reply: `${relay.name}: ${(err as Error).message}` });
+        // Decided on the error's class: PermanentError fails (5.x.x), TransientError defers (4.x.x).
+        const failed = errorOutcome(err);
+        if (failed.unexpected) input.logger.error({ err, relay: relay.name }, 'relay failed unexpectedly');
+        else input.logger.warn({ err, relay: relay.name }, `relay threw ${failed.outcome === 'permanent' ? 'a permanent' : 'a transient'} error`);
+        for (const m of recipients) record(m, { outcome: failed.outcome, status: failed.status, reply: `${relay.name}: ${failed.reason}` });
       }
     }),
   );

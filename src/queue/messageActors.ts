@@ -13,7 +13,7 @@ import { EventSourcedActor, type MachineIdentity } from '../runtime/eventSourced
 import type { ReplayResult } from '../replay/replay.js';
 import { lostRace } from './attemptClaims.js';
 import { UnknownMessageError } from './queueErrors.js';
-import { messageStream } from './queueId.js';
+import { messageStream } from '../mail/streamNames.js';
 import type { Scheduler } from './scheduler.js';
 
 export type MessageActor = EventSourcedActor<MessageMachine>;

@@ -7,7 +7,7 @@
  */
 import type Database from 'better-sqlite3';
 import { FINAL_STATES } from './messageSummary.js';
-import { domainOf } from './searchProjection.js';
+import { domainOf, splitAddress } from '../mail/address.js';
 
 export type AddressPattern =
   | { readonly kind: 'null' }
@@ -17,9 +17,9 @@ export type AddressPattern =
 export function parseAddressPattern(text: string): AddressPattern {
   const t = text.trim().replace(/^<(.*)>$/, '$1').toLowerCase();
   if (t === '') return { kind: 'null' };
-  const at = t.lastIndexOf('@');
-  if (at > 0) return { kind: 'address', address: t };
-  return { kind: 'domain', domain: at === 0 ? t.slice(1) : t };
+  if (!t.includes('@')) return { kind: 'domain', domain: t };
+  const { local, domain } = splitAddress(t);
+  return local === '' ? { kind: 'domain', domain } : { kind: 'address', address: t };
 }
 
 export function matchesAddress(p: AddressPattern, address: string): boolean {

@@ -102,6 +102,9 @@ export function foldMessageSummary(s: MessageSummary | undefined, e: RecordedEve
     case 'DeliveryFailed':
       next = { ...next, recipients: setRecipient(s, str(d.recipient), 'failed', d), lastReason: str(d.reply) };
       break;
+    case 'PoliciesFailed':
+      next = { ...next, recipients: s.recipients.map((r) => (r.status === 'pending' ? { ...r, status: 'failed' as const, dsn: str(d.status), reply: str(d.reason) } : r)), lastReason: str(d.reason) };
+      break;
     case 'MessageExpired':
       next = { ...next, recipients: failPending(s, '4.4.7', str(d.reason)), lastReason: str(d.reason) };
       break;

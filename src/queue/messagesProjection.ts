@@ -9,6 +9,7 @@ import type { SqliteProjection } from '../eventlog/sqlite/sqliteProjection.js';
 import { type MessageSummary, foldMessageSummary, isFinalState } from './messageSummary.js';
 import type { RecoverySource } from './queue.js';
 import { dsnIdFor } from './queueId.js';
+import { messageIdOf } from '../mail/streamNames.js';
 
 const COLUMNS = `id, state, sender, recipients, attempts, next_attempt_at, received_at, updated_at, final_at,
   size, body_ref, parent_id, origin, session_id, last_reason, revision, live`;
@@ -61,8 +62,8 @@ export const messagesProjection: SqliteProjection = {
       CREATE INDEX IF NOT EXISTS messages_final ON messages(final_at) WHERE live = 0;`);
   },
   apply(db: Database.Database, event: RecordedEvent): void {
-    if (!event.stream.startsWith('message-')) return;
-    const id = event.stream.slice('message-'.length);
+    const id = messageIdOf(event.stream);
+    if (id === undefined) return;
     const { select, upsert } = statementsFor(db);
     const current = select.get(id) as Row | undefined;
     const next = foldMessageSummary(current ? rowToSummary(current) : undefined, event);

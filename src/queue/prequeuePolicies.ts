@@ -9,7 +9,7 @@
  */
 import { needsSeparator } from '../policies/headerBlock.js';
 import type { PolicyContext, PrequeuePolicy } from '../policies/policy.js';
-import type { QueuedMessage } from './envelope.js';
+import type { QueuedMessage } from '../mail/envelope.js';
 
 export type PolicyOutcome =
   | { kind: 'applied'; headers: string[]; verdicts: Record<string, unknown>; recipients?: string[] }

@@ -21,5 +21,3 @@ export const dsnIdFor = (parentId: string): string => `${parentId}.DSN`;
 export const splitIdFor = (parentId: string, n: number): string => `${parentId}.S${n}`;
 
 export const QUEUE_ID_PATTERN = /^[A-Z0-9][A-Z0-9.]{0,63}$/;
-
-export const messageStream = (id: string): string => `message-${id}`;

@@ -5,11 +5,11 @@
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
 import type { MessageContext } from '../../machines/message.context.js';
-import type { ClientSummary } from '../../machines/message.events.js';
+import type { ClientInfo } from '../mail/clientInfo.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import type { BodySource, Spool, StoredBody } from '../spool/spool.js';
 import type { RetryPolicy } from './backoff.js';
-import type { Envelope } from './envelope.js';
+import type { Envelope } from '../mail/envelope.js';
 import type { Queue } from './queue.js';
 import type { RecoverySource } from './recoverySource.js';
 import type { Relay } from '../relay/relay.js';
@@ -57,7 +57,7 @@ export interface EnqueueInput {
   readonly receivedAt?: string;
   /** Marks the history of a message put back in the queue from the spool (MessageReceived.recovered). */
   readonly recovered?: 'quarantine' | 'spool';
-  readonly client?: ClientSummary;
+  readonly client?: ClientInfo;
   readonly sessionId?: string;
   readonly smtputf8?: boolean;
   readonly id?: string;

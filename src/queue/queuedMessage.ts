@@ -4,7 +4,7 @@
  * the body when it is read back.
  */
 import type { MessageContext } from '../../machines/message.context.js';
-import type { QueuedMessage } from './envelope.js';
+import type { QueuedMessage } from '../mail/envelope.js';
 
 export function headerBlockOf(headers: readonly string[]): string {
   return headers.length ? `${headers.join('\r\n')}\r\n` : '';
@@ -20,7 +20,7 @@ export function queuedMessageOf(ctx: MessageContext): QueuedMessage {
   return {
     id: ctx.messageId,
     envelope: { sender: ctx.sender, recipients: ctx.recipients.map((r) => r.address) },
-    ...(ctx.client ? { client: { ...ctx.client, protocol: ctx.client.protocol as NonNullable<QueuedMessage['client']>['protocol'] } } : {}),
+    ...(ctx.client ? { client: ctx.client } : {}),
     receivedAt: ctx.receivedAt,
     smtputf8: ctx.smtputf8,
     size: ctx.size,

@@ -4,7 +4,8 @@
  * they never disagree. `fromSpooledEnvelope` turns a stored envelope back into the queue's
  * input, for `mailtrail requeue` of a quarantined body or a spool whose log was lost.
  */
-import type { ClientSummary, MessageReceived } from '../../machines/message.events.js';
+import type { MessageReceived } from '../../machines/message.events.js';
+import { clientInfoFrom } from '../mail/clientInfo.js';
 import type { SpooledEnvelope } from '../spool/spooledEnvelope.js';
 import type { StoredBody } from '../spool/spool.js';
 import type { EnqueueInput } from './queueOptions.js';
@@ -50,6 +51,7 @@ const ORIGINS = ['smtp', 'dsn', 'split', 'local'] as const;
 /** The queue's input for a body already in bodies/<id>, from the envelope stored with it. */
 export function fromSpooledEnvelope(id: string, envelope: SpooledEnvelope, stored: StoredBody, recovered: 'quarantine' | 'spool'): EnqueueInput {
   const origin = ORIGINS.find((o) => o === envelope.origin);
+  const client = clientInfoFrom(envelope.client);
   return {
     id,
     envelope: { sender: envelope.sender, recipients: envelope.recipients.map(String) },
@@ -57,7 +59,7 @@ export function fromSpooledEnvelope(id: string, envelope: SpooledEnvelope, store
     receivedAt: envelope.at,
     recovered,
     ...(envelope.sessionId ? { sessionId: envelope.sessionId } : {}),
-    ...(envelope.client ? { client: envelope.client as unknown as ClientSummary } : {}),
+    ...(client ? { client } : {}),
     ...(envelope.smtputf8 ? { smtputf8: true } : {}),
     ...(origin ? { origin } : {}),
     ...(envelope.parentId ? { parentId: envelope.parentId } : {}),

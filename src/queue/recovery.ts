@@ -12,7 +12,7 @@ import { replay } from '../replay/replay.js';
 import type { Spool } from '../spool/spool.js';
 import type { MessageActors } from './messageActors.js';
 import { isFinalState } from './messageSummary.js';
-import { messageStream } from './queueId.js';
+import { messageStream } from '../mail/streamNames.js';
 import { type RecoverySource, scanRecoverySource } from './recoverySource.js';
 
 export interface RecoveryOptions {

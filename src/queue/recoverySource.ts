@@ -7,6 +7,7 @@
 import type { EventLog } from '../eventlog/eventLog.js';
 import { type MessageSummary, foldMessageSummary, isFinalState } from './messageSummary.js';
 import { dsnIdFor } from './queueId.js';
+import { MESSAGE_STREAM_PREFIX, messageIdOf } from '../mail/streamNames.js';
 
 export interface RecoverySource {
   /** Messages not in a final state. */
@@ -24,8 +25,8 @@ export function needsBounce(s: MessageSummary): boolean {
 
 export async function scanRecoverySource(log: EventLog): Promise<RecoverySource> {
   const byId = new Map<string, MessageSummary>();
-  for await (const e of log.readAll({ filter: { streamPrefixes: ['message-'] } })) {
-    const id = e.stream.slice('message-'.length);
+  for await (const e of log.readAll({ filter: { streamPrefixes: [MESSAGE_STREAM_PREFIX] } })) {
+    const id = messageIdOf(e.stream)!;
     const next = foldMessageSummary(byId.get(id), e);
     if (next) byId.set(id, next);
   }

@@ -9,6 +9,7 @@
  * received mail are local (the edge's validators accepted them); a DSN's never are.
  */
 import type { Relay } from '../relay/relay.js';
+import { domainOf, localPartOf } from '../mail/address.js';
 
 export type Route =
   | { readonly relay: Relay; readonly address: string }
@@ -34,10 +35,6 @@ export interface RouteContext {
 
 /** The queue's own mail is its DSNs (origin `dsn`); everything else it received. */
 export const routeContextOf = (message: { readonly origin: string }): RouteContext => ({ generated: message.origin === 'dsn' });
-
-export const domainOf = (address: string): string => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
-
-const localPartOf = (address: string): string => address.slice(0, Math.max(0, address.lastIndexOf('@')));
 
 /** Lower-cased address → the mailbox as configured (domain lower-cased). */
 function mailboxMap(mailboxes: readonly string[] | undefined): ReadonlyMap<string, string> | undefined {

@@ -10,6 +10,8 @@ import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '../eventlog/eventLog.js';
 import type { SqliteProjection } from '../eventlog/sqlite/sqliteProjection.js';
 import { replayInto } from './projectionRebuild.js';
+import { domainOf } from '../mail/address.js';
+import { MESSAGE_STREAM_PREFIX, messageIdOf } from '../mail/streamNames.js';
 
 export const SEARCH_TABLES: readonly string[] = ['message_search', 'message_search_rcpt'];
 
@@ -33,11 +35,6 @@ type Data = Record<string, unknown>;
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const optional = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
-/** The part after the last '@', lower-cased ('' for the null sender). */
-export const domainOf = (address: string): string => {
-  const at = address.lastIndexOf('@');
-  return at < 0 ? '' : address.slice(at + 1).toLowerCase();
-};
 
 /** The value of a `Message-Id:` line among header lines (folded lines allowed), or null. */
 export function messageIdHeaderOf(headers: unknown): string | null {
@@ -92,11 +89,11 @@ export const searchProjection: SqliteProjection = {
     // rebuild-projections `messages` is empty here too, and the rebuild replays everything.)
     const older = fresh && db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'`).get() !== undefined
       && db.prepare('SELECT 1 FROM messages LIMIT 1').get() !== undefined;
-    if (older) replayInto(db, [searchProjection], { streamPrefixes: ['message-'] });
+    if (older) replayInto(db, [searchProjection], { streamPrefixes: [MESSAGE_STREAM_PREFIX] });
   },
   apply(db: Database.Database, event: RecordedEvent): void {
-    if (!event.stream.startsWith('message-')) return;
-    const id = event.stream.slice('message-'.length);
+    const id = messageIdOf(event.stream);
+    if (id === undefined) return;
     const d = event.data as Data;
     const s = statements(db);
     if (event.type === 'MessageReceived') {

@@ -13,9 +13,9 @@ import type { EventLog, Subscription } from '../eventlog/eventLog.js';
 import { silentLogger } from '../log/logger.js';
 import { type MessageSummary, foldMessageSummary, isFinalState } from './messageSummary.js';
 import { dsnIdFor } from './queueId.js';
+import { MESSAGE_STREAM_PREFIX as MESSAGE_PREFIX } from '../mail/streamNames.js';
 import { needsBounce, type RecoverySource } from './recoverySource.js';
 
-const MESSAGE_PREFIX = 'message-';
 
 /**
  * Does this message need a node now? `leaseMs` is how long a node may sit on a message

@@ -14,7 +14,7 @@ import type { ClaimSettings } from './attemptClaims.js';
 import { DueScanner } from './dueScanner.js';
 import type { MessageActor, MessageActors } from './messageActors.js';
 import { isFinalState } from './messageSummary.js';
-import { messageStream } from './queueId.js';
+import { messageStream } from '../mail/streamNames.js';
 import type { RecoverySource } from './recoverySource.js';
 import { type SharedQueueView, dueWork } from './sharedQueueView.js';
 

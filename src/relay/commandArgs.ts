@@ -9,6 +9,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../errors/mailtrailError.js';
+import { splitAddress } from '../mail/address.js';
 
 export const PLACEHOLDERS = ['sender', 'recipient', 'user', 'domain', 'messageId'] as const;
 export type Placeholder = (typeof PLACEHOLDERS)[number];
@@ -40,11 +41,9 @@ export function substitute(template: readonly string[], vars: CommandVars): stri
   return template.map((entry) => entry.replace(PLACEHOLDER, (whole, name: string) => (name in vars ? vars[name as Placeholder] : whole)));
 }
 
-/** Splits `local@domain` at the last '@'; a quoted local part is unquoted (RFC 5321 4.1.2). */
+/** Splits `local@domain` (src/mail/address.ts); a quoted local part is unquoted (RFC 5321 4.1.2). */
 export function addressParts(address: string): { local: string; domain: string } {
-  const at = address.lastIndexOf('@');
-  const local = at < 0 ? address : address.slice(0, at);
-  const domain = at < 0 ? '' : address.slice(at + 1);
+  const { local, domain } = splitAddress(address);
   const unquoted = /^".*"$/s.test(local) ? local.slice(1, -1).replace(/\\(.)/gs, '$1') : local;
   return { local: unquoted, domain };
 }

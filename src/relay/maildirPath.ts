@@ -6,6 +6,7 @@
  * root. A refusal carries the reason; the relay reports it as 5.1.3 (bad address syntax).
  */
 import path from 'node:path';
+import { domainOf, localPartOf } from '../mail/address.js';
 
 export type MaildirTarget =
   | { readonly ok: true; readonly dir: string; readonly domain: string; readonly local: string }
@@ -28,10 +29,9 @@ export function unsafeComponent(part: string): string | undefined {
 
 /** The Maildir directory of `recipient` under `root`, or why there is none. */
 export function maildirFor(root: string, recipient: string): MaildirTarget {
-  const at = recipient.lastIndexOf('@');
-  if (at < 0) return { ok: false, reason: 'recipient address has no domain' };
-  const local = recipient.slice(0, at);
-  const domain = recipient.slice(at + 1).toLowerCase();
+  if (!recipient.includes('@')) return { ok: false, reason: 'recipient address has no domain' };
+  const local = localPartOf(recipient);
+  const domain = domainOf(recipient);
   const badLocal = unsafeComponent(local);
   if (badLocal !== undefined) return { ok: false, reason: `recipient local part ${badLocal}` };
   const badDomain = unsafeComponent(domain);

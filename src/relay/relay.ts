@@ -5,7 +5,7 @@
  * throw; a relay throws only for a bug or when it cannot run at all (the queue then
  * treats every recipient as 4.0.0). Implementations are siblings: maildirRelay, ...
  */
-import type { QueuedMessage } from '../queue/envelope.js';
+import type { QueuedMessage } from '../mail/envelope.js';
 
 export type RecipientResult = { recipient: string; outcome: 'delivered' | 'transient' | 'permanent'; status: string /* RFC 3463, e.g. 2.0.0, 4.2.0, 5.1.1 */; reply: string /* human text, e.g. "delivered to maildir" or the remote reply */ };
 

@@ -15,6 +15,7 @@ import { SMTP_RELAY_DEFAULTS } from './relayDefaults.js';
 import { SessionPool, type SessionPoolOptions } from './sessionPool.js';
 import type { SessionFailure, SessionOptions, StartTlsPolicy } from './smtpClientSession.js';
 import { attemptDelivery, contentHas8Bit, unique } from './smtpTransaction.js';
+import { domainOf } from '../mail/address.js';
 
 export interface SmtpRelayOptions {
   /** The static next hop; without it, each recipient domain's MX hosts. */
@@ -59,7 +60,7 @@ export class SmtpRelay implements Relay {
     const results = new Map<string, RecipientResult>();
     const groups = new Map<string, string[]>();
     for (const recipient of unique(request.recipients)) {
-      const domain = this.#options.host === undefined ? domainOf(recipient) : '';
+      const domain = this.#options.host === undefined ? domainOf(recipient) || undefined : '';
       if (domain === undefined) {
         results.set(recipient, { recipient, outcome: 'permanent', status: '5.1.3', reply: 'recipient address has no domain' });
         continue;
@@ -145,13 +146,6 @@ export class SmtpRelay implements Relay {
       tls: { ...(servername ? { servername } : {}), ...o.tls },
     };
   }
-}
-
-/** The domain of an address (after its last @), lower-cased; undefined without one. */
-export function domainOf(recipient: string): string | undefined {
-  const at = recipient.lastIndexOf('@');
-  const domain = at < 0 ? '' : recipient.slice(at + 1).toLowerCase();
-  return domain === '' ? undefined : domain;
 }
 
 function describeFailure(failure: SessionFailure, hop: string, address: string): Failure {

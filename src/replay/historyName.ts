@@ -3,9 +3,13 @@
  * `history` print (`message-0MWW…`, `session-…`). Returns the kinds of stream to look in, in
  * order, and the bare id. Pure.
  */
-export type HistoryKind = 'message' | 'session';
+import { type HistoryKind, MESSAGE_STREAM_PREFIX, SESSION_STREAM_PREFIX } from '../mail/streamNames.js';
+
+export type { HistoryKind } from '../mail/streamNames.js';
 
 export function parseHistoryName(name: string): { readonly kinds: readonly HistoryKind[]; readonly id: string } {
-  const m = /^(message|session)-(.+)$/.exec(name);
-  return m ? { kinds: [m[1] as HistoryKind], id: m[2]! } : { kinds: ['message', 'session'], id: name };
+  for (const [kind, prefix] of [['message', MESSAGE_STREAM_PREFIX], ['session', SESSION_STREAM_PREFIX]] as const) {
+    if (name.startsWith(prefix) && name.length > prefix.length) return { kinds: [kind], id: name.slice(prefix.length) };
+  }
+  return { kinds: ['message', 'session'], id: name };
 }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { simpleParser as parseMail, type ParsedMail } from 'mailparser';
 import { buildDsn, type DsnInput } from '../../src/bounce/dsn.js';
 import { addressValue, utf8AddrText } from '../../src/bounce/deliveryStatus.js';
-import type { QueuedMessage } from '../../src/queue/envelope.js';
+import type { QueuedMessage } from '../../src/mail/envelope.js';
 
 const MESSAGE: QueuedMessage = {
   id: '01HZX3K9QGQ8W6Q2T1V5N7M4PA',

@@ -43,6 +43,17 @@ describe('message machine', () => {
       assert.equal(out.context.nextAttemptAt, ev.at(5));
       assert.equal(out.context.lastReason, 'spamd down');
     });
+    it('PoliciesFailed fails every pending recipient with the policy\'s status and ends bounced', () => {
+      const out = given(messageMachine, ev.received(), ev.policiesDeferred()).when(ev.policiesFailed());
+      assert.equal(out.state, 'bounced');
+      assert.deepEqual(statuses(out.context), { [BOB]: 'failed', [CAROL]: 'failed' });
+      assert.deepEqual(out.context.recipients.map((r) => [r.dsn, r.reply]), [['5.7.1', 'message content rejected'], ['5.7.1', 'message content rejected']]);
+    });
+    it('PoliciesFailed after a requeue keeps the delivered recipients: delivered, with a DSN for the rest', () => {
+      const out = given(messageMachine, ...attempted, ev.delivered(BOB), ev.deferred(CAROL), ev.requeued()).when(ev.policiesFailed());
+      assert.equal(out.state, 'delivered');
+      assert.deepEqual(statuses(out.context), { [BOB]: 'delivered', [CAROL]: 'failed' });
+    });
     it('MessageExpired while policies keep failing bounces every recipient', () => {
       const out = given(messageMachine, ev.received(), ev.policiesDeferred()).when(ev.expired());
       assert.equal(out.state, 'bounced');

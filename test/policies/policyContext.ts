@@ -2,7 +2,7 @@
  * Test helper: a PolicyContext over a fixed header block, and the message a policy's
  * prepended lines make when put in front of it (CRLF, as on the wire), for mailparser.
  */
-import type { QueuedMessage } from '../../src/queue/envelope.js';
+import type { QueuedMessage } from '../../src/mail/envelope.js';
 import type { PolicyContext, PolicyEffect } from '../../src/policies/policy.js';
 
 export const NOW = new Date('2024-03-05T09:08:07.000Z');

@@ -5,7 +5,7 @@
  * error after that many bytes, to exercise a relay's read-error path.
  */
 import { Readable } from 'node:stream';
-import type { QueuedMessage } from '../../src/queue/envelope.js';
+import type { QueuedMessage } from '../../src/mail/envelope.js';
 import type { DeliveryRequest } from '../../src/relay/relay.js';
 
 export function queuedMessage(overrides: Partial<QueuedMessage> = {}): QueuedMessage {

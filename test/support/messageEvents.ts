@@ -18,6 +18,7 @@ export const ev = {
     ...p,
   }),
   policies: (p: Partial<Of<'PoliciesApplied'>> = {}) => ({ type: 'PoliciesApplied' as const, headers: ['Received: from x by y; z'], at: at(0), ...p }),
+  policiesFailed: (p: Partial<Of<'PoliciesFailed'>> = {}) => ({ type: 'PoliciesFailed' as const, policy: 'spamassassin', status: '5.7.1', reason: 'message content rejected', at: at(0), ...p }),
   policiesDeferred: (p: Partial<Of<'PoliciesDeferred'>> = {}) => ({ type: 'PoliciesDeferred' as const, reason: 'spamd down', nextAttemptAt: at(5), at: at(0), ...p }),
   attempt: (attempt: number, recipients: string[], p: Partial<Of<'RelayAttempted'>> = {}) => ({
     type: 'RelayAttempted' as const, attempt, recipients, relay: 'maildir', at: at(attempt), ...p,
