@@ -92,7 +92,7 @@ export const queueSchema = strictObject({
   concurrency: positiveInt.default(QUEUE_DEFAULTS.concurrency),
   bodyRetention: durationSchema.default(7 * 86_400_000),
   sessionRetention: durationSchema.default(30 * 86_400_000),
-  claimLease: durationSchema.default(QUEUE_DEFAULTS.claimLease),
+  claimLease: durationSchema.refine((ms) => ms >= 1000, 'expected at least 1s (a node renews its claims every third of the lease)').default(QUEUE_DEFAULTS.claimLease),
 });
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

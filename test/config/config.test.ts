@@ -242,6 +242,7 @@ describe('errors name the file, the key and what was expected', () => {
     assertConfigError('smtp: { domains: example.test }\n', 'smtp.domains', /expected a list, got "example.test"/);
     assertConfigError('log: { level: loud }\n', 'log.level', /expected one of: fatal, error, warn, info, debug, trace, silent, got "loud"/);
     assertConfigError('node: "mx 1"\n', 'node', /expected a node name: letters, digits/);
+    assertConfigError('queue: { claimLease: 0s }\n', 'queue.claimLease', /expected at least 1s/);
     assertConfigError('- hostname: mx\n', '(top level)', /expected a mapping of keys, got a list/);
   });
 
