@@ -140,6 +140,7 @@ export class Daemon {
       {
         listen: [...config.smtp.listen],
         hostname: config.hostname,
+        node: config.node,
         domains: [...config.smtp.domains],
         ...(config.smtp.mailboxes ? { mailboxes: [...config.smtp.mailboxes] } : {}),
         maxMessageSize: config.smtp.maxMessageSize,
