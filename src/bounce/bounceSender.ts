@@ -8,24 +8,24 @@ import type { MessageContext } from '../../machines/message.context.js';
 import { ExpectedRevisionConflictError } from '../eventlog/eventLog.js';
 import type { Logger } from '../log/logger.js';
 import { readHeaderBlock } from '../mail/headerBlock.js';
-import type { Queue } from '../queue/queue.js';
+import type { BounceQueue } from '../queue/queueOptions.js';
 import { headerBlockOf, queuedMessageOf } from '../queue/queuedMessage.js';
-import { dsnIdFor } from '../queue/queueId.js';
+import { dsnIdFor } from '../mail/queueId.js';
 import { BodyExistsError } from '../spool/spoolErrors.js';
 import { buildDsn } from './dsn.js';
 
 export function createBounceSender(options: { hostname: string; logger?: Logger; now?: () => number }) {
   const now = options.now ?? Date.now;
-  return async function sendBounce(ctx: MessageContext, queue: Queue): Promise<void> {
+  return async function sendBounce(ctx: MessageContext, queue: BounceQueue): Promise<void> {
     if (ctx.sender === '') return; // never bounce a bounce
     const failed = ctx.recipients
       .filter((r) => r.status === 'failed')
       .map((r) => ({ recipient: r.address, status: r.dsn ?? '5.0.0', diagnostic: r.reply ?? 'delivery failed' }));
     if (failed.length === 0) return;
-    const originalHeaders = await readHeaderBlock(queue.spool.open(ctx.bodyRef, { prepend: headerBlockOf(ctx.headers) }));
+    const originalHeaders = await readHeaderBlock(queue.openBody(ctx.bodyRef, { prepend: headerBlockOf(ctx.headers) }));
     const id = dsnIdFor(ctx.messageId);
     const dsn = buildDsn({
-      reportingMta: queue.hostname,
+      reportingMta: options.hostname,
       message: queuedMessageOf(ctx),
       arrivalDate: new Date(ctx.receivedAt),
       failed,

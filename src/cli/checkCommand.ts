@@ -15,6 +15,7 @@ import { ConfigError } from '../errors/mailtrailError.js';
 import { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
 import { liveMessagesFrom } from '../queue/messagesProjection.js';
 import { idForRef } from '../spool/bodyId.js';
+import { idForInlineRef, isInlineRef } from '../spool/inlineBodies.js';
 import { Spool } from '../spool/spool.js';
 import { spoolRootOf } from './messageStore.js';
 import { UsageError } from './openLog.js';
@@ -99,7 +100,7 @@ function checkSqlite(
     out(`event log   ${path}: quick_check ok (bundled SQLite ${version.v}), ${events.n} events`);
     const live = liveMessagesFrom(db);
     const onDisk = new Set(bodies);
-    const missing = live.filter((m) => !onDisk.has(idForRef(m.bodyRef))).map((m) => m.id);
+    const missing = live.filter((m) => (isInlineRef(m.bodyRef) ? log.readBody(idForInlineRef(m.bodyRef)) === undefined : !onDisk.has(idForRef(m.bodyRef)))).map((m) => m.id);
     if (missing.length > 0) problems.push(`${missing.length} live messages have no body in the spool (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}): restore spool/ from the same backup as the log, or mailtrail delete <id>`);
     const known = db.prepare('SELECT 1 FROM messages WHERE id = ?');
     const now = Date.now();

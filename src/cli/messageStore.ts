@@ -11,10 +11,27 @@ import { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
 import { allMessagesFrom, liveMessagesFrom } from '../queue/messagesProjection.js';
 import { type MessageSummary, foldMessageSummary, isFinalState } from '../queue/messageSummary.js';
 import { MESSAGE_STREAM_PREFIX, messageIdOf, messageStream } from '../mail/streamNames.js';
+import type { Readable } from 'node:stream';
 import { BODIES_DIR, idForRef } from '../spool/bodyId.js';
+import { openBody, type OpenBodyOptions } from '../spool/bodyReader.js';
+import { idForInlineRef, isInlineRef, openInlineBody } from '../spool/inlineBodies.js';
 
 export const spoolRootOf = (config: Config): string => join(config.dataDir, 'spool');
 export const bodyPathOf = (config: Config, bodyRef: string): string => join(spoolRootOf(config), BODIES_DIR, idForRef(bodyRef));
+
+/** An inline body (ref "inline/<id>"), read from the sqlite log's `bodies` table; undefined if absent. */
+export function inlineBodyOf(log: EventLog, bodyRef: string): Buffer | undefined {
+  return log instanceof SqliteEventLog ? log.readBody(idForInlineRef(bodyRef)) : undefined;
+}
+
+/**
+ * A stored body as a stream, like the daemon's spool.open: a file under <dataDir>/spool, or
+ * an inline body whose bytes the caller read from the log (inlineBodyOf) while it was open.
+ */
+export function openStoredBody(config: Config, bodyRef: string, inline: Buffer | undefined, opts: OpenBodyOptions = {}): Readable {
+  if (isInlineRef(bodyRef)) return openInlineBody({ threshold: 0, read: () => inline, remove: () => false }, bodyRef, opts);
+  return openBody(bodyPathOf(config, bodyRef), bodyRef, opts);
+}
 
 function hasMessagesTable(log: SqliteEventLog): boolean {
   return log.database.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'`).get() !== undefined;

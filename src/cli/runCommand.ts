@@ -22,7 +22,7 @@ import { createLogger, reopenLogFile, type Logger } from '../log/logger.js';
 import { parseMetricsPort, startMetrics, type RunningMetrics } from '../metrics/index.js';
 import { parseAddressMode, parseInspectPort } from '../inspect/inspectFlags.js';
 import { detach, startReporter } from './detach.js';
-import { startFailure } from './startFailure.js';
+import { EX_TEMPFAIL, startFailure } from './startFailure.js';
 
 export const options = {
   config: { type: 'string', short: 'c' },
@@ -121,17 +121,22 @@ export async function run(args: readonly string[]): Promise<number> {
 
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = (signal: string) => {
+    const stop = (signal: string, code = 0) => {
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'stopping: no new connections, finishing attempts in flight');
       Promise.all([startedDaemon.stop(), metrics?.close()]).then(
-        () => { removePidfile(removePid, logger); logger.info('stopped'); logger.flush(); resolve(0); },
+        () => { removePidfile(removePid, logger); logger.info({ exitCode: code }, 'stopped'); logger.flush(); resolve(code); },
         (err: unknown) => { logger.error({ err }, 'stop failed'); logger.flush(); resolve(70); },
       );
     };
     signalled = stop;
     if (early) stop(early);
+    // The log refused a delivery outcome after every retry: stop rather than lose track (Postfix), exit 75.
+    startedDaemon.onFatal((err) => {
+      process.stderr.write(`mailtrail run: ${err.message}\n`);
+      stop('fatal', EX_TEMPFAIL);
+    });
     process.on('SIGHUP', () => {
       if (reopenLogFile(logger)) logger.info({ file: logFile }, 'reopened the log file');
       loadConfig(values.config).then(

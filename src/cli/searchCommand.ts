@@ -11,6 +11,7 @@ import type Database from 'better-sqlite3';
 import type { Config } from '../config/index.js';
 import { hasSearchIndex, parseAddressPattern, searchPage, type SearchCriteria, type SearchRow } from '../queue/messageSearch.js';
 import { bodyPathOf } from './messageStore.js';
+import { idForInlineRef, isInlineRef } from '../spool/inlineBodies.js';
 import { checkValues, searchStates } from './knownValues.js';
 import { commonOptions, configFrom, openEventLog, openLogReadonly, UsageError } from './openLog.js';
 import { searchSharedLog } from './sharedSearch.js';
@@ -44,9 +45,15 @@ export interface Found extends SearchRow {
 /** Index rows, newest first, with the subject filled in (read lazily) and --subject applied. */
 export async function findMessages(config: Config, db: Database.Database, c: SearchCriteria, limit: number): Promise<{ found: Found[]; more: boolean }> {
   const refOf = db.prepare('SELECT body_ref FROM messages WHERE id = ?').pluck();
+  const hasBodies = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'bodies'").get() !== undefined;
+  const inlineOf = hasBodies ? db.prepare('SELECT data FROM bodies WHERE id = ?').pluck() : { get: () => undefined };
   const headersOf = async (row: SearchRow): Promise<MessageHeaders | undefined> => {
     const ref = refOf.get(row.id) as string | undefined;
     if (!ref) return undefined;
+    if (isInlineRef(ref)) {
+      const bytes = inlineOf.get(idForInlineRef(ref)) as Buffer | undefined;
+      return bytes ? readMessageHeaders(bytes) : undefined;
+    }
     return readMessageHeaders(bodyPathOf(config, ref));
   };
   const needle = c.subject?.toLowerCase();

@@ -11,10 +11,10 @@ import { parseArgs } from 'node:util';
 import { pipeline } from 'node:stream/promises';
 import type { MessageSummary } from '../queue/messageSummary.js';
 import { headerBlockOf } from '../queue/queue.js';
-import { openBody } from '../spool/bodyReader.js';
+import { isInlineRef } from '../spool/inlineBodies.js';
 import { BodyMissingError } from '../spool/spoolErrors.js';
 import { formatMailSummary, headerSection, summarizeMail } from './mailSummary.js';
-import { bodyPathOf, readStoredMessage, spoolRootOf } from './messageStore.js';
+import { inlineBodyOf, openStoredBody, readStoredMessage, spoolRootOf } from './messageStore.js';
 import { commonOptions, configFrom, openEventLog, UsageError } from './openLog.js';
 import { PostgresBodyStore } from '../spool/postgresBodyStore.js';
 
@@ -56,8 +56,10 @@ export async function run(args: readonly string[]): Promise<number> {
   const config = await configFrom(values);
   const log = await openEventLog(config);
   let stored;
+  let inline: Buffer | undefined;
   try {
     stored = await readStoredMessage(log, id);
+    if (stored && isInlineRef(stored.summary.bodyRef)) inline = inlineBodyOf(log, stored.summary.bodyRef);
   } finally {
     await log.close();
   }
@@ -75,7 +77,7 @@ export async function run(args: readonly string[]): Promise<number> {
   const shared = config.eventLog.type === 'postgres' ? new PostgresBodyStore(spoolRootOf(config), config.eventLog.connectionString, { poolSize: 1 }) : undefined;
   const open = () => shared
     ? shared.open(summary.bodyRef, { prepend: headerBlockOf(stored.policyHeaders) })
-    : openBody(bodyPathOf(config, summary.bodyRef), summary.bodyRef, { prepend: headerBlockOf(stored.policyHeaders) });
+    : openStoredBody(config, summary.bodyRef, inline, { prepend: headerBlockOf(stored.policyHeaders) });
   try {
     return await showBody(values, id, summary, open);
   } finally {

@@ -6,6 +6,7 @@
  * A body gone from the spool (after retention) gives undefined.
  */
 import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import { readHeaderBlock } from '../mail/headerBlock.js';
 import { headerValue } from '../mail/headerFields.js';
 
@@ -18,10 +19,12 @@ export interface MessageHeaders {
 
 const HEADER_BYTES = 64 * 1024;
 
-export async function readMessageHeaders(bodyPath: string): Promise<MessageHeaders | undefined> {
+export async function readMessageHeaders(body: string | Buffer): Promise<MessageHeaders | undefined> {
   let block: string;
   try {
-    block = await readHeaderBlock(createReadStream(bodyPath, { end: HEADER_BYTES - 1 }), HEADER_BYTES);
+    // A path of a body file, or the bytes of an inline body.
+    const source = typeof body === 'string' ? createReadStream(body, { end: HEADER_BYTES - 1 }) : Readable.from([body.subarray(0, HEADER_BYTES)]);
+    block = await readHeaderBlock(source, HEADER_BYTES);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;

@@ -65,6 +65,11 @@ export interface QueueConfig {
   readonly claimLease: number;
 }
 
+export interface SpoolConfig {
+  /** Bytes: bodies up to this size are committed with their MessageReceived (sqlite log); 0: files only. */
+  readonly inlineThreshold: number;
+}
+
 export type LogLevel = (typeof logLevels)[number];
 
 export interface Config {
@@ -83,6 +88,7 @@ export interface Config {
   readonly outbound?: OutboundConfig;
   readonly policies: readonly PolicyConfig[];
   readonly queue: QueueConfig;
+  readonly spool: SpoolConfig;
   readonly user?: string | number;
   readonly group?: string | number;
   readonly pidfile?: string;

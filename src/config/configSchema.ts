@@ -95,6 +95,11 @@ export const queueSchema = strictObject({
   claimLease: durationSchema.refine((ms) => ms >= 1000, 'expected at least 1s (a node renews its claims every third of the lease)').default(QUEUE_DEFAULTS.claimLease),
 });
 
+export const spoolSchema = strictObject({
+  /** Bodies up to this many bytes ride in the log's transaction (sqlite log only); 0: always files. */
+  inlineThreshold: nonNegativeInt.default(64 * 1024),
+});
+
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const logSchema = strictObject({
@@ -113,6 +118,7 @@ export const configSchema = strictObject({
   outbound: smtpRelaySchema.optional(),
   policies: policiesSchema.prefault([...DEFAULT_POLICIES]),
   queue: queueSchema.prefault({}),
+  spool: spoolSchema.prefault({}),
   user: idOrName.optional(),
   group: idOrName.optional(),
   pidfile: nonEmpty.optional(),

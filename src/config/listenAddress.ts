@@ -6,11 +6,9 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import type { ListenAddress } from '../edge/listenAddress.js';
 
-export interface ListenAddress {
-  readonly host: string;
-  readonly port: number;
-}
+export type { ListenAddress } from '../edge/listenAddress.js';
 
 export const LISTEN_EXPECTED = 'expected "host:port", "[ipv6]:port" or a port number';
 export const ANY_HOST = '0.0.0.0';

@@ -64,6 +64,7 @@ export function resolveConfig(parsed: ParsedConfig, baseDir: string, file?: stri
     ...(parsed.outbound === undefined ? {} : { outbound: { ...parsed.outbound, mx: parsed.outbound.mx ?? parsed.outbound.host === undefined } }),
     policies: parsed.policies,
     queue: parsed.queue,
+    spool: parsed.spool,
     ...(parsed.user === undefined ? {} : { user: parsed.user }),
     ...(parsed.group === undefined ? {} : { group: parsed.group }),
     ...(parsed.pidfile === undefined ? {} : { pidfile: resolve(baseDir, parsed.pidfile) }),

@@ -12,7 +12,7 @@ import { EventLogOpenError } from '../eventlog/sqlite/sqliteErrors.js';
 import { stampNode } from '../eventlog/nodeStamp.js';
 import type { Logger } from '../log/logger.js';
 import type { PrequeuePolicy } from '../policies/policy.js';
-import { policyFromConfig } from '../policies/policyFromConfig.js';
+import { policyFromConfig } from '../config/policyFromConfig.js';
 import { inlineProjections } from '../queue/inlineProjections.js';
 import { recoverySourceFrom } from '../queue/messagesProjection.js';
 import type { RecoverySource } from '../queue/queue.js';

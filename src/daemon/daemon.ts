@@ -22,6 +22,7 @@ import { messageStream } from '../mail/streamNames.js';
 import { requeueCandidates, requeueSpooled } from '../queue/spoolRecovery.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import type { Router } from '../queue/router.js';
+import { inlineBodyStore } from './inlineBodyStore.js';
 import { Spool } from '../spool/spool.js';
 import { PostgresBodyStore } from '../spool/postgresBodyStore.js';
 import { type BuiltLog, buildEventLog, buildPolicies, buildRouter } from './components.js';
@@ -65,6 +66,21 @@ function madeChain(first: string | undefined, dir: string): string[] {
 
 export class Daemon {
   private stopMaintenance: (() => void) | undefined;
+  /** Who stops the process when the daemon cannot go on (runCommand: exit 75). */
+  private fatalListener: ((err: Error) => void) | undefined;
+  private fatalError: Error | undefined;
+
+  /** Called once when the daemon must stop rather than lose track (a refused outcome): exit 75. */
+  onFatal(listener: (err: Error) => void): void {
+    this.fatalListener = listener;
+    if (this.fatalError) listener(this.fatalError);
+  }
+
+  private fatal(err: Error): void {
+    if (this.fatalError) return;
+    this.fatalError = err;
+    this.fatalListener?.(err);
+  }
 
   private constructor(
     readonly config: Config,
@@ -95,14 +111,18 @@ export class Daemon {
       for (const relay of [config.relay, ...Object.values(config.routes)]) {
         if (relay.type === 'maildir') created.push(...madeChain(mkdirSync(relay.root, { recursive: true, mode: 0o700 }), relay.root));
       }
-      spool = config.eventLog.type === 'postgres'
+      const files: Spool = config.eventLog.type === 'postgres'
         // Bodies in the shared database: every node can read every body (docs/scaling.md).
         ? new PostgresBodyStore(join(config.dataDir, 'spool'), config.eventLog.connectionString, { applicationName: `mailtrail ${config.node} bodies` })
         : new Spool(join(config.dataDir, 'spool'));
+      spool = files;
       // Never start on a lost log while bodies are spooled: every one would look unknown.
-      if (config.eventLog.type === 'sqlite') await refuseMissingSqliteLog(config.eventLog.path, spool, config.file);
+      if (config.eventLog.type === 'sqlite') await refuseMissingSqliteLog(config.eventLog.path, files, config.file);
       built = await buildEventLog(config);
-      await refuseEmptyLog(built.log, config.eventLog.type === 'sqlite' ? config.eventLog.path : config.eventLog.type, spool, config.file);
+      await refuseEmptyLog(built.log, config.eventLog.type === 'sqlite' ? config.eventLog.path : config.eventLog.type, files, config.file);
+      // Small bodies ride in the log's transaction (sqlite): the spool reads them back from it.
+      const inline = inlineBodyStore(config.spool.inlineThreshold, built.sqlite);
+      spool = inline ? new Spool(join(config.dataDir, 'spool'), { inline }) : files;
       return Daemon.assemble(config, logger, options, built, spool, { locks, dataDirIsOurs, created });
     } catch (err) {
       await built?.log.close().catch(() => undefined);
@@ -133,6 +153,7 @@ export class Daemon {
       logger,
       ...(built.recovery ? { recovery: built.recovery } : {}),
       onBounce: createBounceSender({ hostname: config.hostname, logger }),
+      onLogLost: (err) => daemon?.fatal(err),
       ...inspect,
     });
     for (const p of policies) queue.addPrequeuePolicy(p);
@@ -175,7 +196,8 @@ export class Daemon {
         return results;
       },
     });
-    return new Daemon(config, logger, built, queue, edge, control, spool, router, holdings, inspector);
+    const daemon: Daemon = new Daemon(config, logger, built, queue, edge, control, spool, router, holdings, inspector);
+    return daemon;
   }
 
   /**

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { SMTPServerOptions } from 'smtp-server';
 import type { InspectionEvent } from 'xstate';
-import type { ListenAddress } from '../config/listenAddress.js';
+import type { ListenAddress } from './listenAddress.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import { appendHealthOf } from '../eventlog/appendHealth.js';
 import { silentLogger } from '../log/logger.js';

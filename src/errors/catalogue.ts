@@ -78,6 +78,9 @@ export const errorCatalogue: readonly ErrorEntry[] = [
   { code: 'ERR_EVENTLOG_LOCKED', class: 'EventLogLockedError', extends: 'MailtrailError', smtp: ['451 4.3.0'],
     meaning: 'another mailtrail daemon with the same `node` name writes to this PostgreSQL event log; it names that session',
     action: '`mailtrail run` exits 75: stop the other daemon or give this one its own `node` name; a running daemon that lost the lock answers 451 until restarted' },
+  { code: 'ERR_OUTCOME_NOT_RECORDED', class: 'OutcomeNotRecordedError', extends: 'MailtrailError',
+    meaning: "the log refused a message's delivery outcomes (or its PoliciesApplied) on every try for about 20 s; the daemon stops rather than lose track (Postfix's deliver_completed), and the message keeps its last recorded state",
+    action: '`mailtrail run` exits 75: fix the log (disk space, the PostgreSQL server) and start again; the message is taken up again (an attempt without recorded outcomes is made again)' },
   // --- starting the daemon ----------------------------------------------------------------
   { code: 'ERR_DIRECTORY_LOCKED', class: 'DirectoryLockedError', extends: 'MailtrailError',
     meaning: "another process holds `<dataDir>/mailtrail.lock` (or the lock beside `eventLog.path`): a second daemon on the same data; it names the holder's pid",

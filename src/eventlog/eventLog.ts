@@ -32,6 +32,18 @@ export interface RecordedEvent<Type extends string = string, Data extends JsonOb
 
 export interface AppendOptions {
   expectedRevision?: ExpectedRevision;
+  /**
+   * Message bodies committed in the same transaction as the events (the spool's inline
+   * bodies: one fsync for both). Only a log that can keep them accepts them (the sqlite log,
+   * `readBody`); the others reject the append with InvariantError rather than drop them.
+   */
+  bodies?: readonly InlineBody[];
+}
+
+/** A body stored with an append, read back by its id. */
+export interface InlineBody {
+  readonly id: string;
+  readonly bytes: Uint8Array;
 }
 
 export interface AppendResult {

@@ -8,7 +8,7 @@
  */
 import { pino, type Logger, type LoggerOptions } from 'pino';
 import { prettyStream } from './prettyStream.js';
-import { redactPaths } from './redaction.js';
+import { stripListedFields } from './fieldStripper.js';
 
 export type { Logger } from 'pino';
 
@@ -22,7 +22,8 @@ export function createLogger(options: { level?: string; pretty?: boolean; destin
     level: options.level ?? 'info',
     base: { service: 'mailtrail' },
     timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: redactPaths(), remove: true },
+    // The redaction list, removed in one walk per line (fieldStripper.ts), not ~150 redact paths.
+    formatters: { log: stripListedFields },
   };
   const toFile = typeof options.destination === 'string';
   const destination = pino.destination({ dest: options.destination ?? 1, sync: false, ...(toFile ? { mode: 0o640 } : {}) });

@@ -1,7 +1,7 @@
 /**
  * The one list of what never leaves the process as written: secret fields (passwords — `pass`
  * included —, tokens, AUTH data) and the message's content (body, raw text, subject). The log
- * (pino's `redact`, logger.ts) removes them at any depth up to four levels; the inspector
+ * (fieldStripper.ts, pino's `formatters.log`) removes them at any depth up to four levels; the inspector
  * (src/inspect/sanitize.ts) replaces them by "[redacted]" / "[omitted]" at any depth. Keys are
  * compared lower-cased with `-` and `_` removed in the inspector; the log matches the spellings
  * below and their lower-case forms. Data only.
@@ -19,8 +19,3 @@ export const CONTENT_FIELDS: readonly string[] = ['body', 'raw', 'content', 'tex
 /** A key as the inspector compares it. */
 export const normalizeField = (key: string): string => key.toLowerCase().replace(/[-_]/g, '');
 
-/** pino `redact.paths` for every listed field, at the top level and up to three levels down. */
-export function redactPaths(): string[] {
-  const spellings = [...new Set([...SECRET_FIELDS, ...CONTENT_FIELDS].flatMap((f) => [f, f.toLowerCase()]))];
-  return spellings.flatMap((f) => [f, `*.${f}`, `*.*.${f}`, `*.*.*.${f}`]);
-}

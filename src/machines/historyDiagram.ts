@@ -3,7 +3,7 @@
  * Input: a History from the log (its kind picks the machine, each entry's `state` is the
  * event's metadata.state). Output: Mermaid (default), DOT or SVG text.
  */
-import type { History } from '../cli/historyCommand.js';
+import type { History } from '../replay/history.js';
 import { machineForHistory } from './exportedMachines.js';
 import { type ExportFormat, renderMachine } from './exportFormats.js';
 import { historyPath, type PathHighlight } from './historyPath.js';

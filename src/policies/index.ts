@@ -8,4 +8,3 @@ export * from './spamdClient.js';
 export * from './spamAssassin.js';
 export * from './forward.js';
 export * from './recipientSplit.js';
-export * from './policyFromConfig.js';

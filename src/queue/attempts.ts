@@ -7,7 +7,7 @@
  * due. `resume` continues a recovered message where its history stopped.
  */
 import type { MessageContext } from '../../machines/message.context.js';
-import type { AttemptClaimed, RelayAttempted } from '../../machines/message.events.js';
+import type { AttemptClaimed, MessageEvent, RelayAttempted } from '../../machines/message.events.js';
 import { readHeaderBlock } from '../mail/headerBlock.js';
 import type { PrequeuePolicy } from '../policies/policy.js';
 import type { Spool } from '../spool/spool.js';
@@ -15,10 +15,16 @@ import { type ClaimSettings, LeaseRenewal, claimEvent } from './attemptClaims.js
 import type { AttemptSlots } from './attemptSlots.js';
 import { type RetryPolicy, isExpired, retryDelay } from './backoff.js';
 import { type OutcomeEvent, logOutcomes, runDeliveryAttempt } from './deliveryAttempt.js';
+import { errorOutcome } from './errorOutcome.js';
 import type { MessageActor, MessageActors } from './messageActors.js';
 import { runPrequeuePolicies } from './prequeuePolicies.js';
 import { headerBlockOf, queuedMessageOf } from './queuedMessage.js';
 import { type RouteContext, type Router, routeContextOf } from './router.js';
+
+/** A relay policy threw `error` (not an error class of its own: it only carries the name to the catch). */
+class RelayPolicyFailure {
+  constructor(readonly policy: string, readonly error: unknown) {}
+}
 
 export interface AttemptsOptions {
   readonly actors: MessageActors;
@@ -31,6 +37,8 @@ export interface AttemptsOptions {
   readonly relayPolicies: readonly PrequeuePolicy[];
   /** On a shared log: claim each attempt (AttemptClaimed before RelayAttempted) and renew the lease. */
   readonly claims?: ClaimSettings;
+  /** Record events, retrying a failed append (durableRecord.ts); false when given up. */
+  readonly record: (actor: MessageActor, ...events: MessageEvent[]) => Promise<boolean>;
 }
 
 export class Attempts {
@@ -131,15 +139,20 @@ export class Attempts {
           logger: this.actors.child(id),
         });
       } catch (err) {
-        // A relay policy that cannot run now defers the whole attempt.
-        const reply = `relay policy failed: ${(err as Error).message}`;
-        outcomes = ctx.recipients.filter((r) => r.inFlight).map((r) => ({
-          type: 'DeliveryDeferred' as const, recipient: r.address, status: '4.3.0', reply, relay: 'none', at: this.actors.iso(), nextAttemptAt,
-        }));
+        // A relay policy that refuses for good (PermanentError) fails the attempt's recipients
+        // with its 5.x.x; one that cannot run now defers them (its 4.x.x, or 4.3.0).
+        const failure = err instanceof RelayPolicyFailure ? err : undefined;
+        const decided = errorOutcome(failure ? failure.error : err);
+        const reply = `relay policy${failure ? ` ${failure.policy}` : ''} failed: ${decided.reason}`;
+        const at = this.actors.iso();
+        outcomes = ctx.recipients.filter((r) => r.inFlight).map((r) => decided.outcome === 'permanent'
+          ? { type: 'DeliveryFailed' as const, recipient: r.address, status: decided.status, reply, relay: 'none', at }
+          : { type: 'DeliveryDeferred' as const, recipient: r.address, status: decided.unexpected ? '4.3.0' : decided.status, reply, relay: 'none', at, nextAttemptAt });
       }
       renewal?.stop();
       if (this.actors.stopping && this.actors.size === 0) return;
-      await actor.record(...outcomes);
+      // Kept in memory and retried while the log refuses them; given up, the daemon stops.
+      if (!(await this.options.record(actor, ...outcomes))) return;
       logOutcomes(this.actors.child(id), outcomes, (this.actors.now() - Date.parse(ctx.receivedAt)) / 1000);
     } finally {
       renewal?.stop();
@@ -164,6 +177,7 @@ export class Attempts {
       readHeaders: () => readHeaderBlock(spool.open(ctx.bodyRef, { prepend: headerBlockOf(ctx.headers) })),
       openMessage: (headers) => spool.open(ctx.bodyRef, { prepend: headerBlockOf([...headers, ...ctx.headers]) }),
     });
+    if (outcome.kind === 'failed') throw new RelayPolicyFailure(outcome.policy, outcome.error);
     return outcome.headers;
   }
 

@@ -18,7 +18,10 @@ export async function finalizeMessage(options: FinalizationOptions, id: string):
   if (!actor) return;
   const ctx = actor.snapshot.context;
   const log = actors.child(id);
-  log.info({ state: actor.state }, `${actor.state}`);
+  // A delivered message's recipients each had their `status=sent` line already: one line per
+  // outcome, so its final state is a debug line; bounced, expired, deleted and split stay info.
+  if (actor.state === 'delivered') log.debug({ state: actor.state }, 'delivered');
+  else log.info({ state: actor.state }, `${actor.state}`);
   options.onFinal?.(id, actor.state, ctx);
   const failed = ctx.recipients.filter((r) => r.status === 'failed');
   if (failed.length > 0 && ctx.sender === '' && actor.state !== 'deleted') {

@@ -8,7 +8,7 @@ import type { RecordedEvent } from '../eventlog/eventLog.js';
 import type { SqliteProjection } from '../eventlog/sqlite/sqliteProjection.js';
 import { type MessageSummary, foldMessageSummary, isFinalState } from './messageSummary.js';
 import type { RecoverySource } from './queue.js';
-import { dsnIdFor } from './queueId.js';
+import { dsnIdFor } from '../mail/queueId.js';
 import { messageIdOf } from '../mail/streamNames.js';
 
 const COLUMNS = `id, state, sender, recipients, attempts, next_attempt_at, received_at, updated_at, final_at,

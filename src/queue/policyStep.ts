@@ -1,16 +1,19 @@
 /**
  * The prequeue step (Postfix's cleanup, slimta's QueuePolicy): a message in `received` runs
  * its prequeue policies once they are due, and records PoliciesApplied (with its first attempt
- * when a slot is free), PoliciesDeferred on the retry schedule when a policy cannot run,
+ * when a slot is free), PoliciesDeferred on the retry schedule when a policy cannot run now,
+ * PoliciesFailed when one refuses the message for good (it threw a PermanentError),
  * MessageSplit once the children are durable, or MessageExpired past its lifetime.
  */
 import type { MessageContext } from '../../machines/message.context.js';
+import type { MessageEvent } from '../../machines/message.events.js';
 import { readHeaderBlock } from '../mail/headerBlock.js';
 import type { PrequeuePolicy } from '../policies/policy.js';
 import type { Spool } from '../spool/spool.js';
 import type { Attempts } from './attempts.js';
 import { type RetryPolicy, isExpired, retryDelay } from './backoff.js';
-import type { MessageActors } from './messageActors.js';
+import type { MessageActor, MessageActors } from './messageActors.js';
+import { errorOutcome } from './errorOutcome.js';
 import { type PolicyOutcome, runPrequeuePolicies } from './prequeuePolicies.js';
 import { headerBlockOf, pendingMessageOf } from './queuedMessage.js';
 import type { EnqueueInput } from './queueOptions.js';
@@ -25,6 +28,8 @@ export interface PolicyStepOptions {
   readonly hostname: string;
   /** Queue a split's child. */
   readonly enqueue: (input: EnqueueInput) => Promise<string>;
+  /** Record events, retrying a failed append (durableRecord.ts); false when given up. */
+  readonly record: (actor: MessageActor, ...events: MessageEvent[]) => Promise<boolean>;
 }
 
 export class PolicyStep {
@@ -73,22 +78,27 @@ export class PolicyStep {
       return;
     }
     const spool = this.options.spool;
-    let outcome;
-    try {
-      outcome = await runPrequeuePolicies({
-        policies: this.options.policies,
-        from: ctx.policiesFrom,
-        message: pendingMessageOf(ctx),
-        hostname: this.options.hostname,
-        now: new Date(now),
-        readHeaders: async () => captured ?? readHeaderBlock(spool.open(ctx.bodyRef)),
-        openMessage: (headers) => spool.open(ctx.bodyRef, { prepend: headerBlockOf(headers) }),
-      });
-    } catch (err) {
-      const reason = `${(err as Error).message}`;
+    const outcome = await runPrequeuePolicies({
+      policies: this.options.policies,
+      from: ctx.policiesFrom,
+      message: pendingMessageOf(ctx),
+      hostname: this.options.hostname,
+      now: new Date(now),
+      readHeaders: async () => captured ?? readHeaderBlock(spool.open(ctx.bodyRef)),
+      openMessage: (headers) => spool.open(ctx.bodyRef, { prepend: headerBlockOf(headers) }),
+    });
+    if (outcome.kind === 'failed') {
+      // Decided on the error's class: a PermanentError bounces (Postfix: a filter's reject), anything else defers.
+      const failed = errorOutcome(outcome.error);
+      const reason = failed.reason;
+      if (failed.outcome === 'permanent') {
+        this.actors.child(id).warn({ policy: outcome.policy, status: failed.status, reason }, 'policies refused the message');
+        await this.options.record(actor, { type: 'PoliciesFailed', policy: outcome.policy, status: failed.status, reason, at: this.actors.iso() });
+        return;
+      }
       const retryAt = this.actors.now() + retryDelay(retry, ctx.receivedAt, this.actors.now());
-      this.actors.child(id).warn({ err: reason }, 'policies deferred');
-      await actor.record({ type: 'PoliciesDeferred', reason, nextAttemptAt: new Date(retryAt).toISOString(), at: this.actors.iso() });
+      this.actors.child(id).warn({ policy: outcome.policy, err: failed.reason, ...(failed.unexpected ? {} : { status: failed.status }) }, 'policies deferred');
+      await this.options.record(actor, { type: 'PoliciesDeferred', reason, nextAttemptAt: new Date(retryAt).toISOString(), at: this.actors.iso() });
       return;
     }
     if (outcome.kind === 'split') {
@@ -113,11 +123,11 @@ export class PolicyStep {
     // The startAttempt action the first event triggers then finds the slot held and does nothing.
     const first = this.options.attempts.takeFirst(id, ctx, recipients ?? ctx.recipients.map((r) => r.address));
     if (!first) {
-      await actor.record(applied);
+      await this.options.record(actor, applied);
       return;
     }
     try {
-      await actor.record(applied, ...first);
+      if (!(await this.options.record(actor, applied, ...first))) this.options.attempts.giveBack(id);
     } catch (err) {
       this.options.attempts.giveBack(id);
       throw err;

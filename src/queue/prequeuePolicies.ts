@@ -2,8 +2,10 @@
  * Runs the prequeue policies of one message in order and folds their effects: headers to
  * prepend (each policy's above the ones before it: trace fields on top), verdicts by policy
  * name, rewritten recipients (seen by the policies after the rewrite), or a split into groups
- * (the policies after the splitting one run on each child instead). A thrown error is
- * returned to the caller, which defers the message (PoliciesDeferred). A message that has no
+ * (the policies after the splitting one run on each child instead). A policy that throws
+ * stops the run: the outcome `failed` names it and carries its error, and the caller decides
+ * on the error's class (errorOutcome.ts): PoliciesFailed for a PermanentError, else
+ * PoliciesDeferred. A message that has no
  * header block gets an empty entry after the prepended headers: the empty line that separates
  * them from its body.
  */
@@ -13,7 +15,9 @@ import type { QueuedMessage } from '../mail/envelope.js';
 
 export type PolicyOutcome =
   | { kind: 'applied'; headers: string[]; verdicts: Record<string, unknown>; recipients?: string[] }
-  | { kind: 'split'; headers: string[]; verdicts: Record<string, unknown>; groups: string[][]; nextPolicy: number };
+  | { kind: 'split'; headers: string[]; verdicts: Record<string, unknown>; groups: string[][]; nextPolicy: number }
+  /** `headers`: what the policies before the failing one produced (not kept). */
+  | { kind: 'failed'; headers: string[]; policy: string; error: unknown };
 
 export interface PolicyRunInput {
   readonly policies: readonly PrequeuePolicy[];
@@ -44,7 +48,12 @@ export async function runPrequeuePolicies(input: PolicyRunInput): Promise<Policy
       readHeaders,
       openMessage: () => input.openMessage(headers),
     };
-    const effect = await policy.apply(ctx);
+    let effect;
+    try {
+      effect = await policy.apply(ctx);
+    } catch (error) {
+      return { kind: 'failed', headers, policy: policy.name, error };
+    }
     headers = [...(effect.prependHeaders ?? []), ...headers];
     if (effect.verdicts) verdicts[policy.name] = effect.verdicts;
     if (effect.recipients) {

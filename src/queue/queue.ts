@@ -9,6 +9,7 @@
 import { hostname } from 'node:os';
 import { messageMachine, MESSAGE_MACHINE_VERSION, type MessageMachine } from '../../machines/message.machine.js';
 import type { MessageContext } from '../../machines/message.context.js';
+import type { MessageEvent } from '../../machines/message.events.js';
 import { createBounceSender } from '../bounce/bounceSender.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import { InvariantError } from '../errors/mailtrailError.js';
@@ -21,21 +22,23 @@ import type { Spool } from '../spool/spool.js';
 import { AttemptSlots } from './attemptSlots.js';
 import { Attempts } from './attempts.js';
 import { defaultRetryPolicy } from './backoff.js';
+import { QUEUE_DEFAULTS } from './queueDefaults.js';
+import { recordDurably } from './durableRecord.js';
 import { finalizeMessage } from './finalization.js';
-import { MessageActors } from './messageActors.js';
+import { type MessageActor, MessageActors } from './messageActors.js';
 import { OperatorCommands } from './operatorCommands.js';
 import type { OperatorOp } from './operatorOps.js';
 import { SharedWork } from './sharedWork.js';
 import { PolicyStep } from './policyStep.js';
-import type { EnqueueInput, QueueExtraOptions, QueueOptions, QueueStorage } from './queueOptions.js';
-import { newQueueId } from './queueId.js';
+import type { BounceQueue, EnqueueInput, QueueExtraOptions, QueueOptions, QueueStorage } from './queueOptions.js';
+import { newQueueId } from '../mail/queueId.js';
 import { receivedEvent, spooledEnvelopeOf } from './receivedEvent.js';
 import { recover } from './recovery.js';
 import { Router } from './router.js';
 import { realScheduler } from './scheduler.js';
 
 export type { RecoverySource } from './recoverySource.js';
-export type { QueueOptions, EnqueueInput, QueueStorage, QueueExtraOptions } from './queueOptions.js';
+export type { QueueOptions, EnqueueInput, QueueStorage, QueueExtraOptions, BounceQueue } from './queueOptions.js';
 export type { Scheduler } from './scheduler.js';
 export { headerBlockOf, queuedMessageOf } from './queuedMessage.js';
 export { UnknownMessageError } from './queueErrors.js';
@@ -57,6 +60,11 @@ export class Queue {
   private heldWork: (() => void)[] = [];
   /** Shared mode (several daemons on one log): claims, the view of the whole queue, its scanner. */
   private readonly shared: SharedWork | undefined;
+  /** The port a bounce sender gets: queue a DSN, read a body. */
+  private readonly bounceQueue: BounceQueue = {
+    enqueue: (input) => this.enqueue(input),
+    openBody: (ref, options) => this.spool.open(ref, options),
+  };
 
   /**
    * `new Queue(storage, relay)` as the tutorial reads (received mail goes to `relay`, DSNs to
@@ -73,7 +81,7 @@ export class Queue {
     this.hostname = options.hostname;
     const retry = options.retry ?? defaultRetryPolicy;
     const id = ({ context }: { context: MessageContext }) => context.messageId;
-    const sendBounce = options.onBounce ? (ctx: MessageContext) => options.onBounce!(ctx, this) : undefined;
+    const sendBounce = options.onBounce ? (ctx: MessageContext) => options.onBounce!(ctx, this.bounceQueue) : undefined;
     this.machine = messageMachine.provide({
       actions: {
         runPolicies: (a) => this.policies.run(id(a)),
@@ -95,9 +103,15 @@ export class Queue {
       ...(options.inspect ? { inspect: options.inspect } : {}),
       ...(options.shared ? { shared: true } : {}),
     });
-    const common = { actors: this.actors, retry, spool: options.spool, hostname: options.hostname };
+    const record = (actor: MessageActor, ...events: MessageEvent[]) => recordDurably(actor, events, {
+      scheduler: this.actors.scheduler,
+      logger: options.logger ?? silentLogger,
+      ...(options.recordRetryDelays ? { delays: options.recordRetryDelays } : {}),
+      onLost: options.onLogLost ?? (() => undefined),
+    });
     const claims = options.shared ? { claims: { node: options.shared.node, leaseMs: options.shared.leaseMs } } : {};
-    this.attempts = new Attempts({ ...common, slots: new AttemptSlots(options.concurrency ?? 20), router: options.router, relayPolicies: this.relayPolicies, ...claims });
+    const common = { actors: this.actors, retry, spool: options.spool, hostname: options.hostname, record };
+    this.attempts = new Attempts({ ...common, slots: new AttemptSlots(options.concurrency ?? QUEUE_DEFAULTS.concurrency), router: options.router, relayPolicies: this.relayPolicies, ...claims });
     this.policies = new PolicyStep({ ...common, attempts: this.attempts, policies: this.prequeue, enqueue: (input) => this.enqueue(input) });
     this.operator = new OperatorCommands(this.actors);
     this.shared = options.shared && new SharedWork(options.shared, {
@@ -149,7 +163,9 @@ export class Queue {
     const actor = this.actors.create(id);
     this.policies.capture(id, rawHeaders);
     try {
-      await actor.record(receivedEvent(id, input, stored, at, { subject, headerMessageId }));
+      // An inline body commits with its MessageReceived: one transaction, one fsync for both.
+      const bodies = stored.inline ? [{ id, bytes: stored.inline }] : [];
+      await actor.recordWith({ bodies }, receivedEvent(id, input, stored, at, { subject, headerMessageId }));
     } catch (err) {
       this.policies.forget(id);
       this.actors.drop(id);
@@ -176,7 +192,7 @@ export class Queue {
       actors: this.actors,
       ...(source ? { source } : {}),
       resume: (id, state) => this.resume(id, state),
-      ...(onBounce ? { sendBounce: (ctx: MessageContext) => onBounce(ctx, this) } : {}),
+      ...(onBounce ? { sendBounce: (ctx: MessageContext) => onBounce(ctx, this.bounceQueue) } : {}),
     });
     this.heldWork = work;
     if (!options.hold) this.resumeWork();

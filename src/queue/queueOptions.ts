@@ -7,10 +7,11 @@ import type { InspectionEvent } from 'xstate';
 import type { MessageContext } from '../../machines/message.context.js';
 import type { ClientInfo } from '../mail/clientInfo.js';
 import type { EventLog } from '../eventlog/eventLog.js';
+import type { Readable } from 'node:stream';
+import type { OpenBodyOptions } from '../spool/bodyReader.js';
 import type { BodySource, Spool, StoredBody } from '../spool/spool.js';
 import type { RetryPolicy } from './backoff.js';
 import type { Envelope } from '../mail/envelope.js';
-import type { Queue } from './queue.js';
 import type { RecoverySource } from './recoverySource.js';
 import type { Relay } from '../relay/relay.js';
 import type { Router } from './router.js';
@@ -36,7 +37,15 @@ export interface QueueOptions {
   /** Called when a message reaches a final state (metrics, tests), before its actor is dropped. */
   readonly onFinal?: (id: string, state: string, context: MessageContext) => void;
   /** Called when a message reaches a final state with failed recipients and a sender to tell. */
-  readonly onBounce?: (context: MessageContext, queue: Queue) => Promise<void>;
+  readonly onBounce?: (context: MessageContext, queue: BounceQueue) => Promise<void>;
+  /**
+   * The log refused a message's outcomes (or PoliciesApplied) after every retry
+   * (durableRecord.ts): stop rather than lose track. The daemon stops and exits 75; without
+   * it the failure is only logged (fatal) and the message is taken up at the next start.
+   */
+  readonly onLogLost?: (err: Error) => void;
+  /** Waits between the tries of a failed append of outcomes; default RECORD_RETRY_DELAYS (about 20 s). */
+  readonly recordRetryDelays?: readonly number[];
   /** An inspection observer for every message actor (`run --inspect`); actors are then named `message-<id>`. */
   readonly inspect?: (event: InspectionEvent) => void;
   /**
@@ -85,3 +94,9 @@ export type QueueExtraOptions = Partial<Omit<QueueOptions, 'log' | 'spool' | 'ro
   /** The relay for every other recipient (a DSN to a remote sender): an SmtpRelay with MX lookup. */
   readonly outbound?: Relay;
 };
+
+/** What a bounce sender needs of the queue (a port, not the Queue): queue the DSN, read the original's body. */
+export interface BounceQueue {
+  enqueue(input: EnqueueInput): Promise<string>;
+  openBody(ref: string, options?: OpenBodyOptions): Readable;
+}

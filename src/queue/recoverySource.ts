@@ -6,7 +6,7 @@
  */
 import type { EventLog } from '../eventlog/eventLog.js';
 import { type MessageSummary, foldMessageSummary, isFinalState } from './messageSummary.js';
-import { dsnIdFor } from './queueId.js';
+import { dsnIdFor } from '../mail/queueId.js';
 import { MESSAGE_STREAM_PREFIX, messageIdOf } from '../mail/streamNames.js';
 
 export interface RecoverySource {

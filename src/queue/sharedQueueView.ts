@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { EventLog, Subscription } from '../eventlog/eventLog.js';
 import { silentLogger } from '../log/logger.js';
 import { type MessageSummary, foldMessageSummary, isFinalState } from './messageSummary.js';
-import { dsnIdFor } from './queueId.js';
+import { dsnIdFor } from '../mail/queueId.js';
 import { MESSAGE_STREAM_PREFIX as MESSAGE_PREFIX } from '../mail/streamNames.js';
 import { needsBounce, type RecoverySource } from './recoverySource.js';
 

@@ -10,7 +10,7 @@ import type { Spool } from '../spool/spool.js';
 import { BodyExistsError } from '../spool/spoolErrors.js';
 import type { EnqueueInput } from './queueOptions.js';
 import { headerBlockOf } from './queuedMessage.js';
-import { splitIdFor } from './queueId.js';
+import { splitIdFor } from '../mail/queueId.js';
 
 export async function enqueueSplitChildren(
   enqueue: (input: EnqueueInput) => Promise<string>,

@@ -6,7 +6,7 @@
  * Records are serialized per actor, so an action may call record() again without racing.
  */
 import { type Actor, type ActorOptions, type AnyStateMachine, type EventFromLogic, type SnapshotFrom, createActor } from 'xstate';
-import type { EventLog } from '../eventlog/eventLog.js';
+import type { EventLog, InlineBody } from '../eventlog/eventLog.js';
 import { InvariantError } from '../errors/mailtrailError.js';
 import { type EventMetadata, type MachineEventObject, toEventData } from '../replay/eventShape.js';
 import { applyEvent, initialSnapshot } from '../replay/replay.js';
@@ -66,12 +66,17 @@ export class EventSourcedActor<M extends AnyStateMachine> {
 
   /** Append these events, then deliver them to the actor. Resolves with the new state. */
   record(...events: EventFromLogic<M>[]): Promise<string> {
-    const run = this.chain.then(() => this.recordNow(events));
+    return this.recordWith({}, ...events);
+  }
+
+  /** record(), with bodies committed in the same append (the spool's inline bodies). */
+  recordWith(options: { bodies?: readonly InlineBody[] }, ...events: EventFromLogic<M>[]): Promise<string> {
+    const run = this.chain.then(() => this.recordNow(events, options.bodies));
     this.chain = run.catch(() => undefined);
     return run;
   }
 
-  private async recordNow(events: EventFromLogic<M>[]): Promise<string> {
+  private async recordNow(events: EventFromLogic<M>[], bodies?: readonly InlineBody[]): Promise<string> {
     let next = this.pure;
     const stored = events.map((event, i) => {
       next = applyEvent(this.machine, next, event as MachineEventObject, `${this.stream}@${this.nextRevision(i)}`);
@@ -85,6 +90,7 @@ export class EventSourcedActor<M extends AnyStateMachine> {
     });
     const result = await this.log.append(this.stream, stored, {
       expectedRevision: this.revision === null ? 'no_stream' : this.revision,
+      ...(bodies?.length ? { bodies } : {}),
     });
     this.revision = result.nextExpectedRevision;
     this.pure = next;

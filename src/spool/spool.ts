@@ -1,5 +1,8 @@
 /**
  * The spool: message bodies as files under <root>/bodies/<id>, written once, read many times.
+ * With an InlineBodyStore (inlineBodies.ts), a body no larger than its threshold is kept in
+ * memory instead and returned as `inline` bytes with ref "inline/<id>": the caller commits them
+ * with MessageReceived, and open/remove/exists/verify read them back through the store.
  * store() streams a body to disk (exclusive create, 64 KiB writes, sha256 and size computed
  * on the way), fsyncs the file, then the directory (coalesced, see dirSync.ts), and only then
  * resolves: the caller appends MessageReceived after that. Any failure unlinks the partial
@@ -10,11 +13,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import type { Readable } from 'node:stream';
+import { finished, Readable } from 'node:stream';
 import { MailtrailError } from '../errors/mailtrailError.js';
 import { HeaderBlockCapture } from '../mail/headerBlock.js';
 import { BODIES_DIR, assertBodyId, idForRef, isValidBodyId, refForId } from './bodyId.js';
 import { openBody, type OpenBodyOptions } from './bodyReader.js';
+import { idForInlineRef, inlineRefForId, isInlineRef, openInlineBody, readInline, type InlineBodyStore } from './inlineBodies.js';
 import { DirSync, fsyncDirSync, type FsyncDir } from './dirSync.js';
 import { BodyExistsError, BodyMissingError, BodyTooLargeError, SpoolIoError } from './spoolErrors.js';
 import { encodeEnvelope, readEnvelopePrefix, sizeField, type EnvelopePrefix, type SpooledEnvelope } from './spooledEnvelope.js';
@@ -35,6 +39,8 @@ export interface StoreOptions {
   maxSize?: number;
   /** Written before the body in the same file (and fsync), for quarantine and recovery. */
   envelope?: SpooledEnvelope;
+  /** false: always a file, even for a small body (the body must be on disk before any event names it). */
+  inline?: boolean;
 }
 
 export interface StoredBody {
@@ -45,6 +51,11 @@ export interface StoredBody {
   readonly sha256: string;
   /** The original header block, kept while storing (so the queue need not read it back). */
   readonly headerBlock?: string;
+  /**
+   * An inline body's bytes (ref "inline/<id>"): nothing is on disk yet; the caller must commit
+   * them with the event that names the ref (EventLog append option `bodies`).
+   */
+  readonly inline?: Buffer;
 }
 
 export interface VerifyResult {
@@ -56,12 +67,71 @@ export interface VerifyResult {
 export interface SpoolOptions {
   /** Replaces the directory fsync (tests, or file systems without one). */
   fsyncDir?: FsyncDir;
+  /** Where small bodies are kept instead of files (the event log's store); none: always files. */
+  inline?: InlineBodyStore;
 }
 
 function toBuffer(chunk: Buffer | Uint8Array | string): Buffer {
   if (Buffer.isBuffer(chunk)) return chunk;
   if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
   return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
+/** A spool opened without the log's store reads no inline body (BodyMissingError on the stream). */
+const NO_INLINE_STORE: InlineBodyStore = { threshold: 0, read: () => undefined, remove: () => false };
+
+/** The StoredBody of an inline body: its bytes, digest and header block, nothing on disk. */
+function inlineStored(ref: string, chunks: readonly Buffer[], size: number): StoredBody {
+  const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+  const header = new HeaderBlockCapture();
+  header.push(bytes);
+  return { ref, size, sha256: createHash('sha256').update(bytes).digest('hex'), headerBlock: header.block, inline: bytes };
+}
+
+/**
+ * Reads a stream by its events until it ends, or until it has passed `limit` bytes (then it is
+ * left paused, ready to be iterated on). Not `for await`: leaving a stream's async iterator,
+ * even at its end, may make Node build an AbortError with its stack trace, once per message.
+ */
+function collect(stream: Readable, limit: number): Promise<{ chunks: Buffer[]; size: number; ended: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer | string): void => {
+      const buf = toBuffer(chunk);
+      chunks.push(buf);
+      size += buf.length;
+      if (size > limit) {
+        stream.pause();
+        detach();
+        resolve({ chunks, size, ended: false });
+      }
+    };
+    const stop = finished(stream, { writable: false }, (err) => {
+      detach();
+      if (err) reject(err);
+      else resolve({ chunks, size, ended: true });
+    });
+    const detach = (): void => {
+      stream.off('data', onData);
+      stop();
+    };
+    stream.on('data', onData);
+  });
+}
+
+/** An async iterator over any BodySource. */
+function iterate(body: BodySource): AsyncIterator<Buffer | Uint8Array | string> {
+  const source = body as Partial<AsyncIterable<Buffer | Uint8Array | string>> & Partial<Iterable<Buffer | Uint8Array | string>>;
+  if (source[Symbol.asyncIterator]) return source[Symbol.asyncIterator]!();
+  const sync = source[Symbol.iterator]!();
+  return { next: async () => sync.next(), return: async () => sync.return?.() ?? { done: true, value: undefined } };
+}
+
+/** The chunks already read, then the rest of the iterator. */
+async function* resume(first: Buffer[], rest: AsyncIterator<Buffer | Uint8Array | string>): AsyncGenerator<Buffer | Uint8Array | string> {
+  yield* first;
+  for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
 }
 
 function errno(err: unknown): string | undefined {
@@ -91,6 +161,7 @@ export class Spool {
   readonly bodiesDir: string;
   readonly quarantineDir: string;
   private readonly dirSync: DirSync;
+  private readonly inline: InlineBodyStore | undefined;
   /** Ids whose store() is under way: never swept. */
   private readonly storing = new Set<string>();
 
@@ -117,6 +188,12 @@ export class Spool {
       throw new SpoolIoError('mkdir', this.bodiesDir, err);
     }
     this.dirSync = new DirSync(this.bodiesDir, opts.fsyncDir);
+    this.inline = opts.inline && opts.inline.threshold > 0 ? opts.inline : undefined;
+  }
+
+  /** Largest body store() keeps inline (0: every body is a file). */
+  get inlineThreshold(): number {
+    return this.inline?.threshold ?? 0;
   }
 
   /** Directory fsyncs performed so far (fewer than stores when they run concurrently). */
@@ -124,8 +201,44 @@ export class Spool {
     return this.dirSync.syncCount;
   }
 
-  /** Streams `body` to bodies/<id>; resolves once file and directory entry are durable. */
+  /**
+   * Streams `body` to bodies/<id>; resolves once file and directory entry are durable. With an
+   * inline store, a body that ends within its threshold resolves with its bytes (`inline`)
+   * instead and nothing is written; a longer one goes on streaming into its file.
+   */
   async store(id: string, body: BodySource, opts: StoreOptions = {}): Promise<StoredBody> {
+    if (!this.inline || opts.inline === false) return this.storeFile(id, body, opts);
+    const threshold = this.inline.threshold;
+    const ref = inlineRefForId(id);
+    if (body instanceof Readable) {
+      const limit = Math.min(threshold, opts.maxSize ?? Infinity);
+      const read = await collect(body, limit);
+      if (!read.ended && opts.maxSize !== undefined && read.size > opts.maxSize) {
+        body.destroy();
+        throw new BodyTooLargeError(opts.maxSize);
+      }
+      if (!read.ended) return this.storeFile(id, resume(read.chunks, iterate(body)), opts);
+      return inlineStored(ref, read.chunks, read.size);
+    }
+    const iterator = iterate(body);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) break;
+      const buf = toBuffer(next.value);
+      chunks.push(buf);
+      size += buf.length;
+      if (opts.maxSize !== undefined && size > opts.maxSize) {
+        await iterator.return?.();
+        throw new BodyTooLargeError(opts.maxSize);
+      }
+      if (size > threshold) return this.storeFile(id, resume(chunks, iterator), opts);
+    }
+    return inlineStored(ref, chunks, size);
+  }
+
+  private async storeFile(id: string, body: BodySource, opts: StoreOptions): Promise<StoredBody> {
     const ref = refForId(id);
     const path = join(this.bodiesDir, id);
     const maxSize = opts.maxSize;
@@ -183,11 +296,20 @@ export class Spool {
 
   /** The body as a byte stream, `prepend` first; errors arrive on the stream. */
   open(ref: string, opts: OpenBodyOptions = {}): Readable {
+    if (isInlineRef(ref)) return openInlineBody(this.inline ?? NO_INLINE_STORE, ref, opts);
     return openBody(join(this.bodiesDir, idForRef(ref)), ref, opts);
   }
 
   /** Deletes a body; false if it was already gone. Not fsynced: a resurrected file is an orphan. */
   async remove(ref: string): Promise<boolean> {
+    if (isInlineRef(ref)) {
+      const id = idForInlineRef(ref);
+      try {
+        return this.requireInline(ref).remove(id);
+      } catch (err) {
+        throw new SpoolIoError('delete', ref, err);
+      }
+    }
     const path = join(this.bodiesDir, idForRef(ref));
     try {
       await unlink(path);
@@ -199,6 +321,15 @@ export class Spool {
   }
 
   async exists(ref: string): Promise<boolean> {
+    if (isInlineRef(ref)) {
+      try {
+        readInline(this.requireInline(ref), ref);
+        return true;
+      } catch (err) {
+        if (err instanceof BodyMissingError) return false;
+        throw err;
+      }
+    }
     const path = join(this.bodiesDir, idForRef(ref));
     try {
       return (await stat(path)).isFile();
@@ -307,6 +438,11 @@ export class Spool {
 
   /** Recomputes a body's sha256 and compares it with the expected one (CLI, recovery). */
   async verify(ref: string, sha256: string): Promise<VerifyResult> {
+    if (isInlineRef(ref)) {
+      const bytes = readInline(this.requireInline(ref), ref);
+      const actual = createHash('sha256').update(bytes).digest('hex');
+      return { ok: actual === sha256.toLowerCase(), sha256: actual, size: bytes.length };
+    }
     const path = join(this.bodiesDir, idForRef(ref));
     const hash = createHash('sha256');
     const header = new HeaderBlockCapture();
@@ -327,8 +463,14 @@ export class Spool {
     return { ok: actual === sha256.toLowerCase(), sha256: actual, size };
   }
 
-  /** The absolute path of a stored body, for relays that hand a file to a program. */
+  /** The absolute path of a stored body file (an inline ref has none: InvalidBodyIdError). */
   pathOf(ref: string): string {
     return join(this.bodiesDir, idForRef(ref));
+  }
+
+  /** The store of inline bodies; a ref "inline/…" without one is a body this spool cannot reach. */
+  private requireInline(ref: string): InlineBodyStore {
+    if (!this.inline) throw new BodyMissingError(`${ref} (no inline body store: the spool was opened without the event log's)`);
+    return this.inline;
   }
 }

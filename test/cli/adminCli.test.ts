@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBounceSender } from '../../src/bounce/bounceSender.js';
 import { commands } from '../../src/cli/commands.js';
-import { loadHistory } from '../../src/cli/historyCommand.js';
+import { loadHistory } from '../../src/replay/history.js';
 import { ControlServer } from '../../src/control/controlServer.js';
 import { controlSocketPath } from '../../src/control/protocol.js';
 import { makeHarness, sampleBody, type Harness } from '../support/queueHarness.js';

@@ -25,7 +25,9 @@ smtp:
   domains: [example.test]
 relay: { type: pipe, command: ['/bin/sh', '-c', 'exit 75'] }
 log: { level: info }
+spool: { inlineThreshold: 0 }
 `);
+    // Bodies as files (inlineThreshold 0), so the test can take one away and add a stray one.
     const d = await startDaemon(file);
     const ids: string[] = [];
     for (let n = 0; n < 3; n++) ids.push(/queued as (\S+)/.exec(await smtpSend({ port: d.port, from: 'alice@remote.test', to: ['bob@example.test'], body: `Subject: ${n}\r\n\r\nbody\r\n` }))![1]!);

@@ -14,7 +14,7 @@ import { progressLine } from '../../src/cli/progressLine.js';
 import { ControlServer } from '../../src/control/controlServer.js';
 import { controlSocketPath } from '../../src/control/protocol.js';
 import { SqliteEventLog } from '../../src/eventlog/sqlite/sqliteEventLog.js';
-import { dsnIdFor } from '../../src/queue/queueId.js';
+import { dsnIdFor } from '../../src/mail/queueId.js';
 import { makeHarness, sampleBody, type Harness } from '../support/queueHarness.js';
 import { runCli, writeCliConfig } from './cliProcess.js';
 

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ControlServer } from '../../src/control/controlServer.js';
 import { controlSocketPath } from '../../src/control/protocol.js';
-import { loadHistory } from '../../src/cli/historyCommand.js';
+import { loadHistory } from '../../src/replay/history.js';
 import { makeHarness, sampleBody, type Harness } from '../support/queueHarness.js';
 import { runCli, waitUntil, writeCliConfig } from './cliProcess.js';
 

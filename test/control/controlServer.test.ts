@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { ControlServer, ControlSocketInUseError } from '../../src/control/controlServer.js';
 import { ControlError, DaemonNotRunningError, sendControl } from '../../src/control/controlClient.js';
 import { ControlCodes, controlSocketPath } from '../../src/control/protocol.js';
-import { loadHistory } from '../../src/cli/historyCommand.js';
+import { loadHistory } from '../../src/replay/history.js';
 import { makeHarness, sampleBody, type Harness } from '../support/queueHarness.js';
 import { waitUntil } from '../cli/cliProcess.js';
 

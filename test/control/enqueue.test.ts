@@ -11,7 +11,7 @@ import { createConnection } from 'node:net';
 import { ControlServer } from '../../src/control/controlServer.js';
 import { controlSocketPath, ControlCodes, type ControlReply } from '../../src/control/protocol.js';
 import { sendControl } from '../../src/control/controlClient.js';
-import { loadHistory } from '../../src/cli/historyCommand.js';
+import { loadHistory } from '../../src/replay/history.js';
 import { makeHarness, type Harness } from '../support/queueHarness.js';
 
 /** Writes `chunks` on one connection, half-closes if asked, and collects `replies` reply lines. */

@@ -3,7 +3,8 @@
  * is SIGKILLed mid-load (and once with a client stopped half-way through DATA) three times,
  * restarted each time on the same data directory. In the end every message whose 250 a client
  * saw is in its Maildir; duplicates (a delivery whose outcome the crash lost) are counted and
- * reported, none is lost.
+ * reported, none is lost. It runs at the default configuration, with small bodies inline in
+ * the log's transaction (spool.inlineThreshold), and checks that no body file was written.
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -88,6 +89,8 @@ describe('crash safety', () => {
     t.diagnostic(`acknowledged ${acknowledged.size}, delivered ${seen.size} distinct, duplicates ${duplicates}, clients cut by the kills ${refusedOrCut}`);
     assert.ok(acknowledged.size >= 20, `only ${acknowledged.size} messages were acknowledged: the load was too light to prove anything`);
     assert.deepEqual(lost, [], `acknowledged but not delivered: ${lost.join(', ')}`);
+    // Run at the default configuration: small bodies inline in the log (spool.inlineThreshold).
+    assert.deepEqual(readdirSync(join(dir, 'spool', 'bodies')), [], 'the bodies were inline: no body file');
     assert.equal(existsSync(join(dir, 'mail', 'example.test', 'half', 'new')) && readdirSync(join(dir, 'mail', 'example.test', 'half', 'new')).length > 0, false, 'a half-received message was delivered');
   });
 });

@@ -7,6 +7,8 @@
  * bodies, marked `recovered`. While it runs, the log files are mode 0600. A `-wal` cut short
  * after a SIGKILL loses the log's last transactions: their bodies are quarantined, not
  * deleted, and `requeue --quarantined` brings every acknowledged message back.
+ * All of this is about bodies kept as files (`spool.inlineThreshold: 0` here): an inline body
+ * lives in the log and is lost with it (docs/spool.md, "Inline bodies").
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
@@ -27,6 +29,7 @@ smtp:
   domains: [example.test]
 relay: { type: pipe, command: ['/bin/sh', '-c', 'exit 75'] }
 ${logPath ? `eventLog: { type: sqlite, path: ${logPath} }\n` : ''}log: { level: info }
+spool: { inlineThreshold: 0 }
 `;
 
 const logPath = join(dir, 'events.sqlite');

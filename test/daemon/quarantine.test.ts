@@ -6,7 +6,8 @@
  * next start the body is in spool/quarantine/ (a warning with the count), `mailtrail check`
  * reports it, and requeue through the running daemon delivers it to the Maildir with a
  * history marked recovered=quarantine. A body cut short mid-DATA is quarantined too, and
- * requeue refuses it.
+ * requeue refuses it. Bodies are files here (`spool.inlineThreshold: 0`): an inline body is
+ * committed with its event, so it can never be an orphan.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -40,7 +41,7 @@ function rawSession(port: number, steps: string[]): { socket: Socket; replies: s
 // The test holds the log's write lock from another connection. On the event loop, each of the
 // daemon's commits would then block the whole loop for the busy timeout (5 s) and the health
 // gate would refuse MAIL; in the writer thread only the commits wait, as the crash needs.
-const WRITER_THREAD = 'eventLog: { type: sqlite, writer: thread }\n';
+const WRITER_THREAD = 'eventLog: { type: sqlite, writer: thread }\nspool: { inlineThreshold: 0 }\n';
 
 describe('crash orphans', () => {
   it('are quarantined with their envelope and requeue delivers them', async () => {

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadHistory, type History } from '../../src/cli/historyCommand.js';
+import { loadHistory, type History } from '../../src/replay/history.js';
 import type { EventLog } from '../../src/eventlog/eventLog.js';
 import { MemoryEventLog } from '../../src/eventlog/memory/memoryEventLog.js';
 import { SqliteEventLog } from '../../src/eventlog/sqlite/sqliteEventLog.js';

@@ -8,8 +8,9 @@ import { describe, it } from 'node:test';
 import { policiesSchema } from '../../src/config/policySchema.js';
 import {
   AddDateHeader, AddMessageIdHeader, AddReceivedHeader, Forward, RecipientDomainSplit, RecipientSplit, SpamAssassin,
-  addDateHeader, addMessageIdHeader, addReceivedHeader, policyFromConfig, spamStatusHeader,
+  addDateHeader, addMessageIdHeader, addReceivedHeader, spamStatusHeader,
 } from '../../src/policies/index.js';
+import { policyFromConfig } from '../../src/config/policyFromConfig.js';
 import { context } from './policyContext.js';
 
 describe('header policy classes', () => {

@@ -9,7 +9,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { loadHistory } from '../../src/cli/historyCommand.js';
+import { loadHistory } from '../../src/replay/history.js';
 import { SpamAssassin } from '../../src/policies/spamAssassin.js';
 import { backoffDelay, retryDelay, type RetryPolicy } from '../../src/queue/backoff.js';
 import { waitUntil } from '../cli/cliProcess.js';

@@ -8,7 +8,7 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadHistory } from '../../src/cli/historyCommand.js';
+import { loadHistory } from '../../src/replay/history.js';
 import { PermanentError, TransientError } from '../../src/errors/mailtrailError.js';
 import type { PolicyContext, PolicyEffect, PrequeuePolicy } from '../../src/policies/policy.js';
 import { MaildirRelay } from '../../src/relay/maildirRelay.js';
@@ -90,5 +90,54 @@ describe('a relay that throws', () => {
     const id = await send(h);
     assert.equal(await h.waitFor(id, ['delivered', 'bounced', 'deferred']), 'bounced');
     assert.equal((await historyOf(h, id)).find((e) => e.type === 'DeliveryFailed')?.data.status, '5.0.0');
+  });
+});
+
+async function withPolicy(policy: PrequeuePolicy, where: 'prequeue' | 'relay', bounced: string[] = []): Promise<Harness> {
+  const h = await makeHarness({ queue: { onBounce: async (ctx) => { bounced.push(ctx.messageId); } } });
+  harnesses.push(h);
+  if (where === 'prequeue') h.queue.addPrequeuePolicy(policy);
+  else h.queue.addRelayPolicy(policy);
+  return h;
+}
+
+describe('a prequeue policy that throws', () => {
+  it('a PermanentError bounces the message with the policy\'s status (PoliciesFailed), never deferred', async () => {
+    const bounced: string[] = [];
+    const policy = new ThrowingPolicy([new PermanentError('message content rejected', '5.7.1')]);
+    const h = await withPolicy(policy, 'prequeue', bounced);
+    const id = await send(h);
+    assert.equal(await h.waitFor(id, ['delivered', 'bounced', 'policies-applied', 'deferred']), 'bounced');
+    const entries = await historyOf(h, id);
+    assert.deepEqual(entries.map((e) => e.type), ['MessageReceived', 'PoliciesFailed']);
+    assert.deepEqual([entries[1]?.data.policy, entries[1]?.data.status, entries[1]?.data.reason], ['throwingPolicy', '5.7.1', 'message content rejected']);
+    assert.equal(policy.runs, 1);
+    await waitUntil(() => bounced.includes(id), { what: 'the DSN to be asked for' });
+  });
+
+  it('a TransientError defers the message (PoliciesDeferred), and it is delivered once the policy runs', async () => {
+    const policy = new ThrowingPolicy([new TransientError('spamd down', '4.3.0')]);
+    const h = await withPolicy(policy, 'prequeue');
+    const id = await send(h);
+    assert.equal(await h.waitFor(id, ['delivered', 'bounced']), 'delivered');
+    const types = (await historyOf(h, id)).map((e) => e.type);
+    assert.deepEqual(types.slice(0, 3), ['MessageReceived', 'PoliciesDeferred', 'PoliciesApplied']);
+  });
+});
+
+describe('a relay policy that throws', () => {
+  it('a PermanentError fails the attempt\'s recipients with its status', async () => {
+    const h = await withPolicy(new ThrowingPolicy([new PermanentError('no relaying this', '5.7.2')]), 'relay');
+    const id = await send(h);
+    assert.equal(await h.waitFor(id, ['delivered', 'bounced']), 'bounced');
+    const failed = (await historyOf(h, id)).find((e) => e.type === 'DeliveryFailed');
+    assert.deepEqual([failed?.data.status, failed?.data.reply], ['5.7.2', 'relay policy throwingPolicy failed: no relaying this']);
+  });
+
+  it('a TransientError defers them with its status, and the retry delivers', async () => {
+    const h = await withPolicy(new ThrowingPolicy([new TransientError('try later', '4.7.1')]), 'relay');
+    const id = await send(h);
+    assert.equal(await h.waitFor(id, ['delivered', 'bounced']), 'delivered');
+    assert.equal((await historyOf(h, id)).find((e) => e.type === 'DeliveryDeferred')?.data.status, '4.7.1');
   });
 });

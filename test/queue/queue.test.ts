@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import type { DeliveryRequest, RecipientResult, Relay } from '../../src/relay/relay.js';
 import { MaildirRelay } from '../../src/relay/maildirRelay.js';
-import { loadHistory } from '../../src/cli/historyCommand.js';
+import { loadHistory } from '../../src/replay/history.js';
 import { waitUntil } from '../cli/cliProcess.js';
 import { FakeScheduler } from '../support/fakeScheduler.js';
 import { makeHarness, sampleBody, type Harness } from '../support/queueHarness.js';

@@ -12,7 +12,7 @@ import type { MessageContext } from '../../machines/message.context.js';
 import { createBounceSender } from '../../src/bounce/bounceSender.js';
 import { MaildirRelay } from '../../src/relay/maildirRelay.js';
 import type { DeliveryRequest, RecipientResult, Relay } from '../../src/relay/relay.js';
-import { dsnIdFor } from '../../src/queue/queueId.js';
+import { dsnIdFor } from '../../src/mail/queueId.js';
 import { makeHarness, sampleBody, type Harness } from '../support/queueHarness.js';
 
 let h: Harness | undefined;

@@ -6,7 +6,7 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadHistory } from '../../src/cli/historyCommand.js';
+import { loadHistory } from '../../src/replay/history.js';
 import type { PrequeuePolicy } from '../../src/policies/policy.js';
 import { MaildirRelay } from '../../src/relay/maildirRelay.js';
 import type { DeliveryRequest, RecipientResult, Relay } from '../../src/relay/relay.js';

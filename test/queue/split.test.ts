@@ -8,11 +8,11 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadHistory } from '../../src/cli/historyCommand.js';
+import { loadHistory } from '../../src/replay/history.js';
 import { Forward, RecipientDomainSplit } from '../../src/policies/index.js';
 import { MaildirRelay } from '../../src/relay/maildirRelay.js';
 import { Router } from '../../src/queue/router.js';
-import { splitIdFor } from '../../src/queue/queueId.js';
+import { splitIdFor } from '../../src/mail/queueId.js';
 import { makeHarness, sampleBody, type Harness } from '../support/queueHarness.js';
 
 const harnesses: Harness[] = [];

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, type QueueExtraOptions } from '../../src/queue/queue.js';
-import { dsnIdFor } from '../../src/queue/queueId.js';
+import { dsnIdFor } from '../../src/mail/queueId.js';
 import { messageSummaryFrom } from '../../src/queue/messagesProjection.js';
 import { MaildirRelay } from '../../src/relay/maildirRelay.js';
 import { SmtpRelay } from '../../src/relay/smtpRelay.js';

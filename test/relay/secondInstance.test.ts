@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadHistory } from '../../src/cli/historyCommand.js';
+import { loadHistory } from '../../src/replay/history.js';
 import { SmtpEdge } from '../../src/edge/index.js';
 import { MaildirRelay } from '../../src/relay/maildirRelay.js';
 import { SmtpRelay } from '../../src/relay/smtpRelay.js';

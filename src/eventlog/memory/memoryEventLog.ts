@@ -40,6 +40,7 @@ export class MemoryEventLog implements EventLog {
   async append(stream: string, events: readonly EventData[], options: AppendOptions = {}): Promise<AppendResult> {
     if (this.closed) throw new EventLogClosedError();
     if (events.length === 0) throw new InvariantError(`append to ${stream}: no events`);
+    if (options.bodies?.length) throw new InvariantError(`append to ${stream}: this log keeps no bodies (the spool must write files)`);
     const expected = options.expectedRevision ?? 'any';
     const current = this.storage.revisions.get(stream);
     const mismatch =

@@ -125,6 +125,7 @@ export class PostgresEventLog implements EventLog {
   append(stream: string, events: readonly EventData[], options: AppendOptions = {}): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new EventLogClosedError());
     if (events.length === 0) return Promise.reject(new InvariantError(`append to ${stream}: no events`));
+    if (options.bodies?.length) return Promise.reject(new InvariantError(`append to ${stream}: this log keeps no bodies (the spool must write files)`));
     let request: PostgresAppend;
     try {
       request = {

@@ -10,16 +10,32 @@ import {
   ExpectedRevisionConflictError,
   type AppendResult,
   type ExpectedRevision,
+  type InlineBody,
   type JsonObject,
   type RecordedEvent,
 } from '../eventLog.js';
 import type { SqliteProjection } from './sqliteProjection.js';
 
-/** An append as queued: payloads already serialised, so bad JSON fails before the batch. */
+/**
+ * An append as queued: payloads already serialised, so bad JSON fails before the batch.
+ * `data`/`metadata` are the JSON written to the table; `parsed`, when the writer runs in the
+ * appender's thread, is what that JSON was built from, handed to the projections as is
+ * (serialised once, never parsed back). In the writer thread it is absent and each event is
+ * parsed once for all projections.
+ */
 export interface AppendRequest {
   readonly stream: string;
   readonly expected: ExpectedRevision;
-  readonly events: ReadonlyArray<{ readonly type: string; readonly data: string; readonly metadata: string }>;
+  readonly events: ReadonlyArray<SerialisedEvent>;
+  /** Inline bodies, inserted in the same savepoint as the events. */
+  readonly bodies?: readonly InlineBody[];
+}
+
+export interface SerialisedEvent {
+  readonly type: string;
+  readonly data: string;
+  readonly metadata: string;
+  readonly parsed?: { readonly data: JsonObject; readonly metadata: JsonObject };
 }
 
 function isUniqueViolation(error: unknown): boolean {
@@ -30,6 +46,7 @@ export class EventWriter {
   private readonly currentRevision: Database.Statement;
   private readonly insertEvent: Database.Statement;
   private readonly upsertStream: Database.Statement;
+  private readonly insertBody: Database.Statement;
 
   constructor(
     private readonly db: Database.Database,
@@ -39,6 +56,7 @@ export class EventWriter {
     this.insertEvent = db.prepare(
       'INSERT INTO events (stream, revision, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?)',
     );
+    this.insertBody = db.prepare('INSERT INTO bodies (id, data) VALUES (?, ?)');
     this.upsertStream = db.prepare(
       `INSERT INTO streams (stream, revision, updated_at) VALUES (?, ?, ?)
        ON CONFLICT (stream) DO UPDATE SET revision = excluded.revision, updated_at = excluded.updated_at`,
@@ -52,6 +70,11 @@ export class EventWriter {
       (expected === 'no_stream' && current !== undefined) || (typeof expected === 'bigint' && current !== expected);
     if (mismatch) throw new ExpectedRevisionConflictError(stream, expected, current ?? 'no_stream');
 
+    for (const body of request.bodies ?? []) {
+      // Across the thread boundary a Buffer arrives as a plain Uint8Array: SQLite binds Buffers.
+      const bytes = Buffer.isBuffer(body.bytes) ? body.bytes : Buffer.from(body.bytes.buffer, body.bytes.byteOffset, body.bytes.byteLength);
+      this.insertBody.run(body.id, bytes);
+    }
     let revision = current ?? -1n;
     let position = 0n;
     for (const event of request.events) {
@@ -64,14 +87,14 @@ export class EventWriter {
         throw error;
       }
       if (this.projections.length === 0) continue;
-      // Parsed once, and the same event handed to every projection.
+      // Parsed at most once (never on the loop), and the same event handed to every projection.
       const recorded: RecordedEvent = {
         stream,
         revision,
         position,
         type: event.type,
-        data: JSON.parse(event.data) as JsonObject,
-        metadata: JSON.parse(event.metadata) as JsonObject,
+        data: event.parsed?.data ?? (JSON.parse(event.data) as JsonObject),
+        metadata: event.parsed?.metadata ?? (JSON.parse(event.metadata) as JsonObject),
         recordedAt,
       };
       for (const projection of this.projections) projection.apply(this.db, recorded);

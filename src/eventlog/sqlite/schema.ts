@@ -3,7 +3,8 @@
  * Writers: WAL, synchronous=FULL (each commit fsyncs the WAL), tables created if absent.
  * Readers: only check that a writer has initialised the file (user_version).
  * `events` holds every event under a global AUTOINCREMENT position; `streams` holds each
- * stream's last revision (checked under the write lock) and its last append time.
+ * stream's last revision (checked under the write lock) and its last append time; `bodies`
+ * the spool's inline bodies, written in the same transaction as the event that names them.
  */
 import type Database from 'better-sqlite3';
 
@@ -26,6 +27,10 @@ CREATE TABLE IF NOT EXISTS streams (
   updated_at TEXT    NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS streams_updated_at ON streams (updated_at);
+CREATE TABLE IF NOT EXISTS bodies (
+  id   TEXT PRIMARY KEY,
+  data BLOB NOT NULL
+);
 `;
 
 /** Settings and tables for the writing connection. */

@@ -97,6 +97,7 @@ export class SqliteEventLog implements EventLog {
   private readonly pageSize: number;
   private readonly pollMs: number;
   private closed = false;
+  private bodyStatements: { read: Database.Statement; remove: Database.Statement } | undefined;
 
   constructor(path: string, options: SqliteEventLogOptions = {}) {
     this.path = path;
@@ -162,7 +163,14 @@ export class SqliteEventLog implements EventLog {
       request = {
         stream,
         expected: options.expectedRevision ?? 'any',
-        events: events.map((e) => ({ type: e.type, data: JSON.stringify(e.data), metadata: JSON.stringify(e.metadata ?? {}) })),
+        ...(options.bodies?.length ? { bodies: options.bodies } : {}),
+        // Serialised once; on the loop the projections get the objects it was built from
+        // (a thread gets only the JSON: structured-cloning the objects as well would cost more).
+        events: events.map((e) => {
+          const metadata = e.metadata ?? {};
+          const serialised = { type: e.type, data: JSON.stringify(e.data), metadata: JSON.stringify(metadata) };
+          return this.thread ? serialised : { ...serialised, parsed: { data: e.data, metadata } };
+        }),
       };
     } catch (cause) {
       return Promise.reject(new InvariantError(`append to ${stream}: event not serialisable: ${String(cause)}`));
@@ -207,6 +215,35 @@ export class SqliteEventLog implements EventLog {
     );
     this.subscriptions.add(sub);
     return sub;
+  }
+
+  /** An inline body committed with an append (AppendOptions.bodies), or undefined. */
+  readBody(id: string): Buffer | undefined {
+    if (this.closed) throw new EventLogClosedError();
+    this.bodyStatements ??= this.prepareBodyStatements();
+    return this.bodyStatements.read.get(id) as Buffer | undefined;
+  }
+
+  /**
+   * Deletes an inline body (retention); false if it was not there. Commits what is queued
+   * first; with the writer thread this is a write on the reading connection, which waits
+   * for the thread's transaction (busy timeout).
+   */
+  removeBody(id: string): boolean {
+    if (this.closed) throw new EventLogClosedError();
+    if (this.readonly) throw new EventLogReadonlyError(this.path);
+    this.committer?.flush();
+    this.bodyStatements ??= this.prepareBodyStatements();
+    return this.bodyStatements.remove.run(id).changes > 0;
+  }
+
+  private prepareBodyStatements(): { read: Database.Statement; remove: Database.Statement } {
+    // A file written before inline bodies existed, opened read-only, has no table and no bodies.
+    if (this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'bodies'").get() === undefined) {
+      const none = { get: () => undefined, run: () => ({ changes: 0 }) } as unknown as Database.Statement;
+      return { read: none, remove: none };
+    }
+    return { read: this.db.prepare('SELECT data FROM bodies WHERE id = ?').pluck(), remove: this.db.prepare('DELETE FROM bodies WHERE id = ?') };
   }
 
   /** Deletes streams `prefix…` whose last append is older than `isoTime`; returns how many. */

@@ -6,12 +6,12 @@
  */
 import type { Logger } from 'pino';
 import { InvariantError } from '../errors/mailtrailError.js';
-import type { PolicyConfig } from '../config/policySchema.js';
-import { Forward } from './forward.js';
-import { AddDateHeader, AddMessageIdHeader, AddReceivedHeader } from './headerPolicies.js';
-import type { PrequeuePolicy } from './policy.js';
-import { RecipientDomainSplit, RecipientSplit } from './recipientSplit.js';
-import { SpamAssassin } from './spamAssassin.js';
+import type { PolicyConfig } from './policySchema.js';
+import { Forward } from '../policies/forward.js';
+import { AddDateHeader, AddMessageIdHeader, AddReceivedHeader } from '../policies/headerPolicies.js';
+import type { PrequeuePolicy } from '../policies/policy.js';
+import { RecipientDomainSplit, RecipientSplit } from '../policies/recipientSplit.js';
+import { SpamAssassin } from '../policies/spamAssassin.js';
 
 export function policyFromConfig(config: PolicyConfig, deps: { logger?: Logger } = {}): PrequeuePolicy {
   switch (config.name) {

@@ -1,0 +1,204 @@
+/**
+ * The two sides of `npm run bench -- compare`, each run under the same load: smtp-source
+ * (N messages of L bytes over S sessions, with -d when connections are reused) plus the
+ * latency probe (probe.ts) beside it. Each side's processes run in a cgroup of their own
+ * (cpuGroup.ts), so "CPU" is every process of that side: Postfix's master, smtpd, cleanup,
+ * qmgr, trivial-rewrite, virtual/discard/pipe and maildrop; mailtrail's daemon with its
+ * threads and the maildrop processes it starts. Neither smtp-source nor the probe is counted.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteEventLog } from '../../src/eventlog/sqlite/sqliteEventLog.js';
+import { CpuGroup } from './cpuGroup.js';
+
+export interface Load {
+  readonly n: number;
+  readonly sessions: number;
+  readonly bytes: number;
+  readonly reuse: boolean;
+  readonly probeSessions: number;
+}
+
+export interface SideResult {
+  /** Messages handled: smtp-source's N plus the probe's. */
+  readonly messages: number;
+  readonly acceptS: number;
+  readonly drainS: number;
+  readonly cpuMs: number | undefined;
+  readonly latenciesMs: readonly number[];
+  readonly load1: number;
+}
+
+export type MailtrailRelay = 'maildir' | 'blackhole' | 'maildrop';
+export type PostfixVariant = 'maildir' | 'discard' | 'maildrop';
+
+const root = join(import.meta.dirname, '..', '..');
+const load1 = (): number => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+let groups = 0;
+const groupName = (side: string): string => `mailtrail-compare-${process.pid}-${side}-${++groups}`;
+
+interface Probe { child: ChildProcess; result: Promise<{ sent: number; latenciesMs: number[] }> }
+
+async function startProbe(port: number, load: Load): Promise<Probe> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'probe.ts'), '127.0.0.1', String(port), load.reuse ? 'reuse' : 'conn', String(load.bytes), String(load.probeSessions)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.setEncoding('utf8');
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: string) => {
+      out += chunk;
+      if (out.startsWith('ready\n')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`the probe exited (${code}) before it was ready`)));
+  });
+  const result = new Promise<{ sent: number; latenciesMs: number[] }>((resolve, reject) => {
+    child.once('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (!line) reject(new Error(`the probe exited (${code}) without results`));
+      else resolve(JSON.parse(line) as { sent: number; latenciesMs: number[] });
+    });
+  });
+  await ready;
+  return { child, result };
+}
+
+function smtpSourceArgs(load: Load, target: string): string[] {
+  return [...(load.reuse ? ['-d'] : []), '-s', String(load.sessions), '-m', String(load.n), '-l', String(load.bytes), '-f', 'a@x.test', '-t', 'user@y.test', target];
+}
+
+/** Finds the TCP port a process listens on (the daemon listens on 127.0.0.1:0). */
+async function listeningPort(pid: number): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const out = execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' });
+    const m = new RegExp(`127\\.0\\.0\\.1:(\\d+)\\s.*pid=${pid},`).exec(out);
+    if (m) return Number(m[1]);
+    if (Date.now() - started > 30_000) throw new Error('the daemon did not start listening');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export interface MailtrailSettings {
+  readonly writer: 'loop' | 'thread';
+  /** Extra YAML lines for the daemon's configuration (e.g. spool settings under test). */
+  readonly extraConfig?: string;
+}
+
+export async function runMailtrail(relay: MailtrailRelay, load: Load, settings: MailtrailSettings): Promise<SideResult> {
+  const dir = mkdtempSync(join(tmpdir(), `mailtrail-compare-${relay}-`));
+  const relayYaml = relay === 'maildir'
+    ? `{ type: maildir, root: ${join(dir, 'mail')} }`
+    : relay === 'blackhole' ? '{ type: blackhole }' : `{ type: maildrop, path: /usr/bin/maildrop, args: [${join(dir, 'mailfilter')}] }`;
+  if (relay === 'maildrop') {
+    for (const sub of ['tmp', 'new', 'cur']) mkdirSync(join(dir, 'md', sub), { recursive: true, mode: 0o700 });
+    writeFileSync(join(dir, 'mailfilter'), `to "${join(dir, 'md')}/"\n`, { mode: 0o600 });
+    chmodSync(join(dir, 'mailfilter'), 0o600);
+  }
+  const config = join(dir, 'mailtrail.yaml');
+  writeFileSync(config, `hostname: bench.x.test
+dataDir: ${dir}
+smtp: { listen: 127.0.0.1:0, domains: [y.test], maxClients: 200, greetDelay: 0, clientLimitExceptions: ["127.0.0.0/8"] }
+relay: ${relayYaml}
+log: { level: info }
+eventLog: { type: sqlite, writer: ${settings.writer} }
+${settings.extraConfig ?? ''}
+`);
+  const group = new CpuGroup(groupName('mailtrail'));
+  // The shell joins the group first, then becomes the daemon: every thread and child it starts is counted.
+  const join_ = group.procsFile ? `echo $$ > '${group.procsFile}'; ` : '';
+  // BENCH_CPU_PROF=<dir>: the daemon writes a V8 CPU profile there when it exits (node --cpu-prof).
+  const prof = process.env.BENCH_CPU_PROF ? `--cpu-prof --cpu-prof-dir='${process.env.BENCH_CPU_PROF}' ` : '';
+  const child = spawn('sh', ['-c', `${join_}exec "$0" ${prof}--import tsx src/cli/run.ts run --config "$1"`, process.execPath, config], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    const port = await listeningPort(child.pid!);
+    const probe = await startProbe(port, load);
+    const before = load1();
+    const cpu0 = group.usageMs() ?? procCpuMs(child.pid!);
+    const t0 = performance.now();
+    probe.child.kill('SIGUSR1');
+    execFileSync('smtp-source', smtpSourceArgs(load, `127.0.0.1:${port}`), { stdio: 'ignore' });
+    probe.child.kill('SIGUSR2');
+    const t1 = performance.now();
+    const { sent, latenciesMs } = await probe.result;
+    const total = load.n + sent;
+    const log = new SqliteEventLog(join(dir, 'events.sqlite'), { readonly: true });
+    try {
+      const count = log.database.prepare('SELECT count(*) AS n FROM messages WHERE live = 0');
+      while (Number((count.get() as { n: number | bigint }).n) < total) {
+        if (performance.now() - t0 > 600_000) throw new Error('mailtrail did not finish the messages within 10 minutes');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    } finally {
+      await log.close();
+    }
+    const t2 = performance.now();
+    const cpu1 = group.usageMs() ?? procCpuMs(child.pid!);
+    return { messages: total, acceptS: (t1 - t0) / 1000, drainS: (t2 - t0) / 1000, cpuMs: cpu1 - cpu0, latenciesMs, load1: before };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
+    group.remove();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Without a cgroup: the daemon's own CPU time plus that of the children it has reaped. */
+function procCpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / 100;
+}
+
+/**
+ * Postfix through ../shared/peers/postfix-bench.sh (it writes /etc/postfix, starts Postfix on
+ * 127.0.0.1:2600, runs smtp-source, waits until every message is delivered and the queue is
+ * empty, stops Postfix). A wrapper named smtp-source, first on its PATH, moves Postfix's
+ * processes into the cgroup, starts the probe, runs the real smtp-source and stops the probe.
+ */
+export async function runPostfix(variant: PostfixVariant, load: Load, script: string): Promise<SideResult> {
+  const base = mkdtempSync(join(tmpdir(), 'postfix-compare-'));
+  chmodSync(base, 0o755); // virtual(8) and maildrop run as vmail and must reach the Maildirs under it
+  const bin = join(base, 'bin');
+  mkdirSync(bin);
+  const group = new CpuGroup(groupName('postfix'));
+  const port = Number(process.env.PORT ?? 2600);
+  const probe = await startProbe(port, load);
+  writeFileSync(join(bin, 'smtp-source'), `#!/bin/bash
+procs='${group.procsFile ?? ''}'
+add(){ # $1 and its descendants (ppid from /proc/<pid>/stat: no procps needed)
+  echo "$1" > "$procs" 2>/dev/null || true
+  local f line state ppid
+  for f in /proc/[0-9]*/stat; do
+    line=$(<"$f") 2>/dev/null || continue
+    read -r state ppid _ <<<"\${line##*) }"
+    if [[ $ppid == "$1" ]]; then f=\${f#/proc/}; add "\${f%/stat}"; fi
+  done; }
+master=$(tr -d ' ' < /var/spool/postfix/pid/master.pid 2>/dev/null || true)
+[[ -n "$procs" && -n "$master" ]] && add "$master"
+cut -d' ' -f1 /proc/loadavg > '${base}/load1'
+date +%s.%N > '${base}/t0'
+kill -USR1 ${probe.child.pid}
+rc=0; ${execFileSync('bash', ['-c', 'command -v smtp-source'], { encoding: 'utf8' }).trim()} "$@" || rc=$?
+kill -USR2 ${probe.child.pid}
+date +%s.%N > '${base}/t1'
+exit $rc
+`, { mode: 0o755 });
+  try {
+    execFileSync('bash', [script], {
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, N: String(load.n), S: String(load.sessions), L: String(load.bytes), BASE: base, SRC_OPTS: load.reuse ? '-d' : '', VARIANTS: variant, QUIET_BUSY: process.env.QUIET_BUSY ?? '100' },
+      stdio: ['ignore', 'ignore', process.env.BENCH_VERBOSE ? 'inherit' : 'ignore'],
+    });
+    const { sent, latenciesMs } = await probe.result;
+    const row = readFileSync(join(base, 'results.tsv'), 'utf8').trim().split('\n').at(-1)!.split('\t');
+    const [scriptAccept, scriptDrain] = [Number(row[7]), Number(row[9])];
+    const acceptS = Number(readFileSync(join(base, 't1'), 'utf8')) - Number(readFileSync(join(base, 't0'), 'utf8'));
+    // The script's clock started just before the wrapper's; take the wrapper's start as t0.
+    const drainS = scriptDrain - (scriptAccept - acceptS);
+    return { messages: load.n + sent, acceptS, drainS, cpuMs: group.usageMs(), latenciesMs, load1: Number(readFileSync(join(base, 'load1'), 'utf8')) };
+  } finally {
+    if (probe.child.exitCode === null) probe.child.kill('SIGKILL');
+    execFileSync('bash', [script, 'restore'], { env: { ...process.env, BASE: base }, stdio: 'ignore' });
+    group.remove();
+    rmSync(base, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * Smoke test of `npm run bench -- compare`: with a tiny load and without Postfix (which the
+ * real comparison reconfigures system-wide), the command runs the real daemon under
+ * smtp-source and the latency probe and prints the table with every column and its
+ * configuration line. Figures are not asserted (tests never assert timings).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..', '..');
+
+test('compare --no-postfix prints the table with its columns and the configuration', () => {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', 'compare', '--no-postfix', '--n', '20', '--variants', 'accept'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+  for (const column of ['accepted msg/s', 'delivered msg/s', 'ratio to Postfix', 'CPU ms/msg', 'end of DATA→250', 'load avg']) {
+    assert.ok(out.includes(column), `no column "${column}" in:\n${out}`);
+  }
+  assert.match(out, /writer loop/);
+  assert.match(out, /body inline threshold/);
+  const row = out.split('\n').find((line) => line.includes('| mailtrail blackhole |'));
+  assert.ok(row, `no mailtrail row in:\n${out}`);
+  const cells = row.split('|').map((c) => c.trim());
+  assert.match(cells[3]!, /^[\d,]+$/, 'accepted msg/s is a number');
+  assert.match(cells[7]!, /\(\d+\)$/, 'the latency cell gives its sample count');
+});
