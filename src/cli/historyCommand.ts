@@ -4,6 +4,7 @@
  * `at` and `data`. A message's history links to its session (client, HELO, TLS, auth), its
  * parent, its split children and its DSN; a session's to the messages it queued. `--diagram [--format mermaid|dot|svg]` prints the
  * machine's diagram with the path this history took highlighted (src/diagrams/historyDiagram.ts); the history itself is read by src/replay/history.ts.
+ * Each entry names the node (daemon) that wrote it, when the event says (`node=mx1`).
  */
 import { parseArgs } from 'node:util';
 import { type History, type HistoryEntry, loadHistory } from '../replay/history.js';
@@ -12,10 +13,11 @@ import { commonOptions, configFrom, openEventLog, UsageError } from './openLog.j
 function describe(e: HistoryEntry): string {
   const d = e.data;
   const parts: string[] = [];
-  for (const key of ['sender', 'recipient', 'recipients', 'helo', 'remoteAddress', 'attempt', 'status', 'reply', 'reason', 'nextAttemptAt', 'messageId', 'recovered']) {
+  for (const key of ['sender', 'recipient', 'recipients', 'helo', 'remoteAddress', 'attempt', 'status', 'reply', 'reason', 'nextAttemptAt', 'messageId', 'recovered', 'leaseUntil']) {
     if (d[key] !== undefined && d[key] !== '') parts.push(`${key}=${Array.isArray(d[key]) ? (d[key] as unknown[]).join(',') : String(d[key])}`);
   }
   if (e.type === 'MessageReceived' && d.sender === '') parts.unshift('sender=<>');
+  if (e.node) parts.push(`node=${e.node}`);
   return parts.join(' ');
 }
 

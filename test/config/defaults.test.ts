@@ -23,6 +23,7 @@ describe('configuration defaults', () => {
       if (key in config.smtp) assert.equal((config.smtp as unknown as Record<string, unknown>)[key], value, `smtp.${key}`);
     }
     assert.equal(config.queue.concurrency, QUEUE_DEFAULTS.concurrency);
+    assert.equal(config.queue.claimLease, QUEUE_DEFAULTS.claimLease);
     assert.deepEqual({ ...config.queue.retry }, { ...QUEUE_DEFAULTS.retry });
     assert.equal(config.spool.inlineThreshold, DEFAULT_INLINE_THRESHOLD);
   });
