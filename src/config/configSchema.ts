@@ -93,6 +93,7 @@ export const queueSchema = strictObject({
   concurrency: positiveInt.default(QUEUE_DEFAULTS.concurrency),
   bodyRetention: durationSchema.default(7 * 86_400_000),
   sessionRetention: durationSchema.default(30 * 86_400_000),
+  claimLease: durationSchema.refine((ms) => ms >= 1000, 'expected at least 1s (a node renews its claims every third of the lease)').default(QUEUE_DEFAULTS.claimLease),
 });
 
 export const spoolSchema = strictObject({
@@ -110,6 +111,7 @@ export const logSchema = strictObject({
 export const configSchema = strictObject({
   hostname: nonEmpty.regex(/^[^\s]+$/, 'expected a host name without spaces').optional(),
   dataDir: nonEmpty.default('./var'),
+  node: nonEmpty.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'expected a node name: letters, digits, dots, dashes, underscores (at most 63)').optional(),
   eventLog: eventLogSchema.default({ type: 'sqlite', writer: 'loop' }),
   smtp: smtpSchema.prefault({}),
   relay: relaySchema.default({ type: 'maildir' }),
