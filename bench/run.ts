@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   replay: () => import('./replay.bench.js'),
   smtp: () => import('./smtp.bench.js'),
   restart: () => import('./restart.bench.js'),
+  cluster: () => import('./cluster.bench.js'),
 };
 /** Run only when named: it needs root and rewrites /etc/postfix for a while. */
 const onRequest: Record<string, () => Promise<{ run(): Promise<void> }>> = {

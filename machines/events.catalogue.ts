@@ -33,6 +33,7 @@ export const messageEventFields: Table<MessageEvent> = {
   PoliciesFailed: { policy: 'required', status: 'required', reason: 'required', at: 'required' },
   MessageSplit: { children: 'required', at: 'required' },
   RelayAttempted: { attempt: 'required', recipients: 'required', relay: 'required', at: 'required' },
+  AttemptClaimed: { node: 'required', attempt: 'required', leaseUntil: 'required', at: 'required' },
   DeliverySucceeded: { recipient: 'required', status: 'required', reply: 'required', relay: 'required', at: 'required' },
   DeliveryDeferred: { recipient: 'required', status: 'required', reply: 'required', relay: 'required', at: 'required', nextAttemptAt: 'required' },
   DeliveryFailed: { recipient: 'required', status: 'required', reply: 'required', relay: 'required', at: 'required' },

@@ -42,6 +42,8 @@ export interface MessageContext {
   readonly nextAttemptAt: string | null;
   readonly lastReason?: string;
   readonly children?: readonly string[];
+  /** The node that claimed the attempt in flight and until when (shared logs); none between attempts. */
+  readonly claim?: { readonly node: string; readonly leaseUntil: string };
 }
 
 export const emptyMessageContext: MessageContext = {
@@ -79,6 +81,14 @@ export function contextFromReceived(e: MessageReceived): MessageContext {
     policiesFrom: e.policiesFrom ?? 0,
     recipients: e.recipients.map((address) => ({ address, status: 'pending' as const, inFlight: false })),
   };
+}
+
+/**
+ * May `node` claim at `at`? When no claim holds (between attempts), when it holds the claim
+ * itself (a renewal), or when the holder's lease has run out (it died mid-attempt).
+ */
+export function claimIsFree(c: MessageContext, node: string, at: string): boolean {
+  return !c.claim || c.claim.node === node || Date.parse(at) >= Date.parse(c.claim.leaseUntil);
 }
 
 export const pendingRecipients = (c: MessageContext): string[] =>

@@ -96,6 +96,24 @@ export interface RelayAttempted {
   readonly at: string;
 }
 
+/**
+ * A node claims the message's next attempt (or renews its claim on the one it runs) on a log
+ * several daemons share: appended at the expected revision, so of two nodes claiming at once
+ * one gets a revision conflict and moves on. Until `leaseUntil` no other node may claim it;
+ * after it (the node died mid-attempt) another node takes the attempt over. Written together
+ * with the RelayAttempted it claims for; renewals alone while a long attempt runs.
+ */
+export interface AttemptClaimed {
+  readonly type: 'AttemptClaimed';
+  /** The claiming node (config `node`). */
+  readonly node: string;
+  /** The attempt claimed: one more than the last for a new one, the current one for a renewal. */
+  readonly attempt: number;
+  /** ISO-8601: the claim holds until then. */
+  readonly leaseUntil: string;
+  readonly at: string;
+}
+
 interface RecipientOutcome {
   readonly recipient: string;
   /** RFC 3463 enhanced status, e.g. 2.0.0, 4.2.0, 5.1.1. */
@@ -189,6 +207,7 @@ export type MessageEvent =
   | PoliciesFailed
   | MessageSplit
   | RelayAttempted
+  | AttemptClaimed
   | DeliverySucceeded
   | DeliveryDeferred
   | DeliveryFailed
@@ -205,5 +224,5 @@ export type MessageEventType = MessageEvent['type'];
 export const MESSAGE_EVENT_TYPES: readonly MessageEventType[] = [
   'MessageReceived', 'PoliciesApplied', 'PoliciesDeferred', 'PoliciesFailed', 'MessageSplit', 'RelayAttempted',
   'DeliverySucceeded', 'DeliveryDeferred', 'DeliveryFailed', 'MessageExpired', 'MessageBounced',
-  'MessageHeld', 'MessageReleased', 'RetryRequested', 'MessageRequeued', 'MessageDeleted',
+  'MessageHeld', 'MessageReleased', 'RetryRequested', 'MessageRequeued', 'MessageDeleted', 'AttemptClaimed',
 ];

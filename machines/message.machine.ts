@@ -14,6 +14,7 @@ import {
   anyInFlight,
   anyPending,
   bouncePending,
+  claimIsFree,
   contextFromReceived,
   emptyMessageContext,
   failPending,
@@ -28,8 +29,13 @@ import {
 /**
  * Bumped when the machine's states or their meaning change; stored with each stream.
  * 2: MessageBounced ends `bounced` with 5.0.0 (version-1 histories replay via the upcaster).
+ * 3: AttemptClaimed (shared logs: one node owns an attempt, by lease); older histories have
+ *    none and replay unchanged.
  */
-export const MESSAGE_MACHINE_VERSION = 2;
+export const MESSAGE_MACHINE_VERSION = 3;
+
+/** A claim is recorded where an attempt can start or runs; it never changes the state. */
+const CLAIM = { guard: 'isFreeClaim', actions: 'recordClaim' } as const;
 
 /** An operator bounce ends the message bounced; one recorded before schema 2 settled by its recipients. */
 const OPERATOR_BOUNCE = [
@@ -43,6 +49,11 @@ export const messageMachine = setup({
     events: {} as MessageEvent,
   },
   actions: {
+    recordClaim: assign(({ event }) =>
+      event.type === 'AttemptClaimed' ? { claim: { node: event.node, leaseUntil: event.leaseUntil } } : {},
+    ),
+    /** The attempt's outcomes are all in: its claim ends with it. */
+    releaseClaim: assign(() => ({ claim: undefined })),
     recordAttempt: assign(({ context, event }) =>
       event.type === 'RelayAttempted' ? { attempts: event.attempt, recipients: startAttempt(context, event.recipients) } : {},
     ),
@@ -79,6 +90,7 @@ export const messageMachine = setup({
     isInFlightRecipient: ({ context, event }) =>
       (event.type === 'DeliverySucceeded' || event.type === 'DeliveryDeferred' || event.type === 'DeliveryFailed') &&
       isInFlight(context, event.recipient),
+    isFreeClaim: ({ context, event }) => event.type === 'AttemptClaimed' && claimIsFree(context, event.node, event.at),
     hasPendingRecipients: ({ context }) => anyPending(context),
     everyRecipientSettled: ({ context }) => !anyInFlight(context),
     noneDelivered: ({ context }) => !anyDelivered(context),
@@ -130,6 +142,7 @@ export const messageMachine = setup({
     'policies-applied': {
       entry: 'startAttempt',
       on: {
+        AttemptClaimed: CLAIM,
         RelayAttempted: { guard: 'isNewAttempt', target: 'relay-attempted', actions: 'recordAttempt' },
         MessageRequeued: { target: 'received', actions: 'requeue' },
         MessageBounced: OPERATOR_BOUNCE,
@@ -141,6 +154,8 @@ export const messageMachine = setup({
       entry: 'deliver',
       always: { guard: 'everyRecipientSettled', target: 'settling' },
       on: {
+        // A renewal by the node running the attempt, or another node's takeover once the lease ran out.
+        AttemptClaimed: CLAIM,
         DeliverySucceeded: {
           guard: 'isInFlightRecipient',
           actions: assign(({ context, event }) => ({
@@ -168,6 +183,7 @@ export const messageMachine = setup({
     },
     /** Transient: decides where a message goes once no recipient is in flight. */
     settling: {
+      entry: 'releaseClaim',
       always: [
         { guard: 'hasPendingRecipients', target: 'deferred' },
         { guard: 'noneDelivered', target: 'bounced' },
@@ -178,6 +194,7 @@ export const messageMachine = setup({
       entry: 'scheduleRetry',
       exit: 'cancelRetry',
       on: {
+        AttemptClaimed: CLAIM,
         RelayAttempted: { guard: 'isNewAttempt', target: 'relay-attempted', actions: 'recordAttempt' },
         RetryRequested: { target: 'deferred', reenter: true, actions: assign(({ event }) => ({ nextAttemptAt: event.at })) },
         MessageRequeued: { target: 'received', actions: 'requeue' },

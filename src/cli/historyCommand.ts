@@ -3,7 +3,8 @@
  * session, replayed from the log. Each entry has `type`, `state` (the machine state after it),
  * `at` and `data`. A message's history links to its session (client, HELO, TLS, auth), its
  * parent, its split children and its DSN; a session's to the messages it queued. `--diagram [--format mermaid|dot|svg]` prints the
- * machine's diagram with the path this history took highlighted (src/machines/historyDiagram.ts); the history itself is read by src/replay/history.ts.
+ * machine's diagram with the path this history took highlighted (src/diagrams/historyDiagram.ts); the history itself is read by src/replay/history.ts.
+ * Each entry names the node (daemon) that wrote it, when the event says (`node=mx1`).
  */
 import { parseArgs } from 'node:util';
 import { type History, type HistoryEntry, loadHistory } from '../replay/history.js';
@@ -12,16 +13,17 @@ import { commonOptions, configFrom, openEventLog, UsageError } from './openLog.j
 function describe(e: HistoryEntry): string {
   const d = e.data;
   const parts: string[] = [];
-  for (const key of ['sender', 'recipient', 'recipients', 'helo', 'remoteAddress', 'attempt', 'status', 'reply', 'reason', 'nextAttemptAt', 'messageId', 'recovered']) {
+  for (const key of ['sender', 'recipient', 'recipients', 'helo', 'remoteAddress', 'attempt', 'status', 'reply', 'reason', 'nextAttemptAt', 'messageId', 'recovered', 'leaseUntil']) {
     if (d[key] !== undefined && d[key] !== '') parts.push(`${key}=${Array.isArray(d[key]) ? (d[key] as unknown[]).join(',') : String(d[key])}`);
   }
   if (e.type === 'MessageReceived' && d.sender === '') parts.unshift('sender=<>');
+  if (e.node) parts.push(`node=${e.node}`);
   return parts.join(' ');
 }
 
 async function printDiagram(history: History, format: 'mermaid' | 'dot' | 'svg'): Promise<number> {
-  const { historyDiagram } = await import('../machines/historyDiagram.js');
-  const { GraphvizMissingError } = await import('../machines/svg.js');
+  const { historyDiagram } = await import('../diagrams/historyDiagram.js');
+  const { GraphvizMissingError } = await import('../diagrams/svg.js');
   try {
     process.stdout.write(await historyDiagram(history, format));
     return 0;

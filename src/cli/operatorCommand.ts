@@ -13,10 +13,10 @@ import type { Config } from '../config/index.js';
 import { sendControl, DaemonNotRunningError } from '../control/controlClient.js';
 import { ControlCodes, controlSocketPath } from '../control/protocol.js';
 import { acceptsOp, refusalText, statesAccepting } from '../queue/operatorOps.js';
-import { isFinalState, type MessageSummary } from '../queue/messageSummary.js';
+import { isFinalState, type MessageSummary } from '../readmodel/messageSummary.js';
 import { recordDirectly, type DirectOutcome, type MessageOp } from './directAppend.js';
 import { messageSummaries, readStoredMessage } from './messageStore.js';
-import { configFrom, openLogReadonly, UsageError } from './openLog.js';
+import { configFrom, openEventLog, UsageError } from './openLog.js';
 import { domainOf } from '../mail/address.js';
 
 const CONTROL_TIMEOUT_MS = 15_000;
@@ -90,7 +90,7 @@ export async function runOperator(op: MessageOp, args: readonly string[]): Promi
   const daemon = await daemonRunning(config);
   let ids: string[];
   if (selecting) {
-    const log = await openLogReadonly(config);
+    const log = await openEventLog(config);
     try {
       ids = selectMessages(await messageSummaries(log, false), op, selection);
     } finally {
@@ -114,7 +114,7 @@ async function viaDaemon(config: Config, op: MessageOp, id: string): Promise<Dir
   if (reply.ok) return { kind: 'recorded', state: reply.state ?? '?' };
   if (reply.code === ControlCodes.refused) return { kind: 'refused', state: reply.state ?? '?', reason: reply.error };
   if (reply.code !== ControlCodes.notFound) throw new Error(reply.error);
-  const log = await openLogReadonly(config);
+  const log = await openEventLog(config);
   try {
     const state = (await readStoredMessage(log, id))?.summary.state;
     if (state === undefined) return { kind: 'not-found' };

@@ -10,8 +10,8 @@ import { parseArgs } from 'node:util';
 import { ControlError, DaemonNotRunningError, sendControl } from '../control/controlClient.js';
 import { controlSocketPath } from '../control/protocol.js';
 import { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
-import { inlineProjections, projectionTables } from '../queue/inlineProjections.js';
-import { rebuildProjections } from '../queue/projectionRebuild.js';
+import { inlineProjections, projectionTables } from '../readmodel/inlineProjections.js';
+import { rebuildProjections } from '../readmodel/projectionRebuild.js';
 import { configFrom, UsageError } from './openLog.js';
 import { formatRate, progressLine } from './progressLine.js';
 

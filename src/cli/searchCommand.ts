@@ -9,11 +9,12 @@
 import { parseArgs } from 'node:util';
 import type Database from 'better-sqlite3';
 import type { Config } from '../config/index.js';
-import { hasSearchIndex, parseAddressPattern, searchPage, type SearchCriteria, type SearchRow } from '../queue/messageSearch.js';
+import { hasSearchIndex, parseAddressPattern, searchPage, type SearchCriteria, type SearchRow } from '../readmodel/messageSearch.js';
 import { bodyPathOf } from './messageStore.js';
 import { idForInlineRef, isInlineRef } from '../spool/inlineBodies.js';
 import { checkValues, searchStates } from './knownValues.js';
-import { commonOptions, configFrom, openLogReadonly, UsageError } from './openLog.js';
+import { commonOptions, configFrom, openEventLog, openLogReadonly, UsageError } from './openLog.js';
+import { searchSharedLog } from './sharedSearch.js';
 import { readMessageHeaders, type MessageHeaders } from './subjectReader.js';
 
 const USAGE = 'usage: mailtrail search [--from ADDR] [--to ADDR] [--subject TEXT] [--since DURATION|ISO] [--state STATE[,STATE]] [--limit N] [--json] [--config FILE]';
@@ -92,24 +93,36 @@ export async function run(args: readonly string[]): Promise<number> {
     ...(values.subject ? { subject: values.subject } : {}),
   };
   const config = await configFrom(values);
+  if (config.eventLog.type === 'postgres') {
+    // The shared log has no index: fold it (any node's CLI sees every node's messages).
+    const shared = await openEventLog(config);
+    try {
+      return print(await searchSharedLog(shared, criteria, limit), values.json === true, limit);
+    } finally {
+      await shared.close();
+    }
+  }
   const log = await openLogReadonly(config);
   try {
     if (!hasSearchIndex(log.database)) {
       process.stderr.write('mailtrail search: this log has no message_search index yet; start the daemon of this version once, or stop it and run `mailtrail rebuild-projections`\n');
       return 69;
     }
-    const { found, more } = await findMessages(config, log.database, criteria, limit);
-    if (values.json) {
-      const json = found.map((f) => ({ id: f.id, receivedAt: f.receivedAt, state: f.state, sender: f.sender, recipients: f.recipients,
-        subject: f.subject, messageId: f.headerMessageId, sessionId: f.sessionId, parentId: f.parentId, origin: f.origin }));
-      process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
-      return 0;
-    }
-    for (const f of found) process.stdout.write(`${line(f)}\n`);
-    const n = found.length;
-    process.stdout.write(`-- ${n === 0 ? 'no' : n} message${n === 1 ? '' : 's'}${more ? ` (more match: raise --limit ${limit})` : ''}\n`);
-    return 0;
+    return print(await findMessages(config, log.database, criteria, limit), values.json === true, limit);
   } finally {
     await log.close();
   }
+}
+
+function print({ found, more }: { found: Found[]; more: boolean }, json: boolean, limit: number): number {
+  if (json) {
+    const rows = found.map((f) => ({ id: f.id, receivedAt: f.receivedAt, state: f.state, sender: f.sender, recipients: f.recipients,
+      subject: f.subject, messageId: f.headerMessageId, sessionId: f.sessionId, parentId: f.parentId, origin: f.origin }));
+    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return 0;
+  }
+  for (const f of found) process.stdout.write(`${line(f)}\n`);
+  const n = found.length;
+  process.stdout.write(`-- ${n === 0 ? 'no' : n} message${n === 1 ? '' : 's'}${more ? ` (more match: raise --limit ${limit})` : ''}\n`);
+  return 0;
 }

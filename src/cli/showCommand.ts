@@ -9,13 +9,14 @@
  */
 import { parseArgs } from 'node:util';
 import { pipeline } from 'node:stream/promises';
-import type { MessageSummary } from '../queue/messageSummary.js';
+import type { MessageSummary } from '../readmodel/messageSummary.js';
 import { headerBlockOf } from '../queue/queue.js';
 import { isInlineRef } from '../spool/inlineBodies.js';
 import { BodyMissingError } from '../spool/spoolErrors.js';
 import { formatMailSummary, headerSection, summarizeMail } from './mailSummary.js';
-import { inlineBodyOf, openStoredBody, readStoredMessage } from './messageStore.js';
-import { commonOptions, configFrom, openLogReadonly, UsageError } from './openLog.js';
+import { inlineBodyOf, openStoredBody, readStoredMessage, spoolRootOf } from './messageStore.js';
+import { commonOptions, configFrom, openEventLog, UsageError } from './openLog.js';
+import { PostgresBodyStore } from '../spool/postgresBodyStore.js';
 
 export const options = { ...commonOptions, raw: { type: 'boolean' }, headers: { type: 'boolean' }, body: { type: 'boolean' }, envelope: { type: 'boolean' } } as const;
 
@@ -53,7 +54,7 @@ export async function run(args: readonly string[]): Promise<number> {
   if (parts > 1) throw new UsageError(`--raw, --headers, --body and --envelope exclude each other\n${USAGE}`);
   if (values.json && (values.raw || values.body)) throw new UsageError(`--json goes with --headers, --envelope or nothing\n${USAGE}`);
   const config = await configFrom(values);
-  const log = await openLogReadonly(config);
+  const log = await openEventLog(config);
   let stored;
   let inline: Buffer | undefined;
   try {
@@ -72,7 +73,24 @@ export async function run(args: readonly string[]): Promise<number> {
     process.stdout.write(values.json ? `${JSON.stringify(envelope, null, 2)}\n` : envelopeText(summary));
     return 0;
   }
-  const open = () => openStoredBody(config, summary.bodyRef, inline, { prepend: headerBlockOf(stored.policyHeaders) });
+  // On the shared PostgreSQL log the bodies are in the database (any node's CLI reads them).
+  const shared = config.eventLog.type === 'postgres' ? new PostgresBodyStore(spoolRootOf(config), config.eventLog.connectionString, { poolSize: 1 }) : undefined;
+  const open = () => shared
+    ? shared.open(summary.bodyRef, { prepend: headerBlockOf(stored.policyHeaders) })
+    : openStoredBody(config, summary.bodyRef, inline, { prepend: headerBlockOf(stored.policyHeaders) });
+  try {
+    return await showBody(values, id, summary, open);
+  } finally {
+    await shared?.close();
+  }
+}
+
+async function showBody(
+  values: { raw?: boolean | undefined; headers?: boolean | undefined; body?: boolean | undefined; json?: boolean | undefined },
+  id: string,
+  summary: NonNullable<Awaited<ReturnType<typeof readStoredMessage>>>['summary'],
+  open: () => NodeJS.ReadableStream & AsyncIterable<Buffer>,
+): Promise<number> {
   try {
     if (values.raw) {
       await pipeline(open(), process.stdout, { end: false });

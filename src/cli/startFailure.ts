@@ -11,7 +11,7 @@ import { ConfigError, MailtrailError } from '../errors/mailtrailError.js';
 import { EventLogMissingError, LOST_LOG_EXIT } from '../daemon/lostLogGuard.js';
 import { NotWritableError } from '../daemon/privileges.js';
 import { DirectoryLockError, DirectoryLockedError } from '../storage/directoryLock.js';
-import { EventLogLockedError } from '../eventlog/postgres/writerLock.js';
+import { EventLogLockedError } from '../eventlog/postgres/nodeNameLock.js';
 
 export const EX_SOFTWARE = 70;
 export const EX_CANTCREAT = 73;

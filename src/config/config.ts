@@ -61,6 +61,8 @@ export interface QueueConfig {
   readonly bodyRetention: number;
   /** Milliseconds: session and probe streams older than this are deleted. */
   readonly sessionRetention: number;
+  /** Milliseconds: how long a node's AttemptClaimed holds a message (shared logs). */
+  readonly claimLease: number;
 }
 
 export interface SpoolConfig {
@@ -74,6 +76,8 @@ export interface Config {
   /** Absolute path of the file read, undefined for defaultConfig() or text without a file. */
   readonly file?: string;
   readonly hostname: string;
+  /** This daemon's name among the nodes sharing one log; default: hostname. */
+  readonly node: string;
   readonly dataDir: string;
   readonly eventLog: EventLogConfig;
   readonly smtp: SmtpConfig;

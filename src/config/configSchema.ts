@@ -15,6 +15,7 @@ import { parseNetwork } from '../mail/ipNetwork.js';
 import { SMTP_EDGE_DEFAULTS } from '../edge/edgeDefaults.js';
 import { defaultRetryPolicy } from '../queue/backoff.js';
 import { QUEUE_DEFAULTS } from '../queue/queueDefaults.js';
+import { DEFAULT_INLINE_THRESHOLD } from '../spool/inlineBodies.js';
 import { domainOf, withLowerCaseDomain } from '../mail/address.js';
 
 const nonEmpty = z.string().min(1, 'expected a non-empty string');
@@ -92,11 +93,12 @@ export const queueSchema = strictObject({
   concurrency: positiveInt.default(QUEUE_DEFAULTS.concurrency),
   bodyRetention: durationSchema.default(7 * 86_400_000),
   sessionRetention: durationSchema.default(30 * 86_400_000),
+  claimLease: durationSchema.refine((ms) => ms >= 1000, 'expected at least 1s (a node renews its claims every third of the lease)').default(QUEUE_DEFAULTS.claimLease),
 });
 
 export const spoolSchema = strictObject({
   /** Bodies up to this many bytes ride in the log's transaction (sqlite log only); 0: always files. */
-  inlineThreshold: nonNegativeInt.default(64 * 1024),
+  inlineThreshold: nonNegativeInt.default(DEFAULT_INLINE_THRESHOLD),
 });
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -109,6 +111,7 @@ export const logSchema = strictObject({
 export const configSchema = strictObject({
   hostname: nonEmpty.regex(/^[^\s]+$/, 'expected a host name without spaces').optional(),
   dataDir: nonEmpty.default('./var'),
+  node: nonEmpty.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'expected a node name: letters, digits, dots, dashes, underscores (at most 63)').optional(),
   eventLog: eventLogSchema.default({ type: 'sqlite', writer: 'loop' }),
   smtp: smtpSchema.prefault({}),
   relay: relaySchema.default({ type: 'maildir' }),

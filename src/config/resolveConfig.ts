@@ -50,6 +50,7 @@ export function resolveConfig(parsed: ParsedConfig, baseDir: string, file?: stri
   return {
     ...(file === undefined ? {} : { file }),
     hostname: parsed.hostname ?? osHostname(),
+    node: parsed.node ?? parsed.hostname ?? osHostname(),
     dataDir,
     eventLog,
     smtp: {

@@ -9,11 +9,12 @@ import { ConfigError } from '../errors/mailtrailError.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
 import { EventLogOpenError } from '../eventlog/sqlite/sqliteErrors.js';
-import type { Logger } from '../log/logger.js';
+import { stampNode } from '../eventlog/nodeStamp.js';
+import type { Logger } from '../logging/logger.js';
 import type { PrequeuePolicy } from '../policies/policy.js';
 import { policyFromConfig } from '../config/policyFromConfig.js';
-import { inlineProjections } from '../queue/inlineProjections.js';
-import { recoverySourceFrom } from '../queue/messagesProjection.js';
+import { inlineProjections } from '../readmodel/inlineProjections.js';
+import { recoverySourceFrom } from '../readmodel/messagesProjection.js';
 import type { RecoverySource } from '../queue/queue.js';
 import { Router } from '../queue/router.js';
 import { BlackholeRelay } from '../relay/blackholeRelay.js';
@@ -37,26 +38,26 @@ export async function buildEventLog(config: Config): Promise<BuiltLog> {
   if (config.eventLog.type === 'kurrentdb') {
     // Loaded on demand: the gRPC client is heavy and most installations use sqlite.
     const { KurrentdbEventLog } = await import('../eventlog/kurrentdb/index.js');
-    return { log: new KurrentdbEventLog(config.eventLog.connectionString) };
+    return { log: stampNode(new KurrentdbEventLog(config.eventLog.connectionString), config.node) };
   }
   if (config.eventLog.type === 'postgres') {
     // No inline projections on PostgreSQL yet: start-up folds the message streams (recovery
     // undefined) and the sqlite-only maintenance (retention) does not run.
     const { PostgresEventLog, EventLogLockedError } = await import('../eventlog/postgres/index.js');
-    const log = new PostgresEventLog(config.eventLog.connectionString, { singleWriter: true, applicationName: `mailtrail ${config.hostname}` });
+    const log = new PostgresEventLog(config.eventLog.connectionString, { node: config.node, applicationName: `mailtrail ${config.node}` });
     try {
       await log.ready();
     } catch (cause) {
       await log.close();
-      // Another daemon writes to this database: exit 75, as for a locked data directory.
+      // Another daemon of this node name writes to this database: exit 75, as for a locked data directory.
       if (cause instanceof EventLogLockedError) throw cause;
       // Unreachable, refused login, no CREATE right: the start fails (exit 70), naming the server.
       throw new EventLogOpenError(log.target, cause instanceof Error ? cause.message : String(cause), cause);
     }
-    return { log };
+    return { log: stampNode(log, config.node) };
   }
   const sqlite = new SqliteEventLog(config.eventLog.path, { projections: [...inlineProjections], writer: config.eventLog.writer });
-  return { log: sqlite, sqlite, recovery: recoverySourceFrom(sqlite.database) };
+  return { log: stampNode(sqlite, config.node), sqlite, recovery: recoverySourceFrom(sqlite.database) };
 }
 
 export function buildRelay(relay: RelayConfig, config: Config, key: string): Relay {

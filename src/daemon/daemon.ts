@@ -15,14 +15,16 @@ import type { Config } from '../config/index.js';
 import { createBounceSender } from '../bounce/bounceSender.js';
 import { ControlServer } from '../control/index.js';
 import { SmtpEdge } from '../edge/index.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../logging/logger.js';
 import { Queue, type EnqueueInput } from '../queue/queue.js';
+import { SharedQueueView } from '../queue/sharedQueueView.js';
 import { messageStream } from '../mail/streamNames.js';
 import { requeueCandidates, requeueSpooled } from '../queue/spoolRecovery.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import type { Router } from '../queue/router.js';
 import { inlineBodyStore } from './inlineBodyStore.js';
 import { Spool } from '../spool/spool.js';
+import { PostgresBodyStore } from '../spool/postgresBodyStore.js';
 import { type BuiltLog, buildEventLog, buildPolicies, buildRouter } from './components.js';
 import { edgeAuth } from './edgeAuth.js';
 import { scheduleMaintenance } from './maintenance.js';
@@ -103,22 +105,28 @@ export class Daemon {
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     const locks = lockDirectories([config.dataDir, ...(logPath ? [dirname(logPath)] : [])]);
     let built: BuiltLog | undefined;
+    let spool: Spool | undefined;
     try {
       const created: string[] = [];
       for (const relay of [config.relay, ...Object.values(config.routes)]) {
         if (relay.type === 'maildir') created.push(...madeChain(mkdirSync(relay.root, { recursive: true, mode: 0o700 }), relay.root));
       }
-      const files = new Spool(join(config.dataDir, 'spool'));
+      const files: Spool = config.eventLog.type === 'postgres'
+        // Bodies in the shared database: every node can read every body (docs/scaling.md).
+        ? new PostgresBodyStore(join(config.dataDir, 'spool'), config.eventLog.connectionString, { applicationName: `mailtrail ${config.node} bodies` })
+        : new Spool(join(config.dataDir, 'spool'));
+      spool = files;
       // Never start on a lost log while bodies are spooled: every one would look unknown.
       if (config.eventLog.type === 'sqlite') await refuseMissingSqliteLog(config.eventLog.path, files, config.file);
       built = await buildEventLog(config);
       await refuseEmptyLog(built.log, config.eventLog.type === 'sqlite' ? config.eventLog.path : config.eventLog.type, files, config.file);
       // Small bodies ride in the log's transaction (sqlite): the spool reads them back from it.
       const inline = inlineBodyStore(config.spool.inlineThreshold, built.sqlite);
-      const spool = inline ? new Spool(join(config.dataDir, 'spool'), { inline }) : files;
+      spool = inline ? new Spool(join(config.dataDir, 'spool'), { inline }) : files;
       return Daemon.assemble(config, logger, options, built, spool, { locks, dataDirIsOurs, created });
     } catch (err) {
       await built?.log.close().catch(() => undefined);
+      if (spool instanceof PostgresBodyStore) await spool.close().catch(() => undefined);
       for (const lock of locks) lock.release();
       throw err;
     }
@@ -129,7 +137,12 @@ export class Daemon {
     const policies = buildPolicies(config, logger);
     const inspector = options.inspect ? new DaemonInspector({ ...options.inspect, dataDir: config.dataDir, logger }) : undefined;
     const inspect = inspector ? { inspect: inspector.inspect } : {};
+    // Several daemons on one log: claims, and the due work from the shared log (docs/scaling.md).
+    const shared = config.eventLog.type === 'sqlite' ? {} : {
+      shared: { node: config.node, leaseMs: config.queue.claimLease, view: new SharedQueueView({ log: built.log, logger }) },
+    };
     const queue = new Queue({
+      ...shared,
       log: built.log,
       spool,
       router,
@@ -148,6 +161,7 @@ export class Daemon {
       {
         listen: [...config.smtp.listen],
         hostname: config.hostname,
+        node: config.node,
         domains: [...config.smtp.domains],
         ...(config.smtp.mailboxes ? { mailboxes: [...config.smtp.mailboxes] } : {}),
         maxMessageSize: config.smtp.maxMessageSize,
@@ -258,7 +272,7 @@ export class Daemon {
     this.router.setMailboxes(next.smtp.mailboxes);
     const { domains: _d, mailboxes: _m, ...smtpNow } = this.config.smtp;
     const { domains: _nd, mailboxes: _nm, ...smtpNext } = next.smtp;
-    const changed: string[] = (['relay', 'routes', 'outbound', 'policies', 'queue', 'eventLog', 'dataDir', 'hostname'] as const).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(this.config[k]));
+    const changed: string[] = (['relay', 'routes', 'outbound', 'policies', 'queue', 'eventLog', 'dataDir', 'hostname', 'node'] as const).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(this.config[k]));
     if (JSON.stringify(smtpNow) !== JSON.stringify(smtpNext)) changed.unshift('smtp');
     return changed;
   }
@@ -271,6 +285,7 @@ export class Daemon {
       await this.control.stop();
       await this.inspector?.stop();
       await this.built.log.close();
+      if (this.spool instanceof PostgresBodyStore) await this.spool.close();
     } finally {
       for (const lock of this.holdings.locks.splice(0)) lock.release();
     }

@@ -15,7 +15,7 @@ import type { InspectionEvent } from 'xstate';
 import type { ListenAddress } from './listenAddress.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import { appendHealthOf } from '../eventlog/appendHealth.js';
-import { silentLogger } from '../log/logger.js';
+import { silentLogger } from '../logging/logger.js';
 import type { Queue } from '../queue/queue.js';
 import { BuiltinRules } from './builtinRules.js';
 import { ClientLimits } from './clientLimits.js';
@@ -35,6 +35,8 @@ export interface SmtpEdgeOptions {
   readonly listen: ListenAddress | readonly ListenAddress[];
   /** Banner, EHLO reply and the 421 lines. */
   readonly hostname: string;
+  /** This daemon's node name (config `node`): its `daemon-<node>` stream of log-health events. Default: hostname. */
+  readonly node?: string;
   /** RCPT is accepted only for these domains (omit: every domain; then refuse relaying yourself). */
   readonly domains?: readonly string[];
   /** Known users; others at hosted domains get 550 5.1.1 (omit: every local part is accepted). */
@@ -116,7 +118,7 @@ export class SmtpEdge {
       now,
     });
     // The health gate: while the queue log's appends fail, MAIL and DATA get 4xx (clears by itself).
-    const health = appendHealthOf(queue.log).configure({ node: options.hostname, logger: this.logger });
+    const health = appendHealthOf(queue.log).configure({ node: options.node ?? options.hostname, logger: this.logger });
     this.handlers = new SessionHandlers({
       logFailing: () => health.failing,
       hostname: options.hostname,

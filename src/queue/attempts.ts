@@ -7,10 +7,11 @@
  * due. `resume` continues a recovered message where its history stopped.
  */
 import type { MessageContext } from '../../machines/message.context.js';
-import type { MessageEvent, RelayAttempted } from '../../machines/message.events.js';
+import type { AttemptClaimed, MessageEvent, RelayAttempted } from '../../machines/message.events.js';
 import { readHeaderBlock } from '../mail/headerBlock.js';
-import type { PrequeuePolicy } from '../policies/policy.js';
+import type { RelayPolicy } from '../policies/policy.js';
 import type { Spool } from '../spool/spool.js';
+import { type ClaimSettings, LeaseRenewal, claimEvent } from './attemptClaims.js';
 import type { AttemptSlots } from './attemptSlots.js';
 import { type RetryPolicy, isExpired, retryDelay } from './backoff.js';
 import { type OutcomeEvent, logOutcomes, runDeliveryAttempt } from './deliveryAttempt.js';
@@ -33,7 +34,9 @@ export interface AttemptsOptions {
   readonly spool: Spool;
   readonly hostname: string;
   /** Run before each attempt; their headers go into that attempt's copy only. */
-  readonly relayPolicies: readonly PrequeuePolicy[];
+  readonly relayPolicies: readonly RelayPolicy[];
+  /** On a shared log: claim each attempt (AttemptClaimed before RelayAttempted) and renew the lease. */
+  readonly claims?: ClaimSettings;
   /** Record events, retrying a failed append (durableRecord.ts); false when given up. */
   readonly record: (actor: MessageActor, ...events: MessageEvent[]) => Promise<boolean>;
 }
@@ -57,10 +60,15 @@ export class Attempts {
    * PoliciesApplied (one fsync fewer): the event, with a slot taken for `id`, or undefined
    * when no slot is free right now (the attempt then waits for one as usual).
    */
-  takeFirst(id: string, ctx: MessageContext, pending: readonly string[]): RelayAttempted | undefined {
+  takeFirst(id: string, ctx: MessageContext, pending: readonly string[]): (AttemptClaimed | RelayAttempted)[] | undefined {
     if (this.actors.stopping || pending.length === 0 || ctx.attempts > 0) return undefined;
     if (!this.slots.tryTake(id)) return undefined;
-    return this.attemptEvent(1, pending, routeContextOf(ctx));
+    return [...this.claim(1), this.attemptEvent(1, pending, routeContextOf(ctx))];
+  }
+
+  /** On a shared log, the claim that goes before attempt `n` (in the same append); else nothing. */
+  private claim(n: number): AttemptClaimed[] {
+    return this.options.claims ? [claimEvent(this.options.claims, n, this.actors.now())] : [];
   }
 
   /** Give back a slot taken with takeFirst whose event could not be recorded. */
@@ -88,7 +96,8 @@ export class Attempts {
       const event = this.attemptEvent(ctx.attempts + 1, pending, routeContextOf(ctx));
       // The machine says whether an attempt may start in this state (held, final: not).
       if (!actor.snapshot.can(event)) return this.slots.release(id);
-      await actor.record(event);
+      // On a shared log the claim goes first, in the same append: of two nodes, one gets the conflict.
+      await actor.record(...this.claim(event.attempt), event);
     } catch (err) {
       this.slots.release(id);
       throw err;
@@ -105,6 +114,14 @@ export class Attempts {
     const id = ctx.messageId;
     const now = this.actors.now();
     const nextAttemptAt = new Date(now + retryDelay(this.options.retry, ctx.receivedAt, now)).toISOString();
+    const claims = this.options.claims;
+    // A long attempt keeps its claim: renewed every third of the lease until its outcomes are in.
+    const renewal = claims && new LeaseRenewal(
+      claims,
+      () => actor.record(claimEvent(claims, ctx.attempts, this.actors.now())),
+      (err) => this.actors.child(id).warn({ err }, 'could not renew the claim on this attempt'),
+      this.actors.scheduler,
+    );
     try {
       let headers = ctx.headers;
       let outcomes: OutcomeEvent[];
@@ -132,13 +149,20 @@ export class Attempts {
           ? { type: 'DeliveryFailed' as const, recipient: r.address, status: decided.status, reply, relay: 'none', at }
           : { type: 'DeliveryDeferred' as const, recipient: r.address, status: decided.unexpected ? '4.3.0' : decided.status, reply, relay: 'none', at, nextAttemptAt });
       }
+      renewal?.stop();
       if (this.actors.stopping && this.actors.size === 0) return;
       // Kept in memory and retried while the log refuses them; given up, the daemon stops.
       if (!(await this.options.record(actor, ...outcomes))) return;
       logOutcomes(this.actors.child(id), outcomes, (this.actors.now() - Date.parse(ctx.receivedAt)) / 1000);
     } finally {
+      renewal?.stop();
       this.slots.release(id);
     }
+  }
+
+  /** Delivery slots neither held nor asked for: how many more messages this node can take up. */
+  get freeSlots(): number {
+    return this.slots.size - this.slots.inUse - this.slots.waitingIds.length;
   }
 
   /** Relay policies (slimta's RelayPolicy): headers for this attempt's copy, nothing recorded. */

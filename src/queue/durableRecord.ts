@@ -6,11 +6,13 @@
  * scheduler). When every try failed, `onLost` gets an OutcomeNotRecordedError (the daemon
  * stops and exits 75) and the message stays in the log as it was: the next start recovers it
  * (an attempt without outcomes is attempted again: at-least-once, never lost). An event the
- * machine no longer accepts (an operator deleted the message meanwhile) is not retried.
+ * machine no longer accepts (an operator deleted the message meanwhile) is not retried, nor is
+ * a revision conflict (another node wrote the stream first): that one is thrown.
  */
 import type { Logger } from 'pino';
 import type { MessageEvent } from '../../machines/message.events.js';
 import { MailtrailError } from '../errors/mailtrailError.js';
+import { ExpectedRevisionConflictError } from '../eventlog/eventLog.js';
 import { EventNotAcceptedError } from '../replay/eventNotAcceptedError.js';
 import type { MessageActor } from './messageActors.js';
 import type { Scheduler } from './scheduler.js';
@@ -48,6 +50,9 @@ export async function recordDurably(actor: MessageActor, events: readonly Messag
       if (attempt > 0) o.logger.warn({ messageId: id, tries: attempt + 1 }, `recorded ${names} on try ${attempt + 1}`);
       return true;
     } catch (err) {
+      // Another node wrote the stream first (shared log): retrying at a stale revision cannot
+      // succeed; the caller lets the message go (it is that node's now).
+      if (err instanceof ExpectedRevisionConflictError) throw err;
       if (err instanceof EventNotAcceptedError) {
         o.logger.warn({ messageId: id, err }, `${names} no longer accepted (state ${err.state}): not recorded`);
         return false;

@@ -11,6 +11,7 @@ import type { EventLog } from '../eventlog/eventLog.js';
 import { InvariantError } from '../errors/mailtrailError.js';
 import { EventSourcedActor, type MachineIdentity } from '../runtime/eventSourcedActor.js';
 import type { ReplayResult } from '../replay/replay.js';
+import { lostRace } from './attemptClaims.js';
 import { UnknownMessageError } from './queueErrors.js';
 import { messageStream } from '../mail/streamNames.js';
 import type { Scheduler } from './scheduler.js';
@@ -24,6 +25,11 @@ export interface MessageActorsOptions {
   readonly scheduler: Scheduler;
   readonly logger: Logger;
   readonly inspect?: (event: InspectionEvent) => void;
+  /**
+   * On a shared log other nodes write the same streams: a task that loses a race (a revision
+   * conflict, a claim another node's lease still holds) lets the message go instead of failing.
+   */
+  readonly shared?: boolean;
 }
 
 export class MessageActors {
@@ -86,6 +92,13 @@ export class MessageActors {
   /** Run `fn` on a later turn as a task of message `id`; a failure is logged, never thrown. */
   spawn(id: string, name: string, fn: () => Promise<void>): void {
     const run = new Promise<void>((resolve) => setImmediate(resolve)).then(fn).catch((err: unknown) => {
+      if (this.options.shared && lostRace(err)) {
+        // Another node wrote this message's stream first: it has it now (or will, after its lease).
+        this.child(id).debug({ task: name }, `${name}: another node has this message, letting it go`);
+        this.clearTimer(id);
+        this.drop(id);
+        return;
+      }
       this.child(id).error({ err, task: name }, `${name} failed`);
     });
     this.tasks.add(run);

@@ -127,7 +127,7 @@ export class PolicyStep {
       return;
     }
     try {
-      if (!(await this.options.record(actor, applied, first))) this.options.attempts.giveBack(id);
+      if (!(await this.options.record(actor, applied, ...first))) this.options.attempts.giveBack(id);
     } catch (err) {
       this.options.attempts.giveBack(id);
       throw err;

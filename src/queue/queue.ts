@@ -13,10 +13,10 @@ import type { MessageEvent } from '../../machines/message.events.js';
 import { createBounceSender } from '../bounce/bounceSender.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import { InvariantError } from '../errors/mailtrailError.js';
-import { silentLogger } from '../log/logger.js';
+import { silentLogger } from '../logging/logger.js';
 import { readHeaderBlock } from '../mail/headerBlock.js';
 import { headerValue } from '../mail/headerFields.js';
-import type { PrequeuePolicy } from '../policies/policy.js';
+import type { PrequeuePolicy, RelayPolicy } from '../policies/policy.js';
 import type { Relay } from '../relay/relay.js';
 import type { Spool } from '../spool/spool.js';
 import { AttemptSlots } from './attemptSlots.js';
@@ -27,6 +27,8 @@ import { recordDurably } from './durableRecord.js';
 import { finalizeMessage } from './finalization.js';
 import { type MessageActor, MessageActors } from './messageActors.js';
 import { OperatorCommands } from './operatorCommands.js';
+import type { OperatorOp } from './operatorOps.js';
+import { SharedWork } from './sharedWork.js';
 import { PolicyStep } from './policyStep.js';
 import type { BounceQueue, EnqueueInput, QueueExtraOptions, QueueOptions, QueueStorage } from './queueOptions.js';
 import { newQueueId } from '../mail/queueId.js';
@@ -36,7 +38,7 @@ import { Router } from './router.js';
 import { RestingMessages } from './restingMessages.js';
 import { realScheduler } from './scheduler.js';
 
-export type { RecoverySource } from './recoverySource.js';
+export type { RecoverySource } from '../readmodel/recoverySource.js';
 export type { QueueOptions, EnqueueInput, QueueStorage, QueueExtraOptions, BounceQueue } from './queueOptions.js';
 export type { Scheduler } from './scheduler.js';
 export { headerBlockOf, queuedMessageOf } from './queuedMessage.js';
@@ -51,7 +53,7 @@ export class Queue {
   private readonly options: QueueOptions;
   private readonly machine: MessageMachine;
   private readonly prequeue: PrequeuePolicy[] = [];
-  private readonly relayPolicies: PrequeuePolicy[] = [];
+  private readonly relayPolicies: RelayPolicy[] = [];
   private readonly actors: MessageActors;
   private readonly attempts: Attempts;
   private readonly policies: PolicyStep;
@@ -61,6 +63,8 @@ export class Queue {
   private readonly resting: RestingMessages | undefined;
   private readonly resume: (id: string, state: string) => void;
   private readonly retry: RetryPolicy;
+  /** Shared mode (several daemons on one log): claims, the view of the whole queue, its scanner. */
+  private readonly shared: SharedWork | undefined;
   /** The port a bounce sender gets: queue a DSN, read a body. */
   private readonly bounceQueue: BounceQueue = {
     enqueue: (input) => this.enqueue(input),
@@ -102,6 +106,7 @@ export class Queue {
       scheduler: options.scheduler ?? realScheduler(options.now ?? Date.now),
       logger: options.logger ?? silentLogger,
       ...(options.inspect ? { inspect: options.inspect } : {}),
+      ...(options.shared ? { shared: true } : {}),
     });
     const record = (actor: MessageActor, ...events: MessageEvent[]) => recordDurably(actor, events, {
       scheduler: this.actors.scheduler,
@@ -109,9 +114,10 @@ export class Queue {
       ...(options.recordRetryDelays ? { delays: options.recordRetryDelays } : {}),
       onLost: options.onLogLost ?? (() => undefined),
     });
+    const claims = options.shared ? { claims: { node: options.shared.node, leaseMs: options.shared.leaseMs } } : {};
     const common = { actors: this.actors, retry, spool: options.spool, hostname: options.hostname, record };
     const slots = new AttemptSlots(options.concurrency ?? QUEUE_DEFAULTS.concurrency);
-    this.attempts = new Attempts({ ...common, slots, router: options.router, relayPolicies: this.relayPolicies });
+    this.attempts = new Attempts({ ...common, slots, router: options.router, relayPolicies: this.relayPolicies, ...claims });
     this.policies = new PolicyStep({ ...common, attempts: this.attempts, policies: this.prequeue, enqueue: (input) => this.enqueue(input) });
     const resume = (id: string, state: string): void => (state === 'received' ? this.policies.run(id) : this.attempts.resume(id, state));
     const snapshots = options.recovery?.snapshots;
@@ -127,6 +133,9 @@ export class Queue {
     this.resume = resume;
     this.retry = retry;
     this.operator = new OperatorCommands(this.actors, this.resting);
+    this.shared = options.shared && new SharedWork(options.shared, {
+      log: options.log, machine: this.machine, actors: this.actors, freeSlots: () => this.attempts.freeSlots, resume,
+    });
   }
 
   addPrequeuePolicy(policy: PrequeuePolicy): this {
@@ -139,7 +148,7 @@ export class Queue {
    * nothing is recorded (slimta's RelayPolicy). Recipient rewrites and splits are prequeue
    * matters and are ignored here.
    */
-  addRelayPolicy(policy: PrequeuePolicy): this {
+  addRelayPolicy(policy: RelayPolicy): this {
     this.relayPolicies.push(policy);
     return this;
   }
@@ -186,12 +195,15 @@ export class Queue {
    */
   async start(options: { hold?: boolean } = {}): Promise<{ recovered: number; quarantined: string[]; bounces: number; background: boolean }> {
     const onBounce = this.options.onBounce;
+    // Shared mode: the whole queue folded from the log; start-up takes what is due now.
+    await this.shared?.load();
+    const source = this.shared?.recoverySource() ?? this.options.recovery;
     const { work, ...counts } = await recover({
       log: this.log,
       spool: this.spool,
       machine: this.machine,
       actors: this.actors,
-      ...(this.options.recovery ? { source: this.options.recovery } : {}),
+      ...(source ? { source } : {}),
       resume: this.resume,
       ...(onBounce ? { sendBounce: (ctx: MessageContext) => onBounce(ctx, this.bounceQueue) } : {}),
       ...(this.resting ? { resting: this.resting } : {}),
@@ -208,6 +220,7 @@ export class Queue {
     const work = this.heldWork;
     this.heldWork = [];
     for (const run of work) run();
+    this.shared?.start();
   }
 
   /** Messages this process is working on (not final), with those resting without an actor. */
@@ -233,10 +246,15 @@ export class Queue {
     return this.actors.idle();
   }
 
-  // Operator commands: each is recorded as an event on the message's stream.
+  // Operator commands: each is recorded as an event on the message's stream (in shared mode,
+  // on a message this node does not hold too: it is read from the log first).
+
+  private op(op: OperatorOp, id: string, by: string): Promise<string> {
+    return this.shared ? this.shared.withActor(id, () => this.operator.run(op, id, by)) : this.operator.run(op, id, by);
+  }
 
   retryNow(id: string, by = 'operator'): Promise<string> {
-    return this.operator.run('retry', id, by);
+    return this.op('retry', id, by);
   }
 
   retryAll(by = 'operator'): Promise<number> {
@@ -244,29 +262,30 @@ export class Queue {
   }
 
   hold(id: string, by = 'operator'): Promise<string> {
-    return this.operator.run('hold', id, by);
+    return this.op('hold', id, by);
   }
 
   release(id: string, by = 'operator'): Promise<string> {
-    return this.operator.run('release', id, by);
+    return this.op('release', id, by);
   }
 
   /** Run the prequeue policies and routing again (postsuper -r); settled recipients stay settled. */
   requeue(id: string, by = 'operator'): Promise<string> {
-    return this.operator.run('requeue', id, by);
+    return this.op('requeue', id, by);
   }
 
   delete(id: string, by = 'operator'): Promise<string> {
-    return this.operator.run('delete', id, by);
+    return this.op('delete', id, by);
   }
 
   bounce(id: string, by = 'operator'): Promise<string> {
-    return this.operator.run('bounce', id, by);
+    return this.op('bounce', id, by);
   }
 
   /** Stop: no new work, timers disarmed, wait up to graceMs for attempts in flight, then abandon them. */
   async stop(graceMs = 10_000): Promise<void> {
     this.resting?.stop();
+    await this.shared?.stop();
     await this.actors.stop(graceMs);
     this.policies.clear();
   }

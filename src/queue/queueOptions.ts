@@ -12,10 +12,11 @@ import type { OpenBodyOptions } from '../spool/bodyReader.js';
 import type { BodySource, Spool, StoredBody } from '../spool/spool.js';
 import type { RetryPolicy } from './backoff.js';
 import type { Envelope } from '../mail/envelope.js';
-import type { RecoverySource } from './recoverySource.js';
+import type { RecoverySource } from '../readmodel/recoverySource.js';
 import type { Relay } from '../relay/relay.js';
 import type { Router } from './router.js';
 import type { Scheduler } from './scheduler.js';
+import type { SharedQueueOptions } from './sharedWork.js';
 
 export interface QueueOptions {
   readonly log: EventLog;
@@ -47,6 +48,12 @@ export interface QueueOptions {
   readonly recordRetryDelays?: readonly number[];
   /** An inspection observer for every message actor (`run --inspect`); actors are then named `message-<id>`. */
   readonly inspect?: (event: InspectionEvent) => void;
+  /**
+   * Several daemons on one log (PostgreSQL, KurrentDB): this node's name, the claim lease, and
+   * the view of the whole queue folded from the log. Attempts are claimed (AttemptClaimed),
+   * due messages come from the view, operator commands reach messages other nodes received.
+   */
+  readonly shared?: SharedQueueOptions;
 }
 
 export interface EnqueueInput {

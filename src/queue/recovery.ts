@@ -15,9 +15,9 @@ import type { EventLog } from '../eventlog/eventLog.js';
 import { replay } from '../replay/replay.js';
 import type { Spool } from '../spool/spool.js';
 import type { MessageActors } from './messageActors.js';
-import { isFinalState } from './messageSummary.js';
+import { isFinalState } from '../readmodel/messageSummary.js';
 import { messageStream } from '../mail/streamNames.js';
-import { type LiveEntry, type RecoverySource, type SnapshotSource, scanRecoverySource } from './recoverySource.js';
+import { type LiveEntry, type RecoverySource, type SnapshotSource, scanRecoverySource } from '../readmodel/recoverySource.js';
 import type { RestingMessages } from './restingMessages.js';
 
 export interface RecoveryOptions {

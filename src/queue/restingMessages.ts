@@ -12,10 +12,10 @@ import type { EventLog } from '../eventlog/eventLog.js';
 import { replay } from '../replay/replay.js';
 import { DueIndex } from './dueIndex.js';
 import type { MessageActor, MessageActors } from './messageActors.js';
-import { restoreSnapshot, type SnapshotProblem } from './messageSnapshot.js';
-import { isFinalState } from './messageSummary.js';
+import { restoreSnapshot, type SnapshotProblem } from '../readmodel/messageSnapshot.js';
+import { isFinalState } from '../readmodel/messageSummary.js';
 import { messageStream } from '../mail/streamNames.js';
-import type { SnapshotSource } from './recoverySource.js';
+import type { SnapshotSource } from '../readmodel/recoverySource.js';
 
 export interface RestingOptions {
   readonly log: EventLog;

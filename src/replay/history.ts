@@ -15,6 +15,8 @@ export interface HistoryEntry {
   readonly state: string;
   readonly at: string;
   readonly data: Record<string, unknown>;
+  /** The daemon (config `node`) that wrote the event, when it says. */
+  readonly node?: string;
 }
 
 export interface History {
@@ -35,7 +37,8 @@ async function readEntries(log: EventLog, stream: string): Promise<HistoryEntry[
 
 function entryOf(e: RecordedEvent): HistoryEntry {
   const data = e.data as Record<string, unknown>;
-  return { revision: String(e.revision), type: e.type, state: String(e.metadata.state ?? ''), at: typeof data.at === 'string' ? data.at : e.recordedAt, data };
+  const node = typeof e.metadata.node === 'string' ? { node: e.metadata.node } : {};
+  return { revision: String(e.revision), type: e.type, state: String(e.metadata.state ?? ''), at: typeof data.at === 'string' ? data.at : e.recordedAt, data, ...node };
 }
 
 async function streamExists(log: EventLog, stream: string): Promise<boolean> {

@@ -43,6 +43,7 @@ describe('defaults', () => {
     assert.deepEqual(config, defaultConfig());
     assert.equal(config.file, undefined);
     assert.equal(config.hostname, hostname());
+    assert.equal(config.node, hostname());
     assert.equal(config.dataDir, resolve('var'));
     assert.deepEqual(config.eventLog, { type: 'sqlite', path: resolve('var', 'events.sqlite'), writer: 'loop' });
     assert.deepEqual(config.smtp.listen, [{ host: '127.0.0.1', port: 2525 }]);
@@ -62,6 +63,7 @@ describe('defaults', () => {
       concurrency: 20,
       bodyRetention: 7 * 86_400_000,
       sessionRetention: 30 * 86_400_000,
+      claimLease: 3 * 60_000,
     });
     assert.equal(config.user, undefined);
     assert.equal(config.pidfile, undefined);
@@ -191,6 +193,7 @@ group: 8
 log: { level: debug, pretty: true }
 `, '/etc/m.yaml');
     assert.equal(config.hostname, 'mx.example.test');
+    assert.equal(config.node, 'mx.example.test', 'node defaults to hostname');
     assert.deepEqual(config.eventLog, { type: 'kurrentdb', connectionString: 'kurrentdb://localhost:2113?tls=false' });
     assert.deepEqual(config.smtp.domains, ['example.test']);
     assert.deepEqual(config.smtp.mailboxes, ['Bob@example.test']);
@@ -238,6 +241,8 @@ describe('errors name the file, the key and what was expected', () => {
     assertConfigError('smtp: { maxRecipients: 0 }\n', 'smtp.maxRecipients', /expected a number > 0, got number 0/);
     assertConfigError('smtp: { domains: example.test }\n', 'smtp.domains', /expected a list, got "example.test"/);
     assertConfigError('log: { level: loud }\n', 'log.level', /expected one of: fatal, error, warn, info, debug, trace, silent, got "loud"/);
+    assertConfigError('node: "mx 1"\n', 'node', /expected a node name: letters, digits/);
+    assertConfigError('queue: { claimLease: 0s }\n', 'queue.claimLease', /expected at least 1s/);
     assertConfigError('- hostname: mx\n', '(top level)', /expected a mapping of keys, got a list/);
   });
 

@@ -15,6 +15,7 @@ import { runCli } from '../cli/cliProcess.js';
 import { baseConfig, startDaemon, writeConfig, type DaemonProcess } from '../support/daemonProcess.js';
 import { startPostgres, type PostgresServer } from '../support/postgresServer.js';
 import { smtpSend } from '../support/smtpClient.js';
+import { waitUntil } from '../support/waitUntil.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mailtrail-pgd-'));
 let server: PostgresServer;
@@ -34,8 +35,7 @@ const inbox = join(dir, 'mail', 'example.test', 'bob', 'new');
 const delivered = (): string[] => (existsSync(inbox) ? readdirSync(inbox).map((f) => readFileSync(join(inbox, f), 'utf8')) : []);
 
 async function waitFor(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 600 && !check(); i++) await sleep(25);
-  assert.ok(check(), `timed out waiting until ${what}`);
+  await waitUntil(check, { what, timeoutMs: 15_000 });
 }
 
 const send = (d: DaemonProcess, token: string) =>
@@ -65,16 +65,25 @@ describe('daemon on a PostgreSQL event log', () => {
 
       const history = await runCli(['history', ids[0]!, '--json', '--config', config]);
       assert.equal(history.code, 0, history.stderr);
-      const types = (JSON.parse(history.stdout) as { entries: { type: string }[] }).entries.map((e) => e.type);
+      const entries = (JSON.parse(history.stdout) as { entries: { type: string; node?: string }[] }).entries;
+      const types = entries.map((e) => e.type);
+      // Every event names the node that wrote it (config `node`, default the hostname).
+      assert.deepEqual([...new Set(entries.map((e) => e.node))], ['mx.example.test']);
+      const text = await runCli(['history', ids[0]!, '--config', config]);
+      assert.match(text.stdout, /MessageReceived .*node=mx\.example\.test/);
+      // The body is in PostgreSQL: show reads it from there.
+      const shown = await runCli(['show', ids[0]!, '--body', '--config', config]);
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.equal(shown.stdout, 'pg-0\r\n');
       assert.equal(types[0], 'MessageReceived');
       assert.ok(types.includes('DeliverySucceeded'), types.join(' '));
 
-      // One daemon per database until claims exist: a second one, on its own dataDir, exits 75.
+      // One daemon per node name: a second one of the same name (the hostname), on its own dataDir, exits 75.
       const otherDir = mkdtempSync(join(tmpdir(), 'mailtrail-pgd2-'));
       try {
         const url = /connectionString: ("[^"]+")/.exec(readFileSync(config, 'utf8'))![1]!;
         const second = writeConfig(otherDir, baseConfig(otherDir, `eventLog: { type: postgres, connectionString: ${url} }\n`));
-        await assert.rejects(startDaemon(second), /daemon exited 75 before listening: .*in use by another mailtrail daemon \(mailtrail mx\.example\.test from the local socket/s);
+        await assert.rejects(startDaemon(second), /daemon exited 75 before listening: .*in use by another mailtrail daemon named "mx\.example\.test" \(mailtrail mx\.example\.test from the local socket/s);
       } finally {
         rmSync(otherDir, { recursive: true, force: true });
       }

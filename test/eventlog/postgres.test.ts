@@ -170,16 +170,19 @@ describe('postgres event log', () => {
   });
 });
 
-describe('postgres event log writer lock', () => {
-  it('lets one single-writer log hold a database: a second fails with EventLogLockedError naming the first, then gets it once the first closes', async () => {
-    const lockUrl = await server.createDatabase('writerlock');
-    const first = new PostgresEventLog(lockUrl, { singleWriter: true, applicationName: 'mailtrail mx1' });
-    const second = new PostgresEventLog(lockUrl, { singleWriter: true, applicationName: 'mailtrail mx2' });
+describe('postgres event log node-name lock', () => {
+  it('lets daemons of different node names share a database, and refuses a second one of the same name until the first closes', async () => {
+    const lockUrl = await server.createDatabase('nodelock');
+    const first = new PostgresEventLog(lockUrl, { node: 'mx1', applicationName: 'mailtrail mx1' });
+    const other = new PostgresEventLog(lockUrl, { node: 'mx2', applicationName: 'mailtrail mx2' });
+    const second = new PostgresEventLog(lockUrl, { node: 'mx1', applicationName: 'mailtrail mx1-again' });
     try {
       await first.append('lock-1', [ev('A', 0)]);
+      // Another node name: shares the database.
+      await other.append('lock-2', [ev('A', 0)]);
       await assert.rejects(second.ready(), (err: unknown) => {
         assert.ok(err instanceof EventLogLockedError, String(err));
-        assert.match(err.message, /mailtrail mx1 from the local socket/);
+        assert.match(err.message, /named "mx1" \(mailtrail mx1 from the local socket/);
         return true;
       });
       await assert.rejects(second.append('lock-1', [ev('B', 1)]), EventLogLockedError);
@@ -191,7 +194,7 @@ describe('postgres event log writer lock', () => {
       const next = await second.append('lock-1', [ev('B', 1)], { expectedRevision: 0n });
       assert.equal(next.nextExpectedRevision, 1n);
     } finally {
-      await Promise.all([first.close(), second.close()]);
+      await Promise.all([first.close(), second.close(), other.close()]);
     }
   });
 });

@@ -217,4 +217,38 @@ describe('message machine', () => {
       });
     }
   });
+
+  describe('AttemptClaimed (shared logs)', () => {
+    it('a claim before the attempt stays in the state and names the node and its lease', () => {
+      const out = given(messageMachine, ...applied).when(ev.claimed('mx1', 1, 5, 1));
+      assert.equal(out.state, 'policies-applied');
+      assert.deepEqual(out.context.claim, { node: 'mx1', leaseUntil: ev.at(5) });
+      const then = given(messageMachine, ...applied, ev.claimed('mx1', 1, 5, 1)).when(ev.attempt(1, [BOB, CAROL]));
+      assert.equal(then.state, 'relay-attempted');
+    });
+    it('while the lease runs, the holder renews it and another node is refused', () => {
+      const running = [...applied, ev.claimed('mx1', 1, 5, 1), ev.attempt(1, [BOB, CAROL])];
+      const renewed = given(messageMachine, ...running).when(ev.claimed('mx1', 1, 9, 3));
+      assert.equal(renewed.state, 'relay-attempted');
+      assert.deepEqual(renewed.context.claim, { node: 'mx1', leaseUntil: ev.at(9) });
+      assert.throws(() => given(messageMachine, ...running).when(ev.claimed('mx2', 2, 9, 4)), InvariantError);
+    });
+    it('once the lease ran out, another node takes the attempt over with a new one', () => {
+      const running = [...applied, ev.claimed('mx1', 1, 5, 1), ev.attempt(1, [BOB, CAROL])];
+      const taken = given(messageMachine, ...running, ev.claimed('mx2', 2, 12, 6)).when(ev.attempt(2, [BOB, CAROL]));
+      assert.equal(taken.state, 'relay-attempted');
+      assert.equal(taken.context.attempts, 2);
+      assert.deepEqual(taken.context.claim, { node: 'mx2', leaseUntil: ev.at(12) });
+    });
+    it('the claim ends with its attempt: a deferred message may be claimed by any node', () => {
+      const deferred = [...applied, ev.claimed('mx1', 1, 50, 1), ev.attempt(1, [BOB, CAROL]), ev.deferred(BOB), ev.deferred(CAROL)];
+      const out = given(messageMachine, ...deferred).when(ev.claimed('mx2', 2, 55, 7));
+      assert.equal(out.state, 'deferred');
+      assert.deepEqual(out.context.claim, { node: 'mx2', leaseUntil: ev.at(55) });
+    });
+    it('is refused where no attempt can start (received, held, final)', () => {
+      assert.throws(() => given(messageMachine, ev.received()).when(ev.claimed('mx1', 1, 5, 1)), InvariantError);
+      assert.throws(() => given(messageMachine, ...applied, ev.held()).when(ev.claimed('mx1', 1, 25, 21)), InvariantError);
+    });
+  });
 });

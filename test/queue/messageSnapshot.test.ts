@@ -21,12 +21,12 @@ import { applyEvent, initialSnapshot, replay } from '../../src/replay/replay.js'
 import type { MachineEventObject } from '../../src/replay/eventShape.js';
 import { stateName } from '../../src/replay/stateName.js';
 import { schemaOf } from '../../src/replay/upcasters.js';
-import { inlineProjections, projectionTables } from '../../src/queue/inlineProjections.js';
-import { isFinalState } from '../../src/queue/messageSummary.js';
-import { persistSnapshot, restoreSnapshot } from '../../src/queue/messageSnapshot.js';
-import { SNAPSHOT_TABLE, restsAfter, storedSnapshotFrom } from '../../src/queue/snapshotProjection.js';
+import { inlineProjections, projectionTables } from '../../src/readmodel/inlineProjections.js';
+import { isFinalState } from '../../src/readmodel/messageSummary.js';
+import { persistSnapshot, restoreSnapshot } from '../../src/readmodel/messageSnapshot.js';
+import { SNAPSHOT_TABLE, restsAfter, storedSnapshotFrom } from '../../src/readmodel/snapshotProjection.js';
 import { EventSourcedActor } from '../../src/runtime/eventSourcedActor.js';
-import { rebuildProjections } from '../../src/queue/projectionRebuild.js';
+import { rebuildProjections } from '../../src/readmodel/projectionRebuild.js';
 import { randomHistory, seeded, type HistoryStep } from '../support/randomHistory.js';
 
 const CASES = 400;

@@ -39,5 +39,8 @@ export const ev = {
   retry: () => ({ type: 'RetryRequested' as const, at: at(22) }),
   requeued: () => ({ type: 'MessageRequeued' as const, at: at(24), by: 'cli' }),
   deleted: () => ({ type: 'MessageDeleted' as const, at: at(23) }),
+  claimed: (node: string, attempt: number, leaseUntilMinute: number, atMinute: number) => ({
+    type: 'AttemptClaimed' as const, node, attempt, leaseUntil: at(leaseUntilMinute), at: at(atMinute),
+  }),
   split: (children: { messageId: string; recipients: string[] }[]) => ({ type: 'MessageSplit' as const, children, at: at(0) }),
 };

@@ -4,4 +4,4 @@
  */
 export { PostgresEventLog, type PostgresEventLogOptions } from './postgresEventLog.js';
 export type { PostgresGroupCommitStats } from './postgresGroupCommit.js';
-export { EventLogLockedError } from './writerLock.js';
+export { EventLogLockedError } from './nodeNameLock.js';

@@ -8,7 +8,7 @@
  * polling as the fallback. The schema is created on first use. Errors: the port's
  * ExpectedRevisionConflictError and EventLogClosedError; EventLogWriteError (451 4.3.0) for
  * an append that could not be committed; EventLogOpenError for a read that cannot reach it;
- * EventLogLockedError when another daemon holds the writer lock ({ singleWriter: true }).
+ * EventLogLockedError when another daemon of the same node name holds its lock ({ node }).
  */
 import pg from 'pg';
 import { InvariantError } from '../../errors/mailtrailError.js';
@@ -29,7 +29,7 @@ import { PostgresGroupCommit, type PostgresAppend, type PostgresGroupCommitStats
 import { PostgresReader } from './postgresReader.js';
 import { PostgresSubscription } from './postgresSubscription.js';
 import { SCHEMA_SQL } from './schema.js';
-import { WriterLock } from './writerLock.js';
+import { NodeNameLock } from './nodeNameLock.js';
 
 export interface PostgresEventLogOptions {
   /** Connections in the pool (one carries the batches, the rest reads). Default 4. */
@@ -43,10 +43,11 @@ export interface PostgresEventLogOptions {
   /** Connecting gives up after this long. Default 5000. */
   connectTimeoutMs?: number;
   /**
-   * Hold the one-writer lock (WriterLock): `ready()` fails with EventLogLockedError while
-   * another daemon writes to this database. The daemon sets it; tests and tools do not.
+   * This daemon's node name: hold its NodeNameLock, so `ready()` fails with
+   * EventLogLockedError while another daemon of that name writes to this database. The
+   * daemon sets it; tests and tools do not. Daemons of different names share the database.
    */
-  singleWriter?: boolean;
+  node?: string;
   /** Shown in pg_stat_activity and in EventLogLockedError. Default `mailtrail`. */
   applicationName?: string;
 }
@@ -63,7 +64,7 @@ export class PostgresEventLog implements EventLog {
   private readonly settleMs: number;
   private schema: Promise<void> | undefined;
   private listener: pg.Client | undefined;
-  private readonly writerLock: WriterLock | undefined;
+  private readonly writerLock: NodeNameLock | undefined;
   private closed = false;
 
   constructor(connectionString: string, options: PostgresEventLogOptions = {}) {
@@ -77,7 +78,7 @@ export class PostgresEventLog implements EventLog {
       application_name: options.applicationName ?? 'mailtrail',
     };
     this.pool = new pg.Pool({ ...client, max: options.poolSize ?? 4 });
-    this.writerLock = options.singleWriter ? new WriterLock(client, this.target) : undefined;
+    this.writerLock = options.node ? new NodeNameLock(client, this.target, options.node) : undefined;
     // An idle connection the server dropped (restart, failover): the next query reconnects.
     this.pool.on('error', () => undefined);
     this.reader = new PostgresReader(this.pool);

@@ -12,7 +12,7 @@ import type pg from 'pg';
 import { ExpectedRevisionConflictError, type AppendResult, type ExpectedRevision } from '../eventLog.js';
 import { EventLogWriteError } from '../sqlite/sqliteErrors.js';
 import { MAX_EVENTS_PER_TRANSACTION } from './schema.js';
-import { EventLogLockedError } from './writerLock.js';
+import { EventLogLockedError } from './nodeNameLock.js';
 
 export interface PostgresAppend {
   readonly stream: string;

@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '../eventlog/eventLog.js';
 import type { SqliteProjection } from '../eventlog/sqlite/sqliteProjection.js';
 import { type MessageSummary, foldMessageSummary, isFinalState } from './messageSummary.js';
-import type { RecoverySource } from './queue.js';
+import type { RecoverySource } from './recoverySource.js';
 import { dsnIdFor } from '../mail/queueId.js';
 import { messageIdOf } from '../mail/streamNames.js';
 import { storedSnapshotFrom } from './snapshotProjection.js';

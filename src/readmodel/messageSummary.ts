@@ -31,6 +31,8 @@ export interface MessageSummary {
   readonly sessionId: string | null;
   readonly lastReason: string | null;
   readonly revision: bigint;
+  /** The last AttemptClaimed (shared logs): it holds while the state is relay-attempted. */
+  readonly claim?: { readonly node: string; readonly leaseUntil: string };
 }
 
 export const FINAL_STATES: readonly string[] = ['delivered', 'bounced', 'split', 'deleted'];
@@ -109,6 +111,9 @@ export function foldMessageSummary(s: MessageSummary | undefined, e: RecordedEve
     case 'MessageBounced':
       // Schema 1 kept the last status; since schema 2 an operator bounce is 5.0.0 (message.context.ts).
       next = { ...next, recipients: schemaOfRecorded(e) < 2 ? failPending(s, OPERATOR_BOUNCE_STATUS, str(d.reason)) : bouncePending(s, str(d.reason)), lastReason: str(d.reason) };
+      break;
+    case 'AttemptClaimed':
+      next = { ...next, claim: { node: str(d.node), leaseUntil: str(d.leaseUntil) } };
       break;
     case 'RetryRequested':
     case 'MessageReleased':
