@@ -94,6 +94,7 @@ export function allMessagesFrom(db: Database.Database, limit = 1000): MessageSum
 export function recoverySourceFrom(db: Database.Database): RecoverySource {
   const page = db.prepare('SELECT id, state, next_attempt_at, received_at FROM messages WHERE live = 1 AND id > ? ORDER BY id LIMIT ?');
   const entry = db.prepare('SELECT revision, state, live FROM messages WHERE id = ?');
+  const known = db.prepare('SELECT 1 FROM messages WHERE id = ?');
   return {
     snapshots: {
       liveCount: () => Number(db.prepare('SELECT count(*) FROM messages WHERE live = 1').pluck().get()),
@@ -111,6 +112,7 @@ export function recoverySourceFrom(db: Database.Database): RecoverySource {
       (db.prepare(`SELECT id FROM messages m WHERE live = 0 AND state IN ('delivered', 'bounced') AND sender <> ''
          AND recipients LIKE '%"status":"failed"%' AND NOT EXISTS (SELECT 1 FROM messages c WHERE c.id = m.id || ?)`)
         .all(dsnIdFor('')) as { id: string }[]).map((r) => r.id),
-    isKnown: (id) => db.prepare('SELECT 1 FROM messages WHERE id = ?').get(id) !== undefined,
+    // Prepared once: start-up's spool sweep asks for every body (100,000 of them in a full queue).
+    isKnown: (id) => known.get(id) !== undefined,
   };
 }

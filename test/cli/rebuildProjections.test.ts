@@ -18,7 +18,7 @@ import { dsnIdFor } from '../../src/mail/queueId.js';
 import { makeHarness, sampleBody, type Harness } from '../support/queueHarness.js';
 import { runCli, writeCliConfig } from './cliProcess.js';
 
-const TABLES = ['messages', 'message_search', 'message_search_rcpt'];
+const TABLES = ['messages', 'message_search', 'message_search_rcpt', 'message_snapshots'];
 
 function snapshot(log: SqliteEventLog): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
@@ -65,12 +65,12 @@ describe('mailtrail rebuild-projections', () => {
   it('rebuilds exactly the rows that the live appends produced, even from damaged tables', async () => {
     assert.equal(live.messages!.length, 6); // five and the DSN
     const damage = new SqliteEventLog(logPath());
-    damage.database.exec(`UPDATE messages SET state = 'bogus'; DELETE FROM message_search_rcpt; UPDATE message_search SET sender = 'x'`);
+    damage.database.exec(`UPDATE messages SET state = 'bogus'; DELETE FROM message_search_rcpt; UPDATE message_search SET sender = 'x'; UPDATE message_snapshots SET snapshot = '{'`);
     await damage.close();
 
     const r = await cli('rebuild-projections');
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^rebuilt messages \(6 rows\), message_search \(6 rows\), message_search_rcpt \(\d+ rows\) from \d+ events in \d+\.\d s \(\d+\/s\)\n$/);
+    assert.match(r.stdout, /^rebuilt messages \(6 rows\), message_search \(6 rows\), message_search_rcpt \(\d+ rows\), message_snapshots \(\d+ rows\) from \d+ events in \d+\.\d s \(\d+\/s\)\n$/);
     assert.equal(r.stderr, '', 'no progress line when stderr is not a terminal');
 
     const after = new SqliteEventLog(logPath(), { readonly: true });
