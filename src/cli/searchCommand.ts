@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import type Database from 'better-sqlite3';
 import type { Config } from '../config/index.js';
-import { hasSearchIndex, parseAddressPattern, searchPage, type SearchCriteria, type SearchRow } from '../readmodel/messageSearch.js';
+import { type Found, hasSearchIndex, parseAddressPattern, searchPage, type SearchCriteria, type SearchRow } from '../readmodel/messageSearch.js';
 import { bodyPathOf } from './messageStore.js';
 import { idForInlineRef, isInlineRef } from '../spool/inlineBodies.js';
 import { checkValues, searchStates } from './knownValues.js';
@@ -34,12 +34,6 @@ export function parseSince(text: string, now: number): string {
   const t = Date.parse(text);
   if (Number.isNaN(t)) throw new UsageError(`--since takes a duration (30m, 2h, 3d) or an ISO-8601 time, not "${text}"`);
   return new Date(t).toISOString();
-}
-
-export interface Found extends SearchRow {
-  /** From the index, else from the body's headers; null when neither has it. */
-  readonly subject: string | null;
-  readonly bodyInSpool: boolean;
 }
 
 /** Index rows, newest first, with the subject filled in (read lazily) and --subject applied. */

@@ -57,6 +57,13 @@ export interface SearchRow {
   readonly origin: string;
 }
 
+/** A search hit as the CLI prints it. */
+export interface Found extends SearchRow {
+  /** From the index, else from the body's headers; null when neither has it. */
+  readonly subject: string | null;
+  readonly bodyInSpool: boolean;
+}
+
 interface Row {
   id: string; sender: string; recipients: string; subject: string | null; header_message_id: string | null;
   received_at: string; state: string; session_id: string | null; parent_id: string | null; origin: string;

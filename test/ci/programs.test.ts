@@ -30,7 +30,8 @@ const INDIRECT = [
 ];
 
 const ABSOLUTE = /['"`](\/usr\/(?:s?bin|lib|libexec)\/[A-Za-z0-9._/-]+)['"`]/g;
-const BY_NAME = /\b(?:spawn|spawnSync|execFile|execFileSync|execFileP|run)\(\s*['"]([a-z0-9_.-]+)['"]/g;
+// `run(` only as a free function (test helpers); `this.run('retry', …)` is a method, not a program.
+const BY_NAME = /(?<![.\w])(?:spawn|spawnSync|execFile|execFileSync|execFileP|run)\(\s*['"]([a-z0-9_.-]+)['"]/g;
 
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];
@@ -61,7 +62,10 @@ function packageOf(path: string): string | undefined {
   const names = [path, realpathSync(path)].flatMap((p) => [p, p.replace(/^\/usr\/(s?bin)\//, '/$1/')]);
   for (const p of new Set(names)) {
     try {
-      return execFileSync('dpkg', ['-S', p], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split(':')[0]!.trim();
+      // dpkg -S also prints "diversion by dash from: /bin/sh" lines: the owner is on the `pkg: path` line.
+      const out = execFileSync('dpkg', ['-S', p], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      const owner = out.split('\n').find((line) => !line.startsWith('diversion by') && line.includes(': '));
+      if (owner) return owner.split(':')[0]!.trim();
     } catch { /* not owned under this name */ }
   }
   return undefined;
