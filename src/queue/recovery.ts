@@ -6,7 +6,7 @@
  * its privileges.
  */
 import type { MessageContext } from '../../machines/message.context.js';
-import type { MessageMachine } from '../../machines/message.machine.js';
+import { MESSAGE_MACHINE_VERSION, type MessageMachine } from '../../machines/message.machine.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import { replay } from '../replay/replay.js';
 import type { Spool } from '../spool/spool.js';
@@ -42,7 +42,7 @@ export async function recover(options: RecoveryOptions): Promise<Recovered> {
   const source = options.source ?? (await scanRecoverySource(log));
   const quarantined = await options.spool.quarantineUnknown((id) => source.isKnown(id));
   for (const summary of await source.liveMessages()) {
-    const replayed = await replay(log, messageStream(summary.id), machine);
+    const replayed = await replay(log, messageStream(summary.id), machine, MESSAGE_MACHINE_VERSION);
     if (replayed.revision === null || isFinalState(replayed.state)) continue;
     actors.create(summary.id, replayed);
     work.push(() => options.resume(summary.id, replayed.state));
@@ -50,7 +50,7 @@ export async function recover(options: RecoveryOptions): Promise<Recovered> {
   const sendBounce = options.sendBounce;
   const bounces = sendBounce ? await source.unsentBounces() : [];
   for (const id of bounces) {
-    const replayed = await replay(log, messageStream(id), machine);
+    const replayed = await replay(log, messageStream(id), machine, MESSAGE_MACHINE_VERSION);
     work.push(() => actors.spawn(id, 'bounce', () => sendBounce!(replayed.snapshot.context)));
   }
   return { recovered: actors.size, quarantined, bounces: bounces.length, work };
