@@ -54,18 +54,19 @@ export const messageMachine = setup({
     ),
     /** The attempt's outcomes are all in: its claim ends with it. */
     releaseClaim: assign(() => ({ claim: undefined })),
+    /** An attempt under way has no next attempt time until an outcome defers a recipient. */
     recordAttempt: assign(({ context, event }) =>
-      event.type === 'RelayAttempted' ? { attempts: event.attempt, recipients: startAttempt(context, event.recipients) } : {},
+      event.type === 'RelayAttempted' ? { attempts: event.attempt, recipients: startAttempt(context, event.recipients), nextAttemptAt: null } : {},
     ),
     refuseRecipients: assign(({ context, event }) =>
       event.type === 'PoliciesFailed' ? { recipients: refusePending(context, event.status, event.reason, event.at), lastReason: event.reason } : {},
     ),
     expireRecipients: assign(({ context, event }) =>
-      event.type === 'MessageExpired' ? { recipients: failPending(context, '4.4.7', event.reason, event.at) } : {},
+      event.type === 'MessageExpired' ? { recipients: failPending(context, '4.4.7', event.reason, event.at), lastReason: event.reason } : {},
     ),
     bounceRecipients: assign(({ context, event }) =>
       event.type !== 'MessageBounced' ? {}
-        : { recipients: event.schema1 ? failPending(context, '5.0.0', event.reason, event.at) : bouncePending(context, event.reason, event.at) },
+        : { recipients: event.schema1 ? failPending(context, '5.0.0', event.reason, event.at) : bouncePending(context, event.reason, event.at), lastReason: event.reason },
     ),
     /** Run the prequeue policies, then append PoliciesApplied, PoliciesDeferred or PoliciesFailed. */
     runPolicies: () => {},
@@ -174,6 +175,7 @@ export const messageMachine = setup({
           guard: 'isInFlightRecipient',
           actions: assign(({ context, event }) => ({
             recipients: recordOutcome(context, event.recipient, 'failed', { dsn: event.status, reply: event.reply, relay: event.relay, at: event.at }),
+            lastReason: event.reply,
           })),
         },
         // A crash left this attempt without outcomes: the runtime starts a new one.
@@ -208,7 +210,7 @@ export const messageMachine = setup({
       on: {
         MessageReleased: [
           { guard: 'policiesWereApplied', target: 'deferred', actions: assign(({ event }) => ({ nextAttemptAt: event.at })) },
-          { target: 'received' },
+          { target: 'received', actions: assign(({ event }) => ({ nextAttemptAt: event.at })) },
         ],
         MessageRequeued: { target: 'received', actions: 'requeue' },
         MessageBounced: OPERATOR_BOUNCE,

@@ -9,7 +9,7 @@ import type { Config } from '../config/index.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
 import { allMessagesFrom, liveMessagesFrom } from '../readmodel/messagesProjection.js';
-import { type MessageSummary, foldMessageSummary, isFinalState } from '../readmodel/messageSummary.js';
+import { type MessageFold, type MessageSummary, foldMessage, isFinalState } from '../readmodel/messageSummary.js';
 import { MESSAGE_STREAM_PREFIX, messageIdOf, messageStream } from '../mail/streamNames.js';
 import type { Readable } from 'node:stream';
 import { BODIES_DIR, idForRef } from '../spool/bodyId.js';
@@ -40,13 +40,13 @@ function hasMessagesTable(log: SqliteEventLog): boolean {
 /** Live messages oldest first; with `all`, every message (final ones too) most recent first. */
 export async function messageSummaries(log: EventLog, all: boolean): Promise<MessageSummary[]> {
   if (log instanceof SqliteEventLog && hasMessagesTable(log)) return all ? allMessagesFrom(log.database, 10_000) : liveMessagesFrom(log.database);
-  const byId = new Map<string, MessageSummary>();
+  const byId = new Map<string, MessageFold>();
   for await (const e of log.readAll({ filter: { streamPrefixes: [MESSAGE_STREAM_PREFIX] } })) {
     const id = messageIdOf(e.stream)!;
-    const next = foldMessageSummary(byId.get(id), e);
+    const next = foldMessage(byId.get(id), e);
     if (next) byId.set(id, next);
   }
-  const list = [...byId.values()];
+  const list: MessageSummary[] = [...byId.values()].map((f) => f.summary);
   return all ? list.sort((a, b) => b.receivedAt.localeCompare(a.receivedAt)) : list.filter((s) => !isFinalState(s.state)).sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
 }
 
@@ -58,14 +58,14 @@ export interface StoredMessage {
 
 /** One message folded from its stream; undefined when the log has no such message. */
 export async function readStoredMessage(log: EventLog, id: string): Promise<StoredMessage | undefined> {
-  let summary: MessageSummary | undefined;
+  let fold: MessageFold | undefined;
   let policyHeaders: readonly string[] = [];
   for await (const e of log.readStream(messageStream(id))) {
-    summary = foldMessageSummary(summary, e);
+    fold = foldMessage(fold, e);
     const headers = (e.data as { headers?: unknown }).headers;
     if (e.type === 'PoliciesApplied' && Array.isArray(headers)) policyHeaders = headers.map(String);
   }
-  return summary ? { summary, policyHeaders } : undefined;
+  return fold ? { summary: fold.summary, policyHeaders } : undefined;
 }
 
 /** "3m", "2h05m", "4d3h": how long ago, roughly, as mailq users read it. */

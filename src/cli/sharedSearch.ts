@@ -6,9 +6,11 @@
  */
 import type { EventLog } from '../eventlog/eventLog.js';
 import { type Found, matchesAddress, type SearchCriteria } from '../readmodel/messageSearch.js';
-import { type MessageSummary, foldMessageSummary, isFinalState } from '../readmodel/messageSummary.js';
+import { type MessageFold, type MessageSummary, foldMessage, isFinalState } from '../readmodel/messageSummary.js';
+import { MESSAGE_STREAM_PREFIX } from '../mail/streamNames.js';
 
 interface Folded {
+  fold: MessageFold;
   summary: MessageSummary;
   subject: string | null;
   headerMessageId: string | null;
@@ -29,13 +31,15 @@ function matches(f: Folded, c: SearchCriteria): boolean {
 
 export async function searchSharedLog(log: EventLog, c: SearchCriteria, limit: number): Promise<{ found: Found[]; more: boolean }> {
   const byId = new Map<string, Folded>();
-  for await (const e of log.readAll({ filter: { streamPrefixes: ['message-'] } })) {
-    const id = e.stream.slice('message-'.length);
+  for await (const e of log.readAll({ filter: { streamPrefixes: [MESSAGE_STREAM_PREFIX] } })) {
+    const id = e.stream.slice(MESSAGE_STREAM_PREFIX.length);
     const before = byId.get(id);
-    const summary = foldMessageSummary(before?.summary, e);
-    if (!summary) continue;
+    const fold = foldMessage(before?.fold, e);
+    if (!fold) continue;
+    const summary = fold.summary;
     const d = e.data as { subject?: unknown; headerMessageId?: unknown };
-    byId.set(id, before ? { ...before, summary } : {
+    byId.set(id, before ? { ...before, fold, summary } : {
+      fold,
       summary,
       subject: typeof d.subject === 'string' ? d.subject : null,
       headerMessageId: typeof d.headerMessageId === 'string' ? d.headerMessageId : null,

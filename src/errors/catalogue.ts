@@ -44,8 +44,8 @@ export const errorCatalogue: readonly ErrorEntry[] = [
     meaning: 'a machine does not accept an event in its state: an operator command the message\'s state refuses (`hold` of a delivered message), or a stored history that breaks the machine',
     action: 'for an operator command, read the refusal (it says what to do first); for a stored history, report it with `mailtrail history <id>`' },
   { code: 'ERR_MACHINE_VERSION', class: 'NewerMachineVersionError', extends: 'InvariantError',
-    meaning: 'a stored event was written by a newer version of its machine than this mailtrail knows (a downgrade); replay names stream, revision and both versions',
-    action: 'run the newer mailtrail again; never edit the log by hand' },
+    meaning: 'a stored event was written by a newer version of its machine than this mailtrail knows (`metadata.machineVersion`); replay refuses rather than fold it into a state that may mean something else',
+    action: 'run the mailtrail that wrote the log (or a newer one); never edit the log by hand' },
   // --- the spool --------------------------------------------------------------------------
   { code: 'ERR_SPOOL_TOO_LARGE', class: 'BodyTooLargeError', extends: 'PermanentError', smtp: ['552 5.3.4'],
     meaning: 'a body passed `smtp.maxMessageSize`; the partial file was removed and the client got 552 5.3.4',

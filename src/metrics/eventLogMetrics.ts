@@ -8,7 +8,8 @@
 import type { EventLog } from '../eventlog/eventLog.js';
 import { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
 import type { Queue } from '../queue/queue.js';
-import { LIVE_STATES, type MailtrailMetrics } from './metricsRegistry.js';
+import { LIVE_STATES } from '../readmodel/messageStates.js';
+import type { MailtrailMetrics } from './metricsRegistry.js';
 
 const instrumented = new WeakSet<EventLog>();
 

@@ -21,8 +21,8 @@ export interface MailtrailMetrics {
   readonly eventLogAppendFailures: Counter;
 }
 
-/** The live states of the message machine, reported even when no message is in them. */
-export const LIVE_STATES = ['received', 'policies-applied', 'relay-attempted', 'deferred', 'held'] as const;
+/** The live states of the message machine (read from its definition), reported even when no message is in them. */
+export { LIVE_STATES } from '../readmodel/messageStates.js';
 
 export interface MetricsOptions {
   /** Node's process and event-loop metrics (prom-client's defaults). Default true. */

@@ -10,7 +10,7 @@
  */
 import type { Logger } from 'pino';
 import type { MessageContext } from '../../machines/message.context.js';
-import type { MessageMachine } from '../../machines/message.machine.js';
+import { MESSAGE_MACHINE_VERSION, type MessageMachine } from '../../machines/message.machine.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import { replay } from '../replay/replay.js';
 import type { Spool } from '../spool/spool.js';
@@ -61,7 +61,7 @@ export async function recover(options: RecoveryOptions): Promise<Recovered> {
     return { ...(await bounceWork(options, source, work)), recovered: live, quarantined, work, background: true };
   }
   for (const summary of await source.liveMessages()) {
-    const replayed = await replay(log, messageStream(summary.id), machine);
+    const replayed = await replay(log, messageStream(summary.id), machine, MESSAGE_MACHINE_VERSION);
     if (replayed.revision === null || isFinalState(replayed.state)) continue;
     actors.create(summary.id, replayed);
     work.push(() => options.resume(summary.id, replayed.state));
@@ -74,7 +74,7 @@ async function bounceWork(options: RecoveryOptions, source: RecoverySource, work
   const sendBounce = options.sendBounce;
   const bounces = sendBounce ? await source.unsentBounces() : [];
   for (const id of bounces) {
-    const replayed = await replay(options.log, messageStream(id), options.machine);
+    const replayed = await replay(options.log, messageStream(id), options.machine, MESSAGE_MACHINE_VERSION);
     work.push(() => options.actors.spawn(id, 'bounce', () => sendBounce!(replayed.snapshot.context)));
   }
   return { bounces: bounces.length };

@@ -11,7 +11,7 @@
 import type { Logger } from 'pino';
 import type { EventLog, Subscription } from '../eventlog/eventLog.js';
 import { silentLogger } from '../logging/logger.js';
-import { type MessageSummary, foldMessageSummary, isFinalState } from '../readmodel/messageSummary.js';
+import { type MessageFold, type MessageSummary, foldMessage, isFinalState } from '../readmodel/messageSummary.js';
 import { dsnIdFor } from '../mail/queueId.js';
 import { MESSAGE_STREAM_PREFIX as MESSAGE_PREFIX } from '../mail/streamNames.js';
 import { needsBounce, type RecoverySource } from '../readmodel/recoverySource.js';
@@ -50,9 +50,10 @@ export interface SharedQueueViewOptions {
 }
 
 export class SharedQueueView implements RecoverySource {
-  private readonly live = new Map<string, MessageSummary>();
+  /** Live messages, folded by the machine (summary and the context to fold the next event). */
+  private readonly live = new Map<string, MessageFold>();
   /** Final messages that may still owe a DSN. */
-  private readonly finals = new Map<string, MessageSummary>();
+  private readonly finals = new Map<string, MessageFold>();
   /** Every final message's id (the summaries are dropped). */
   private readonly done = new Set<string>();
   private readonly bounced = new Set<string>();
@@ -72,18 +73,26 @@ export class SharedQueueView implements RecoverySource {
     void this.follow();
   }
 
-  private fold(e: { stream: string; position: bigint } & Parameters<typeof foldMessageSummary>[1]): void {
+  private fold(e: Parameters<typeof foldMessage>[1]): void {
     if (e.position > this.position) this.position = e.position;
     const id = e.stream.slice(MESSAGE_PREFIX.length);
-    const next = foldMessageSummary(this.live.get(id) ?? this.finals.get(id), e);
-    if (!next) return;
+    let folded: MessageFold | undefined;
+    try {
+      folded = foldMessage(this.live.get(id) ?? this.finals.get(id), e);
+    } catch (err) {
+      // A history the machine refuses: say so and leave the message to `mailtrail history`.
+      this.logger.error({ err, messageId: id, revision: e.revision }, 'shared queue view: event not folded');
+      return;
+    }
+    if (!folded) return;
+    const next = folded.summary;
     if (isFinalState(next.state)) {
       this.live.delete(id);
       this.done.add(id);
-      // The summary is kept only while a DSN may still be owed.
-      if (needsBounce(next)) this.finals.set(id, next);
+      // The fold is kept only while a DSN may still be owed.
+      if (needsBounce(next)) this.finals.set(id, folded);
     } else {
-      this.live.set(id, next);
+      this.live.set(id, folded);
     }
     if (next.origin === 'dsn' && next.parentId) {
       this.bounced.add(next.parentId);
@@ -116,20 +125,20 @@ export class SharedQueueView implements RecoverySource {
   }
 
   get(id: string): MessageSummary | undefined {
-    return this.live.get(id) ?? this.finals.get(id);
+    return (this.live.get(id) ?? this.finals.get(id))?.summary;
   }
 
   /** Live messages that need a node now, oldest first. */
   dueIds(now: number, leaseMs: number): string[] {
-    return [...this.live.values()].filter((s) => dueWork(s, now, leaseMs)).sort((a, b) => a.receivedAt.localeCompare(b.receivedAt)).map((s) => s.id);
+    return [...this.live.values()].map((f) => f.summary).filter((s) => dueWork(s, now, leaseMs)).sort((a, b) => a.receivedAt.localeCompare(b.receivedAt)).map((s) => s.id);
   }
 
   liveMessages(): readonly MessageSummary[] {
-    return [...this.live.values()];
+    return [...this.live.values()].map((f) => f.summary);
   }
 
   unsentBounces(): readonly string[] {
-    return [...this.finals.values()].filter((s) => needsBounce(s) && !this.bounced.has(s.id) && !this.isKnown(dsnIdFor(s.id))).map((s) => s.id);
+    return [...this.finals.values()].map((f) => f.summary).filter((s) => needsBounce(s) && !this.bounced.has(s.id) && !this.isKnown(dsnIdFor(s.id))).map((s) => s.id);
   }
 
   isKnown(id: string): boolean {

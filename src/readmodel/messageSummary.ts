@@ -1,11 +1,19 @@
 /**
- * The queue's read model of one message (what `mailtrail queue` lists and what start-up
- * needs to find live messages), folded from its events without the machine: the state comes
- * from each event's metadata, the rest from payloads. Pure; kept by the sqlite log as an
- * inline projection (messagesProjection.ts) and rebuilt by scanning for other logs.
+ * The queue's read model of one message (what `mailtrail queue` lists and what start-up needs
+ * to find live messages), folded by the message machine itself: each event goes through the
+ * machine's pure transition (src/replay/replay.ts) and the summary is read off the resulting
+ * state and context, so the recipient bookkeeping exists once, in machines/. Pure; kept by the
+ * sqlite log as an inline projection (messagesProjection.ts, which stores the context beside
+ * the summary) and folded from the streams for other logs.
  */
-import { OPERATOR_BOUNCE_STATUS, operatorBounceReply } from '../../machines/message.context.js';
+import type { MessageContext } from '../../machines/message.context.js';
+import { MESSAGE_MACHINE_VERSION, messageMachine } from '../../machines/message.machine.js';
 import type { RecordedEvent } from '../eventlog/eventLog.js';
+import { applyEvent, checkMachineVersion, initialSnapshot, machineEventOf } from '../replay/replay.js';
+import { stateName } from '../replay/stateName.js';
+import { isFinalState } from './messageStates.js';
+
+export { FINAL_STATES, LIVE_STATES, isFinalState } from './messageStates.js';
 
 export interface RecipientSummary {
   readonly address: string;
@@ -35,91 +43,60 @@ export interface MessageSummary {
   readonly claim?: { readonly node: string; readonly leaseUntil: string };
 }
 
-export const FINAL_STATES: readonly string[] = ['delivered', 'bounced', 'split', 'deleted'];
-export const isFinalState = (state: string): boolean => FINAL_STATES.includes(state);
-
-type Data = Record<string, unknown>;
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-
-function setRecipient(s: MessageSummary, address: string, status: RecipientSummary['status'], d: Data): readonly RecipientSummary[] {
-  return s.recipients.map((r) => (r.address === address ? { address, status, dsn: str(d.status), reply: str(d.reply) } : r));
+/** A message folded so far: the machine's context (to fold the next event) and its summary. */
+export interface MessageFold {
+  readonly context: MessageContext;
+  readonly summary: MessageSummary;
 }
 
-function failPending(s: MessageSummary, dsn: string, reason: string): readonly RecipientSummary[] {
-  return s.recipients.map((r) => (r.status === 'pending' ? { ...r, status: 'failed' as const, dsn: r.dsn ?? dsn, reply: r.reply ? `${reason}: ${r.reply}` : reason } : r));
+type Snapshot = ReturnType<typeof initialSnapshot<typeof messageMachine>>;
+
+/** The machine's snapshot in `state` with `context` (a fold read back from the projection). */
+function snapshotOf(state: string, context: MessageContext): Snapshot {
+  return messageMachine.resolveState({ value: state, context });
 }
 
-function bouncePending(s: MessageSummary, reason: string): readonly RecipientSummary[] {
-  return s.recipients.map((r) => (r.status === 'pending' ? { ...r, status: 'failed' as const, dsn: OPERATOR_BOUNCE_STATUS, reply: operatorBounceReply(reason, r) } : r));
+/** The summary the machine's context says, after event `e` led to `state`. */
+export function summaryOf(ctx: MessageContext, state: string, e: RecordedEvent, before?: MessageSummary): MessageSummary {
+  const at = typeof (e.data as { at?: unknown }).at === 'string' ? String((e.data as { at: string }).at) : e.recordedAt;
+  const finalAt = isFinalState(state) ? (before && isFinalState(before.state) ? before.finalAt : at) : null;
+  return {
+    id: ctx.messageId,
+    state,
+    sender: ctx.sender,
+    recipients: ctx.recipients.map((r) => ({
+      address: r.address, status: r.status, ...(r.dsn !== undefined ? { dsn: r.dsn } : {}), ...(r.reply !== undefined ? { reply: r.reply } : {}),
+    })),
+    attempts: ctx.attempts,
+    nextAttemptAt: ctx.nextAttemptAt,
+    receivedAt: ctx.receivedAt,
+    updatedAt: at,
+    finalAt,
+    size: ctx.size,
+    bodyRef: ctx.bodyRef,
+    parentId: ctx.parentId ?? null,
+    origin: ctx.origin,
+    sessionId: ctx.sessionId ?? null,
+    lastReason: ctx.lastReason ?? null,
+    revision: e.revision,
+    ...(ctx.claim ? { claim: { node: ctx.claim.node, leaseUntil: ctx.claim.leaseUntil } } : {}),
+  };
 }
 
-const schemaOfRecorded = (e: RecordedEvent): number => (typeof e.metadata.schema === 'number' ? e.metadata.schema : 1);
+/** Fold one event (undefined before MessageReceived); the machine refuses what it does not accept. */
+export function foldMessage(prev: MessageFold | undefined, e: RecordedEvent): MessageFold | undefined {
+  if (!prev && e.type !== 'MessageReceived') return undefined;
+  const from = prev && e.type !== 'MessageReceived' ? snapshotOf(prev.summary.state, prev.context) : initialSnapshot(messageMachine);
+  const where = `${e.stream}@${e.revision}`;
+  checkMachineVersion(e, messageMachine.id, MESSAGE_MACHINE_VERSION, where);
+  const next = applyEvent(messageMachine, from, machineEventOf(e), where);
+  const state = stateName((next as unknown as { value: never }).value);
+  return { context: next.context, summary: summaryOf(next.context, state, e, prev?.summary) };
+}
 
-/** Fold one event into the summary (undefined before MessageReceived). */
-export function foldMessageSummary(s: MessageSummary | undefined, e: RecordedEvent): MessageSummary | undefined {
-  const d = e.data as Data;
-  const at = str(d.at) || e.recordedAt;
-  if (e.type === 'MessageReceived') {
-    return {
-      id: str(d.messageId),
-      state: str(e.metadata.state) || 'received',
-      sender: str(d.sender),
-      recipients: ((d.recipients as string[]) ?? []).map((address) => ({ address, status: 'pending' as const })),
-      attempts: 0,
-      nextAttemptAt: null,
-      receivedAt: at,
-      updatedAt: at,
-      finalAt: null,
-      size: typeof d.size === 'number' ? d.size : 0,
-      bodyRef: str(d.bodyRef),
-      parentId: typeof d.parentId === 'string' ? d.parentId : null,
-      origin: str(d.origin) || 'smtp',
-      sessionId: typeof d.sessionId === 'string' ? d.sessionId : null,
-      lastReason: null,
-      revision: e.revision,
-    };
-  }
-  if (!s) return undefined;
-  const state = str(e.metadata.state) || s.state;
-  let next: MessageSummary = { ...s, state, updatedAt: at, revision: e.revision, finalAt: isFinalState(state) ? at : null };
-  switch (e.type) {
-    case 'PoliciesApplied':
-      // The policies' list replaces the pending recipients; settled ones (a requeued message) stay.
-      if (Array.isArray(d.recipients)) next = { ...next, recipients: [...s.recipients.filter((r) => r.status !== 'pending'), ...(d.recipients as string[]).map((address) => ({ address, status: 'pending' as const }))] };
-      break;
-    case 'PoliciesDeferred':
-      next = { ...next, nextAttemptAt: str(d.nextAttemptAt), lastReason: str(d.reason) };
-      break;
-    case 'RelayAttempted':
-      next = { ...next, attempts: typeof d.attempt === 'number' ? d.attempt : s.attempts + 1, nextAttemptAt: null };
-      break;
-    case 'DeliverySucceeded':
-      next = { ...next, recipients: setRecipient(s, str(d.recipient), 'delivered', d) };
-      break;
-    case 'DeliveryDeferred':
-      next = { ...next, recipients: setRecipient(s, str(d.recipient), 'pending', d), nextAttemptAt: str(d.nextAttemptAt), lastReason: str(d.reply) };
-      break;
-    case 'DeliveryFailed':
-      next = { ...next, recipients: setRecipient(s, str(d.recipient), 'failed', d), lastReason: str(d.reply) };
-      break;
-    case 'PoliciesFailed':
-      next = { ...next, recipients: s.recipients.map((r) => (r.status === 'pending' ? { ...r, status: 'failed' as const, dsn: str(d.status), reply: str(d.reason) } : r)), lastReason: str(d.reason) };
-      break;
-    case 'MessageExpired':
-      next = { ...next, recipients: failPending(s, '4.4.7', str(d.reason)), lastReason: str(d.reason) };
-      break;
-    case 'MessageBounced':
-      // Schema 1 kept the last status; since schema 2 an operator bounce is 5.0.0 (message.context.ts).
-      next = { ...next, recipients: schemaOfRecorded(e) < 2 ? failPending(s, OPERATOR_BOUNCE_STATUS, str(d.reason)) : bouncePending(s, str(d.reason)), lastReason: str(d.reason) };
-      break;
-    case 'AttemptClaimed':
-      next = { ...next, claim: { node: str(d.node), leaseUntil: str(d.leaseUntil) } };
-      break;
-    case 'RetryRequested':
-    case 'MessageReleased':
-    case 'MessageRequeued':
-      next = { ...next, nextAttemptAt: at };
-      break;
-  }
-  return next;
+/** Fold a whole stream's events. */
+export function foldMessageEvents(events: Iterable<RecordedEvent>): MessageFold | undefined {
+  let fold: MessageFold | undefined;
+  for (const e of events) fold = foldMessage(fold, e);
+  return fold;
 }

@@ -6,10 +6,12 @@
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '../eventlog/eventLog.js';
 import type { SqliteProjection } from '../eventlog/sqlite/sqliteProjection.js';
-import { type MessageSummary, foldMessageSummary, isFinalState } from './messageSummary.js';
+import type { MessageContext } from '../../machines/message.context.js';
+import { EventReader } from '../eventlog/sqlite/eventReader.js';
+import { type MessageFold, type MessageSummary, foldMessage, foldMessageEvents, isFinalState } from './messageSummary.js';
 import type { RecoverySource } from './recoverySource.js';
 import { dsnIdFor } from '../mail/queueId.js';
-import { messageIdOf } from '../mail/streamNames.js';
+import { messageIdOf, messageStream } from '../mail/streamNames.js';
 import { storedSnapshotFrom } from './snapshotProjection.js';
 
 const COLUMNS = `id, state, sender, recipients, attempts, next_attempt_at, received_at, updated_at, final_at,
@@ -36,12 +38,12 @@ function statementsFor(db: Database.Database) {
   let s = statements.get(db);
   if (!s) {
     s = {
-      select: db.prepare(`SELECT ${COLUMNS} FROM messages WHERE id = ?`),
+      select: db.prepare(`SELECT ${COLUMNS}, context FROM messages WHERE id = ?`),
       // An upsert, not INSERT OR REPLACE: body_removed (set by housekeeping) must survive.
-      upsert: db.prepare(`INSERT INTO messages (${COLUMNS}) VALUES
+      upsert: db.prepare(`INSERT INTO messages (${COLUMNS}, context) VALUES
         (@id, @state, @sender, @recipients, @attempts, @nextAttemptAt, @receivedAt, @updatedAt, @finalAt,
-         @size, @bodyRef, @parentId, @origin, @sessionId, @lastReason, @revision, @live)
-        ON CONFLICT(id) DO UPDATE SET ${COLUMNS.split(',').map((c) => c.trim()).filter((c) => c !== 'id').map((c) => `${c} = excluded.${c}`).join(', ')}`),
+         @size, @bodyRef, @parentId, @origin, @sessionId, @lastReason, @revision, @live, @context)
+        ON CONFLICT(id) DO UPDATE SET ${[...COLUMNS.split(','), 'context'].map((c) => c.trim()).filter((c) => c !== 'id').map((c) => `${c} = excluded.${c}`).join(', ')}`),
     };
     statements.set(db, s);
   }
@@ -57,24 +59,36 @@ export const messagesProjection: SqliteProjection = {
       attempts INTEGER NOT NULL, next_attempt_at TEXT, received_at TEXT NOT NULL, updated_at TEXT NOT NULL,
       final_at TEXT, size INTEGER NOT NULL, body_ref TEXT NOT NULL, parent_id TEXT, origin TEXT NOT NULL,
       session_id TEXT, last_reason TEXT, revision INTEGER NOT NULL, live INTEGER NOT NULL,
-      body_removed INTEGER NOT NULL DEFAULT 0);
+      body_removed INTEGER NOT NULL DEFAULT 0, context TEXT);
       CREATE INDEX IF NOT EXISTS messages_live ON messages(live, next_attempt_at);
       CREATE INDEX IF NOT EXISTS messages_live_id ON messages(live, id);
       CREATE INDEX IF NOT EXISTS messages_parent ON messages(parent_id);
       CREATE INDEX IF NOT EXISTS messages_final ON messages(final_at) WHERE live = 0;`);
+    // A table from before the fold kept the machine's context: add the column; such a row is
+    // folded once from its stream when its next event comes (foldFrom).
+    const columns = db.prepare(`PRAGMA table_info(messages)`).all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'context')) db.exec('ALTER TABLE messages ADD COLUMN context TEXT');
   },
   apply(db: Database.Database, event: RecordedEvent): void {
     const id = messageIdOf(event.stream);
     if (id === undefined) return;
     const { select, upsert } = statementsFor(db);
-    const current = select.get(id) as Row | undefined;
-    const next = foldMessageSummary(current ? rowToSummary(current) : undefined, event);
-    if (!next) return;
+    const current = event.type === 'MessageReceived' ? undefined : (select.get(id) as (Row & { context: string | null }) | undefined);
+    const fold = foldMessage(current ? foldFrom(db, current, id, event.revision) : undefined, event);
+    if (!fold) return;
+    const next = fold.summary;
     upsert.run({
       ...next, id, recipients: JSON.stringify(next.recipients), revision: next.revision, live: isFinalState(next.state) ? 0 : 1,
+      context: JSON.stringify(fold.context),
     });
   },
 };
+
+/** The fold a row holds; a row written before contexts were kept is folded from its stream (events before `upTo`). */
+function foldFrom(db: Database.Database, row: Row & { context: string | null }, id: string, upTo: bigint): MessageFold | undefined {
+  if (row.context !== null) return { summary: rowToSummary(row), context: JSON.parse(row.context) as MessageContext };
+  return foldMessageEvents(new EventReader(db).streamPage(messageStream(id), 0n, 1_000_000).filter((e) => e.revision < upTo));
+}
 
 /** Summaries of the messages not yet final, oldest first. */
 export function liveMessagesFrom(db: Database.Database): MessageSummary[] {

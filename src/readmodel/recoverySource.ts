@@ -5,7 +5,7 @@
  * folding every message stream once.
  */
 import type { EventLog } from '../eventlog/eventLog.js';
-import { type MessageSummary, foldMessageSummary, isFinalState } from './messageSummary.js';
+import { type MessageFold, type MessageSummary, foldMessage, isFinalState } from './messageSummary.js';
 import { dsnIdFor } from '../mail/queueId.js';
 import { MESSAGE_STREAM_PREFIX, messageIdOf } from '../mail/streamNames.js';
 import type { StoredSnapshot } from './messageSnapshot.js';
@@ -55,12 +55,13 @@ export function needsBounce(s: MessageSummary): boolean {
 }
 
 export async function scanRecoverySource(log: EventLog): Promise<RecoverySource> {
-  const byId = new Map<string, MessageSummary>();
+  const folds = new Map<string, MessageFold>();
   for await (const e of log.readAll({ filter: { streamPrefixes: [MESSAGE_STREAM_PREFIX] } })) {
     const id = messageIdOf(e.stream)!;
-    const next = foldMessageSummary(byId.get(id), e);
-    if (next) byId.set(id, next);
+    const next = foldMessage(folds.get(id), e);
+    if (next) folds.set(id, next);
   }
+  const byId = new Map<string, MessageSummary>([...folds].map(([id, f]) => [id, f.summary]));
   const all = [...byId.values()];
   return {
     liveMessages: () => all.filter((s) => !isFinalState(s.state)),

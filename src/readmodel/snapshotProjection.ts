@@ -11,6 +11,7 @@
  * `mailtrail rebuild-projections` recomputes every row.
  */
 import type Database from 'better-sqlite3';
+import { MESSAGE_STREAM_PREFIX } from '../mail/streamNames.js';
 import { MESSAGE_MACHINE_VERSION } from '../../machines/message.machine.js';
 import type { RecordedEvent } from '../eventlog/eventLog.js';
 import { EventReader } from '../eventlog/sqlite/eventReader.js';
@@ -49,7 +50,7 @@ function statementsFor(db: Database.Database): Statements {
 /** The snapshot before `event`: the stored row when it stands just before it, else the folded history. */
 function snapshotBefore(db: Database.Database, s: Statements, event: RecordedEvent): MessageSnapshot | undefined {
   if (event.revision === 0n) return undefined;
-  const row = s.select.get(event.stream.slice('message-'.length)) as Row | undefined;
+  const row = s.select.get(event.stream.slice(MESSAGE_STREAM_PREFIX.length)) as Row | undefined;
   if (row && Number(row.machine_version) === MESSAGE_MACHINE_VERSION && BigInt(row.revision) === event.revision - 1n) {
     try {
       return parseSnapshot(row.snapshot);
@@ -80,8 +81,8 @@ export const messageSnapshotsProjection: SqliteProjection = {
       id TEXT PRIMARY KEY, revision INTEGER NOT NULL, machine_version INTEGER NOT NULL, snapshot TEXT NOT NULL)`);
   },
   apply(db: Database.Database, event: RecordedEvent): void {
-    if (!event.stream.startsWith('message-')) return;
-    const id = event.stream.slice('message-'.length);
+    if (!event.stream.startsWith(MESSAGE_STREAM_PREFIX)) return;
+    const id = event.stream.slice(MESSAGE_STREAM_PREFIX.length);
     const recorded = event.metadata.state;
     const s = statementsFor(db);
     if (typeof recorded === 'string') {

@@ -8,6 +8,7 @@ import { type AnyStateMachine, type SnapshotFrom, initialTransition } from 'xsta
 import type { EventLog, JsonObject, RecordedEvent } from '../eventlog/eventLog.js';
 import { InvariantError } from '../errors/mailtrailError.js';
 import { EventNotAcceptedError } from './eventNotAcceptedError.js';
+import { NewerMachineVersionError } from './machineVersionError.js';
 import { type MachineEventObject, toMachineEvent } from './eventShape.js';
 import { pureTransition } from './pureTransition.js';
 import { stateName } from './stateName.js';
@@ -50,6 +51,15 @@ export function applyEvent<M extends AnyStateMachine>(
   return pureTransition(machine, snapshot, event);
 }
 
+/**
+ * Refuse an event written by a newer version of its machine than `known` (older versions are
+ * read through the upcasters); an event without a stored version is taken as the oldest.
+ */
+export function checkMachineVersion(recorded: RecordedEvent, machine: string, known: number, where: string): void {
+  const stored = recorded.metadata.machineVersion;
+  if (typeof stored === 'number' && stored > known) throw new NewerMachineVersionError(where, machine, stored, known);
+}
+
 /** Upcast a recorded event and turn it into the machine's event object. */
 export function machineEventOf(recorded: RecordedEvent): MachineEventObject {
   const schema = typeof recorded.metadata.schema === 'number' ? recorded.metadata.schema : 1;
@@ -61,11 +71,13 @@ export function replayEvents<M extends AnyStateMachine>(
   stream: string,
   events: Iterable<RecordedEvent>,
   from: { snapshot: SnapshotFrom<M>; revision: bigint | null } = { snapshot: initialSnapshot(machine), revision: null },
+  version?: number,
 ): ReplayResult<M> {
   let { snapshot, revision } = from;
   let count = 0;
   for (const recorded of events) {
     const where = `${stream}@${recorded.revision}`;
+    if (version !== undefined) checkMachineVersion(recorded, machine.id, version, where);
     snapshot = applyEvent(machine, snapshot, machineEventOf(recorded), where);
     const reached = stateName((snapshot as unknown as { value: never }).value);
     const stored = recorded.metadata.state;
@@ -78,9 +90,9 @@ export function replayEvents<M extends AnyStateMachine>(
   return { snapshot, revision, state: stateName((snapshot as unknown as { value: never }).value), events: count };
 }
 
-/** Read a whole stream from the log and fold it. */
-export async function replay<M extends AnyStateMachine>(log: EventLog, stream: string, machine: M): Promise<ReplayResult<M>> {
+/** Read a whole stream from the log and fold it; with `version`, refuse events of a newer machine version. */
+export async function replay<M extends AnyStateMachine>(log: EventLog, stream: string, machine: M, version?: number): Promise<ReplayResult<M>> {
   const events: RecordedEvent[] = [];
   for await (const e of log.readStream(stream)) events.push(e);
-  return replayEvents(machine, stream, events);
+  return replayEvents(machine, stream, events, undefined, version);
 }
