@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   spool: () => import('./spool.bench.js'),
   replay: () => import('./replay.bench.js'),
   smtp: () => import('./smtp.bench.js'),
+  restart: () => import('./restart.bench.js'),
   cluster: () => import('./cluster.bench.js'),
 };
 /** Run only when named: it needs root and rewrites /etc/postfix for a while. */

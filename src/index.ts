@@ -25,7 +25,7 @@ export type { Envelope, QueuedMessage, ClientInfo } from './mail/envelope.js';
 export { type RetryPolicy, defaultRetryPolicy, backoffDelay, retryDelay } from './queue/backoff.js';
 
 // Step 3: policies
-export type { PrequeuePolicy, PolicyContext, PolicyEffect } from './policies/policy.js';
+export type { PrequeuePolicy, RelayPolicy, PolicyContext, PolicyEffect } from './policies/policy.js';
 export { AddDateHeader, AddMessageIdHeader, AddReceivedHeader } from './policies/headerPolicies.js';
 export { SpamAssassin } from './policies/spamAssassin.js';
 export { Forward } from './policies/forward.js';
@@ -38,7 +38,7 @@ export { SmtpEdge, type SmtpEdgeOptions, type SmtpEdgeExtras, SmtpValidators, ty
 export { dropPrivileges, NotWritableError, type DropFiles } from './daemon/privileges.js';
 export { Daemon } from './daemon/daemon.js';
 export { loadConfig, parseConfig, defaultConfig, type Config } from './config/index.js';
-export { createLogger, type Logger } from './log/logger.js';
+export { createLogger, type Logger } from './logging/logger.js';
 
 // The event log and the machines underneath
 export type { EventLog, EventData, RecordedEvent, ExpectedRevision } from './eventlog/eventLog.js';

@@ -6,7 +6,7 @@
  */
 import type { MessageContext } from '../../machines/message.context.js';
 import { ExpectedRevisionConflictError } from '../eventlog/eventLog.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../logging/logger.js';
 import { readHeaderBlock } from '../mail/headerBlock.js';
 import type { BounceQueue } from '../queue/queueOptions.js';
 import { headerBlockOf, queuedMessageOf } from '../queue/queuedMessage.js';

@@ -13,7 +13,7 @@ import { loadConfig, type Config } from '../config/index.js';
 import { buildPolicies, buildRouter } from '../daemon/components.js';
 import { ConfigError } from '../errors/mailtrailError.js';
 import { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
-import { liveMessagesFrom } from '../queue/messagesProjection.js';
+import { liveMessagesFrom } from '../readmodel/messagesProjection.js';
 import { idForRef } from '../spool/bodyId.js';
 import { idForInlineRef, isInlineRef } from '../spool/inlineBodies.js';
 import { Spool } from '../spool/spool.js';

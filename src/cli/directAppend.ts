@@ -10,8 +10,8 @@
 import { messageMachine } from '../../machines/message.machine.js';
 import type { Config } from '../config/index.js';
 import { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
-import { inlineProjections } from '../queue/inlineProjections.js';
-import { isFinalState } from '../queue/messageSummary.js';
+import { inlineProjections } from '../readmodel/inlineProjections.js';
+import { isFinalState } from '../readmodel/messageSummary.js';
 import { operatorEvent, refusalText, type OperatorOp } from '../queue/operatorOps.js';
 import { MESSAGE_IDENTITY } from '../queue/queue.js';
 import { messageStream } from '../mail/streamNames.js';

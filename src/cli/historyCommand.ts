@@ -3,7 +3,7 @@
  * session, replayed from the log. Each entry has `type`, `state` (the machine state after it),
  * `at` and `data`. A message's history links to its session (client, HELO, TLS, auth), its
  * parent, its split children and its DSN; a session's to the messages it queued. `--diagram [--format mermaid|dot|svg]` prints the
- * machine's diagram with the path this history took highlighted (src/machines/historyDiagram.ts); the history itself is read by src/replay/history.ts.
+ * machine's diagram with the path this history took highlighted (src/diagrams/historyDiagram.ts); the history itself is read by src/replay/history.ts.
  * Each entry names the node (daemon) that wrote it, when the event says (`node=mx1`).
  */
 import { parseArgs } from 'node:util';
@@ -22,8 +22,8 @@ function describe(e: HistoryEntry): string {
 }
 
 async function printDiagram(history: History, format: 'mermaid' | 'dot' | 'svg'): Promise<number> {
-  const { historyDiagram } = await import('../machines/historyDiagram.js');
-  const { GraphvizMissingError } = await import('../machines/svg.js');
+  const { historyDiagram } = await import('../diagrams/historyDiagram.js');
+  const { GraphvizMissingError } = await import('../diagrams/svg.js');
   try {
     process.stdout.write(await historyDiagram(history, format));
     return 0;

@@ -8,10 +8,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { exportedMachines, type ExportedMachine } from '../machines/exportedMachines.js';
-import { extensionOf, exportFormats, isExportFormat, renderMachine, type ExportFormat } from '../machines/exportFormats.js';
-import { machineConfigJson } from '../machines/machineJson.js';
-import { GraphvizMissingError } from '../machines/svg.js';
+import { exportedMachines, type ExportedMachine } from '../diagrams/exportedMachines.js';
+import { extensionOf, exportFormats, isExportFormat, renderMachine, type ExportFormat } from '../diagrams/exportFormats.js';
+import { machineConfigJson } from '../diagrams/machineJson.js';
+import { GraphvizMissingError } from '../diagrams/svg.js';
 import { UsageError } from './openLog.js';
 
 const USAGE = `usage: mailtrail machines export [--format ${exportFormats.join('|')}] [--out DIR] [--machine ${exportedMachines.map((m) => m.name).join('|')}]`;

@@ -13,7 +13,7 @@ import type { Config } from '../config/index.js';
 import { sendControl, DaemonNotRunningError } from '../control/controlClient.js';
 import { ControlCodes, controlSocketPath } from '../control/protocol.js';
 import { acceptsOp, refusalText, statesAccepting } from '../queue/operatorOps.js';
-import { isFinalState, type MessageSummary } from '../queue/messageSummary.js';
+import { isFinalState, type MessageSummary } from '../readmodel/messageSummary.js';
 import { recordDirectly, type DirectOutcome, type MessageOp } from './directAppend.js';
 import { messageSummaries, readStoredMessage } from './messageStore.js';
 import { configFrom, openEventLog, UsageError } from './openLog.js';

@@ -8,7 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
-import type { MessageSummary, RecipientSummary } from '../queue/messageSummary.js';
+import type { MessageSummary, RecipientSummary } from '../readmodel/messageSummary.js';
 import { formatAge, messageSummaries, summaryJson } from './messageStore.js';
 import { commonOptions, configFrom, openEventLog, UsageError } from './openLog.js';
 import { formatShape, queueShape, shapeJson, stateCounts } from './queueShape.js';

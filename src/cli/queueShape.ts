@@ -6,7 +6,7 @@
  * two domains counts in both rows; TOTAL counts it once. Pure formatting plus one GROUP BY.
  */
 import type Database from 'better-sqlite3';
-import { type MessageSummary, isFinalState } from '../queue/messageSummary.js';
+import { type MessageSummary, isFinalState } from '../readmodel/messageSummary.js';
 import { domainOf } from '../mail/address.js';
 
 /** Upper bounds of the age buckets, in minutes; the last bucket is everything older. */

@@ -1,6 +1,6 @@
 /**
  * `mailtrail rebuild-projections [--config FILE]`: drops the inline projection tables
- * (`messages`, `message_search`) and refills them from the whole log in one transaction, with
+ * (`messages`, `message_search`, `message_snapshots`) and refills them from the whole log in one transaction, with
  * a progress line on a terminal. It opens the log WRITABLE, so it refuses while the daemon
  * runs (its control socket answers a ping, or answers garbage: it may be running); exit 69.
  * Readers (`mailtrail queue`) see the old tables until the transaction commits.
@@ -10,8 +10,8 @@ import { parseArgs } from 'node:util';
 import { ControlError, DaemonNotRunningError, sendControl } from '../control/controlClient.js';
 import { controlSocketPath } from '../control/protocol.js';
 import { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
-import { inlineProjections, projectionTables } from '../queue/inlineProjections.js';
-import { rebuildProjections } from '../queue/projectionRebuild.js';
+import { inlineProjections, projectionTables } from '../readmodel/inlineProjections.js';
+import { rebuildProjections } from '../readmodel/projectionRebuild.js';
 import { configFrom, UsageError } from './openLog.js';
 import { formatRate, progressLine } from './progressLine.js';
 

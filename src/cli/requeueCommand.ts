@@ -18,7 +18,7 @@ import { controlSocketPath, type RequeueReplyItem } from '../control/protocol.js
 import { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
 import { headerValue } from '../mail/headerFields.js';
 import { readHeaderBlock } from '../mail/headerBlock.js';
-import { inlineProjections } from '../queue/inlineProjections.js';
+import { inlineProjections } from '../readmodel/inlineProjections.js';
 import { MESSAGE_IDENTITY } from '../queue/queue.js';
 import type { EnqueueInput } from '../queue/queueOptions.js';
 import { messageStream } from '../mail/streamNames.js';

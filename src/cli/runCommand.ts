@@ -18,7 +18,7 @@ import { Daemon } from '../daemon/daemon.js';
 import { MailtrailError } from '../errors/mailtrailError.js';
 import { writePidfile } from '../daemon/pidfile.js';
 import { dropPrivileges, resolveIdentity } from '../daemon/privileges.js';
-import { createLogger, reopenLogFile, type Logger } from '../log/logger.js';
+import { createLogger, reopenLogFile, type Logger } from '../logging/logger.js';
 import { parseMetricsPort, startMetrics, type RunningMetrics } from '../metrics/index.js';
 import { parseAddressMode, parseInspectPort } from '../inspect/inspectFlags.js';
 import { detach, startReporter } from './detach.js';

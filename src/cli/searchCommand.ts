@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import type Database from 'better-sqlite3';
 import type { Config } from '../config/index.js';
-import { hasSearchIndex, parseAddressPattern, searchPage, type SearchCriteria, type SearchRow } from '../queue/messageSearch.js';
+import { hasSearchIndex, parseAddressPattern, searchPage, type SearchCriteria, type SearchRow } from '../readmodel/messageSearch.js';
 import { bodyPathOf } from './messageStore.js';
 import { idForInlineRef, isInlineRef } from '../spool/inlineBodies.js';
 import { checkValues, searchStates } from './knownValues.js';

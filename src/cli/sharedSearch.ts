@@ -5,8 +5,8 @@
  * sqlite index on a long history, but every node's CLI sees every node's messages.
  */
 import type { EventLog } from '../eventlog/eventLog.js';
-import { matchesAddress, type SearchCriteria } from '../queue/messageSearch.js';
-import { type MessageSummary, foldMessageSummary, isFinalState } from '../queue/messageSummary.js';
+import { matchesAddress, type SearchCriteria } from '../readmodel/messageSearch.js';
+import { type MessageSummary, foldMessageSummary, isFinalState } from '../readmodel/messageSummary.js';
 import type { Found } from './searchCommand.js';
 
 interface Folded {

@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { pipeline } from 'node:stream/promises';
-import type { MessageSummary } from '../queue/messageSummary.js';
+import type { MessageSummary } from '../readmodel/messageSummary.js';
 import { headerBlockOf } from '../queue/queue.js';
 import { isInlineRef } from '../spool/inlineBodies.js';
 import { BodyMissingError } from '../spool/spoolErrors.js';

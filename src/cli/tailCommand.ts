@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '../eventlog/eventLog.js';
 import type { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
-import { parseAddressPattern } from '../queue/messageSearch.js';
+import { parseAddressPattern } from '../readmodel/messageSearch.js';
 import { eventJson, eventLine } from './eventLine.js';
 import { checkValues, eventTypes } from './knownValues.js';
 import { commonOptions, configFrom, openLogReadonly, UsageError } from './openLog.js';

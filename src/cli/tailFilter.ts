@@ -8,8 +8,8 @@
  */
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '../eventlog/eventLog.js';
-import { hasSearchIndex, matchesAddress, searchIds, type AddressPattern, type SearchCriteria } from '../queue/messageSearch.js';
-import { isFinalState } from '../queue/messageSummary.js';
+import { hasSearchIndex, matchesAddress, searchIds, type AddressPattern, type SearchCriteria } from '../readmodel/messageSearch.js';
+import { isFinalState } from '../readmodel/messageSummary.js';
 import { messageIdOf, messageStream, sessionStream } from '../mail/streamNames.js';
 
 export interface TailCriteria {

@@ -15,6 +15,7 @@ import { parseNetwork } from '../mail/ipNetwork.js';
 import { SMTP_EDGE_DEFAULTS } from '../edge/edgeDefaults.js';
 import { defaultRetryPolicy } from '../queue/backoff.js';
 import { QUEUE_DEFAULTS } from '../queue/queueDefaults.js';
+import { DEFAULT_INLINE_THRESHOLD } from '../spool/inlineBodies.js';
 import { domainOf, withLowerCaseDomain } from '../mail/address.js';
 
 const nonEmpty = z.string().min(1, 'expected a non-empty string');
@@ -97,7 +98,7 @@ export const queueSchema = strictObject({
 
 export const spoolSchema = strictObject({
   /** Bodies up to this many bytes ride in the log's transaction (sqlite log only); 0: always files. */
-  inlineThreshold: nonNegativeInt.default(64 * 1024),
+  inlineThreshold: nonNegativeInt.default(DEFAULT_INLINE_THRESHOLD),
 });
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

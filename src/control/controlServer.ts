@@ -12,7 +12,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { PassThrough } from 'node:stream';
 import type { Logger } from 'pino';
 import { InvariantError, MailtrailError } from '../errors/mailtrailError.js';
-import { silentLogger } from '../log/logger.js';
+import { silentLogger } from '../logging/logger.js';
 import { OPERATOR_OPS, refusalText, type OperatorOp } from '../queue/operatorOps.js';
 import { UnknownMessageError, type Queue } from '../queue/queue.js';
 import { EventNotAcceptedError } from '../replay/eventNotAcceptedError.js';

@@ -15,7 +15,7 @@ import type { Config } from '../config/index.js';
 import { createBounceSender } from '../bounce/bounceSender.js';
 import { ControlServer } from '../control/index.js';
 import { SmtpEdge } from '../edge/index.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../logging/logger.js';
 import { Queue, type EnqueueInput } from '../queue/queue.js';
 import { SharedQueueView } from '../queue/sharedQueueView.js';
 import { messageStream } from '../mail/streamNames.js';
@@ -235,7 +235,7 @@ export class Daemon {
   private async startParts(afterBind?: () => void): Promise<DaemonStatus> {
     // The relay first: a port in use stops the start before anything else runs.
     const relay = await this.inspector?.start();
-    const { recovered, quarantined, bounces } = await this.queue.start({ hold: true });
+    const { recovered, quarantined, bounces, background } = await this.queue.start({ hold: true });
     if (quarantined.length) {
       this.logger.warn(
         { quarantined: quarantined.length, ids: quarantined.slice(0, 100), dir: this.spool.quarantineDir },
@@ -243,7 +243,9 @@ export class Daemon {
           `each keeps its envelope: mailtrail check lists them, mailtrail requeue --quarantined puts them back in the queue`,
       );
     }
-    if (recovered || bounces) this.logger.info({ recovered, bounces, quarantined: quarantined.length }, `recovered ${recovered} live messages from the log`);
+    // In the background (sqlite), the queue logs `recovered N live messages` once every one is scheduled.
+    if (background && recovered) this.logger.info({ live: recovered, bounces }, `recovering ${recovered} live messages in the background, from their stored snapshots`);
+    else if (recovered || bounces) this.logger.info({ recovered, bounces, quarantined: quarantined.length }, `recovered ${recovered} live messages from the log`);
     const listening = await this.edge.start();
     afterBind?.();
     await this.control.start();

@@ -3,7 +3,7 @@
  * spool once `queue.bodyRetention` has passed (the message's history stays), and session and
  * probe streams older than `queue.sessionRetention` are deleted. Runs at start and hourly.
  */
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../logging/logger.js';
 import type { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
 import type { Spool } from '../spool/spool.js';
 import { PROBES_STREAM_PREFIX, SESSION_STREAM_PREFIX } from '../mail/streamNames.js';

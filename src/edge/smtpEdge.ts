@@ -15,7 +15,7 @@ import type { InspectionEvent } from 'xstate';
 import type { ListenAddress } from './listenAddress.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import { appendHealthOf } from '../eventlog/appendHealth.js';
-import { silentLogger } from '../log/logger.js';
+import { silentLogger } from '../logging/logger.js';
 import type { Queue } from '../queue/queue.js';
 import { BuiltinRules } from './builtinRules.js';
 import { ClientLimits } from './clientLimits.js';

@@ -12,7 +12,7 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { InvariantError, MailtrailError } from '../errors/mailtrailError.js';
-import { silentLogger } from '../log/logger.js';
+import { silentLogger } from '../logging/logger.js';
 import { EventLogClosedError, ExpectedRevisionConflictError, type EventLog } from './eventLog.js';
 import { daemonStream } from '../mail/streamNames.js';
 

@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
-import { silentLogger } from '../log/logger.js';
+import { silentLogger } from '../logging/logger.js';
 import { removeAnnouncement, writeAnnouncement } from './announcement.js';
 import { InspectorClient } from './inspectorClient.js';
 import { DEFAULT_INSPECT_PORT, InspectorRelay, type RelayAddress } from './inspectorRelay.js';

@@ -11,7 +11,7 @@ import { createInspector, type StatelyInspectionEvent } from '@statelyai/inspect
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
-import { silentLogger } from '../log/logger.js';
+import { silentLogger } from '../logging/logger.js';
 import { type AddressMode, createSanitizer } from './sanitize.js';
 
 export interface InspectorClientOptions {

@@ -11,7 +11,7 @@ import { type IncomingMessage, type Server, createServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
-import { silentLogger } from '../log/logger.js';
+import { silentLogger } from '../logging/logger.js';
 import { bridgePage, bridgePolicy } from './bridgePage.js';
 import { DEFAULT_RETENTION, RetainedActors, type RetentionLimits, parseReport } from './retainedActors.js';
 

@@ -6,11 +6,11 @@
  * A value that cannot be serialized (a cycle, a BigInt) becomes "[unserializable]"; nothing throws.
  */
 
-import { CONTENT_FIELDS, SECRET_FIELDS, normalizeField } from '../log/redaction.js';
+import { CONTENT_FIELDS, SECRET_FIELDS, normalizeField } from '../logging/redaction.js';
 
 export type AddressMode = 'show' | 'mask';
 
-/** The fields the log removes too (src/log/redaction.ts), compared lower-cased with `-`/`_` removed. */
+/** The fields the log removes too (src/logging/redaction.ts), compared lower-cased with `-`/`_` removed. */
 const SECRET_KEYS = new Set(SECRET_FIELDS.map(normalizeField));
 const BODY_KEYS = new Set(CONTENT_FIELDS.map(normalizeField));
 

@@ -9,7 +9,7 @@
 import { MailtrailError } from '../errors/mailtrailError.js';
 import { appendHealthOf } from '../eventlog/appendHealth.js';
 import type { EventLog } from '../eventlog/eventLog.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../logging/logger.js';
 import type { Queue } from '../queue/queue.js';
 import { instrumentAppend, queueStatesOf } from './eventLogMetrics.js';
 import { followMessages } from './messageMetrics.js';

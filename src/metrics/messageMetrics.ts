@@ -6,7 +6,7 @@
  * `observeMessageEvent` is pure bookkeeping (tested alone); `followMessages` runs it live.
  */
 import type { EventLog, RecordedEvent } from '../eventlog/eventLog.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../logging/logger.js';
 import type { MailtrailMetrics } from './metricsRegistry.js';
 import { MESSAGE_STREAM_PREFIX, messageIdOf } from '../mail/streamNames.js';
 

@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../logging/logger.js';
 
 export const DEFAULT_METRICS_PORT = 9465;
 

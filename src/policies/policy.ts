@@ -29,3 +29,9 @@ export interface PolicyEffect {
   split?: { recipients: string[] }[];
 }
 export interface PrequeuePolicy { readonly name: string; apply(ctx: PolicyContext): Promise<PolicyEffect> }
+
+/**
+ * A relay policy (slimta's RelayPolicy): the same shape, run before each delivery attempt;
+ * only its `prependHeaders` count, for that attempt's copy, and nothing is recorded.
+ */
+export type RelayPolicy = PrequeuePolicy;

@@ -9,7 +9,7 @@
  */
 import type { Logger } from 'pino';
 import { InvariantError } from '../errors/mailtrailError.js';
-import { silentLogger } from '../log/logger.js';
+import { silentLogger } from '../logging/logger.js';
 import type { PolicyContext, PolicyEffect, PrequeuePolicy } from './policy.js';
 import { SPAMD_DEFAULTS, SpamdError, spamdCheck, describeSpamdAddress, type SpamdAddress, type SpamdCommand, type SpamdResult } from './spamdClient.js';
 

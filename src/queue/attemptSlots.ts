@@ -10,7 +10,19 @@ export class AttemptSlots {
   /** Waiting messages, in arrival order, each with what to run once granted. */
   private readonly waiting = new Map<string, () => void>();
 
+  private readonly releaseListeners: (() => void)[] = [];
+
   constructor(readonly size: number) {}
+
+  /** How many messages wait for a slot. */
+  get waitingCount(): number {
+    return this.waiting.size;
+  }
+
+  /** Call `fn` after every release (the queue wakes resting messages as the line shortens). */
+  onRelease(fn: () => void): void {
+    this.releaseListeners.push(fn);
+  }
 
   get inUse(): number {
     return this.holders.size;
@@ -61,10 +73,12 @@ export class AttemptSlots {
   release(id: string): void {
     if (!this.holders.delete(id)) return;
     const next = this.waiting.entries().next();
-    if (next.done) return;
-    const [nextId, granted] = next.value;
-    this.waiting.delete(nextId);
-    this.holders.add(nextId);
-    granted();
+    if (!next.done) {
+      const [nextId, granted] = next.value;
+      this.waiting.delete(nextId);
+      this.holders.add(nextId);
+      granted();
+    }
+    for (const fn of this.releaseListeners) fn();
   }
 }

@@ -9,7 +9,7 @@
 import type { MessageContext } from '../../machines/message.context.js';
 import type { AttemptClaimed, MessageEvent, RelayAttempted } from '../../machines/message.events.js';
 import { readHeaderBlock } from '../mail/headerBlock.js';
-import type { PrequeuePolicy } from '../policies/policy.js';
+import type { RelayPolicy } from '../policies/policy.js';
 import type { Spool } from '../spool/spool.js';
 import { type ClaimSettings, LeaseRenewal, claimEvent } from './attemptClaims.js';
 import type { AttemptSlots } from './attemptSlots.js';
@@ -34,7 +34,7 @@ export interface AttemptsOptions {
   readonly spool: Spool;
   readonly hostname: string;
   /** Run before each attempt; their headers go into that attempt's copy only. */
-  readonly relayPolicies: readonly PrequeuePolicy[];
+  readonly relayPolicies: readonly RelayPolicy[];
   /** On a shared log: claim each attempt (AttemptClaimed before RelayAttempted) and renew the lease. */
   readonly claims?: ClaimSettings;
   /** Record events, retrying a failed append (durableRecord.ts); false when given up. */

@@ -7,7 +7,7 @@
  */
 import type { MessageEvent } from '../../machines/message.events.js';
 import { messageMachine } from '../../machines/message.machine.js';
-import { isFinalState } from './messageSummary.js';
+import { isFinalState } from '../readmodel/messageSummary.js';
 
 export type OperatorOp = 'retry' | 'hold' | 'release' | 'delete' | 'bounce' | 'requeue';
 

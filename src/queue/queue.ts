@@ -13,15 +13,15 @@ import type { MessageEvent } from '../../machines/message.events.js';
 import { createBounceSender } from '../bounce/bounceSender.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import { InvariantError } from '../errors/mailtrailError.js';
-import { silentLogger } from '../log/logger.js';
+import { silentLogger } from '../logging/logger.js';
 import { readHeaderBlock } from '../mail/headerBlock.js';
 import { headerValue } from '../mail/headerFields.js';
-import type { PrequeuePolicy } from '../policies/policy.js';
+import type { PrequeuePolicy, RelayPolicy } from '../policies/policy.js';
 import type { Relay } from '../relay/relay.js';
 import type { Spool } from '../spool/spool.js';
 import { AttemptSlots } from './attemptSlots.js';
 import { Attempts } from './attempts.js';
-import { defaultRetryPolicy } from './backoff.js';
+import { type RetryPolicy, defaultRetryPolicy } from './backoff.js';
 import { QUEUE_DEFAULTS } from './queueDefaults.js';
 import { recordDurably } from './durableRecord.js';
 import { finalizeMessage } from './finalization.js';
@@ -35,9 +35,10 @@ import { newQueueId } from '../mail/queueId.js';
 import { receivedEvent, spooledEnvelopeOf } from './receivedEvent.js';
 import { recover } from './recovery.js';
 import { Router } from './router.js';
+import { RestingMessages } from './restingMessages.js';
 import { realScheduler } from './scheduler.js';
 
-export type { RecoverySource } from './recoverySource.js';
+export type { RecoverySource } from '../readmodel/recoverySource.js';
 export type { QueueOptions, EnqueueInput, QueueStorage, QueueExtraOptions, BounceQueue } from './queueOptions.js';
 export type { Scheduler } from './scheduler.js';
 export { headerBlockOf, queuedMessageOf } from './queuedMessage.js';
@@ -52,12 +53,16 @@ export class Queue {
   private readonly options: QueueOptions;
   private readonly machine: MessageMachine;
   private readonly prequeue: PrequeuePolicy[] = [];
-  private readonly relayPolicies: PrequeuePolicy[] = [];
+  private readonly relayPolicies: RelayPolicy[] = [];
   private readonly actors: MessageActors;
   private readonly attempts: Attempts;
   private readonly policies: PolicyStep;
   private readonly operator: OperatorCommands;
   private heldWork: (() => void)[] = [];
+  /** Deferred and held messages without an actor (with a log that keeps snapshots). */
+  private readonly resting: RestingMessages | undefined;
+  private readonly resume: (id: string, state: string) => void;
+  private readonly retry: RetryPolicy;
   /** Shared mode (several daemons on one log): claims, the view of the whole queue, its scanner. */
   private readonly shared: SharedWork | undefined;
   /** The port a bounce sender gets: queue a DSN, read a body. */
@@ -111,18 +116,26 @@ export class Queue {
     });
     const claims = options.shared ? { claims: { node: options.shared.node, leaseMs: options.shared.leaseMs } } : {};
     const common = { actors: this.actors, retry, spool: options.spool, hostname: options.hostname, record };
-    this.attempts = new Attempts({ ...common, slots: new AttemptSlots(options.concurrency ?? QUEUE_DEFAULTS.concurrency), router: options.router, relayPolicies: this.relayPolicies, ...claims });
+    const slots = new AttemptSlots(options.concurrency ?? QUEUE_DEFAULTS.concurrency);
+    this.attempts = new Attempts({ ...common, slots, router: options.router, relayPolicies: this.relayPolicies, ...claims });
     this.policies = new PolicyStep({ ...common, attempts: this.attempts, policies: this.prequeue, enqueue: (input) => this.enqueue(input) });
-    this.operator = new OperatorCommands(this.actors);
+    const resume = (id: string, state: string): void => (state === 'received' ? this.policies.run(id) : this.attempts.resume(id, state));
+    const snapshots = options.recovery?.snapshots;
+    if (snapshots) {
+      // Woken resting messages may queue for slots up to twice the slots (at least 50) at a time.
+      const room = Math.max(50, 2 * slots.size);
+      this.resting = new RestingMessages({
+        log: options.log, machine: this.machine, actors: this.actors, source: snapshots, logger: options.logger ?? silentLogger, resume,
+        room: () => room - slots.waitingCount,
+      });
+      slots.onRelease(() => this.resting?.pump());
+    }
+    this.resume = resume;
+    this.retry = retry;
+    this.operator = new OperatorCommands(this.actors, this.resting);
     this.shared = options.shared && new SharedWork(options.shared, {
-      log: options.log, machine: this.machine, actors: this.actors, freeSlots: () => this.attempts.freeSlots, resume: (id, state) => this.resume(id, state),
+      log: options.log, machine: this.machine, actors: this.actors, freeSlots: () => this.attempts.freeSlots, resume,
     });
-  }
-
-  /** Continue a message from the state its history stopped in. */
-  private resume(id: string, state: string): void {
-    if (state === 'received') this.policies.run(id);
-    else this.attempts.resume(id, state);
   }
 
   addPrequeuePolicy(policy: PrequeuePolicy): this {
@@ -135,7 +148,7 @@ export class Queue {
    * nothing is recorded (slimta's RelayPolicy). Recipient rewrites and splits are prequeue
    * matters and are ignored here.
    */
-  addRelayPolicy(policy: PrequeuePolicy): this {
+  addRelayPolicy(policy: RelayPolicy): this {
     this.relayPolicies.push(policy);
     return this;
   }
@@ -180,7 +193,7 @@ export class Queue {
    * `{ hold: true }` the recovered work (attempts, timers, DSNs) waits for `resumeWork()`: the
    * daemon binds its ports and drops root privileges in between, so no delivery ever runs as root.
    */
-  async start(options: { hold?: boolean } = {}): Promise<{ recovered: number; quarantined: string[]; bounces: number }> {
+  async start(options: { hold?: boolean } = {}): Promise<{ recovered: number; quarantined: string[]; bounces: number; background: boolean }> {
     const onBounce = this.options.onBounce;
     // Shared mode: the whole queue folded from the log; start-up takes what is due now.
     await this.shared?.load();
@@ -191,8 +204,11 @@ export class Queue {
       machine: this.machine,
       actors: this.actors,
       ...(source ? { source } : {}),
-      resume: (id, state) => this.resume(id, state),
+      resume: this.resume,
       ...(onBounce ? { sendBounce: (ctx: MessageContext) => onBounce(ctx, this.bounceQueue) } : {}),
+      ...(this.resting ? { resting: this.resting } : {}),
+      maxLifetime: this.retry.maxLifetime,
+      logger: this.options.logger ?? silentLogger,
     });
     this.heldWork = work;
     if (!options.hold) this.resumeWork();
@@ -207,13 +223,13 @@ export class Queue {
     this.shared?.start();
   }
 
-  /** Messages this process is working on (not final). */
+  /** Messages this process is working on (not final), with those resting without an actor. */
   get size(): number {
-    return this.actors.size;
+    return this.actors.size + (this.resting?.size ?? 0);
   }
 
   stateOf(id: string): string | undefined {
-    return this.actors.get(id)?.state;
+    return this.actors.get(id)?.state ?? this.resting?.stateOf(id);
   }
 
   contextOf(id: string): MessageContext | undefined {
@@ -268,6 +284,7 @@ export class Queue {
 
   /** Stop: no new work, timers disarmed, wait up to graceMs for attempts in flight, then abandon them. */
   async stop(graceMs = 10_000): Promise<void> {
+    this.resting?.stop();
     await this.shared?.stop();
     await this.actors.stop(graceMs);
     this.policies.clear();

@@ -12,7 +12,7 @@ import type { OpenBodyOptions } from '../spool/bodyReader.js';
 import type { BodySource, Spool, StoredBody } from '../spool/spool.js';
 import type { RetryPolicy } from './backoff.js';
 import type { Envelope } from '../mail/envelope.js';
-import type { RecoverySource } from './recoverySource.js';
+import type { RecoverySource } from '../readmodel/recoverySource.js';
 import type { Relay } from '../relay/relay.js';
 import type { Router } from './router.js';
 import type { Scheduler } from './scheduler.js';

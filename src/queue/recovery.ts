@@ -1,19 +1,24 @@
 /**
  * Start-up recovery (Postfix's qmgr scanning the incoming and deferred queues): bodies the log
- * does not know go to quarantine (never deleted on the log's word), every live message is
- * replayed from its stream into an actor, and the work to continue it — its next step, or a
- * DSN a crash kept from being queued — is returned to run now or once the daemon has dropped
- * its privileges.
+ * does not know go to quarantine (never deleted on the log's word), and the work to continue
+ * every live message — its next step, or a DSN a crash kept from being queued — is returned to
+ * run now or once the daemon has dropped its privileges. With a log that keeps snapshots
+ * (sqlite), that work pages through the live messages in the background, a batch per turn of
+ * the loop: deferred and held ones only rest as index entries (restingMessages.ts), the few
+ * caught mid-step get their actor now; no history is folded. Other logs fold every live
+ * message's stream into an actor here, before the queue serves.
  */
+import type { Logger } from 'pino';
 import type { MessageContext } from '../../machines/message.context.js';
 import type { MessageMachine } from '../../machines/message.machine.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import { replay } from '../replay/replay.js';
 import type { Spool } from '../spool/spool.js';
 import type { MessageActors } from './messageActors.js';
-import { isFinalState } from './messageSummary.js';
+import { isFinalState } from '../readmodel/messageSummary.js';
 import { messageStream } from '../mail/streamNames.js';
-import { type RecoverySource, scanRecoverySource } from './recoverySource.js';
+import { type LiveEntry, type RecoverySource, type SnapshotSource, scanRecoverySource } from '../readmodel/recoverySource.js';
+import type { RestingMessages } from './restingMessages.js';
 
 export interface RecoveryOptions {
   readonly log: EventLog;
@@ -26,6 +31,11 @@ export interface RecoveryOptions {
   readonly resume: (id: string, state: string) => void;
   /** Queue the DSN of a final message that is owed one (none: DSNs are off). */
   readonly sendBounce?: (context: MessageContext) => Promise<void>;
+  /** Where deferred and held messages rest without an actor (with a source that keeps snapshots). */
+  readonly resting?: RestingMessages;
+  /** The retry policy's maxLifetime: a resting message is due at its expiry at the latest. */
+  readonly maxLifetime: number;
+  readonly logger: Logger;
 }
 
 export interface Recovered {
@@ -34,6 +44,8 @@ export interface Recovered {
   readonly bounces: number;
   /** What to run to continue them. */
   readonly work: (() => void)[];
+  /** True when the live messages are recovered by that work, in the background (it logs when done). */
+  readonly background: boolean;
 }
 
 export async function recover(options: RecoveryOptions): Promise<Recovered> {
@@ -41,17 +53,75 @@ export async function recover(options: RecoveryOptions): Promise<Recovered> {
   const work: (() => void)[] = [];
   const source = options.source ?? (await scanRecoverySource(log));
   const quarantined = await options.spool.quarantineUnknown((id) => source.isKnown(id));
+  const resting = options.resting;
+  if (source.snapshots && resting) {
+    const snapshots = source.snapshots;
+    const live = snapshots.liveCount();
+    work.push(() => void recoverInBackground(options, snapshots, resting, live));
+    return { ...(await bounceWork(options, source, work)), recovered: live, quarantined, work, background: true };
+  }
   for (const summary of await source.liveMessages()) {
     const replayed = await replay(log, messageStream(summary.id), machine);
     if (replayed.revision === null || isFinalState(replayed.state)) continue;
     actors.create(summary.id, replayed);
     work.push(() => options.resume(summary.id, replayed.state));
   }
+  return { ...(await bounceWork(options, source, work)), recovered: actors.size, quarantined, work, background: false };
+}
+
+/** Queue the DSNs a crash kept from being sent (few: folded from their streams). */
+async function bounceWork(options: RecoveryOptions, source: RecoverySource, work: (() => void)[]): Promise<{ bounces: number }> {
   const sendBounce = options.sendBounce;
   const bounces = sendBounce ? await source.unsentBounces() : [];
   for (const id of bounces) {
-    const replayed = await replay(log, messageStream(id), machine);
-    work.push(() => actors.spawn(id, 'bounce', () => sendBounce!(replayed.snapshot.context)));
+    const replayed = await replay(options.log, messageStream(id), options.machine);
+    work.push(() => options.actors.spawn(id, 'bounce', () => sendBounce!(replayed.snapshot.context)));
   }
-  return { recovered: actors.size, quarantined, bounces: bounces.length, work };
+  return { bounces: bounces.length };
+}
+
+/** Live messages read per turn of the event loop. */
+const PAGE = 500;
+
+/**
+ * Page through the live messages, one page per turn of the loop (SMTP sessions and due
+ * messages are served in between): rest the deferred and held, wake the others now. A message
+ * that already has an actor (new, or woken by an operator meanwhile) is left alone.
+ */
+async function recoverInBackground(options: RecoveryOptions, source: SnapshotSource, resting: RestingMessages, live: number): Promise<void> {
+  const { actors, logger } = options;
+  const started = performance.now();
+  let after = '';
+  let count = 0;
+  try {
+    for (;;) {
+      if (actors.stopping) return;
+      const page = source.livePage(after, PAGE);
+      for (const entry of page) {
+        count += 1;
+        if (actors.get(entry.id) || resting.has(entry.id)) continue;
+        const due = dueTime(entry, options.maxLifetime);
+        if (entry.state === 'held') resting.restHeld(entry.id);
+        else if (entry.state === 'deferred' || (entry.state === 'received' && due > actors.now())) resting.restUntil(entry.id, due, entry.state);
+        else void resting.actorFor(entry.id).catch((err: unknown) => actors.child(entry.id).error({ err }, 'recovery failed'));
+      }
+      resting.pump();
+      if (page.length < PAGE) break;
+      after = page[page.length - 1]!.id;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    const fallbacks = resting.fallbackCount();
+    if (fallbacks > 0) {
+      logger.warn({ fallbacks: resting.fallbacks }, `${fallbacks} live messages had no usable stored snapshot and were folded from their histories; mailtrail rebuild-projections recomputes the snapshots`);
+    }
+    logger.info({ recovered: count, live, resting: resting.size, ms: Math.round(performance.now() - started) }, `recovered ${count} live messages from the log`);
+  } catch (err) {
+    logger.error({ err }, 'recovering the live messages failed');
+  }
+}
+
+/** When a resting message's next step is due: its next attempt, or its expiry if sooner. */
+function dueTime(entry: LiveEntry, maxLifetime: number): number {
+  const next = entry.nextAttemptAt ? Date.parse(entry.nextAttemptAt) : 0;
+  return Math.min(next, Date.parse(entry.receivedAt) + maxLifetime);
 }

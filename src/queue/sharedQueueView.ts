@@ -10,11 +10,11 @@
  */
 import type { Logger } from 'pino';
 import type { EventLog, Subscription } from '../eventlog/eventLog.js';
-import { silentLogger } from '../log/logger.js';
-import { type MessageSummary, foldMessageSummary, isFinalState } from './messageSummary.js';
+import { silentLogger } from '../logging/logger.js';
+import { type MessageSummary, foldMessageSummary, isFinalState } from '../readmodel/messageSummary.js';
 import { dsnIdFor } from '../mail/queueId.js';
 import { MESSAGE_STREAM_PREFIX as MESSAGE_PREFIX } from '../mail/streamNames.js';
-import { needsBounce, type RecoverySource } from './recoverySource.js';
+import { needsBounce, type RecoverySource } from '../readmodel/recoverySource.js';
 
 
 /**

@@ -13,9 +13,9 @@ import { replay } from '../replay/replay.js';
 import type { ClaimSettings } from './attemptClaims.js';
 import { DueScanner } from './dueScanner.js';
 import type { MessageActor, MessageActors } from './messageActors.js';
-import { isFinalState } from './messageSummary.js';
+import { isFinalState } from '../readmodel/messageSummary.js';
 import { messageStream } from '../mail/streamNames.js';
-import type { RecoverySource } from './recoverySource.js';
+import type { RecoverySource } from '../readmodel/recoverySource.js';
 import { type SharedQueueView, dueWork } from './sharedQueueView.js';
 
 export interface SharedQueueOptions extends ClaimSettings {

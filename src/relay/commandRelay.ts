@@ -8,7 +8,7 @@
  */
 import { ConfigError } from '../errors/mailtrailError.js';
 import { checkTemplate, commandVars, resolveProgram, substitute, type ConfigSite } from './commandArgs.js';
-import { runCommand, type CommandExit } from './pipeRelay.js';
+import { runCommand, type CommandExit } from './runCommand.js';
 import type { DeliveryRequest, RecipientResult, Relay } from './relay.js';
 import { PIPE_DEFAULTS } from './relayDefaults.js';
 import { sysExitStatus } from './sysExits.js';

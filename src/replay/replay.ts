@@ -4,11 +4,12 @@
  * An event the current state does not accept, or a stored state that differs from the one
  * reached, is an InvariantError naming stream, revision and state: replay never drifts.
  */
-import { type AnyStateMachine, type SnapshotFrom, initialTransition, transition } from 'xstate';
+import { type AnyStateMachine, type SnapshotFrom, initialTransition } from 'xstate';
 import type { EventLog, JsonObject, RecordedEvent } from '../eventlog/eventLog.js';
 import { InvariantError } from '../errors/mailtrailError.js';
 import { EventNotAcceptedError } from './eventNotAcceptedError.js';
 import { type MachineEventObject, toMachineEvent } from './eventShape.js';
+import { pureTransition } from './pureTransition.js';
 import { stateName } from './stateName.js';
 import { upcast } from './upcasters.js';
 
@@ -22,8 +23,15 @@ export interface ReplayResult<M extends AnyStateMachine> {
 
 /** The snapshot a machine starts from, before its first stored event. */
 export function initialSnapshot<M extends AnyStateMachine>(machine: M): SnapshotFrom<M> {
-  return (initialTransition as (m: M) => [SnapshotFrom<M>, unknown])(machine)[0];
+  // Snapshots are immutable: one per machine serves every fold (computing it builds an actor).
+  const known = initials.get(machine) as SnapshotFrom<M> | undefined;
+  if (known) return known;
+  const initial = (initialTransition as (m: M) => [SnapshotFrom<M>, unknown])(machine)[0];
+  initials.set(machine, initial);
+  return initial;
 }
+
+const initials = new WeakMap<AnyStateMachine, unknown>();
 
 /**
  * One pure step: the snapshot after `event`, or an EventNotAcceptedError when the state does not
@@ -39,8 +47,7 @@ export function applyEvent<M extends AnyStateMachine>(
   if (snap.status !== 'active' || !snap.can(event)) {
     throw new EventNotAcceptedError(where, event.type, stateName(snap.value));
   }
-  const [next] = (transition as (m: M, s: SnapshotFrom<M>, e: unknown) => [SnapshotFrom<M>, unknown])(machine, snapshot, event);
-  return next;
+  return pureTransition(machine, snapshot, event);
 }
 
 /** Upcast a recorded event and turn it into the machine's event object. */

@@ -12,6 +12,7 @@ import { type EventMetadata, type MachineEventObject, toEventData } from '../rep
 import { applyEvent, initialSnapshot } from '../replay/replay.js';
 import { schemaOf } from '../replay/upcasters.js';
 import { stateName } from '../replay/stateName.js';
+import { clearPendingSnapshot, setPendingSnapshot } from './pendingSnapshots.js';
 
 export interface MachineIdentity {
   readonly name: string;
@@ -88,10 +89,17 @@ export class EventSourcedActor<M extends AnyStateMachine> {
       };
       return toEventData(event as MachineEventObject, metadata);
     });
-    const result = await this.log.append(this.stream, stored, {
-      expectedRevision: this.revision === null ? 'no_stream' : this.revision,
-      ...(bodies?.length ? { bodies } : {}),
-    });
+    // Inline projections on this thread may take the snapshot instead of folding (pendingSnapshots.ts).
+    setPendingSnapshot(this.stream, { revision: this.nextRevision(events.length - 1), snapshot: next });
+    let result;
+    try {
+      result = await this.log.append(this.stream, stored, {
+        expectedRevision: this.revision === null ? 'no_stream' : this.revision,
+        ...(bodies?.length ? { bodies } : {}),
+      });
+    } finally {
+      clearPendingSnapshot(this.stream);
+    }
     this.revision = result.nextExpectedRevision;
     this.pure = next;
     for (const event of events) this.actor.send(event as never);

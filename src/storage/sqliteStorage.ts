@@ -10,8 +10,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
-import { inlineProjections } from '../queue/inlineProjections.js';
-import { recoverySourceFrom } from '../queue/messagesProjection.js';
+import { inlineProjections } from '../readmodel/inlineProjections.js';
+import { recoverySourceFrom } from '../readmodel/messagesProjection.js';
 import type { QueueStorage, RecoverySource } from '../queue/queue.js';
 import { Spool } from '../spool/spool.js';
 import { lockDirectories, type DirectoryLock } from './directoryLock.js';

@@ -2,7 +2,7 @@
  * The shape of the sources, checked from the sources: no import cycle among the files of src/
  * and machines/ (type-only and dynamic imports count), and every import goes to the same or a
  * lower layer. The layers, lowest first: the pure machines; the mail kernel with errors and
- * logging; the log, spool, relays, policies, replay and runtime; the queue (with its bounce
+ * logging; the log, spool, relays, policies, replay, runtime, read models and diagram export; the queue (with its bounce
  * sender and the sqlite storage that bundles log, spool and recovery); the edge and the other
  * daemon-side servers (control, metrics, inspector); the configuration, which reads the
  * components' defaults; the daemon; the CLI. A failure names the files.
@@ -14,8 +14,8 @@ import { cyclesOf, importGraph, loopThrough } from './importGraph.js';
 /** Folder (under src/, or machines/ for the pure machines) → layer, lowest first. */
 const LAYERS: readonly (readonly string[])[] = [
   ['machines/'],
-  ['src/mail/', 'src/errors/', 'src/log/', 'src/packageInfo.ts'],
-  ['src/eventlog/', 'src/spool/', 'src/relay/', 'src/policies/', 'src/replay/', 'src/runtime/', 'src/machines/'],
+  ['src/mail/', 'src/errors/', 'src/logging/', 'src/packageInfo.ts'],
+  ['src/eventlog/', 'src/spool/', 'src/relay/', 'src/policies/', 'src/replay/', 'src/runtime/', 'src/readmodel/', 'src/diagrams/'],
   ['src/queue/', 'src/bounce/', 'src/storage/'],
   ['src/edge/', 'src/control/', 'src/metrics/', 'src/inspect/'],
   ['src/config/'],

@@ -24,7 +24,7 @@ const SOURCE_DIRS = ['src', 'test', 'bench', 'examples'];
 /** Started without a literal the scan below can see: relay defaults, commands inside shells. */
 const INDIRECT = [
   'maildrop', // src/relay/maildropRelay.ts default program
-  'dot', // src/machines/svg.ts default command
+  'dot', // src/diagrams/svg.ts default command
   'ip', // test/daemon/run.test.ts, inside `unshare --net sh -c`
   'swaks', // test/daemon/run.test.ts, inside `nsenter`
 ];

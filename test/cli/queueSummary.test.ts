@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ageBucket, formatShape, queueShape } from '../../src/cli/queueShape.js';
-import type { MessageSummary } from '../../src/queue/messageSummary.js';
+import type { MessageSummary } from '../../src/readmodel/messageSummary.js';
 import { makeHarness, sampleBody, type Harness } from '../support/queueHarness.js';
 import { runCli, writeCliConfig } from './cliProcess.js';
 

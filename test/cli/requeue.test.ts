@@ -36,7 +36,7 @@ describe('mailtrail requeue <id>', () => {
     const id = await send();
     const live = await send();
     const stateOf = async (m: string) => (JSON.parse((await runCli(['queue', '--json', '--config', file])).stdout) as { id: string; state: string }[]).find((x) => x.id === m)?.state;
-    for (let i = 0; i < 200 && ((await stateOf(id)) !== 'deferred' || (await stateOf(live)) !== 'deferred'); i++) await new Promise((r) => setTimeout(r, 50));
+    await waitUntil(async () => (await stateOf(id)) === 'deferred' && (await stateOf(live)) === 'deferred', 'both messages deferred');
     assert.equal(await stateOf(id), 'deferred');
     assert.equal(await stateOf(live), 'deferred');
     await d.kill('SIGTERM');

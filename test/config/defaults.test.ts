@@ -11,6 +11,7 @@ import { parseConfig } from '../../src/config/index.js';
 import { SMTP_EDGE_DEFAULTS } from '../../src/edge/edgeDefaults.js';
 import { SPAMD_DEFAULTS } from '../../src/policies/spamdClient.js';
 import { QUEUE_DEFAULTS } from '../../src/queue/queueDefaults.js';
+import { DEFAULT_INLINE_THRESHOLD } from '../../src/spool/inlineBodies.js';
 import { DOVECOT_LDA_DEFAULTS, LMTP_DEFAULTS, MAILDROP_DEFAULTS, PIPE_DEFAULTS, SMTP_RELAY_DEFAULTS } from '../../src/relay/relayDefaults.js';
 
 const configDir = join(import.meta.dirname, '..', '..', 'src', 'config');
@@ -24,6 +25,7 @@ describe('configuration defaults', () => {
     assert.equal(config.queue.concurrency, QUEUE_DEFAULTS.concurrency);
     assert.equal(config.queue.claimLease, QUEUE_DEFAULTS.claimLease);
     assert.deepEqual({ ...config.queue.retry }, { ...QUEUE_DEFAULTS.retry });
+    assert.equal(config.spool.inlineThreshold, DEFAULT_INLINE_THRESHOLD);
   });
 
   it('are each relay’s and spamd’s', () => {

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { smtpSend } from '../support/smtpClient.js';
 import { baseConfig, runEntry, startDaemon, tsxLoader, writeConfig } from '../support/daemonProcess.js';
+import { waitUntil } from '../support/waitUntil.js';
 
 const dirs: string[] = [];
 const pids: number[] = [];
@@ -32,10 +33,8 @@ function runDaemonized(args: string[]): Promise<{ code: number | null; stdout: s
 }
 
 const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
-const waitFor = async (check: () => boolean): Promise<boolean> => {
-  for (let i = 0; i < 800 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
-  return check();
-};
+/** Whether `check` became true within 20 s (callers assert on it, or on its negation). */
+const waitFor = (check: () => boolean): Promise<boolean> => waitUntil(check, { what: 'the condition', timeoutMs: 20_000 }).then(() => true, () => false);
 const logLines = (file: string): Record<string, unknown>[] => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('run --daemon', () => {

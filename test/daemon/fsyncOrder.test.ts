@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { smtpSend } from '../support/smtpClient.js';
 import { baseConfig, runEntry, tsxLoader, writeConfig } from '../support/daemonProcess.js';
 import { readStraceLog, type TracedCall } from '../support/straceLog.js';
+import { waitUntil } from '../support/waitUntil.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mailtrail-strace-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -60,7 +61,7 @@ async function traced(dir: string, extra: string): Promise<{ calls: TracedCall[]
     }
     for (const { rcpt } of sent) {
       const newDir = join(dir, 'mail', 'example.test', rcpt.split('@')[0]!, 'new');
-      for (let i = 0; i < 400 && !(existsSync(newDir) && readdirSync(newDir).length); i++) await new Promise((r) => setTimeout(r, 25));
+      await waitUntil(() => existsSync(newDir) && readdirSync(newDir).length > 0, { what: 'a message in ' + newDir, timeoutMs: 10000 });
     }
     await new Promise((r) => setTimeout(r, 300));
     process.kill(Number(readFileSync(pidfile, 'utf8')), 'SIGTERM');

@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { runMaintenance } from '../../src/daemon/maintenance.js';
 import { loadHistory } from '../../src/replay/history.js';
-import { silentLogger } from '../../src/log/logger.js';
+import { silentLogger } from '../../src/logging/logger.js';
 import { makeHarness, sampleBody, type Harness } from '../support/queueHarness.js';
 
 let h: Harness | undefined;

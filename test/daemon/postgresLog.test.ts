@@ -15,6 +15,7 @@ import { runCli } from '../cli/cliProcess.js';
 import { baseConfig, startDaemon, writeConfig, type DaemonProcess } from '../support/daemonProcess.js';
 import { startPostgres, type PostgresServer } from '../support/postgresServer.js';
 import { smtpSend } from '../support/smtpClient.js';
+import { waitUntil } from '../support/waitUntil.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mailtrail-pgd-'));
 let server: PostgresServer;
@@ -34,8 +35,7 @@ const inbox = join(dir, 'mail', 'example.test', 'bob', 'new');
 const delivered = (): string[] => (existsSync(inbox) ? readdirSync(inbox).map((f) => readFileSync(join(inbox, f), 'utf8')) : []);
 
 async function waitFor(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 600 && !check(); i++) await sleep(25);
-  assert.ok(check(), `timed out waiting until ${what}`);
+  await waitUntil(check, { what, timeoutMs: 15_000 });
 }
 
 const send = (d: DaemonProcess, token: string) =>

@@ -15,6 +15,7 @@ import { smtpSend } from '../support/smtpClient.js';
 import { runEntry, startDaemon, tsxLoader } from '../support/daemonProcess.js';
 import { ensureSystemUser, type SystemUser } from '../support/systemUser.js';
 import { spawn } from 'node:child_process';
+import { waitUntil } from '../support/waitUntil.js';
 
 const isRoot = process.getuid?.() === 0;
 const dirs: string[] = [];
@@ -48,7 +49,7 @@ function statusIds(pid: number): { uid: number; gid: number } {
 }
 
 const waitFor = async (check: () => boolean): Promise<void> => {
-  for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
+  await waitUntil(check, { what: 'the condition', timeoutMs: 10_000 });
 };
 
 /** Every path under `dir` (itself included) whose owner is not `uid`. */

@@ -58,7 +58,7 @@ describe('crash orphans', () => {
     const session = rawSession(d.port, ['EHLO client.test\r\n', 'MAIL FROM:<carol@remote.test>\r\n', 'RCPT TO:<dave@example.test>\r\n', 'DATA\r\n', `${orphanBody}.\r\n`]);
     let orphan: string | undefined;
     await waitUntil(() => (orphan = readdirSync(join(dir, 'spool', 'bodies')).find((id) => !before.has(id))) !== undefined, 'the body is spooled', 20_000);
-    for (let i = 0; i < 200 && (await spool.prefixOf(orphan!)).complete !== true; i++) await new Promise((r) => setTimeout(r, 25));
+    await waitUntil(async () => (await spool.prefixOf(orphan!)).complete === true, 'the body is complete on disk', 10_000).catch(() => undefined);
     assert.equal((await spool.prefixOf(orphan!)).complete, true, 'the body is complete on disk');
     await d.kill('SIGKILL');
     await session.closed;

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { smtpSend } from '../support/smtpClient.js';
 import { baseConfig, runEntry, startDaemon, tsxLoader, writeConfig } from '../support/daemonProcess.js';
+import { waitUntil } from '../support/waitUntil.js';
 
 const dirs: string[] = [];
 after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
@@ -39,7 +40,7 @@ describe('mailtrail run', () => {
         '--from', 'alice@remote.test', '--to', 'bob@localhost', '--header', 'Subject: default port', '--body', 'hello']);
       assert.match(stdout, /<- {2}250 2\.0\.0 Ok: queued as [A-Z0-9]+/);
       const newDir = join(cwd, 'var', 'mail', 'localhost', 'bob', 'new');
-      for (let i = 0; i < 200 && !(existsSync(newDir) && readdirSync(newDir).length); i++) await new Promise((r) => setTimeout(r, 25));
+      await waitUntil(() => existsSync(newDir) && readdirSync(newDir).length > 0, { what: 'a message in ' + newDir, timeoutMs: 5000 });
       assert.equal(readdirSync(newDir).length, 1, 'delivered into ./var/mail/localhost/bob');
       assert.ok(existsSync(join(cwd, 'var', 'events.sqlite')));
     } finally {
@@ -67,9 +68,9 @@ describe('mailtrail run', () => {
     assert.match(reply, /^250 2\.0\.0 Ok: queued as [A-Z0-9]+$/);
     assert.equal(readFileSync(pidfile, 'utf8').trim(), String(d.child.pid));
     const newDir = join(dir, 'mail', 'example.test', 'bob', 'new');
-    for (let i = 0; i < 200 && !(existsSync(newDir) && readdirSync(newDir).length); i++) await new Promise((r) => setTimeout(r, 25));
+    await waitUntil(() => existsSync(newDir) && readdirSync(newDir).length > 0, { what: 'a message in ' + newDir, timeoutMs: 5000 });
     assert.equal(readdirSync(newDir).length, 1);
-    for (let i = 0; i < 100 && !d.lines.some((l) => l.status === 'sent'); i++) await new Promise((r) => setTimeout(r, 20));
+    await waitUntil(() => d.lines.some((l) => l.status === 'sent'), { what: 'the status=sent log line' });
     const outcome = d.lines.find((l) => l.status === 'sent');
     assert.ok(outcome, 'one log line per recipient outcome');
     assert.equal(outcome.messageId, id);
@@ -90,11 +91,11 @@ describe('mailtrail run', () => {
       );
       writeConfig(dir, baseConfig(dir).replace('domains: [example.test]', 'domains: [example.test, new.test]'));
       d.child.kill('SIGHUP');
-      for (let i = 0; i < 200 && !d.lines.some((l) => /^reloaded/.test(String(l.msg))); i++) await new Promise((r) => setTimeout(r, 25));
+      await waitUntil(() => d.lines.some((l) => /^reloaded/.test(String(l.msg))), { what: 'the reloaded log line' });
       const reply = await smtpSend({ port: d.port, from: 'a@remote.test', to: ['carol@new.test'], body: 'Subject: x\r\n\r\ny\r\n' });
       assert.match(reply, /^250 /);
       const newDir = join(dir, 'mail', 'new.test', 'carol', 'new');
-      for (let i = 0; i < 200 && !(existsSync(newDir) && readdirSync(newDir).length); i++) await new Promise((r) => setTimeout(r, 25));
+      await waitUntil(() => existsSync(newDir) && readdirSync(newDir).length > 0, { what: 'a message in ' + newDir, timeoutMs: 5000 });
       assert.equal(readdirSync(newDir).length, 1, 'delivered locally: the router knows the new domain too');
     } finally {
       assert.equal(await d.kill('SIGTERM'), 0);

@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { smtpSend } from '../support/smtpClient.js';
 import { baseConfig, runEntry, startDaemon, tsxLoader, writeConfig } from '../support/daemonProcess.js';
+import { waitUntil } from '../support/waitUntil.js';
 
 const dirs: string[] = [];
 after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
@@ -48,7 +49,7 @@ describe('one daemon per data directory', () => {
     try {
       assert.match(await send(first.port), /^250 /);
       const newDir = join(dir, 'mail', 'example.test', 'bob', 'new');
-      for (let i = 0; i < 200 && !(existsSync(newDir) && readdirSync(newDir).length); i++) await new Promise((r) => setTimeout(r, 25));
+      await waitUntil(() => existsSync(newDir) && readdirSync(newDir).length > 0, { what: 'a message in ' + newDir, timeoutMs: 5000 });
       const before = eventCount(dir);
       const sameData = (listen: string) => writeConfig(tempDir(), baseConfig(dir).replace('listen: 127.0.0.1:0', `listen: ${listen}`));
       for (const listen of ['127.0.0.1:0', `127.0.0.1:${first.port}`]) {

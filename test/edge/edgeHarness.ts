@@ -7,6 +7,7 @@ import type { EventLog, RecordedEvent } from '../../src/eventlog/eventLog.js';
 import { SmtpEdge, type SmtpEdgeOptions } from '../../src/edge/index.js';
 import type { SmtpValidatorsClass } from '../../src/edge/smtpValidators.js';
 import { type Harness, makeHarness } from '../support/queueHarness.js';
+import { type Truthy, waitUntil } from '../support/waitUntil.js';
 
 export interface EdgeHarness {
   readonly h: Harness;
@@ -64,16 +65,8 @@ export async function startEdge(
   };
 }
 
-/** Poll `probe` until it returns something truthy (or throw after timeoutMs). */
-export async function until<T>(probe: () => Promise<T> | T, what: string, timeoutMs = 5000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Poll `probe` until it returns something truthy (test/support/waitUntil.ts). */
+export const until = <T>(probe: () => Promise<T> | T, what: string, timeoutMs = 5000): Promise<Truthy<T>> => waitUntil(probe, { what, timeoutMs });
 
 export const types = (events: readonly RecordedEvent[]): string[] => events.map((e) => e.type);
 

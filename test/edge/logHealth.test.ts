@@ -17,7 +17,7 @@ import { MemoryEventLog } from '../../src/eventlog/memory/index.js';
 import { AppendHealth } from '../../src/eventlog/appendHealth.js';
 import { storeFailureReply } from '../../src/edge/dataReceiver.js';
 import { replyLine } from '../../src/edge/smtpReply.js';
-import { silentLogger } from '../../src/log/logger.js';
+import { silentLogger } from '../../src/logging/logger.js';
 import { type DaemonProcess, startDaemon, writeConfig } from '../support/daemonProcess.js';
 import { freePort } from '../relay/realServers.js';
 import { type Step, SmtpTestClient, converse } from './conversation.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { storeFailureReply } from '../../src/edge/dataReceiver.js';
 import { replyLine } from '../../src/edge/smtpReply.js';
-import { silentLogger } from '../../src/log/logger.js';
+import { silentLogger } from '../../src/logging/logger.js';
 import { SpoolIoError } from '../../src/spool/spoolErrors.js';
 import { type Step, converse } from './conversation.js';
 import { type EdgeHarness, message, startEdge } from './edgeHarness.js';

@@ -18,6 +18,7 @@ import { tsxLoader } from '../support/daemonProcess.js';
 import { docsMaildropFilter } from '../support/docsMaildropFilter.js';
 import { startSpamd, type RunningSpamd } from '../policies/spamdServer.js';
 import { freePort, startSmtpSink, type Running } from '../relay/realServers.js';
+import { waitUntil } from '../support/waitUntil.js';
 
 const GTUBE = 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X';
 const isRoot = process.getuid?.() === 0;
@@ -109,10 +110,7 @@ describe('examples/mda.ts (the tutorial)', { skip }, () => {
     const reply = await smtpSend({ port, from: 'alice@remote.test', to: ['carol@example.test'], body: 'Subject: for carol\r\n\r\nHello.\r\n' });
     assert.match(reply, /^250 /);
     let dump: string | undefined;
-    for (let i = 0; i < 400 && !dump; i++) {
-      dump = (await sink.dumps()).find((d) => d.includes('for carol'));
-      if (!dump) await new Promise((r) => setTimeout(r, 25));
-    }
+    dump = await waitUntil(async () => (await sink.dumps()).find((d) => d.includes('for carol')), { what: "the sink's dump of the message for carol" }).catch(() => undefined);
     assert.ok(dump, 'the DSN reached smtp-sink');
     assert.deepEqual(dump.match(/^X-Rcpt-Args: .*$/gm), ['X-Rcpt-Args: <alice@remote.test>']);
     assert.match(dump, /^Status: 5\.1\.1$/m);

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { smtpSend } from '../support/smtpClient.js';
 import { tsxLoader } from '../support/daemonProcess.js';
 import { ensureSystemUser, type SystemUser } from '../support/systemUser.js';
+import { waitUntil } from '../support/waitUntil.js';
 
 const isRoot = process.getuid?.() === 0;
 let dir: string;
@@ -61,7 +62,7 @@ describe('examples/mda.ts dropping privileges (tutorial step 5)', { skip: isRoot
     const reply = await smtpSend({ port, from: 'alice@remote.test', to: ['bob@example.test'], body: 'Subject: hello\r\n\r\nJust a normal message.\r\n' });
     assert.match(reply, /^250 2\.0\.0 Ok: queued as /);
     const newDir = join(maildir, 'new');
-    for (let i = 0; i < 400 && readdirSync(newDir).length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    await waitUntil(() => readdirSync(newDir).length > 0, { what: 'the message in the Maildir' }).catch(() => undefined); // asserted below, with maildrop's stderr
     const [file] = readdirSync(newDir);
     assert.ok(file, `nothing delivered: ${stderr}`);
     assert.equal(statSync(join(newDir, file)).uid, user.uid, 'maildrop ran as the user');

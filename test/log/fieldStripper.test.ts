@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { stripListedFields } from '../../src/log/fieldStripper.js';
+import { stripListedFields } from '../../src/logging/fieldStripper.js';
 
 it('removes listed fields without touching the caller\'s object', () => {
   const input = { to: 'a@x.test', relay: { auth: { user: 'mx', pass: 'S' } }, list: [{ subject: 'S', ok: 1 }], a: { b: { c: { d: { token: 'deep' } } } } };

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatLogLine } from '../../src/log/prettyStream.js';
+import { formatLogLine } from '../../src/logging/prettyStream.js';
 
 describe('the pretty log formatter', () => {
   it('puts the queue id first and leaves out fields the text already shows', () => {

@@ -1,5 +1,5 @@
 /**
- * One redaction list (src/log/redaction.ts) for the log and the inspector: every secret and
+ * One redaction list (src/logging/redaction.ts) for the log and the inspector: every secret and
  * content field is gone from a real log line (to a file, at several depths; `pass` included),
  * and the inspector's sanitizer replaces exactly the same fields.
  */
@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'node:test';
-import { createLogger } from '../../src/log/logger.js';
-import { CONTENT_FIELDS, SECRET_FIELDS } from '../../src/log/redaction.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { CONTENT_FIELDS, SECRET_FIELDS } from '../../src/logging/redaction.js';
 import { createSanitizer, OMITTED, REDACTED } from '../../src/inspect/sanitize.js';
 import { waitUntil } from '../support/waitUntil.js';
 

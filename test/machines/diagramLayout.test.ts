@@ -8,9 +8,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { exportedMachines } from '../../src/machines/exportedMachines.js';
-import { machineGraph } from '../../src/machines/machineGraph.js';
-import { toDot } from '../../src/machines/dot.js';
+import { exportedMachines } from '../../src/diagrams/exportedMachines.js';
+import { machineGraph } from '../../src/diagrams/machineGraph.js';
+import { toDot } from '../../src/diagrams/dot.js';
 
 interface LayoutEdge { tail: number; head: number; _draw_?: { op: string; points?: number[][] }[]; _ldraw_?: { op: string; pt?: number[]; align?: string; width?: number; text?: string }[] }
 interface Layout { objects: { _gvid: number; name: string }[]; edges?: LayoutEdge[] }

@@ -14,7 +14,7 @@ import { loadHistory, type History } from '../../src/replay/history.js';
 import type { EventLog } from '../../src/eventlog/eventLog.js';
 import { MemoryEventLog } from '../../src/eventlog/memory/memoryEventLog.js';
 import { SqliteEventLog } from '../../src/eventlog/sqlite/sqliteEventLog.js';
-import { historyDiagram, pathOfHistory } from '../../src/machines/historyDiagram.js';
+import { historyDiagram, pathOfHistory } from '../../src/diagrams/historyDiagram.js';
 import { runCli, writeCliConfig } from '../cli/cliProcess.js';
 
 interface Fixture { stream: string; events: { type: string; data: Record<string, unknown>; metadata: Record<string, unknown> }[] }

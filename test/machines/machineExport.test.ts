@@ -12,12 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createMachine } from 'xstate';
-import { exportedMachines } from '../../src/machines/exportedMachines.js';
-import { machineGraph, transitionLabel } from '../../src/machines/machineGraph.js';
-import { machineJson } from '../../src/machines/machineJson.js';
-import { mermaidId, toMermaid } from '../../src/machines/mermaid.js';
-import { toDot } from '../../src/machines/dot.js';
-import { GraphvizMissingError, renderSvg } from '../../src/machines/svg.js';
+import { exportedMachines } from '../../src/diagrams/exportedMachines.js';
+import { machineGraph, transitionLabel } from '../../src/diagrams/machineGraph.js';
+import { machineJson } from '../../src/diagrams/machineJson.js';
+import { mermaidId, toMermaid } from '../../src/diagrams/mermaid.js';
+import { toDot } from '../../src/diagrams/dot.js';
+import { GraphvizMissingError, renderSvg } from '../../src/diagrams/svg.js';
 import { runCli } from '../cli/cliProcess.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

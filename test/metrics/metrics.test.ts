@@ -14,6 +14,7 @@ import { SqliteEventLog } from '../../src/eventlog/sqlite/sqliteEventLog.js';
 import { createMetrics, instrumentAppend, observeMessageEvent, parseMetricsPort, startMetricsServer } from '../../src/metrics/index.js';
 import { baseConfig, startDaemon, writeConfig } from '../support/daemonProcess.js';
 import { smtpSend } from '../support/smtpClient.js';
+import { waitUntil } from '../support/waitUntil.js';
 
 const dirs: string[] = [];
 after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
@@ -48,7 +49,7 @@ describe('mailtrail run --metrics', () => {
     const dir = tempDir();
     const d = await startDaemon(writeConfig(dir, baseConfig(dir)), { args: ['--metrics=0'] });
     try {
-      for (let i = 0; i < 100 && !d.lines.some((l) => l.metrics); i++) await new Promise((r) => setTimeout(r, 20));
+      await waitUntil(() => d.lines.some((l) => l.metrics), { what: 'the metrics log line' });
       assert.ok(d.lines[0]?.listening, 'the first line is still the daemon\'s listening line');
       const announced = d.lines.find((l) => l.metrics) as { metrics: { host: string; port: number }; msg: string } | undefined;
       assert.ok(announced, 'the daemon logs where the metrics are');
@@ -62,10 +63,7 @@ describe('mailtrail run --metrics', () => {
       const reply = await smtpSend({ port: d.port, from: 'alice@remote.test', to: ['bob@example.test'], body: 'Subject: hi\r\n\r\nhello\r\n' });
       assert.match(reply, /^250 2\.0\.0 Ok: queued as /);
       let after = before;
-      for (let i = 0; i < 200 && after.get('mailtrail_messages_delivered_total') !== 1; i++) {
-        await new Promise((r) => setTimeout(r, 25));
-        after = await scrape(port);
-      }
+      await waitUntil(async () => (after = await scrape(port)).get('mailtrail_messages_delivered_total') === 1, { what: 'one delivered message in the metrics' });
       assert.equal(after.get('mailtrail_messages_received_total{origin="smtp"}'), 1);
       assert.equal(after.get('mailtrail_messages_delivered_total'), 1);
       assert.equal(after.get('mailtrail_messages_deferred_total'), 0);

@@ -11,8 +11,8 @@ import { simpleParser } from 'mailparser';
 import { createBounceSender } from '../../src/bounce/bounceSender.js';
 import { loadHistory } from '../../src/replay/history.js';
 import { dsnIdFor } from '../../src/mail/queueId.js';
-import { searchPage } from '../../src/queue/messageSearch.js';
-import { messageSummaryFrom } from '../../src/queue/messagesProjection.js';
+import { searchPage } from '../../src/readmodel/messageSearch.js';
+import { messageSummaryFrom } from '../../src/readmodel/messagesProjection.js';
 import { makeHarness, sampleBody, type Harness } from '../support/queueHarness.js';
 
 const harnesses: Harness[] = [];

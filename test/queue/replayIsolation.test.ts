@@ -14,6 +14,7 @@ import { MaildirRelay } from '../../src/relay/maildirRelay.js';
 import type { DeliveryRequest, RecipientResult, Relay } from '../../src/relay/relay.js';
 import { dsnIdFor } from '../../src/mail/queueId.js';
 import { makeHarness, sampleBody, type Harness } from '../support/queueHarness.js';
+import { waitUntil } from '../support/waitUntil.js';
 
 let h: Harness | undefined;
 after(async () => h?.close());
@@ -50,7 +51,7 @@ describe('replay in a fresh process', () => {
     ];
     for (const id of ids) await h.waitFor(id, ['delivered', 'bounced']);
     await h.waitFor(dsnIdFor(ids[1]!), ['delivered']);
-    for (let i = 0; i < 200 && finals.size < 4; i++) await new Promise((r) => setTimeout(r, 10));
+    await waitUntil(() => finals.size >= 4, { what: 'four final messages' });
 
     const out = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'replayWithThrowingActions.ts'), join(dir, 'events.sqlite')], { encoding: 'utf8' })) as Record<string, { state: string; context: unknown }>;
     assert.equal(Object.keys(out).length, 4);

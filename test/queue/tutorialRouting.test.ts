@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, type QueueExtraOptions } from '../../src/queue/queue.js';
 import { dsnIdFor } from '../../src/mail/queueId.js';
-import { messageSummaryFrom } from '../../src/queue/messagesProjection.js';
+import { messageSummaryFrom } from '../../src/readmodel/messagesProjection.js';
 import { MaildirRelay } from '../../src/relay/maildirRelay.js';
 import { SmtpRelay } from '../../src/relay/smtpRelay.js';
 import { SqliteStorage } from '../../src/storage/sqliteStorage.js';

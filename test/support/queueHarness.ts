@@ -10,11 +10,12 @@ import { SqliteEventLog } from '../../src/eventlog/sqlite/sqliteEventLog.js';
 import { addDateHeader, addMessageIdHeader, addReceivedHeader } from '../../src/policies/index.js';
 import { MaildirRelay } from '../../src/relay/maildirRelay.js';
 import type { Relay } from '../../src/relay/relay.js';
-import { inlineProjections } from '../../src/queue/inlineProjections.js';
-import { messageSummaryFrom, recoverySourceFrom } from '../../src/queue/messagesProjection.js';
+import { inlineProjections } from '../../src/readmodel/inlineProjections.js';
+import { messageSummaryFrom, recoverySourceFrom } from '../../src/readmodel/messagesProjection.js';
 import { Queue, type QueueOptions } from '../../src/queue/queue.js';
 import { Router } from '../../src/queue/router.js';
 import { Spool } from '../../src/spool/spool.js';
+import { waitUntil } from './waitUntil.js';
 
 export interface Harness {
   dir: string;
@@ -58,12 +59,10 @@ export async function makeHarness(opts: { relay?: Relay; dir?: string; queue?: P
     get spool() { return parts.spool; },
     stateOf: (id) => messageSummaryFrom(parts.log.database, id)?.state,
     async waitFor(id, states, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const s = h.stateOf(id);
-        if (s && states.includes(s)) return s;
-        if (Date.now() > deadline) throw new Error(`message ${id} is ${s ?? 'unknown'}, not ${states.join('|')}`);
-        await new Promise((r) => setTimeout(r, 10));
+      try {
+        return await waitUntil(() => { const s = h.stateOf(id); return s !== undefined && states.includes(s) && s; }, { what: `message ${id} to be ${states.join('|')}`, timeoutMs });
+      } catch {
+        throw new Error(`message ${id} is ${h.stateOf(id) ?? 'unknown'}, not ${states.join('|')}`);
       }
     },
     async restart(overrides) {

@@ -7,9 +7,10 @@ import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '../eventlog/eventLog.js';
 import type { SqliteProjection } from '../eventlog/sqlite/sqliteProjection.js';
 import { type MessageSummary, foldMessageSummary, isFinalState } from './messageSummary.js';
-import type { RecoverySource } from './queue.js';
+import type { RecoverySource } from './recoverySource.js';
 import { dsnIdFor } from '../mail/queueId.js';
 import { messageIdOf } from '../mail/streamNames.js';
+import { storedSnapshotFrom } from './snapshotProjection.js';
 
 const COLUMNS = `id, state, sender, recipients, attempts, next_attempt_at, received_at, updated_at, final_at,
   size, body_ref, parent_id, origin, session_id, last_reason, revision, live`;
@@ -58,6 +59,7 @@ export const messagesProjection: SqliteProjection = {
       session_id TEXT, last_reason TEXT, revision INTEGER NOT NULL, live INTEGER NOT NULL,
       body_removed INTEGER NOT NULL DEFAULT 0);
       CREATE INDEX IF NOT EXISTS messages_live ON messages(live, next_attempt_at);
+      CREATE INDEX IF NOT EXISTS messages_live_id ON messages(live, id);
       CREATE INDEX IF NOT EXISTS messages_parent ON messages(parent_id);
       CREATE INDEX IF NOT EXISTS messages_final ON messages(final_at) WHERE live = 0;`);
   },
@@ -90,7 +92,20 @@ export function allMessagesFrom(db: Database.Database, limit = 1000): MessageSum
 
 /** Start-up's work list from the projection: no history is read but the live messages'. */
 export function recoverySourceFrom(db: Database.Database): RecoverySource {
+  const page = db.prepare('SELECT id, state, next_attempt_at, received_at FROM messages WHERE live = 1 AND id > ? ORDER BY id LIMIT ?');
+  const entry = db.prepare('SELECT revision, state, live FROM messages WHERE id = ?');
   return {
+    snapshots: {
+      liveCount: () => Number(db.prepare('SELECT count(*) FROM messages WHERE live = 1').pluck().get()),
+      livePage: (after, limit) => (page.all(after, limit) as { id: string; state: string; next_attempt_at: string | null; received_at: string }[])
+        .map((r) => ({ id: r.id, state: r.state, nextAttemptAt: r.next_attempt_at, receivedAt: r.received_at })),
+      restingEntry: (id) => {
+        const row = entry.get(id) as { revision: number | bigint; state: string; live: number | bigint } | undefined;
+        if (!row || Number(row.live) === 0) return undefined;
+        const snapshot = storedSnapshotFrom(db, id);
+        return { revision: BigInt(row.revision), state: row.state, ...(snapshot ? { snapshot } : {}) };
+      },
+    },
     liveMessages: () => liveMessagesFrom(db),
     unsentBounces: () =>
       (db.prepare(`SELECT id FROM messages m WHERE live = 0 AND state IN ('delivered', 'bounced') AND sender <> ''

@@ -8,7 +8,7 @@ import { exportedMachines } from './exportedMachines.js';
 import { machineGraph } from './machineGraph.js';
 import { toMermaid } from './mermaid.js';
 
-export const MACHINES_DOC_COMMAND = 'node --import tsx src/machines/writeMachinesDoc.ts';
+export const MACHINES_DOC_COMMAND = 'node --import tsx src/diagrams/writeMachinesDoc.ts';
 
 /** The fenced block written for one machine, marker line included. */
 export function diagramBlock(name: string, mermaid: string): string {

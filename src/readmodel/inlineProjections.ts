@@ -7,11 +7,13 @@
 import type { SqliteProjection } from '../eventlog/sqlite/sqliteProjection.js';
 import { messagesProjection } from './messagesProjection.js';
 import { SEARCH_TABLES, searchProjection } from './searchProjection.js';
+import { SNAPSHOT_TABLE, messageSnapshotsProjection } from './snapshotProjection.js';
 
-export const inlineProjections: readonly SqliteProjection[] = [messagesProjection, searchProjection];
+export const inlineProjections: readonly SqliteProjection[] = [messagesProjection, searchProjection, messageSnapshotsProjection];
 
 /** The tables each projection owns, by projection name (what a rebuild drops). */
 export const projectionTables: Readonly<Record<string, readonly string[]>> = {
   [messagesProjection.name]: ['messages'],
   [searchProjection.name]: SEARCH_TABLES,
+  [messageSnapshotsProjection.name]: [SNAPSHOT_TABLE],
 };

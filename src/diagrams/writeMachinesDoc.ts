@@ -1,6 +1,6 @@
 /**
  * Regenerates the Mermaid diagrams in docs/machines.md from the machines:
- * `node --import tsx src/machines/writeMachinesDoc.ts [FILE]` (default docs/machines.md,
+ * `node --import tsx src/diagrams/writeMachinesDoc.ts [FILE]` (default docs/machines.md,
  * relative to the working directory). Prints whether the file changed; the prose is kept.
  */
 import { readFileSync, writeFileSync } from 'node:fs';

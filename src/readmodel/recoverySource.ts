@@ -8,8 +8,39 @@ import type { EventLog } from '../eventlog/eventLog.js';
 import { type MessageSummary, foldMessageSummary, isFinalState } from './messageSummary.js';
 import { dsnIdFor } from '../mail/queueId.js';
 import { MESSAGE_STREAM_PREFIX, messageIdOf } from '../mail/streamNames.js';
+import type { StoredSnapshot } from './messageSnapshot.js';
+
+/** A live message as start-up pages through them: enough to index it without an actor. */
+export interface LiveEntry {
+  readonly id: string;
+  readonly state: string;
+  readonly nextAttemptAt: string | null;
+  readonly receivedAt: string;
+}
+
+/** A live message's stream revision now, its state, and its stored snapshot if it has one. */
+export interface RestingEntry {
+  readonly revision: bigint;
+  readonly state: string;
+  readonly snapshot?: StoredSnapshot;
+}
+
+/**
+ * What a log with stored snapshots (the sqlite log's projections) offers start-up: the live
+ * messages page by page, and each one's snapshot when it is woken, so deferred messages wait
+ * as rows, not actors, and no history is folded. Synchronous: read between two turns of the loop.
+ */
+export interface SnapshotSource {
+  liveCount(): number;
+  /** Live messages with an id after `after` (''), in id order, at most `limit`. */
+  livePage(after: string, limit: number): readonly LiveEntry[];
+  /** Undefined when the message is final or unknown. */
+  restingEntry(id: string): RestingEntry | undefined;
+}
 
 export interface RecoverySource {
+  /** Present when the log keeps snapshots: start-up then recovers in the background from them. */
+  readonly snapshots?: SnapshotSource;
   /** Messages not in a final state. */
   liveMessages(): Promise<readonly MessageSummary[]> | readonly MessageSummary[];
   /** Final messages with failed recipients, a sender to tell, and no DSN queued yet. */

@@ -1,2 +1,0 @@
-export * from './deliveryStatus.js';
-export * from './dsn.js';

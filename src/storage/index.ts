@@ -1,3 +1,0 @@
-export * from './sqliteStorage.js';
-export * from './directoryLock.js';
-export * from './storageFiles.js';
