@@ -60,12 +60,16 @@ export class SharedWork {
     await this.options.view.load();
   }
 
-  /** Start-up's work: what is due now and what this node itself had claimed (a restart). */
+  /** Start-up's work: what is due now, what this node itself had claimed (a restart), and what waits for policies or a claim. */
   recoverySource(): RecoverySource {
     const { view, leaseMs, node } = this.options;
     const now = this.ports.actors.now();
     return {
-      liveMessages: () => view.liveMessages().filter((s) => dueWork(s, now, leaseMs) || (s.state === 'relay-attempted' && s.claim?.node === node)),
+      // Not another node's running attempt, nor a deferred message not yet due: a message some
+      // node holds in memory meanwhile is settled by the revision check (the loser lets go).
+      liveMessages: () => view.liveMessages().filter((s) => dueWork(s, now, leaseMs)
+        || s.state === 'received' || s.state === 'policies-applied'
+        || (s.state === 'relay-attempted' && (!s.claim || s.claim.node === node))),
       unsentBounces: () => view.unsentBounces(),
       isKnown: (id) => view.isKnown(id),
     };

@@ -26,7 +26,10 @@ import { BodyExistsError, BodyMissingError, BodyTooLargeError, SpoolIoError } fr
 /** Bytes per row of mailtrail_body_chunks. */
 export const BODY_CHUNK = 256 * 1024;
 
+/** Nodes starting together serialise on this advisory lock (CREATE … IF NOT EXISTS races otherwise). */
 const SCHEMA = `
+BEGIN;
+SELECT pg_advisory_xact_lock(7311042914);
 CREATE TABLE IF NOT EXISTS mailtrail_bodies (
   id        text        PRIMARY KEY,
   complete  boolean     NOT NULL DEFAULT false,
@@ -40,7 +43,8 @@ CREATE TABLE IF NOT EXISTS mailtrail_body_chunks (
   n    int    NOT NULL,
   data bytea  NOT NULL,
   PRIMARY KEY (id, n)
-);`;
+);
+COMMIT;`;
 
 function toBuffer(chunk: Buffer | Uint8Array | string): Buffer {
   if (Buffer.isBuffer(chunk)) return chunk;
