@@ -25,28 +25,45 @@ const L = Number(process.env.BENCH_CLUSTER_L ?? 2048);
 const root = join(import.meta.dirname, '..');
 const execFileP = promisify(execFile);
 
-interface Row { setup: string; acceptS: number; acceptRate: number; drainS: number; deliveredRate: number; cpuMsPerMsg: number }
+interface Row {
+  setup: string;
+  acceptS: number;
+  acceptRate: number;
+  drainS: number;
+  deliveredRate: number;
+  cpuMsPerMsg: number;
+}
 
 function cpuMs(pid: number): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
   } catch {
     return 0;
   }
 }
 
-interface Daemon { child: ChildProcess; port: number }
+interface Daemon {
+  child: ChildProcess;
+  port: number;
+}
 
 function startDaemon(config: string): Promise<Daemon> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/run.ts'), 'run', '--config', config], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/run.ts'), 'run', '--config', config], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! });
     rl.on('line', (line) => {
       try {
         const rec = JSON.parse(line) as { listening?: { port: number }[] };
         if (rec.listening?.[0]) resolve({ child, port: rec.listening[0].port });
-      } catch { /* not a log line */ }
+      } catch {
+        /* not a log line */
+      }
     });
     child.once('exit', (code) => reject(new Error(`daemon exited ${code} before listening`)));
   });
@@ -54,14 +71,17 @@ function startDaemon(config: string): Promise<Daemon> {
 
 function configFor(dir: string, node: string, eventLog: string): string {
   const file = join(dir, `${node}.yaml`);
-  writeFileSync(file, `hostname: bench.x.test
+  writeFileSync(
+    file,
+    `hostname: bench.x.test
 node: ${node}
 dataDir: ${join(dir, node)}
 eventLog: ${eventLog}
 smtp: { listen: 127.0.0.1:0, domains: [y.test], maxClients: 200, greetDelay: 0, clientLimitExceptions: ["127.0.0.0/8"] }
 relay: { type: blackhole }
 log: { level: info }
-`);
+`,
+  );
   return file;
 }
 
@@ -70,10 +90,24 @@ async function measure(setup: string, daemons: Daemon[], finalCount: () => Promi
   const t0 = performance.now();
   const per = Math.floor(N / daemons.length);
   const sessions = Math.max(1, Math.floor(S / daemons.length));
-  await Promise.all(daemons.map((d, i) => {
-    const count = i === daemons.length - 1 ? N - per * (daemons.length - 1) : per;
-    return execFileP('smtp-source', ['-s', String(sessions), '-m', String(count), '-l', String(L), '-f', 'a@x.test', '-t', 'user@y.test', `127.0.0.1:${d.port}`]);
-  }));
+  await Promise.all(
+    daemons.map((d, i) => {
+      const count = i === daemons.length - 1 ? N - per * (daemons.length - 1) : per;
+      return execFileP('smtp-source', [
+        '-s',
+        String(sessions),
+        '-m',
+        String(count),
+        '-l',
+        String(L),
+        '-f',
+        'a@x.test',
+        '-t',
+        'user@y.test',
+        `127.0.0.1:${d.port}`,
+      ]);
+    }),
+  );
   const t1 = performance.now();
   let final = 0;
   while (final < N && performance.now() - t0 < 600_000) {
@@ -82,11 +116,26 @@ async function measure(setup: string, daemons: Daemon[], finalCount: () => Promi
   }
   const t2 = performance.now();
   const cpu = daemons.reduce((sum, d) => sum + cpuMs(d.child.pid!), 0) - cpu0;
-  return { setup, acceptS: (t1 - t0) / 1000, acceptRate: N / ((t1 - t0) / 1000), drainS: (t2 - t0) / 1000, deliveredRate: final / ((t2 - t0) / 1000), cpuMsPerMsg: cpu / N };
+  return {
+    setup,
+    acceptS: (t1 - t0) / 1000,
+    acceptRate: N / ((t1 - t0) / 1000),
+    drainS: (t2 - t0) / 1000,
+    deliveredRate: final / ((t2 - t0) / 1000),
+    cpuMsPerMsg: cpu / N,
+  };
 }
 
 async function stopAll(daemons: Daemon[]): Promise<void> {
-  await Promise.all(daemons.map((d) => new Promise((r) => { d.child.once('exit', r); d.child.kill('SIGTERM'); })));
+  await Promise.all(
+    daemons.map(
+      (d) =>
+        new Promise((r) => {
+          d.child.once('exit', r);
+          d.child.kill('SIGTERM');
+        }),
+    ),
+  );
 }
 
 async function sqliteRow(): Promise<Row> {
@@ -95,7 +144,9 @@ async function sqliteRow(): Promise<Row> {
   try {
     const log = new SqliteEventLog(join(dir, 'mx1', 'events.sqlite'), { readonly: true });
     try {
-      return await measure('1 daemon, sqlite', daemons, async () => Number((log.database.prepare('SELECT count(*) AS n FROM messages WHERE live = 0').get() as { n: number }).n));
+      return await measure('1 daemon, sqlite', daemons, async () =>
+        Number((log.database.prepare('SELECT count(*) AS n FROM messages WHERE live = 0').get() as { n: number }).n),
+      );
     } finally {
       await log.close();
     }
@@ -110,13 +161,21 @@ async function postgresRow(server: PostgresServer, nodes: number): Promise<Row> 
   const url = await server.createDatabase();
   const daemons: Daemon[] = [];
   try {
-    for (let i = 1; i <= nodes; i++) daemons.push(await startDaemon(configFor(dir, `mx${i}`, `{ type: postgres, connectionString: ${JSON.stringify(url)} }`)));
+    for (let i = 1; i <= nodes; i++)
+      daemons.push(
+        await startDaemon(configFor(dir, `mx${i}`, `{ type: postgres, connectionString: ${JSON.stringify(url)} }`)),
+      );
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
-      const count = async () => Number((await client.query<{ n: string }>(
-        `SELECT count(*) AS n FROM mailtrail_events WHERE stream LIKE 'message-%' AND metadata->>'state' IN ('delivered', 'bounced')`,
-      )).rows[0]!.n);
+      const count = async () =>
+        Number(
+          (
+            await client.query<{ n: string }>(
+              `SELECT count(*) AS n FROM mailtrail_events WHERE stream LIKE 'message-%' AND metadata->>'state' IN ('delivered', 'bounced')`,
+            )
+          ).rows[0]!.n,
+        );
       return await measure(`${nodes} daemon${nodes > 1 ? 's' : ''}, one PostgreSQL`, daemons, count);
     } finally {
       await client.end();
@@ -128,7 +187,9 @@ async function postgresRow(server: PostgresServer, nodes: number): Promise<Row> 
 }
 
 export async function run(): Promise<void> {
-  console.log(`cluster: smtp-source, ${N} messages of ${L} bytes over ${S} sessions in all, split across the daemons; blackhole relay; one machine`);
+  console.log(
+    `cluster: smtp-source, ${N} messages of ${L} bytes over ${S} sessions in all, split across the daemons; blackhole relay; one machine`,
+  );
   const rows: Row[] = [await sqliteRow()];
   const server = await startPostgres();
   try {
@@ -138,7 +199,9 @@ export async function run(): Promise<void> {
   }
   console.log('setup                       accept s  accepted msg/s  drain s  delivered msg/s  daemons CPU ms/msg');
   for (const r of rows) {
-    console.log(`${r.setup.padEnd(26)} ${r.acceptS.toFixed(2).padStart(8)}  ${r.acceptRate.toFixed(0).padStart(14)}  ${r.drainS.toFixed(2).padStart(7)}  ${r.deliveredRate.toFixed(0).padStart(15)}  ${r.cpuMsPerMsg.toFixed(2).padStart(18)}`);
+    console.log(
+      `${r.setup.padEnd(26)} ${r.acceptS.toFixed(2).padStart(8)}  ${r.acceptRate.toFixed(0).padStart(14)}  ${r.drainS.toFixed(2).padStart(7)}  ${r.deliveredRate.toFixed(0).padStart(15)}  ${r.cpuMsPerMsg.toFixed(2).padStart(18)}`,
+    );
   }
 }
 

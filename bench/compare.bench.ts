@@ -15,7 +15,14 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_INLINE_THRESHOLD } from '../src/spool/inlineBodies.js';
-import { runMailtrail, runPostfix, type Load, type MailtrailRelay, type PostfixVariant, type SideResult } from './compare/sides.js';
+import {
+  runMailtrail,
+  runPostfix,
+  type Load,
+  type MailtrailRelay,
+  type PostfixVariant,
+  type SideResult,
+} from './compare/sides.js';
 
 interface Variant {
   readonly key: string;
@@ -30,10 +37,42 @@ interface Variant {
 }
 
 export const VARIANTS: readonly Variant[] = [
-  { key: 'maildir-reuse', label: 'Maildir, connections reused (-d)', reuse: true, mailtrail: 'maildir', postfix: 'maildir', ratioOf: 'delivered', target: 3 },
-  { key: 'maildir-conn', label: 'Maildir, one message per connection', reuse: false, mailtrail: 'maildir', postfix: 'maildir', ratioOf: 'delivered', target: 1.5 },
-  { key: 'accept', label: 'accept only (-d): blackhole / discard', reuse: true, mailtrail: 'blackhole', postfix: 'discard', ratioOf: 'accepted', target: 4 },
-  { key: 'maildrop', label: 'through maildrop (-d): relay maildrop / pipe→maildrop', reuse: true, mailtrail: 'maildrop', postfix: 'maildrop', ratioOf: 'delivered', target: 1 },
+  {
+    key: 'maildir-reuse',
+    label: 'Maildir, connections reused (-d)',
+    reuse: true,
+    mailtrail: 'maildir',
+    postfix: 'maildir',
+    ratioOf: 'delivered',
+    target: 3,
+  },
+  {
+    key: 'maildir-conn',
+    label: 'Maildir, one message per connection',
+    reuse: false,
+    mailtrail: 'maildir',
+    postfix: 'maildir',
+    ratioOf: 'delivered',
+    target: 1.5,
+  },
+  {
+    key: 'accept',
+    label: 'accept only (-d): blackhole / discard',
+    reuse: true,
+    mailtrail: 'blackhole',
+    postfix: 'discard',
+    ratioOf: 'accepted',
+    target: 4,
+  },
+  {
+    key: 'maildrop',
+    label: 'through maildrop (-d): relay maildrop / pipe→maildrop',
+    reuse: true,
+    mailtrail: 'maildrop',
+    postfix: 'maildrop',
+    ratioOf: 'delivered',
+    target: 1,
+  },
 ];
 
 export interface CompareOptions {
@@ -54,7 +93,9 @@ function parseArgs(argv: readonly string[]): CompareOptions {
   const writer = value('--writer') ?? process.env.BENCH_WRITER ?? 'loop';
   if (writer !== 'loop' && writer !== 'thread') throw new Error(`--writer: expected loop or thread, got ${writer}`);
   const variants = (value('--variants') ?? VARIANTS.map((v) => v.key).join(',')).split(',');
-  for (const v of variants) if (!VARIANTS.some((x) => x.key === v)) throw new Error(`--variants: unknown variant ${v} (known: ${VARIANTS.map((x) => x.key).join(', ')})`);
+  for (const v of variants)
+    if (!VARIANTS.some((x) => x.key === v))
+      throw new Error(`--variants: unknown variant ${v} (known: ${VARIANTS.map((x) => x.key).join(', ')})`);
   return {
     n: Number(value('--n') ?? process.env.BENCH_N ?? 3000),
     variants,
@@ -72,7 +113,10 @@ function percentile(values: readonly number[], p: number): number | undefined {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-const fmt = (x: number | undefined, digits = 0): string => (x === undefined || !Number.isFinite(x) ? '—' : x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+const fmt = (x: number | undefined, digits = 0): string =>
+  x === undefined || !Number.isFinite(x)
+    ? '—'
+    : x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 function cells(system: string, r: SideResult): { accepted: number; delivered: number; row: string[] } {
   const accepted = r.messages / r.acceptS;
@@ -81,7 +125,11 @@ function cells(system: string, r: SideResult): { accepted: number; delivered: nu
     accepted,
     delivered,
     row: [
-      system, fmt(accepted), fmt(delivered), '', r.cpuMs === undefined ? '—' : fmt(r.cpuMs / r.messages, 2),
+      system,
+      fmt(accepted),
+      fmt(delivered),
+      '',
+      r.cpuMs === undefined ? '—' : fmt(r.cpuMs / r.messages, 2),
       `${fmt(percentile(r.latenciesMs, 50), 1)} / ${fmt(percentile(r.latenciesMs, 99), 1)} (${r.latenciesMs.length})`,
       fmt(r.load1, 2),
     ],
@@ -108,15 +156,32 @@ export function configuration(opts: CompareOptions): string {
 
 export async function compare(opts: CompareOptions): Promise<string> {
   const script = join(import.meta.dirname, '..', '..', 'shared', 'peers', 'postfix-bench.sh');
-  const base: Omit<Load, 'reuse'> = { n: opts.n, sessions: Number(process.env.BENCH_S ?? 20), bytes: Number(process.env.BENCH_L ?? 2048), probeSessions: Number(process.env.BENCH_PROBE_SESSIONS ?? 1) };
-  const header = ['load', 'system', 'accepted msg/s', 'delivered msg/s', 'ratio to Postfix (target)', 'CPU ms/msg', 'p50 / p99 end of DATA→250 ms (samples)', 'load avg'];
+  const base: Omit<Load, 'reuse'> = {
+    n: opts.n,
+    sessions: Number(process.env.BENCH_S ?? 20),
+    bytes: Number(process.env.BENCH_L ?? 2048),
+    probeSessions: Number(process.env.BENCH_PROBE_SESSIONS ?? 1),
+  };
+  const header = [
+    'load',
+    'system',
+    'accepted msg/s',
+    'delivered msg/s',
+    'ratio to Postfix (target)',
+    'CPU ms/msg',
+    'p50 / p99 end of DATA→250 ms (samples)',
+    'load avg',
+  ];
   const lines = [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`];
   for (const key of opts.variants) {
     const v = VARIANTS.find((x) => x.key === key)!;
     const load: Load = { ...base, reuse: v.reuse };
     console.error(`compare: ${v.label}…`);
     const postfix = opts.postfix ? cells(`Postfix ${v.postfix}`, await runPostfix(v.postfix, load, script)) : undefined;
-    const mt = cells(`mailtrail ${v.mailtrail}`, await runMailtrail(v.mailtrail, load, { writer: opts.writer, extraConfig: opts.extraConfig }));
+    const mt = cells(
+      `mailtrail ${v.mailtrail}`,
+      await runMailtrail(v.mailtrail, load, { writer: opts.writer, extraConfig: opts.extraConfig }),
+    );
     if (postfix) {
       const ratio = v.ratioOf === 'accepted' ? mt.accepted / postfix.accepted : mt.delivered / postfix.delivered;
       mt.row[3] = `**${fmt(ratio, 2)}** of ${v.ratioOf} (≥ ${v.target})`;

@@ -47,7 +47,9 @@ async function runCase(log: SqliteEventLog, appenders: number, durationMs: numbe
       const stream = `bench-${appenders}-${id}`;
       let expected: bigint | 'no_stream' = 'no_stream';
       while (performance.now() < deadline) {
-        const result = await log.append(stream, [{ type: 'DeliverySucceeded', data: payload }], { expectedRevision: expected });
+        const result = await log.append(stream, [{ type: 'DeliverySucceeded', data: payload }], {
+          expectedRevision: expected,
+        });
         expected = result.nextExpectedRevision;
         appends++;
       }
@@ -72,20 +74,21 @@ export async function run(durationMs = 2000): Promise<void> {
   const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'mailtrail-bench-'));
   try {
     console.log(`eventlog append (sqlite, WAL, synchronous=FULL) in ${dir}, ${durationMs} ms per case`);
-    for (const writer of ['loop', 'thread'] as const) for (const appenders of CONCURRENCY) {
-      // A fresh file per case, so flushMsMax and WAL checkpoints belong to that case.
-      const log = new SqliteEventLog(join(dir, `events-${writer}-${appenders}.sqlite`), { writer });
-      try {
-        const r = await runCase(log, appenders, durationMs);
-        console.log(
-          `  writer ${writer.padEnd(6)} ${String(r.appenders).padStart(3)} appenders: ${r.appendsPerSec} appends/s, ${r.batchesPerSec} batches/s ` +
-            `(mean ${r.meanBatch} appends/batch), commit takes ${r.flushMsMean} ms mean / ${r.flushMsMax} ms max${writer === 'loop' ? ' (on the loop)' : ' (in the writer thread)'}; ` +
-            `event-loop delay p50 ${r.loopDelayMs.p50} ms, p99 ${r.loopDelayMs.p99} ms, max ${r.loopDelayMs.max} ms`,
-        );
-      } finally {
-        await log.close();
+    for (const writer of ['loop', 'thread'] as const)
+      for (const appenders of CONCURRENCY) {
+        // A fresh file per case, so flushMsMax and WAL checkpoints belong to that case.
+        const log = new SqliteEventLog(join(dir, `events-${writer}-${appenders}.sqlite`), { writer });
+        try {
+          const r = await runCase(log, appenders, durationMs);
+          console.log(
+            `  writer ${writer.padEnd(6)} ${String(r.appenders).padStart(3)} appenders: ${r.appendsPerSec} appends/s, ${r.batchesPerSec} batches/s ` +
+              `(mean ${r.meanBatch} appends/batch), commit takes ${r.flushMsMean} ms mean / ${r.flushMsMax} ms max${writer === 'loop' ? ' (on the loop)' : ' (in the writer thread)'}; ` +
+              `event-loop delay p50 ${r.loopDelayMs.p50} ms, p99 ${r.loopDelayMs.p99} ms, max ${r.loopDelayMs.max} ms`,
+          );
+        } finally {
+          await log.close();
+        }
       }
-    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -13,7 +13,11 @@ import type { EventData, RecordedEvent } from '../src/eventlog/eventLog.js';
 import { SqliteEventLog } from '../src/eventlog/sqlite/sqliteEventLog.js';
 import { replayEvents } from '../src/replay/replay.js';
 
-interface FixtureEvent { type: string; data: Record<string, unknown>; metadata: Record<string, unknown> }
+interface FixtureEvent {
+  type: string;
+  data: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+}
 
 function historyFor(id: string, template: FixtureEvent[]): EventData[] {
   return template.map((e) => ({
@@ -24,7 +28,9 @@ function historyFor(id: string, template: FixtureEvent[]): EventData[] {
 }
 
 export async function run(total = Number(process.env.BENCH_REPLAY_EVENTS ?? 1_000_000)): Promise<void> {
-  const fixture = JSON.parse(readFileSync(new URL('../test/fixtures/histories/message-v1.json', import.meta.url), 'utf8')) as { events: FixtureEvent[] };
+  const fixture = JSON.parse(
+    readFileSync(new URL('../test/fixtures/histories/message-v1.json', import.meta.url), 'utf8'),
+  ) as { events: FixtureEvent[] };
   const perStream = fixture.events.length;
   const streams = Math.ceil(total / perStream);
   const dir = mkdtempSync(join(tmpdir(), 'mailtrail-bench-replay-'));
@@ -33,11 +39,14 @@ export async function run(total = Number(process.env.BENCH_REPLAY_EVENTS ?? 1_00
     let t = performance.now();
     for (let i = 0; i < streams; i += 512) {
       const batch = [];
-      for (let j = i; j < Math.min(streams, i + 512); j++) batch.push(log.append(`message-B${j}`, historyFor(`B${j}`, fixture.events), { expectedRevision: 'no_stream' }));
+      for (let j = i; j < Math.min(streams, i + 512); j++)
+        batch.push(log.append(`message-B${j}`, historyFor(`B${j}`, fixture.events), { expectedRevision: 'no_stream' }));
       await Promise.all(batch);
     }
     const events = streams * perStream;
-    console.log(`replay: built a log of ${events.toLocaleString('en')} events in ${streams.toLocaleString('en')} streams in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    console.log(
+      `replay: built a log of ${events.toLocaleString('en')} events in ${streams.toLocaleString('en')} streams in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    );
 
     t = performance.now();
     let read = 0;
@@ -49,7 +58,9 @@ export async function run(total = Number(process.env.BENCH_REPLAY_EVENTS ?? 1_00
       else byStream.set(e.stream, [e]);
     }
     const readSecs = (performance.now() - t) / 1000;
-    console.log(`replay: readAll ${read.toLocaleString('en')} events in ${readSecs.toFixed(1)} s = ${Math.round(read / readSecs).toLocaleString('en')} events/s`);
+    console.log(
+      `replay: readAll ${read.toLocaleString('en')} events in ${readSecs.toFixed(1)} s = ${Math.round(read / readSecs).toLocaleString('en')} events/s`,
+    );
 
     t = performance.now();
     let folded = 0;
@@ -59,7 +70,9 @@ export async function run(total = Number(process.env.BENCH_REPLAY_EVENTS ?? 1_00
       folded += r.events;
     }
     const foldSecs = (performance.now() - t) / 1000;
-    console.log(`replay: folded ${folded.toLocaleString('en')} events through the message machine in ${foldSecs.toFixed(1)} s = ${Math.round(folded / foldSecs).toLocaleString('en')} events/s`);
+    console.log(
+      `replay: folded ${folded.toLocaleString('en')} events through the message machine in ${foldSecs.toFixed(1)} s = ${Math.round(folded / foldSecs).toLocaleString('en')} events/s`,
+    );
 
     const sample = [...byStream.keys()].slice(0, 2000);
     t = performance.now();
@@ -70,7 +83,9 @@ export async function run(total = Number(process.env.BENCH_REPLAY_EVENTS ?? 1_00
       perStreamEvents += replayEvents(messageMachine, stream, list).events;
     }
     const psSecs = (performance.now() - t) / 1000;
-    console.log(`replay: readStream + fold of ${sample.length} streams (start-up path) = ${Math.round(perStreamEvents / psSecs).toLocaleString('en')} events/s, ${Math.round(sample.length / psSecs).toLocaleString('en')} messages/s`);
+    console.log(
+      `replay: readStream + fold of ${sample.length} streams (start-up path) = ${Math.round(perStreamEvents / psSecs).toLocaleString('en')} events/s, ${Math.round(sample.length / psSecs).toLocaleString('en')} messages/s`,
+    );
   } finally {
     await log.close();
     rmSync(dir, { recursive: true, force: true });

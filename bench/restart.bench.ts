@@ -31,7 +31,11 @@ const bin = process.env.BENCH_RESTART_BIN ?? join(root, 'bin', 'mailtrail.js');
 
 function buildDist(): void {
   const t = performance.now();
-  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')],
+    { stdio: 'inherit' },
+  );
   console.log(`restart: built dist/ in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 }
 
@@ -69,29 +73,53 @@ const REAL = 500;
  */
 async function fill(dir: string, configFile: string, total: number): Promise<void> {
   const config = parseConfig(readFileSync(configFile, 'utf8'), configFile);
-  const storage = new SqliteStorage(dir, { logPath: config.eventLog.type === 'sqlite' ? config.eventLog.path : join(dir, 'events.sqlite') });
+  const storage = new SqliteStorage(dir, {
+    logPath: config.eventLog.type === 'sqlite' ? config.eventLog.path : join(dir, 'events.sqlite'),
+  });
   const started = performance.now();
   try {
     const real = Math.min(REAL, total);
     let deferred = 0;
     let allDeferred: () => void = () => {};
-    const done = new Promise<void>((r) => { allDeferred = r; });
+    const done = new Promise<void>((r) => {
+      allDeferred = r;
+    });
     const queue = new Queue({
-      log: storage.log, spool: storage.spool, router: buildRouter(config), hostname: config.hostname, retry: config.queue.retry, concurrency: 50,
+      log: storage.log,
+      spool: storage.spool,
+      router: buildRouter(config),
+      hostname: config.hostname,
+      retry: config.queue.retry,
+      concurrency: 50,
       inspect: (e) => {
-        if (e.type === '@xstate.snapshot' && (e.snapshot as { value?: unknown }).value === 'deferred' && ++deferred === real) allDeferred();
+        if (
+          e.type === '@xstate.snapshot' &&
+          (e.snapshot as { value?: unknown }).value === 'deferred' &&
+          ++deferred === real
+        )
+          allDeferred();
       },
     });
     for (const policy of buildPolicies(config)) queue.addPrequeuePolicy(policy);
-    const templates = await Promise.all(Array.from({ length: real }, (_, i) => queue.enqueue({
-      envelope: { sender: 'alice@remote.test', recipients: [`user${i}@example.test`] }, body: [Buffer.from(BODY)],
-      client: { ip: '127.0.0.1', helo: 'bench.remote.test', protocol: 'ESMTP' }, sessionId: `S${i}`,
-    })));
+    const templates = await Promise.all(
+      Array.from({ length: real }, (_, i) =>
+        queue.enqueue({
+          envelope: { sender: 'alice@remote.test', recipients: [`user${i}@example.test`] },
+          body: [Buffer.from(BODY)],
+          client: { ip: '127.0.0.1', helo: 'bench.remote.test', protocol: 'ESMTP' },
+          sessionId: `S${i}`,
+        }),
+      ),
+    );
     await done;
     await queue.stop(0);
-    console.log(`restart: ${real} messages queued and deferred through the library in ${((performance.now() - started) / 1000).toFixed(1)} s; cloning them`);
+    console.log(
+      `restart: ${real} messages queued and deferred through the library in ${((performance.now() - started) / 1000).toFixed(1)} s; cloning them`,
+    );
     await cloneHistories(storage.log, storage.spool.bodiesDir, templates, total - real, (n) => {
-      process.stdout.write(`\rrestart: ${(real + n).toLocaleString('en')}/${total.toLocaleString('en')} deferred messages in the log`);
+      process.stdout.write(
+        `\rrestart: ${(real + n).toLocaleString('en')}/${total.toLocaleString('en')} deferred messages in the log`,
+      );
     });
     process.stdout.write(`\nrestart: filled in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   } finally {
@@ -99,7 +127,12 @@ async function fill(dir: string, configFile: string, total: number): Promise<voi
   }
 }
 
-interface StartFigures { greetingMs: number; scheduledMs: number; rssMb: number; recovered: number }
+interface StartFigures {
+  greetingMs: number;
+  scheduledMs: number;
+  rssMb: number;
+  recovered: number;
+}
 
 /** Poll the port until a 220 greeting arrives; resolves with the time it did. */
 function firstGreeting(port: number): Promise<number> {
@@ -111,13 +144,17 @@ function firstGreeting(port: number): Promise<number> {
         if (d.toString().startsWith('220')) resolve(performance.now());
         else setTimeout(attempt, 5);
       });
-      socket.once('error', () => { socket.destroy(); setTimeout(attempt, 5); });
+      socket.once('error', () => {
+        socket.destroy();
+        setTimeout(attempt, 5);
+      });
     };
     attempt();
   });
 }
 
-const rssOf = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+const rssOf = (pid: number): number =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 /**
  * Spawn the daemon, wait for its listening line (port), the first 220, and the line that says
@@ -132,13 +169,24 @@ async function measureStart(configFile: string, expectRecovered: boolean): Promi
   let greeting: Promise<number> | undefined;
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the daemon exited ${code}`)));
-    const check = () => { if (greetingAt && (scheduledAt || !expectRecovered)) resolve(); };
+    const check = () => {
+      if (greetingAt && (scheduledAt || !expectRecovered)) resolve();
+    };
     createInterface({ input: child.stdout! }).on('line', (line) => {
       let rec: Record<string, unknown>;
-      try { rec = JSON.parse(line) as Record<string, unknown>; } catch { return; }
+      try {
+        rec = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        return;
+      }
       const msg = String(rec.msg ?? '');
       const listening = rec.listening as { port: number }[] | undefined;
-      if (listening?.[0] && !greeting) greeting = firstGreeting(listening[0].port).then((at) => { greetingAt = at; check(); return at; });
+      if (listening?.[0] && !greeting)
+        greeting = firstGreeting(listening[0].port).then((at) => {
+          greetingAt = at;
+          check();
+          return at;
+        });
       if (/^recovered \d+ live messages/.test(msg)) {
         scheduledAt = performance.now();
         recovered = Number(rec.recovered ?? 0);
@@ -176,10 +224,14 @@ export async function run(total = Number(process.env.BENCH_RESTART_MESSAGES ?? 1
     }
     if (!process.env.BENCH_RESTART_BIN) buildDist();
     const empty0 = await measureStart(emptyConfig, false);
-    console.log(`restart: empty queue: first 220 after ${Math.round(empty0.greetingMs)} ms, RSS ${empty0.rssMb.toFixed(0)} MB`);
+    console.log(
+      `restart: empty queue: first 220 after ${Math.round(empty0.greetingMs)} ms, RSS ${empty0.rssMb.toFixed(0)} MB`,
+    );
     const figures = await measureStart(fullConfig, true);
-    console.log(`restart: ${figures.recovered.toLocaleString('en')} deferred messages: first 220 after ${Math.round(figures.greetingMs)} ms, ` +
-      `every one scheduled after ${Math.round(figures.scheduledMs)} ms, RSS ${figures.rssMb.toFixed(0)} MB (+${(figures.rssMb - empty0.rssMb).toFixed(0)} MB over the empty queue)`);
+    console.log(
+      `restart: ${figures.recovered.toLocaleString('en')} deferred messages: first 220 after ${Math.round(figures.greetingMs)} ms, ` +
+        `every one scheduled after ${Math.round(figures.scheduledMs)} ms, RSS ${figures.rssMb.toFixed(0)} MB (+${(figures.rssMb - empty0.rssMb).toFixed(0)} MB over the empty queue)`,
+    );
   } finally {
     if (!keep) rmSync(base, { recursive: true, force: true });
   }

@@ -42,31 +42,49 @@ async function drive(writers: number, ms: number, op: Op): Promise<{ ops: number
   const lat: number[] = [];
   const start = performance.now();
   const end = start + ms;
-  await Promise.all(Array.from({ length: writers }, async (_, w) => {
-    for (let seq = 0; performance.now() < end; seq++) {
-      const t0 = performance.now();
-      await op(w, seq);
-      lat.push(performance.now() - t0);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: writers }, async (_, w) => {
+      for (let seq = 0; performance.now() < end; seq++) {
+        const t0 = performance.now();
+        await op(w, seq);
+        lat.push(performance.now() - t0);
+      }
+    }),
+  );
   const seconds = (performance.now() - start) / 1000;
   lat.sort((a, b) => a - b);
   return { ops: lat.length, seconds, lat };
 }
 
-function figures(variant: string, writers: number, r: { ops: number; seconds: number; lat: number[] }, note: string, body: Buffer): Figures {
+function figures(
+  variant: string,
+  writers: number,
+  r: { ops: number; seconds: number; lat: number[] },
+  note: string,
+  body: Buffer,
+): Figures {
   return {
-    variant, bodyKiB: body.length / 1024, writers, ops: r.ops, perSecond: r.ops / r.seconds,
-    p50ms: percentile(r.lat, 0.5), p99ms: percentile(r.lat, 0.99), note,
+    variant,
+    bodyKiB: body.length / 1024,
+    writers,
+    ops: r.ops,
+    perSecond: r.ops / r.seconds,
+    p50ms: percentile(r.lat, 0.5),
+    p99ms: percentile(r.lat, 0.99),
+    note,
   };
 }
 
 async function benchFiles(dir: string, writers: number, ms: number, body: Buffer): Promise<Figures> {
   const spool = new Spool(join(dir, `files-${writers}-${body.length}`));
-  const r = await drive(writers, ms, (w, seq) =>
-    spool.store(`w${w}-${seq}`, [body]).then(() => undefined));
-  return figures('(a) file + fsync + coalesced dir fsync', writers, r,
-    `${(spool.dirSyncCount / r.ops).toFixed(2)} dir fsyncs/body`, body);
+  const r = await drive(writers, ms, (w, seq) => spool.store(`w${w}-${seq}`, [body]).then(() => undefined));
+  return figures(
+    '(a) file + fsync + coalesced dir fsync',
+    writers,
+    r,
+    `${(spool.dirSyncCount / r.ops).toFixed(2)} dir fsyncs/body`,
+    body,
+  );
 }
 
 function openDb(path: string): Database.Database {
@@ -132,8 +150,13 @@ async function benchBlobGroup(dir: string, writers: number, ms: number, body: Bu
   try {
     const gc = new GroupCommitter(db);
     const r = await drive(writers, ms, (w, seq) => gc.submit(`w${w}-${seq}`, body));
-    return figures(`(c) sqlite WAL FULL blob, <=${GROUP} rows/txn`, writers, r,
-      `${(gc.rows / Math.max(1, gc.txns)).toFixed(1)} rows/txn`, body);
+    return figures(
+      `(c) sqlite WAL FULL blob, <=${GROUP} rows/txn`,
+      writers,
+      r,
+      `${(gc.rows / Math.max(1, gc.txns)).toFixed(1)} rows/txn`,
+      body,
+    );
   } finally {
     db.close();
   }
@@ -143,10 +166,19 @@ function print(rows: Figures[], dir: string, seconds: number): void {
   console.log(`\nspool bench: ${seconds} s per run, in ${dir} (removed)`);
   const head = ['variant', 'body KiB', 'writers', 'bodies/s', 'p50 ms', 'p99 ms', 'note'];
   const table = rows.map((f) => [
-    f.variant, String(f.bodyKiB), String(f.writers), f.perSecond.toFixed(0), f.p50ms.toFixed(2), f.p99ms.toFixed(2), f.note,
+    f.variant,
+    String(f.bodyKiB),
+    String(f.writers),
+    f.perSecond.toFixed(0),
+    f.p50ms.toFixed(2),
+    f.p99ms.toFixed(2),
+    f.note,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...table.map((r) => (r[i] as string).length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === 6 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 || i === 6 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
+      .join('  ');
   console.log(line(head));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of table) console.log(line(r));
@@ -164,7 +196,11 @@ export async function run(): Promise<void> {
   const ms = seconds * 1000;
   const dir = mkdtempSync(join(process.env.MAILTRAIL_BENCH_DIR ?? tmpdir(), 'mailtrail-spool-bench-'));
   const rows: Figures[] = [];
-  const runs: Array<[number, number]> = [[BODY_SIZE, 1], [BODY_SIZE, 32], [LARGE_SIZE, LARGE_WRITERS]];
+  const runs: Array<[number, number]> = [
+    [BODY_SIZE, 1],
+    [BODY_SIZE, 32],
+    [LARGE_SIZE, LARGE_WRITERS],
+  ];
   try {
     for (const [size, writers] of runs) {
       const body = mailLikeBody(size);

@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 
 const entry = new URL('../dist/src/cli/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(entry))) {
-  process.stderr.write('mailtrail: dist/ is missing; run `npm install` (or `npm run build`) in the mailtrail directory first\n');
+  process.stderr.write(
+    'mailtrail: dist/ is missing; run `npm install` (or `npm run build`) in the mailtrail directory first\n',
+  );
   process.exit(70);
 }
 const { main } = await import(entry.href);

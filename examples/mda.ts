@@ -43,7 +43,10 @@ function outboundRelay(spec: string): SmtpRelay {
 
 // Step 1: Create the Relay. Transient errors when maildrop takes longer than 10 s; a clear
 // error right here if the maildrop command does not exist.
-const relay = new MaildropRelay({ timeout: 10_000, ...(env.MAILDROP_FILTER ? { args: [env.MAILDROP_FILTER, '{user}', '{domain}'] } : {}) });
+const relay = new MaildropRelay({
+  timeout: 10_000,
+  ...(env.MAILDROP_FILTER ? { args: [env.MAILDROP_FILTER, '{user}', '{domain}'] } : {}),
+});
 
 // Bounces (DSNs) to senders elsewhere go out over SMTP, never to maildrop: with `-d {user}`
 // as root it would deliver a bounce for alice@remote.test to a local user alice.
@@ -59,7 +62,8 @@ const queue = new Queue(storage, relay, { localDomains: [domain], ...(outbound ?
 queue.addPrequeuePolicy(new AddDateHeader());
 queue.addPrequeuePolicy(new AddMessageIdHeader());
 queue.addPrequeuePolicy(new AddReceivedHeader());
-if (env.SPAMD_PORT) queue.addPrequeuePolicy(new SpamAssassin({ host: env.SPAMD_HOST ?? '127.0.0.1', port: Number(env.SPAMD_PORT) }));
+if (env.SPAMD_PORT)
+  queue.addPrequeuePolicy(new SpamAssassin({ host: env.SPAMD_HOST ?? '127.0.0.1', port: Number(env.SPAMD_PORT) }));
 
 // Step 4: Create the Edge, accepting only recipients we host.
 class MyValidators extends SmtpValidators {

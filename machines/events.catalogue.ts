@@ -24,9 +24,22 @@ type Table<U extends { type: string }> = { readonly [T in U['type']]: FieldsOf<E
 
 export const messageEventFields: Table<MessageEvent> = {
   MessageReceived: {
-    messageId: 'required', sender: 'required', recipients: 'required', bodyRef: 'required', size: 'required', sha256: 'required', at: 'required',
-    sessionId: 'optional', client: 'optional', smtputf8: 'optional', parentId: 'optional', origin: 'optional', policiesFrom: 'optional',
-    subject: 'optional', headerMessageId: 'optional', recovered: 'optional',
+    messageId: 'required',
+    sender: 'required',
+    recipients: 'required',
+    bodyRef: 'required',
+    size: 'required',
+    sha256: 'required',
+    at: 'required',
+    sessionId: 'optional',
+    client: 'optional',
+    smtputf8: 'optional',
+    parentId: 'optional',
+    origin: 'optional',
+    policiesFrom: 'optional',
+    subject: 'optional',
+    headerMessageId: 'optional',
+    recovered: 'optional',
   },
   PoliciesApplied: { headers: 'required', recipients: 'optional', verdicts: 'optional', at: 'required' },
   PoliciesDeferred: { reason: 'required', nextAttemptAt: 'required', at: 'required' },
@@ -34,8 +47,21 @@ export const messageEventFields: Table<MessageEvent> = {
   MessageSplit: { children: 'required', at: 'required' },
   RelayAttempted: { attempt: 'required', recipients: 'required', relay: 'required', at: 'required' },
   AttemptClaimed: { node: 'required', attempt: 'required', leaseUntil: 'required', at: 'required' },
-  DeliverySucceeded: { recipient: 'required', status: 'required', reply: 'required', relay: 'required', at: 'required' },
-  DeliveryDeferred: { recipient: 'required', status: 'required', reply: 'required', relay: 'required', at: 'required', nextAttemptAt: 'required' },
+  DeliverySucceeded: {
+    recipient: 'required',
+    status: 'required',
+    reply: 'required',
+    relay: 'required',
+    at: 'required',
+  },
+  DeliveryDeferred: {
+    recipient: 'required',
+    status: 'required',
+    reply: 'required',
+    relay: 'required',
+    at: 'required',
+    nextAttemptAt: 'required',
+  },
   DeliveryFailed: { recipient: 'required', status: 'required', reply: 'required', relay: 'required', at: 'required' },
   MessageExpired: { reason: 'required', at: 'required' },
   MessageBounced: { reason: 'required', at: 'required', by: 'optional', schema1: 'upcast' },
@@ -48,7 +74,13 @@ export const messageEventFields: Table<MessageEvent> = {
 
 export const sessionEventFields: Table<SmtpSessionEvent> = {
   SessionConnected: {
-    sessionId: 'required', remoteAddress: 'required', remotePort: 'required', localAddress: 'required', localPort: 'required', rdns: 'optional', at: 'required',
+    sessionId: 'required',
+    remoteAddress: 'required',
+    remotePort: 'required',
+    localAddress: 'required',
+    localPort: 'required',
+    rdns: 'optional',
+    at: 'required',
   },
   ClientGreeted: { helo: 'required', esmtp: 'required', at: 'required' },
   TlsStarted: { cipher: 'optional', version: 'optional', at: 'required' },
@@ -67,8 +99,14 @@ export const sessionEventFields: Table<SmtpSessionEvent> = {
 /** The one record of a connection that closed before MAIL (`probes-<yyyy-mm-dd>`); no machine folds it. */
 export const probeEventFields: Table<SessionProbed> = {
   SessionProbed: {
-    sessionId: 'required', remoteAddress: 'required', helo: 'optional', tls: 'required', authFailures: 'required', reason: 'required',
-    connectedAt: 'required', at: 'required',
+    sessionId: 'required',
+    remoteAddress: 'required',
+    helo: 'optional',
+    tls: 'required',
+    authFailures: 'required',
+    reason: 'required',
+    connectedAt: 'required',
+    at: 'required',
   },
 };
 

@@ -108,7 +108,10 @@ export function startAttempt(c: MessageContext, recipients: readonly string[]): 
 }
 
 export function allPending(c: MessageContext, recipients: readonly string[]): boolean {
-  return recipients.length > 0 && recipients.every((a) => c.recipients.some((r) => r.address === a && r.status === 'pending'));
+  return (
+    recipients.length > 0 &&
+    recipients.every((a) => c.recipients.some((r) => r.address === a && r.status === 'pending'))
+  );
 }
 
 /** Record one recipient's outcome and take it out of flight. */
@@ -128,14 +131,23 @@ export function recordOutcome(
 export function failPending(c: MessageContext, dsn: string, reason: string, at: string): readonly RecipientState[] {
   return c.recipients.map((r) =>
     r.status === 'pending'
-      ? { ...r, status: 'failed' as const, inFlight: false, dsn: r.dsn ?? dsn, reply: r.reply ? `${reason}: ${r.reply}` : reason, at }
+      ? {
+          ...r,
+          status: 'failed' as const,
+          inFlight: false,
+          dsn: r.dsn ?? dsn,
+          reply: r.reply ? `${reason}: ${r.reply}` : reason,
+          at,
+        }
       : r,
   );
 }
 
 /** Fail every pending recipient for good with this status and reply (a policy's refusal). */
 export function refusePending(c: MessageContext, dsn: string, reply: string, at: string): readonly RecipientState[] {
-  return c.recipients.map((r) => (r.status === 'pending' ? { ...r, status: 'failed' as const, inFlight: false, dsn, reply, at } : r));
+  return c.recipients.map((r) =>
+    r.status === 'pending' ? { ...r, status: 'failed' as const, inFlight: false, dsn, reply, at } : r,
+  );
 }
 
 /**
@@ -144,7 +156,16 @@ export function refusePending(c: MessageContext, dsn: string, reply: string, at:
  */
 export function bouncePending(c: MessageContext, reason: string, at: string): readonly RecipientState[] {
   return c.recipients.map((r) =>
-    r.status === 'pending' ? { ...r, status: 'failed' as const, inFlight: false, dsn: OPERATOR_BOUNCE_STATUS, reply: operatorBounceReply(reason, r), at } : r,
+    r.status === 'pending'
+      ? {
+          ...r,
+          status: 'failed' as const,
+          inFlight: false,
+          dsn: OPERATOR_BOUNCE_STATUS,
+          reply: operatorBounceReply(reason, r),
+          at,
+        }
+      : r,
   );
 }
 
@@ -152,7 +173,10 @@ export function bouncePending(c: MessageContext, reason: string, at: string): re
 export const OPERATOR_BOUNCE_STATUS = '5.0.0';
 
 /** `bounced by the operator`, with the recipient's last status and reply when it had one. */
-export function operatorBounceReply(reason: string, last: { readonly dsn?: string | undefined; readonly reply?: string | undefined }): string {
+export function operatorBounceReply(
+  reason: string,
+  last: { readonly dsn?: string | undefined; readonly reply?: string | undefined },
+): string {
   const before = [last.dsn, last.reply].filter((x) => x !== undefined && x !== '').join(' ');
   return before === '' ? reason : `${reason}; last attempt: ${before}`;
 }
@@ -162,7 +186,10 @@ export function operatorBounceReply(reason: string, last: { readonly dsn?: strin
  * delivered or failed (a requeued message) keep their outcome; before any attempt all are pending.
  */
 export function rewriteRecipients(c: MessageContext, recipients: readonly string[]): readonly RecipientState[] {
-  return [...c.recipients.filter((r) => r.status !== 'pending'), ...recipients.map((address) => ({ address, status: 'pending' as const, inFlight: false }))];
+  return [
+    ...c.recipients.filter((r) => r.status !== 'pending'),
+    ...recipients.map((address) => ({ address, status: 'pending' as const, inFlight: false })),
+  ];
 }
 
 /** What MessageRequeued resets: the policies run again, due now. */

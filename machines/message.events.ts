@@ -222,7 +222,21 @@ export type MessageEvent =
 export type MessageEventType = MessageEvent['type'];
 
 export const MESSAGE_EVENT_TYPES: readonly MessageEventType[] = [
-  'MessageReceived', 'PoliciesApplied', 'PoliciesDeferred', 'PoliciesFailed', 'MessageSplit', 'RelayAttempted',
-  'DeliverySucceeded', 'DeliveryDeferred', 'DeliveryFailed', 'MessageExpired', 'MessageBounced',
-  'MessageHeld', 'MessageReleased', 'RetryRequested', 'MessageRequeued', 'MessageDeleted', 'AttemptClaimed',
+  'MessageReceived',
+  'PoliciesApplied',
+  'PoliciesDeferred',
+  'PoliciesFailed',
+  'MessageSplit',
+  'RelayAttempted',
+  'DeliverySucceeded',
+  'DeliveryDeferred',
+  'DeliveryFailed',
+  'MessageExpired',
+  'MessageBounced',
+  'MessageHeld',
+  'MessageReleased',
+  'RetryRequested',
+  'MessageRequeued',
+  'MessageDeleted',
+  'AttemptClaimed',
 ];

@@ -56,17 +56,29 @@ export const messageMachine = setup({
     releaseClaim: assign(() => ({ claim: undefined })),
     /** An attempt under way has no next attempt time until an outcome defers a recipient. */
     recordAttempt: assign(({ context, event }) =>
-      event.type === 'RelayAttempted' ? { attempts: event.attempt, recipients: startAttempt(context, event.recipients), nextAttemptAt: null } : {},
+      event.type === 'RelayAttempted'
+        ? { attempts: event.attempt, recipients: startAttempt(context, event.recipients), nextAttemptAt: null }
+        : {},
     ),
     refuseRecipients: assign(({ context, event }) =>
-      event.type === 'PoliciesFailed' ? { recipients: refusePending(context, event.status, event.reason, event.at), lastReason: event.reason } : {},
+      event.type === 'PoliciesFailed'
+        ? { recipients: refusePending(context, event.status, event.reason, event.at), lastReason: event.reason }
+        : {},
     ),
     expireRecipients: assign(({ context, event }) =>
-      event.type === 'MessageExpired' ? { recipients: failPending(context, '4.4.7', event.reason, event.at), lastReason: event.reason } : {},
+      event.type === 'MessageExpired'
+        ? { recipients: failPending(context, '4.4.7', event.reason, event.at), lastReason: event.reason }
+        : {},
     ),
     bounceRecipients: assign(({ context, event }) =>
-      event.type !== 'MessageBounced' ? {}
-        : { recipients: event.schema1 ? failPending(context, '5.0.0', event.reason, event.at) : bouncePending(context, event.reason, event.at), lastReason: event.reason },
+      event.type !== 'MessageBounced'
+        ? {}
+        : {
+            recipients: event.schema1
+              ? failPending(context, '5.0.0', event.reason, event.at)
+              : bouncePending(context, event.reason, event.at),
+            lastReason: event.reason,
+          },
     ),
     /** Run the prequeue policies, then append PoliciesApplied, PoliciesDeferred or PoliciesFailed. */
     runPolicies: () => {},
@@ -87,7 +99,9 @@ export const messageMachine = setup({
   },
   guards: {
     isNewAttempt: ({ context, event }) =>
-      event.type === 'RelayAttempted' && event.attempt === context.attempts + 1 && allPending(context, event.recipients),
+      event.type === 'RelayAttempted' &&
+      event.attempt === context.attempts + 1 &&
+      allPending(context, event.recipients),
     isInFlightRecipient: ({ context, event }) =>
       (event.type === 'DeliverySucceeded' || event.type === 'DeliveryDeferred' || event.type === 'DeliveryFailed') &&
       isInFlight(context, event.recipient),
@@ -128,7 +142,11 @@ export const messageMachine = setup({
         },
         PoliciesFailed: { target: 'settling', actions: 'refuseRecipients' },
         // The operator's retry of a message whose policies were deferred: they run again, due now.
-        RetryRequested: { target: 'received', reenter: true, actions: assign(({ event }) => ({ nextAttemptAt: event.at })) },
+        RetryRequested: {
+          target: 'received',
+          reenter: true,
+          actions: assign(({ event }) => ({ nextAttemptAt: event.at })),
+        },
         MessageSplit: {
           guard: 'hasChildren',
           target: 'split',
@@ -160,13 +178,23 @@ export const messageMachine = setup({
         DeliverySucceeded: {
           guard: 'isInFlightRecipient',
           actions: assign(({ context, event }) => ({
-            recipients: recordOutcome(context, event.recipient, 'delivered', { dsn: event.status, reply: event.reply, relay: event.relay, at: event.at }),
+            recipients: recordOutcome(context, event.recipient, 'delivered', {
+              dsn: event.status,
+              reply: event.reply,
+              relay: event.relay,
+              at: event.at,
+            }),
           })),
         },
         DeliveryDeferred: {
           guard: 'isInFlightRecipient',
           actions: assign(({ context, event }) => ({
-            recipients: recordOutcome(context, event.recipient, 'pending', { dsn: event.status, reply: event.reply, relay: event.relay, at: event.at }),
+            recipients: recordOutcome(context, event.recipient, 'pending', {
+              dsn: event.status,
+              reply: event.reply,
+              relay: event.relay,
+              at: event.at,
+            }),
             nextAttemptAt: event.nextAttemptAt,
             lastReason: event.reply,
           })),
@@ -174,7 +202,12 @@ export const messageMachine = setup({
         DeliveryFailed: {
           guard: 'isInFlightRecipient',
           actions: assign(({ context, event }) => ({
-            recipients: recordOutcome(context, event.recipient, 'failed', { dsn: event.status, reply: event.reply, relay: event.relay, at: event.at }),
+            recipients: recordOutcome(context, event.recipient, 'failed', {
+              dsn: event.status,
+              reply: event.reply,
+              relay: event.relay,
+              at: event.at,
+            }),
             lastReason: event.reply,
           })),
         },
@@ -198,7 +231,11 @@ export const messageMachine = setup({
       on: {
         AttemptClaimed: CLAIM,
         RelayAttempted: { guard: 'isNewAttempt', target: 'relay-attempted', actions: 'recordAttempt' },
-        RetryRequested: { target: 'deferred', reenter: true, actions: assign(({ event }) => ({ nextAttemptAt: event.at })) },
+        RetryRequested: {
+          target: 'deferred',
+          reenter: true,
+          actions: assign(({ event }) => ({ nextAttemptAt: event.at })),
+        },
         MessageRequeued: { target: 'received', actions: 'requeue' },
         MessageExpired: { target: 'settling', actions: 'expireRecipients' },
         MessageBounced: OPERATOR_BOUNCE,
@@ -209,7 +246,11 @@ export const messageMachine = setup({
     held: {
       on: {
         MessageReleased: [
-          { guard: 'policiesWereApplied', target: 'deferred', actions: assign(({ event }) => ({ nextAttemptAt: event.at })) },
+          {
+            guard: 'policiesWereApplied',
+            target: 'deferred',
+            actions: assign(({ event }) => ({ nextAttemptAt: event.at })),
+          },
           { target: 'received', actions: assign(({ event }) => ({ nextAttemptAt: event.at })) },
         ],
         MessageRequeued: { target: 'received', actions: 'requeue' },

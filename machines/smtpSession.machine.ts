@@ -17,10 +17,18 @@ export const smtpSessionMachine = setup({
     events: {} as SmtpSessionEvent,
   },
   actions: {
-    greet: assign(({ event }) => (event.type === 'ClientGreeted' ? { helo: event.helo, esmtp: event.esmtp, ...clearedTransaction } : {})),
+    greet: assign(({ event }) =>
+      event.type === 'ClientGreeted' ? { helo: event.helo, esmtp: event.esmtp, ...clearedTransaction } : {},
+    ),
     startTls: assign(({ event }) =>
       event.type === 'TlsStarted'
-        ? { tls: { ...(event.cipher ? { cipher: event.cipher } : {}), ...(event.version ? { version: event.version } : {}) }, ...clearedTransaction }
+        ? {
+            tls: {
+              ...(event.cipher ? { cipher: event.cipher } : {}),
+              ...(event.version ? { version: event.version } : {}),
+            },
+            ...clearedTransaction,
+          }
         : {},
     ),
     authenticate: assign(({ event }) => (event.type === 'AuthSucceeded' ? { user: event.user } : {})),
@@ -91,7 +99,12 @@ export const smtpSessionMachine = setup({
               target: 'rcpt',
               actions: assign(({ context, event }) => ({ recipients: [...context.recipients, event.recipient] })),
             },
-            RecipientRefused: { actions: ['countRefusal', assign(({ context }) => ({ refusedRecipients: context.refusedRecipients + 1 }))] },
+            RecipientRefused: {
+              actions: [
+                'countRefusal',
+                assign(({ context }) => ({ refusedRecipients: context.refusedRecipients + 1 })),
+              ],
+            },
             SessionReset: { target: 'greeted', actions: 'reset' },
           },
         },
@@ -100,11 +113,19 @@ export const smtpSessionMachine = setup({
             RecipientAccepted: {
               actions: assign(({ context, event }) => ({ recipients: [...context.recipients, event.recipient] })),
             },
-            RecipientRefused: { actions: ['countRefusal', assign(({ context }) => ({ refusedRecipients: context.refusedRecipients + 1 }))] },
+            RecipientRefused: {
+              actions: [
+                'countRefusal',
+                assign(({ context }) => ({ refusedRecipients: context.refusedRecipients + 1 })),
+              ],
+            },
             MessageAccepted: {
               guard: 'hasRecipients',
               target: 'greeted',
-              actions: [assign(({ context, event }) => ({ messages: [...context.messages, event.messageId] })), 'reset'],
+              actions: [
+                assign(({ context, event }) => ({ messages: [...context.messages, event.messageId] })),
+                'reset',
+              ],
             },
             MessageRefused: { target: 'greeted', actions: ['countRefusal', 'reset'] },
             SessionReset: { target: 'greeted', actions: 'reset' },

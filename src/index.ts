@@ -19,7 +19,14 @@ export { sysExitStatus, SYS_EXITS } from './relay/sysExits.js';
 export { SqliteStorage } from './storage/sqliteStorage.js';
 export { DirectoryLockedError } from './storage/directoryLock.js';
 export type { OwnedFiles } from './storage/storageFiles.js';
-export { Queue, type QueueOptions, type QueueStorage, type QueueExtraOptions, type EnqueueInput, UnknownMessageError } from './queue/queue.js';
+export {
+  Queue,
+  type QueueOptions,
+  type QueueStorage,
+  type QueueExtraOptions,
+  type EnqueueInput,
+  UnknownMessageError,
+} from './queue/queue.js';
 export { Router, type RouterOptions } from './queue/router.js';
 export type { Envelope, QueuedMessage, ClientInfo } from './mail/envelope.js';
 export { type RetryPolicy, defaultRetryPolicy, backoffDelay, retryDelay } from './queue/backoff.js';
@@ -32,7 +39,14 @@ export { Forward } from './policies/forward.js';
 export { RecipientSplit, RecipientDomainSplit } from './policies/recipientSplit.js';
 
 // Step 4: the SMTP edge
-export { SmtpEdge, type SmtpEdgeOptions, type SmtpEdgeExtras, SmtpValidators, type ValidatorSession, type SmtpReply } from './edge/index.js';
+export {
+  SmtpEdge,
+  type SmtpEdgeOptions,
+  type SmtpEdgeExtras,
+  SmtpValidators,
+  type ValidatorSession,
+  type SmtpReply,
+} from './edge/index.js';
 
 // Step 5: running as a daemon
 export { dropPrivileges, NotWritableError, type DropFiles } from './daemon/privileges.js';
@@ -56,4 +70,10 @@ export { replay, replayEvents } from './replay/replay.js';
 export { EventSourcedActor } from './runtime/eventSourcedActor.js';
 
 // Errors
-export { MailtrailError, TransientError, PermanentError, ConfigError, InvariantError } from './errors/mailtrailError.js';
+export {
+  MailtrailError,
+  TransientError,
+  PermanentError,
+  ConfigError,
+  InvariantError,
+} from './errors/mailtrailError.js';

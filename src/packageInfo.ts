@@ -10,7 +10,11 @@ export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const candidate = join(dir, 'package.json');
-    if (existsSync(candidate) && (JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string }).name === 'mailtrail') return dir;
+    if (
+      existsSync(candidate) &&
+      (JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string }).name === 'mailtrail'
+    )
+      return dir;
     const parent = dirname(dir);
     if (parent === dir) throw new Error('cannot find the mailtrail package.json');
     dir = parent;

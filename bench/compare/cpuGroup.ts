@@ -18,7 +18,11 @@ export class CpuGroup {
   constructor(name: string) {
     let dir: string | undefined;
     let v2 = false;
-    for (const [root, isV2] of [[V1, false], [V2, true], ['/sys/fs/cgroup', true]] as const) {
+    for (const [root, isV2] of [
+      [V1, false],
+      [V2, true],
+      ['/sys/fs/cgroup', true],
+    ] as const) {
       if (!existsSync(isV2 ? join(root, 'cgroup.procs') : join(root, 'cpuacct.usage'))) continue;
       try {
         const d = join(root, name);
@@ -69,9 +73,14 @@ export class CpuGroup {
     try {
       const root = join(this.dir, '..', 'cgroup.procs');
       for (const pid of readFileSync(join(this.dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
-        try { writeFileSync(root, `${pid}\n`); } catch { /* exited */ }
+        try {
+          writeFileSync(root, `${pid}\n`);
+        } catch {
+          /* exited */
+        }
       }
-      for (const child of readdirSync(this.dir, { withFileTypes: true })) if (child.isDirectory()) rmdirSync(join(this.dir, child.name));
+      for (const child of readdirSync(this.dir, { withFileTypes: true }))
+        if (child.isDirectory()) rmdirSync(join(this.dir, child.name));
       rmdirSync(this.dir);
     } catch {
       // still busy: an empty leftover group costs nothing

@@ -12,7 +12,8 @@
  */
 import { connect, type Socket } from 'node:net';
 
-const [host = '127.0.0.1', portArg = '25', mode = 'reuse', bytesArg = '2048', sessionsArg = '1'] = process.argv.slice(2);
+const [host = '127.0.0.1', portArg = '25', mode = 'reuse', bytesArg = '2048', sessionsArg = '1'] =
+  process.argv.slice(2);
 const port = Number(portArg);
 const reuse = mode === 'reuse';
 const latencies: number[] = [];
@@ -67,7 +68,10 @@ async function expect(replies: Replies, code: string, what: string): Promise<voi
 async function open(): Promise<{ socket: Socket; replies: Replies }> {
   const socket = connect({ host, port, noDelay: true });
   const replies = new Replies(socket);
-  await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
   await expect(replies, '220', 'greeting');
   socket.write('EHLO probe.x.test\r\n');
   await expect(replies, '250', 'EHLO');
@@ -115,10 +119,14 @@ process.on('SIGUSR1', () => {
   if (running) return;
   running = true;
   for (let i = 0; i < Number(sessionsArg); i++) {
-    session().catch((err: unknown) => {
-      process.stderr.write(`${String(err)}\n`);
-      process.exitCode = 1;
-    }).finally(() => { if (stopping && active === 0) finish(); });
+    session()
+      .catch((err: unknown) => {
+        process.stderr.write(`${String(err)}\n`);
+        process.exitCode = 1;
+      })
+      .finally(() => {
+        if (stopping && active === 0) finish();
+      });
   }
 });
 process.on('SIGUSR2', () => {

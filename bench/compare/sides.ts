@@ -39,10 +39,26 @@ const load1 = (): number => Number(readFileSync('/proc/loadavg', 'utf8').split('
 let groups = 0;
 const groupName = (side: string): string => `mailtrail-compare-${process.pid}-${side}-${++groups}`;
 
-interface Probe { child: ChildProcess; result: Promise<{ sent: number; latenciesMs: number[] }> }
+interface Probe {
+  child: ChildProcess;
+  result: Promise<{ sent: number; latenciesMs: number[] }>;
+}
 
 async function startProbe(port: number, load: Load): Promise<Probe> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'probe.ts'), '127.0.0.1', String(port), load.reuse ? 'reuse' : 'conn', String(load.bytes), String(load.probeSessions)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(import.meta.dirname, 'probe.ts'),
+      '127.0.0.1',
+      String(port),
+      load.reuse ? 'reuse' : 'conn',
+      String(load.bytes),
+      String(load.probeSessions),
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
   child.stdout!.setEncoding('utf8');
   const ready = new Promise<void>((resolve, reject) => {
@@ -64,7 +80,20 @@ async function startProbe(port: number, load: Load): Promise<Probe> {
 }
 
 function smtpSourceArgs(load: Load, target: string): string[] {
-  return [...(load.reuse ? ['-d'] : []), '-s', String(load.sessions), '-m', String(load.n), '-l', String(load.bytes), '-f', 'a@x.test', '-t', 'user@y.test', target];
+  return [
+    ...(load.reuse ? ['-d'] : []),
+    '-s',
+    String(load.sessions),
+    '-m',
+    String(load.n),
+    '-l',
+    String(load.bytes),
+    '-f',
+    'a@x.test',
+    '-t',
+    'user@y.test',
+    target,
+  ];
 }
 
 /** Finds the TCP port a process listens on (the daemon listens on 127.0.0.1:0). */
@@ -85,31 +114,45 @@ export interface MailtrailSettings {
   readonly extraConfig?: string;
 }
 
-export async function runMailtrail(relay: MailtrailRelay, load: Load, settings: MailtrailSettings): Promise<SideResult> {
+export async function runMailtrail(
+  relay: MailtrailRelay,
+  load: Load,
+  settings: MailtrailSettings,
+): Promise<SideResult> {
   const dir = mkdtempSync(join(tmpdir(), `mailtrail-compare-${relay}-`));
-  const relayYaml = relay === 'maildir'
-    ? `{ type: maildir, root: ${join(dir, 'mail')} }`
-    : relay === 'blackhole' ? '{ type: blackhole }' : `{ type: maildrop, path: /usr/bin/maildrop, args: [${join(dir, 'mailfilter')}] }`;
+  const relayYaml =
+    relay === 'maildir'
+      ? `{ type: maildir, root: ${join(dir, 'mail')} }`
+      : relay === 'blackhole'
+        ? '{ type: blackhole }'
+        : `{ type: maildrop, path: /usr/bin/maildrop, args: [${join(dir, 'mailfilter')}] }`;
   if (relay === 'maildrop') {
     for (const sub of ['tmp', 'new', 'cur']) mkdirSync(join(dir, 'md', sub), { recursive: true, mode: 0o700 });
     writeFileSync(join(dir, 'mailfilter'), `to "${join(dir, 'md')}/"\n`, { mode: 0o600 });
     chmodSync(join(dir, 'mailfilter'), 0o600);
   }
   const config = join(dir, 'mailtrail.yaml');
-  writeFileSync(config, `hostname: bench.x.test
+  writeFileSync(
+    config,
+    `hostname: bench.x.test
 dataDir: ${dir}
 smtp: { listen: 127.0.0.1:0, domains: [y.test], maxClients: 200, greetDelay: 0, clientLimitExceptions: ["127.0.0.0/8"] }
 relay: ${relayYaml}
 log: { level: info }
 eventLog: { type: sqlite, writer: ${settings.writer} }
 ${settings.extraConfig ?? ''}
-`);
+`,
+  );
   const group = new CpuGroup(groupName('mailtrail'));
   // The shell joins the group first, then becomes the daemon: every thread and child it starts is counted.
   const join_ = group.procsFile ? `echo $$ > '${group.procsFile}'; ` : '';
   // BENCH_CPU_PROF=<dir>: the daemon writes a V8 CPU profile there when it exits (node --cpu-prof).
   const prof = process.env.BENCH_CPU_PROF ? `--cpu-prof --cpu-prof-dir='${process.env.BENCH_CPU_PROF}' ` : '';
-  const child = spawn('sh', ['-c', `${join_}exec "$0" ${prof}--import tsx src/cli/run.ts run --config "$1"`, process.execPath, config], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(
+    'sh',
+    ['-c', `${join_}exec "$0" ${prof}--import tsx src/cli/run.ts run --config "$1"`, process.execPath, config],
+    { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   try {
     const port = await listeningPort(child.pid!);
     const probe = await startProbe(port, load);
@@ -126,7 +169,8 @@ ${settings.extraConfig ?? ''}
     try {
       const count = log.database.prepare('SELECT count(*) AS n FROM messages WHERE live = 0');
       while (Number((count.get() as { n: number | bigint }).n) < total) {
-        if (performance.now() - t0 > 600_000) throw new Error('mailtrail did not finish the messages within 10 minutes');
+        if (performance.now() - t0 > 600_000)
+          throw new Error('mailtrail did not finish the messages within 10 minutes');
         await new Promise((r) => setTimeout(r, 20));
       }
     } finally {
@@ -134,7 +178,14 @@ ${settings.extraConfig ?? ''}
     }
     const t2 = performance.now();
     const cpu1 = group.usageMs() ?? procCpuMs(child.pid!);
-    return { messages: total, acceptS: (t1 - t0) / 1000, drainS: (t2 - t0) / 1000, cpuMs: cpu1 - cpu0, latenciesMs, load1: before };
+    return {
+      messages: total,
+      acceptS: (t1 - t0) / 1000,
+      drainS: (t2 - t0) / 1000,
+      cpuMs: cpu1 - cpu0,
+      latenciesMs,
+      load1: before,
+    };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
@@ -145,7 +196,9 @@ ${settings.extraConfig ?? ''}
 
 /** Without a cgroup: the daemon's own CPU time plus that of the children it has reaped. */
 function procCpuMs(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
   return ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / 100;
 }
 
@@ -163,7 +216,9 @@ export async function runPostfix(variant: PostfixVariant, load: Load, script: st
   const group = new CpuGroup(groupName('postfix'));
   const port = Number(process.env.PORT ?? 2600);
   const probe = await startProbe(port, load);
-  writeFileSync(join(bin, 'smtp-source'), `#!/bin/bash
+  writeFileSync(
+    join(bin, 'smtp-source'),
+    `#!/bin/bash
 procs='${group.procsFile ?? ''}'
 add(){ # $1 and its descendants (ppid from /proc/<pid>/stat: no procps needed)
   echo "$1" > "$procs" 2>/dev/null || true
@@ -182,10 +237,22 @@ rc=0; ${execFileSync('bash', ['-c', 'command -v smtp-source'], { encoding: 'utf8
 kill -USR2 ${probe.child.pid}
 date +%s.%N > '${base}/t1'
 exit $rc
-`, { mode: 0o755 });
+`,
+    { mode: 0o755 },
+  );
   try {
     execFileSync('bash', [script], {
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, N: String(load.n), S: String(load.sessions), L: String(load.bytes), BASE: base, SRC_OPTS: load.reuse ? '-d' : '', VARIANTS: variant, QUIET_BUSY: process.env.QUIET_BUSY ?? '100' },
+      env: {
+        ...process.env,
+        PATH: `${bin}:${process.env.PATH}`,
+        N: String(load.n),
+        S: String(load.sessions),
+        L: String(load.bytes),
+        BASE: base,
+        SRC_OPTS: load.reuse ? '-d' : '',
+        VARIANTS: variant,
+        QUIET_BUSY: process.env.QUIET_BUSY ?? '100',
+      },
       stdio: ['ignore', 'ignore', process.env.BENCH_VERBOSE ? 'inherit' : 'ignore'],
     });
     const { sent, latenciesMs } = await probe.result;
@@ -194,7 +261,14 @@ exit $rc
     const acceptS = Number(readFileSync(join(base, 't1'), 'utf8')) - Number(readFileSync(join(base, 't0'), 'utf8'));
     // The script's clock started just before the wrapper's; take the wrapper's start as t0.
     const drainS = scriptDrain - (scriptAccept - acceptS);
-    return { messages: load.n + sent, acceptS, drainS, cpuMs: group.usageMs(), latenciesMs, load1: Number(readFileSync(join(base, 'load1'), 'utf8')) };
+    return {
+      messages: load.n + sent,
+      acceptS,
+      drainS,
+      cpuMs: group.usageMs(),
+      latenciesMs,
+      load1: Number(readFileSync(join(base, 'load1'), 'utf8')),
+    };
   } finally {
     if (probe.child.exitCode === null) probe.child.kill('SIGKILL');
     execFileSync('bash', [script, 'restore'], { env: { ...process.env, BASE: base }, stdio: 'ignore' });

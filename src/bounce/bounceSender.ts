@@ -34,7 +34,14 @@ export function createBounceSender(options: { hostname: string; logger?: Logger;
       now: new Date(now()),
     });
     try {
-      await queue.enqueue({ id, envelope: dsn.envelope, body: [dsn.content], origin: 'dsn', parentId: ctx.messageId, smtputf8: ctx.smtputf8 });
+      await queue.enqueue({
+        id,
+        envelope: dsn.envelope,
+        body: [dsn.content],
+        origin: 'dsn',
+        parentId: ctx.messageId,
+        smtputf8: ctx.smtputf8,
+      });
       options.logger?.info({ messageId: ctx.messageId, dsn: id }, `sender non-delivery notification: ${id}`);
     } catch (err) {
       if (err instanceof ExpectedRevisionConflictError || err instanceof BodyExistsError) return;

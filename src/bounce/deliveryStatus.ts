@@ -36,7 +36,10 @@ const isAscii = (text: string) => /^[\x00-\x7f]*$/.test(text);
 
 /** One line of text with no controls; non-ASCII as '?' unless `utf8`. */
 export function fieldText(text: string, utf8: boolean): string {
-  const line = text.replace(/\s*[\r\n]+\s*/g, ' ').replace(/\p{Cc}/gu, ' ').trim();
+  const line = text
+    .replace(/\s*[\r\n]+\s*/g, ' ')
+    .replace(/\p{Cc}/gu, ' ')
+    .trim();
   return utf8 ? line : line.replace(/[^\x20-\x7e]/g, '?');
 }
 
@@ -67,7 +70,8 @@ export function deliveryStatusFields(input: DeliveryStatusInput): string {
   out += field(`X-Mailtrail-Queue-ID: ${fieldText(input.queueId, false)}`);
   out += field(`Arrival-Date: ${formatRfc5322Date(input.arrivalDate)}`);
   for (const rcpt of input.failed) {
-    if (!isFailureStatus(rcpt.status)) throw new InvariantError(`buildDsn: status "${rcpt.status}" of <${rcpt.recipient}> is not 4.x.x or 5.x.x`);
+    if (!isFailureStatus(rcpt.status))
+      throw new InvariantError(`buildDsn: status "${rcpt.status}" of <${rcpt.recipient}> is not 4.x.x or 5.x.x`);
     const type = rcpt.diagnosticType ?? 'smtp';
     if (!/^[A-Za-z][A-Za-z0-9-]*$/.test(type)) throw new InvariantError(`buildDsn: bad diagnostic-type "${type}"`);
     out += '\r\n';

@@ -45,7 +45,8 @@ function boundaryFor(input: DsnInput, parts: readonly string[]): string {
 
 function messageId(input: DsnInput): string {
   const id = input.dsnMessageId.replace(/^<|>$/g, '');
-  if (id === '' || /[\s<>\p{Cc}]/u.test(id)) throw new InvariantError(`buildDsn: bad dsnMessageId "${input.dsnMessageId}"`);
+  if (id === '' || /[\s<>\p{Cc}]/u.test(id))
+    throw new InvariantError(`buildDsn: bad dsnMessageId "${input.dsnMessageId}"`);
   return `<${id.includes('@') ? id : `${id}@${input.reportingMta}`}>`;
 }
 
@@ -72,13 +73,17 @@ function humanText(input: DsnInput, utf8: boolean): string {
 
 /** The original header block, CRLF, without the empty line that ended it. */
 function headerBlock(originalHeaders: string): string {
-  const block = originalHeaders.replace(/\r?\n/g, '\r\n').split(/\r\n\r\n/)[0]!.replace(/(\r\n)+$/, '');
+  const block = originalHeaders
+    .replace(/\r?\n/g, '\r\n')
+    .split(/\r\n\r\n/)[0]!
+    .replace(/(\r\n)+$/, '');
   return block === '' ? '' : `${block}\r\n`;
 }
 
 export function buildDsn(input: DsnInput): Dsn {
   const sender = input.message.envelope.sender;
-  if (sender === '') throw new InvariantError(`buildDsn: message ${input.message.id} has the null sender; a bounce is never bounced`);
+  if (sender === '')
+    throw new InvariantError(`buildDsn: message ${input.message.id} has the null sender; a bounce is never bounced`);
   const global = input.message.smtputf8 === true;
   const text = humanText(input, global);
   const status = deliveryStatusFields({

@@ -57,30 +57,58 @@ export async function run(args: readonly string[]): Promise<number> {
   if (config.eventLog.type !== 'sqlite') {
     out(`event log   ${config.eventLog.type}: not checked (this command checks the sqlite log)`);
   } else {
-    checkSqlite(config, config.eventLog.path, spool, bodies, out, problems, warnings, await daemonRunning(config.dataDir));
+    checkSqlite(
+      config,
+      config.eventLog.path,
+      spool,
+      bodies,
+      out,
+      problems,
+      warnings,
+      await daemonRunning(config.dataDir),
+    );
   }
   const quarantined = await spool.listQuarantined();
   out(`quarantine  ${spool.quarantineDir}: ${quarantined.length} bodies`);
-  if (quarantined.length > 0) warnings.push(`${quarantined.length} quarantined bodies (${quarantined.slice(0, 5).join(', ')}${quarantined.length > 5 ? ', …' : ''}): start-up found them in the spool unknown to the log. Each keeps its envelope: \`mailtrail requeue --quarantined\` queues them again; remove the files you do not want`);
+  if (quarantined.length > 0)
+    warnings.push(
+      `${quarantined.length} quarantined bodies (${quarantined.slice(0, 5).join(', ')}${quarantined.length > 5 ? ', …' : ''}): start-up found them in the spool unknown to the log. Each keeps its envelope: \`mailtrail requeue --quarantined\` queues them again; remove the files you do not want`,
+    );
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
   for (const p of problems) process.stderr.write(`problem: ${p}\n`);
-  out(problems.length === 0 ? `mailtrail check: ok${warnings.length ? ` (${warnings.length} warning${warnings.length > 1 ? 's' : ''})` : ''}` : `mailtrail check: ${problems.length} problem${problems.length > 1 ? 's' : ''}`);
+  out(
+    problems.length === 0
+      ? `mailtrail check: ok${warnings.length ? ` (${warnings.length} warning${warnings.length > 1 ? 's' : ''})` : ''}`
+      : `mailtrail check: ${problems.length} problem${problems.length > 1 ? 's' : ''}`,
+  );
   return problems.length === 0 ? 0 : 1;
 }
 
 function checkSqlite(
-  config: Config, path: string, spool: Spool, bodies: readonly string[], out: (l: string) => void,
-  problems: string[], warnings: string[], running: string | undefined,
+  config: Config,
+  path: string,
+  spool: Spool,
+  bodies: readonly string[],
+  out: (l: string) => void,
+  problems: string[],
+  warnings: string[],
+  running: string | undefined,
 ): void {
   const size = existsSync(path) ? statSync(path).size : -1;
   if (size <= 0) {
     const how = size < 0 ? 'missing' : 'empty (0 bytes)';
     out(`event log   ${path}: ${how}`);
-    if (bodies.length > 0) problems.push(`the event log ${path} is ${how} but ${spool.bodiesDir} holds ${bodies.length} bodies: the daemon refuses to start. Put the log back, or rebuild the queue from the spool: mailtrail requeue --from-spool${config.file ? ` --config ${config.file}` : ''}`);
+    if (bodies.length > 0)
+      problems.push(
+        `the event log ${path} is ${how} but ${spool.bodiesDir} holds ${bodies.length} bodies: the daemon refuses to start. Put the log back, or rebuild the queue from the spool: mailtrail requeue --from-spool${config.file ? ` --config ${config.file}` : ''}`,
+      );
     return;
   }
   const mode = statSync(path).mode & 0o777;
-  if ((mode & 0o077) !== 0) warnings.push(`${path} has mode ${mode.toString(8)}: other users can read senders and recipients; the daemon makes it 0600 at its next start (or: chmod 600 ${path}*)`);
+  if ((mode & 0o077) !== 0)
+    warnings.push(
+      `${path} has mode ${mode.toString(8)}: other users can read senders and recipients; the daemon makes it 0600 at its next start (or: chmod 600 ${path}*)`,
+    );
   let log: SqliteEventLog;
   try {
     log = new SqliteEventLog(path, { readonly: true });
@@ -93,20 +121,38 @@ function checkSqlite(
     const version = db.prepare('SELECT sqlite_version() AS v').get() as { v: string };
     const rows = (db.prepare('PRAGMA quick_check').all() as { quick_check: string }[]).map((r) => r.quick_check);
     if (rows.length !== 1 || rows[0] !== 'ok') {
-      problems.push(`the event log ${path} is damaged (PRAGMA quick_check, SQLite ${version.v}): ${rows.slice(0, 5).join('; ')}. ${DAMAGED}`);
+      problems.push(
+        `the event log ${path} is damaged (PRAGMA quick_check, SQLite ${version.v}): ${rows.slice(0, 5).join('; ')}. ${DAMAGED}`,
+      );
       return;
     }
     const events = db.prepare('SELECT count(*) AS n FROM events').get() as { n: bigint };
     out(`event log   ${path}: quick_check ok (bundled SQLite ${version.v}), ${events.n} events`);
     const live = liveMessagesFrom(db);
     const onDisk = new Set(bodies);
-    const missing = live.filter((m) => (isInlineRef(m.bodyRef) ? log.readBody(idForInlineRef(m.bodyRef)) === undefined : !onDisk.has(idForRef(m.bodyRef)))).map((m) => m.id);
-    if (missing.length > 0) problems.push(`${missing.length} live messages have no body in the spool (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}): restore spool/ from the same backup as the log, or mailtrail delete <id>`);
+    const missing = live
+      .filter((m) =>
+        isInlineRef(m.bodyRef)
+          ? log.readBody(idForInlineRef(m.bodyRef)) === undefined
+          : !onDisk.has(idForRef(m.bodyRef)),
+      )
+      .map((m) => m.id);
+    if (missing.length > 0)
+      problems.push(
+        `${missing.length} live messages have no body in the spool (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}): restore spool/ from the same backup as the log, or mailtrail delete <id>`,
+      );
     const known = db.prepare('SELECT 1 FROM messages WHERE id = ?');
     const now = Date.now();
-    const unknown = bodies.filter((id) => known.get(id) === undefined && !(running && now - mtimeOf(`${spool.bodiesDir}/${id}`) < IN_FLIGHT_MS));
-    if (unknown.length > 0) problems.push(`${unknown.length} spooled bodies belong to no message in the log (${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', …' : ''}): the log lost them. The daemon quarantines them at its next start; \`mailtrail requeue --from-spool\` (daemon stopped) queues them again now`);
-    out(`spool       ${spool.bodiesDir}: ${bodies.length} bodies, ${live.length} live messages; ${missing.length} live without a body, ${unknown.length} bodies without a message`);
+    const unknown = bodies.filter(
+      (id) => known.get(id) === undefined && !(running && now - mtimeOf(`${spool.bodiesDir}/${id}`) < IN_FLIGHT_MS),
+    );
+    if (unknown.length > 0)
+      problems.push(
+        `${unknown.length} spooled bodies belong to no message in the log (${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', …' : ''}): the log lost them. The daemon quarantines them at its next start; \`mailtrail requeue --from-spool\` (daemon stopped) queues them again now`,
+      );
+    out(
+      `spool       ${spool.bodiesDir}: ${bodies.length} bodies, ${live.length} live messages; ${missing.length} live without a body, ${unknown.length} bodies without a message`,
+    );
   } catch (err) {
     problems.push(`the event log ${path} is damaged: ${(err as Error).message}. ${DAMAGED}`);
   } finally {

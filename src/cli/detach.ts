@@ -12,7 +12,9 @@ import { openSync } from 'node:fs';
 /** Set by the parent for the copy only (and removed by the copy at once: relays never see it). */
 const REPORT_ENV = 'MAILTRAIL_START_REPORT';
 
-export type StartReport = { readonly type: 'listening'; readonly pid: number; readonly text: string } | { readonly type: 'failed'; readonly code: number; readonly message: string };
+export type StartReport =
+  | { readonly type: 'listening'; readonly pid: number; readonly text: string }
+  | { readonly type: 'failed'; readonly code: number; readonly message: string };
 
 /** In the copy: a function that sends the start-up report to a waiting parent (a no-op without one). */
 export function startReporter(): (report: StartReport) => void {
@@ -73,6 +75,8 @@ export function detach(args: readonly string[], logFile: string | undefined): Pr
       exitCode = code || 70;
       settle();
     });
-    child.once('error', (err) => finish(70, `mailtrail run: cannot start the daemon: ${err.message}\n`, process.stderr));
+    child.once('error', (err) =>
+      finish(70, `mailtrail run: cannot start the daemon: ${err.message}\n`, process.stderr),
+    );
   });
 }

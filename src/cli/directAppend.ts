@@ -31,7 +31,9 @@ const BY = 'cli';
 
 function openLogWritable(config: Config): SqliteEventLog {
   if (config.eventLog.type !== 'sqlite') {
-    throw new UsageError(`with the daemon stopped this command appends to the sqlite event log; the config uses ${config.eventLog.type} (start the daemon)`);
+    throw new UsageError(
+      `with the daemon stopped this command appends to the sqlite event log; the config uses ${config.eventLog.type} (start the daemon)`,
+    );
   }
   return new SqliteEventLog(config.eventLog.path, { projections: [...inlineProjections] });
 }
@@ -40,12 +42,20 @@ async function recordOn(log: SqliteEventLog, op: MessageOp, id: string): Promise
   const stream = messageStream(id);
   const replayed = await replay(log, stream, messageMachine);
   if (replayed.revision === null) return { kind: 'not-found' };
-  if (isFinalState(replayed.state)) return { kind: 'refused', state: replayed.state, reason: refusalText(op, id, replayed.state) };
-  const actor = new EventSourcedActor({ log, stream, machine: messageMachine, identity: MESSAGE_IDENTITY, from: replayed });
+  if (isFinalState(replayed.state))
+    return { kind: 'refused', state: replayed.state, reason: refusalText(op, id, replayed.state) };
+  const actor = new EventSourcedActor({
+    log,
+    stream,
+    machine: messageMachine,
+    identity: MESSAGE_IDENTITY,
+    from: replayed,
+  });
   try {
     return { kind: 'recorded', state: await actor.record(operatorEvent(op, new Date().toISOString(), BY)) };
   } catch (err) {
-    if (err instanceof EventNotAcceptedError) return { kind: 'refused', state: err.state, reason: refusalText(op, id, err.state) };
+    if (err instanceof EventNotAcceptedError)
+      return { kind: 'refused', state: err.state, reason: refusalText(op, id, err.state) };
     throw err;
   } finally {
     actor.stop();
@@ -53,7 +63,12 @@ async function recordOn(log: SqliteEventLog, op: MessageOp, id: string): Promise
 }
 
 /** Record `op` on each message in turn (one open of the log), reporting each outcome. */
-export async function recordDirectly(config: Config, op: MessageOp, ids: readonly string[], each: (id: string, outcome: DirectOutcome) => void): Promise<void> {
+export async function recordDirectly(
+  config: Config,
+  op: MessageOp,
+  ids: readonly string[],
+  each: (id: string, outcome: DirectOutcome) => void,
+): Promise<void> {
   const log = openLogWritable(config);
   try {
     for (const id of ids) each(id, await recordOn(log, op, id));

@@ -16,18 +16,33 @@ const short = (text: string, max = 100): string => (text.length > max ? `${text.
 export const eventTime = (e: RecordedEvent): string => s((e.data as Data).at) || e.recordedAt;
 
 function outcome(d: Data, status: string): string {
-  const parts = [`to=${addr(d.recipient)}`, `relay=${s(d.relay)}`, `dsn=${s(d.status)}`, `status=${status} (${short(s(d.reply))})`];
+  const parts = [
+    `to=${addr(d.recipient)}`,
+    `relay=${s(d.relay)}`,
+    `dsn=${s(d.status)}`,
+    `status=${status} (${short(s(d.reply))})`,
+  ];
   if (d.nextAttemptAt) parts.push(`next=${s(d.nextAttemptAt)}`);
   return parts.join(', ');
 }
 
 const SUMMARIES: Record<string, (d: Data) => string> = {
-  MessageReceived: (d) => [`from=${addr(d.sender)}`, `to=${list(d.recipients)}`, `size=${s(d.size)}`,
-    d.origin && d.origin !== 'smtp' ? `origin=${s(d.origin)}${d.parentId ? ` of ${s(d.parentId)}` : ''}` : '',
-    d.sessionId ? `session=${s(d.sessionId)}` : '', d.recovered ? `recovered=${s(d.recovered)}` : ''].filter(Boolean).join(' '),
-  PoliciesApplied: (d) => `headers=${Array.isArray(d.headers) ? d.headers.length : 0}${Array.isArray(d.recipients) ? ` to=${list(d.recipients)}` : ''}`,
+  MessageReceived: (d) =>
+    [
+      `from=${addr(d.sender)}`,
+      `to=${list(d.recipients)}`,
+      `size=${s(d.size)}`,
+      d.origin && d.origin !== 'smtp' ? `origin=${s(d.origin)}${d.parentId ? ` of ${s(d.parentId)}` : ''}` : '',
+      d.sessionId ? `session=${s(d.sessionId)}` : '',
+      d.recovered ? `recovered=${s(d.recovered)}` : '',
+    ]
+      .filter(Boolean)
+      .join(' '),
+  PoliciesApplied: (d) =>
+    `headers=${Array.isArray(d.headers) ? d.headers.length : 0}${Array.isArray(d.recipients) ? ` to=${list(d.recipients)}` : ''}`,
   PoliciesDeferred: (d) => `reason=${short(s(d.reason))} next=${s(d.nextAttemptAt)}`,
-  MessageSplit: (d) => `children=${Array.isArray(d.children) ? d.children.map((c) => s((c as Data).messageId)).join(',') : ''}`,
+  MessageSplit: (d) =>
+    `children=${Array.isArray(d.children) ? d.children.map((c) => s((c as Data).messageId)).join(',') : ''}`,
   RelayAttempted: (d) => `attempt=${s(d.attempt)} relay=${s(d.relay)} to=${list(d.recipients)}`,
   DeliverySucceeded: (d) => outcome(d, 'delivered'),
   DeliveryDeferred: (d) => outcome(d, 'deferred'),
@@ -49,7 +64,10 @@ const SUMMARIES: Record<string, (d: Data) => string> = {
 
 /** `reason=…`, `by=…` and the like for the events without a summary of their own. */
 function generic(d: Data): string {
-  return ['reason', 'by'].filter((k) => d[k] !== undefined && d[k] !== '').map((k) => `${k}=${short(s(d[k]))}`).join(' ');
+  return ['reason', 'by']
+    .filter((k) => d[k] !== undefined && d[k] !== '')
+    .map((k) => `${k}=${short(s(d[k]))}`)
+    .join(' ');
 }
 
 export function summarizeEvent(e: RecordedEvent): string {
@@ -64,7 +82,13 @@ export function eventLine(e: RecordedEvent): string {
 
 export function eventJson(e: RecordedEvent): string {
   return JSON.stringify({
-    position: String(e.position), stream: e.stream, revision: String(e.revision), type: e.type,
-    state: s(e.metadata.state) || null, at: eventTime(e), recordedAt: e.recordedAt, data: e.data,
+    position: String(e.position),
+    stream: e.stream,
+    revision: String(e.revision),
+    type: e.type,
+    state: s(e.metadata.state) || null,
+    at: eventTime(e),
+    recordedAt: e.recordedAt,
+    data: e.data,
   });
 }

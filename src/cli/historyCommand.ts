@@ -13,8 +13,23 @@ import { commonOptions, configFrom, openEventLog, UsageError } from './openLog.j
 function describe(e: HistoryEntry): string {
   const d = e.data;
   const parts: string[] = [];
-  for (const key of ['sender', 'recipient', 'recipients', 'helo', 'remoteAddress', 'attempt', 'status', 'reply', 'reason', 'nextAttemptAt', 'messageId', 'recovered', 'leaseUntil']) {
-    if (d[key] !== undefined && d[key] !== '') parts.push(`${key}=${Array.isArray(d[key]) ? (d[key] as unknown[]).join(',') : String(d[key])}`);
+  for (const key of [
+    'sender',
+    'recipient',
+    'recipients',
+    'helo',
+    'remoteAddress',
+    'attempt',
+    'status',
+    'reply',
+    'reason',
+    'nextAttemptAt',
+    'messageId',
+    'recovered',
+    'leaseUntil',
+  ]) {
+    if (d[key] !== undefined && d[key] !== '')
+      parts.push(`${key}=${Array.isArray(d[key]) ? (d[key] as unknown[]).join(',') : String(d[key])}`);
   }
   if (e.type === 'MessageReceived' && d.sender === '') parts.unshift('sender=<>');
   if (e.node) parts.push(`node=${e.node}`);
@@ -34,16 +49,22 @@ async function printDiagram(history: History, format: 'mermaid' | 'dot' | 'svg')
   }
 }
 
-export const options = { ...commonOptions, diagram: { type: 'boolean' }, format: { type: 'string', short: 'f' } } as const;
+export const options = {
+  ...commonOptions,
+  diagram: { type: 'boolean' },
+  format: { type: 'string', short: 'f' },
+} as const;
 
 export async function run(args: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true });
   const id = positionals[0];
-  const usage = 'usage: mailtrail history <id|message-ID|session-ID> [--json | --diagram [--format mermaid|dot|svg]] [--config FILE]';
+  const usage =
+    'usage: mailtrail history <id|message-ID|session-ID> [--json | --diagram [--format mermaid|dot|svg]] [--config FILE]';
   if (!id) throw new UsageError(usage);
   const format = values.format ?? 'mermaid';
   if (values.format !== undefined && !values.diagram) throw new UsageError(`--format goes with --diagram\n${usage}`);
-  if (format !== 'mermaid' && format !== 'dot' && format !== 'svg') throw new UsageError(`unknown diagram format "${format}"\n${usage}`);
+  if (format !== 'mermaid' && format !== 'dot' && format !== 'svg')
+    throw new UsageError(`unknown diagram format "${format}"\n${usage}`);
   const log = await openEventLog(await configFrom(values));
   try {
     const history = await loadHistory(log, id);
@@ -58,13 +79,16 @@ export async function run(args: readonly string[]): Promise<number> {
       return 0;
     }
     process.stdout.write(`${history.stream}\n`);
-    for (const e of history.entries) process.stdout.write(`  ${e.at}  ${e.type.padEnd(18)} → ${e.state.padEnd(16)} ${describe(e)}\n`);
+    for (const e of history.entries)
+      process.stdout.write(`  ${e.at}  ${e.type.padEnd(18)} → ${e.state.padEnd(16)} ${describe(e)}\n`);
     history.links.forEach((id, i) => {
       const l = linked[i];
       if (!l) return;
       const first = l.entries[0];
       const role = history.roles[id] === 'dsn' ? 'DSN (bounce report)' : history.roles[id];
-      process.stdout.write(`linked ${l.stream} (${role}): ${l.entries.length} events, now ${l.entries.at(-1)?.state ?? '?'}${first ? ` (${describe(first)})` : ''}\n`);
+      process.stdout.write(
+        `linked ${l.stream} (${role}): ${l.entries.length} events, now ${l.entries.at(-1)?.state ?? '?'}${first ? ` (${describe(first)})` : ''}\n`,
+      );
     });
     return 0;
   } finally {

@@ -14,7 +14,8 @@ import { InspectorClient } from '../inspect/inspectorClient.js';
 import { DEFAULT_INSPECT_PORT, InspectorRelay } from '../inspect/inspectorRelay.js';
 import { configFrom, openLogReadonly, UsageError } from './openLog.js';
 
-const USAGE = 'usage: mailtrail inspect <message-id|session-id> [--port P] [--step MS | --all] [--addresses show|mask] [--config FILE]';
+const USAGE =
+  'usage: mailtrail inspect <message-id|session-id> [--port P] [--step MS | --all] [--addresses show|mask] [--config FILE]';
 
 export const options = {
   config: { type: 'string', short: 'c' },
@@ -30,7 +31,8 @@ function stepOf(values: { step?: string | undefined; all?: boolean | undefined }
   if (values.all && values.step !== undefined) throw new UsageError(`--step and --all exclude each other\n${USAGE}`);
   if (values.all) return 0;
   if (values.step === undefined) return 1000;
-  if (!/^\d+$/.test(values.step)) throw new UsageError(`--step MS: not a number of milliseconds: ${JSON.stringify(values.step)}`);
+  if (!/^\d+$/.test(values.step))
+    throw new UsageError(`--step MS: not a number of milliseconds: ${JSON.stringify(values.step)}`);
   return Number(values.step);
 }
 
@@ -39,11 +41,16 @@ function interrupted(): { promise: Promise<void>; signal: AbortSignal; dispose()
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const promise = new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }));
+  const promise = new Promise<void>((resolve) =>
+    controller.signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
   return {
     promise,
     signal: controller.signal,
-    dispose: () => { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); },
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
   };
 }
 
@@ -92,7 +99,8 @@ export async function run(args: readonly string[]): Promise<number> {
       inspect: client.inspect,
       stepMs,
       signal: stop.signal,
-      onStep: ({ recorded, state: s }) => out(`  ${String(recorded.revision).padStart(3)}  ${recorded.type.padEnd(18)} → ${s}`),
+      onStep: ({ recorded, state: s }) =>
+        out(`  ${String(recorded.revision).padStart(3)}  ${recorded.type.padEnd(18)} → ${s}`),
     });
     await client.flush();
     out(`${history.stream}: ${state}`);

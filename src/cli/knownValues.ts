@@ -15,13 +15,17 @@ export const messageStates = (): string[] => Object.keys(messageMachine.states).
 
 export const searchStates = (): string[] => [...messageStates(), 'live', 'final'];
 
-export const eventTypes = (): string[] => [...new Set([...messageMachine.root.events, ...smtpSessionMachine.root.events])];
+export const eventTypes = (): string[] => [
+  ...new Set([...messageMachine.root.events, ...smtpSessionMachine.root.events]),
+];
 
 /** Each of `values` if it is one of `valid`, else a UsageError naming the valid ones. */
 export function checkValues(option: string, values: readonly string[], valid: readonly string[]): readonly string[] {
   const unknown = values.filter((v) => !valid.includes(v));
   if (unknown.length > 0) {
-    throw new UsageError(`${option}: unknown value${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')}; valid values: ${valid.join(', ')}`);
+    throw new UsageError(
+      `${option}: unknown value${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')}; valid values: ${valid.join(', ')}`,
+    );
   }
   return values;
 }

@@ -9,7 +9,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { exportedMachines, type ExportedMachine } from '../diagrams/exportedMachines.js';
-import { extensionOf, exportFormats, isExportFormat, renderMachine, type ExportFormat } from '../diagrams/exportFormats.js';
+import {
+  extensionOf,
+  exportFormats,
+  isExportFormat,
+  renderMachine,
+  type ExportFormat,
+} from '../diagrams/exportFormats.js';
 import { machineConfigJson } from '../diagrams/machineJson.js';
 import { GraphvizMissingError } from '../diagrams/svg.js';
 import { UsageError } from './openLog.js';
@@ -42,7 +48,11 @@ async function toDirectory(machines: readonly ExportedMachine[], format: ExportF
   }
 }
 
-export const options = { format: { type: 'string', short: 'f', default: 'json' }, out: { type: 'string', short: 'o' }, machine: { type: 'string', short: 'm' } } as const;
+export const options = {
+  format: { type: 'string', short: 'f', default: 'json' },
+  out: { type: 'string', short: 'o' },
+  machine: { type: 'string', short: 'm' },
+} as const;
 
 export async function run(args: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true });

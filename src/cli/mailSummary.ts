@@ -61,10 +61,21 @@ export async function summarizeMail(message: Buffer): Promise<MailSummary> {
 }
 
 export function formatMailSummary(s: MailSummary): string {
-  const row = (label: string, value: string | undefined): string => (value === undefined ? '' : `  ${label.padEnd(12)} ${value}\n`);
-  const part = (p: PartSummary): string => `${p.filename ? `${p.filename} ` : ''}${p.contentType}, ${p.size} bytes${p.disposition && p.disposition !== 'attachment' ? ` (${p.disposition})` : ''}`;
-  let out = row('from:', s.from) + row('to:', s.to) + row('cc:', s.cc) + row('subject:', s.subject) + row('date:', s.date) + row('message-id:', s.messageId);
+  const row = (label: string, value: string | undefined): string =>
+    value === undefined ? '' : `  ${label.padEnd(12)} ${value}\n`;
+  const part = (p: PartSummary): string =>
+    `${p.filename ? `${p.filename} ` : ''}${p.contentType}, ${p.size} bytes${p.disposition && p.disposition !== 'attachment' ? ` (${p.disposition})` : ''}`;
+  let out =
+    row('from:', s.from) +
+    row('to:', s.to) +
+    row('cc:', s.cc) +
+    row('subject:', s.subject) +
+    row('date:', s.date) +
+    row('message-id:', s.messageId);
   out += row('parts:', s.parts.length ? s.parts.map(part).join('; ') : '(none)');
-  out += s.attachments.length === 0 ? row('attachments:', 'none') : s.attachments.map((a, i) => row(i === 0 ? 'attachments:' : '', part(a))).join('');
+  out +=
+    s.attachments.length === 0
+      ? row('attachments:', 'none')
+      : s.attachments.map((a, i) => row(i === 0 ? 'attachments:' : '', part(a))).join('');
   return out;
 }

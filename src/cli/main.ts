@@ -35,7 +35,9 @@ async function runCommand(name: string, command: Command, args: readonly string[
     if (isParseArgsError(err)) {
       // node's message ends with a hint about `--`; the first sentence says what is wrong.
       const what = err.message.split(/\.\s/)[0] ?? err.message;
-      process.stderr.write(`mailtrail ${name}: ${what}\nusage: mailtrail ${command.usage}\n(mailtrail ${name} --help for more)\n`);
+      process.stderr.write(
+        `mailtrail ${name}: ${what}\nusage: mailtrail ${command.usage}\n(mailtrail ${name} --help for more)\n`,
+      );
       return EXIT.usage;
     }
     const message = err instanceof Error ? err.message : String(err);
@@ -78,8 +80,8 @@ async function printHelp(name: string, command: Command): Promise<number> {
   const lines = optionLines(module.options, command.usage);
   process.stdout.write(
     `usage: mailtrail ${command.usage}\n\n${command.summary}\n` +
-    (lines.length ? `\noptions:\n${lines.join('\n')}\n  -h, --help\n` : '') +
-    `\nThe commands are described in docs/cli.md.\n`,
+      (lines.length ? `\noptions:\n${lines.join('\n')}\n  -h, --help\n` : '') +
+      `\nThe commands are described in docs/cli.md.\n`,
   );
   return EXIT.ok;
 }

@@ -17,7 +17,8 @@ import { openBody, type OpenBodyOptions } from '../spool/bodyReader.js';
 import { idForInlineRef, isInlineRef, openInlineBody } from '../spool/inlineBodies.js';
 
 export const spoolRootOf = (config: Config): string => join(config.dataDir, 'spool');
-export const bodyPathOf = (config: Config, bodyRef: string): string => join(spoolRootOf(config), BODIES_DIR, idForRef(bodyRef));
+export const bodyPathOf = (config: Config, bodyRef: string): string =>
+  join(spoolRootOf(config), BODIES_DIR, idForRef(bodyRef));
 
 /** An inline body (ref "inline/<id>"), read from the sqlite log's `bodies` table; undefined if absent. */
 export function inlineBodyOf(log: EventLog, bodyRef: string): Buffer | undefined {
@@ -28,18 +29,27 @@ export function inlineBodyOf(log: EventLog, bodyRef: string): Buffer | undefined
  * A stored body as a stream, like the daemon's spool.open: a file under <dataDir>/spool, or
  * an inline body whose bytes the caller read from the log (inlineBodyOf) while it was open.
  */
-export function openStoredBody(config: Config, bodyRef: string, inline: Buffer | undefined, opts: OpenBodyOptions = {}): Readable {
-  if (isInlineRef(bodyRef)) return openInlineBody({ threshold: 0, read: () => inline, remove: () => false }, bodyRef, opts);
+export function openStoredBody(
+  config: Config,
+  bodyRef: string,
+  inline: Buffer | undefined,
+  opts: OpenBodyOptions = {},
+): Readable {
+  if (isInlineRef(bodyRef))
+    return openInlineBody({ threshold: 0, read: () => inline, remove: () => false }, bodyRef, opts);
   return openBody(bodyPathOf(config, bodyRef), bodyRef, opts);
 }
 
 function hasMessagesTable(log: SqliteEventLog): boolean {
-  return log.database.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'`).get() !== undefined;
+  return (
+    log.database.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'`).get() !== undefined
+  );
 }
 
 /** Live messages oldest first; with `all`, every message (final ones too) most recent first. */
 export async function messageSummaries(log: EventLog, all: boolean): Promise<MessageSummary[]> {
-  if (log instanceof SqliteEventLog && hasMessagesTable(log)) return all ? allMessagesFrom(log.database, 10_000) : liveMessagesFrom(log.database);
+  if (log instanceof SqliteEventLog && hasMessagesTable(log))
+    return all ? allMessagesFrom(log.database, 10_000) : liveMessagesFrom(log.database);
   const byId = new Map<string, MessageFold>();
   for await (const e of log.readAll({ filter: { streamPrefixes: [MESSAGE_STREAM_PREFIX] } })) {
     const id = messageIdOf(e.stream)!;
@@ -47,7 +57,9 @@ export async function messageSummaries(log: EventLog, all: boolean): Promise<Mes
     if (next) byId.set(id, next);
   }
   const list: MessageSummary[] = [...byId.values()].map((f) => f.summary);
-  return all ? list.sort((a, b) => b.receivedAt.localeCompare(a.receivedAt)) : list.filter((s) => !isFinalState(s.state)).sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
+  return all
+    ? list.sort((a, b) => b.receivedAt.localeCompare(a.receivedAt))
+    : list.filter((s) => !isFinalState(s.state)).sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
 }
 
 export interface StoredMessage {

@@ -21,9 +21,11 @@ export async function configFrom(values: { config?: string | undefined }): Promi
 }
 
 export async function openLogReadonly(config: Config): Promise<SqliteEventLog> {
-  if (config.eventLog.type !== 'sqlite') throw new UsageError(`this command reads the sqlite event log; the config uses ${config.eventLog.type}`);
+  if (config.eventLog.type !== 'sqlite')
+    throw new UsageError(`this command reads the sqlite event log; the config uses ${config.eventLog.type}`);
   const path = config.eventLog.path;
-  if (!existsSync(path)) throw new UsageError(`no event log at ${path} (has the daemon run with this config or --config?)`);
+  if (!existsSync(path))
+    throw new UsageError(`no event log at ${path} (has the daemon run with this config or --config?)`);
   return new SqliteEventLog(path, { readonly: true });
 }
 

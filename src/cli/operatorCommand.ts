@@ -21,8 +21,22 @@ import { domainOf } from '../mail/address.js';
 
 const CONTROL_TIMEOUT_MS = 15_000;
 
-const PAST: Record<MessageOp, string> = { retry: 'retry requested', hold: 'held', release: 'released', delete: 'deleted', bounce: 'bounced', requeue: 'requeued (policies and routing run again)' };
-const DONE: Record<MessageOp, string> = { retry: 'retry requested for', hold: 'held', release: 'released', delete: 'deleted', bounce: 'bounced', requeue: 'requeued' };
+const PAST: Record<MessageOp, string> = {
+  retry: 'retry requested',
+  hold: 'held',
+  release: 'released',
+  delete: 'deleted',
+  bounce: 'bounced',
+  requeue: 'requeued (policies and routing run again)',
+};
+const DONE: Record<MessageOp, string> = {
+  retry: 'retry requested for',
+  hold: 'held',
+  release: 'released',
+  delete: 'deleted',
+  bounce: 'bounced',
+  requeue: 'requeued',
+};
 
 export const options = {
   config: { type: 'string', short: 'c' },
@@ -45,7 +59,11 @@ const bareDomain = (d: string): string => d.replace(/^@/, '').toLowerCase();
 
 /** The first word of each line; lines that start with a blank or `-` (continuations, footers) are skipped. */
 export function idsFromText(text: string): string[] {
-  return text.split('\n').filter((l) => /^[^\s-]/.test(l)).map((l) => l.split(/\s/)[0]!).filter(Boolean);
+  return text
+    .split('\n')
+    .filter((l) => /^[^\s-]/.test(l))
+    .map((l) => l.split(/\s/)[0]!)
+    .filter(Boolean);
 }
 
 async function readStdin(): Promise<string> {
@@ -62,7 +80,9 @@ export function selectMessages(messages: readonly MessageSummary[], op: MessageO
     .filter((m) => acceptsOp(op, m.state))
     .filter((m) => s.states.length === 0 || s.states.includes(m.state))
     .filter((m) => from.length === 0 || from.includes(domainOf(m.sender)))
-    .filter((m) => to.length === 0 || m.recipients.some((r) => r.status === 'pending' && to.includes(domainOf(r.address))))
+    .filter(
+      (m) => to.length === 0 || m.recipients.some((r) => r.status === 'pending' && to.includes(domainOf(r.address))),
+    )
     .map((m) => m.id);
 }
 
@@ -79,13 +99,19 @@ async function daemonRunning(config: Config): Promise<boolean> {
 export async function runOperator(op: MessageOp, args: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true });
   const selection: Selection = {
-    toDomains: values['to-domain'] ?? [], fromDomains: values['from-domain'] ?? [],
-    states: (values.state ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean),
+    toDomains: values['to-domain'] ?? [],
+    fromDomains: values['from-domain'] ?? [],
+    states: (values.state ?? [])
+      .flatMap((s) => s.split(','))
+      .map((s) => s.trim())
+      .filter(Boolean),
   };
-  const selecting = values.all === true || selection.toDomains.length + selection.fromDomains.length + selection.states.length > 0;
-  if (selecting === (positionals.length > 0)) throw new UsageError(usage(op));
+  const selecting =
+    values.all === true || selection.toDomains.length + selection.fromDomains.length + selection.states.length > 0;
+  if (selecting === positionals.length > 0) throw new UsageError(usage(op));
   const bad = selection.states.filter((s) => !acceptsOp(op, s));
-  if (bad.length) throw new UsageError(`--state ${bad.join(',')}: ${op} applies to messages in ${statesAccepting(op).join(', ')}`);
+  if (bad.length)
+    throw new UsageError(`--state ${bad.join(',')}: ${op} applies to messages in ${statesAccepting(op).join(', ')}`);
   const config = await configFrom(values);
   const daemon = await daemonRunning(config);
   let ids: string[];
@@ -97,7 +123,9 @@ export async function runOperator(op: MessageOp, args: readonly string[]): Promi
       await log.close();
     }
   } else {
-    ids = positionals.includes('-') ? [...positionals.filter((p) => p !== '-'), ...idsFromText(await readStdin())] : [...positionals];
+    ids = positionals.includes('-')
+      ? [...positionals.filter((p) => p !== '-'), ...idsFromText(await readStdin())]
+      : [...positionals];
   }
   const report = new Report(op, daemon);
   if (daemon) {
@@ -118,7 +146,8 @@ async function viaDaemon(config: Config, op: MessageOp, id: string): Promise<Dir
   try {
     const state = (await readStoredMessage(log, id))?.summary.state;
     if (state === undefined) return { kind: 'not-found' };
-    const reason = isFinalState(state) ? refusalText(op, id, state)
+    const reason = isFinalState(state)
+      ? refusalText(op, id, state)
       : `the daemon holds no live actor for message ${id} (${state} in the log); try again shortly`;
     return { kind: 'refused', state, reason };
   } finally {
@@ -130,7 +159,10 @@ class Report {
   private recorded = 0;
   private failed = 0;
 
-  constructor(private readonly op: MessageOp, private readonly daemon: boolean) {}
+  constructor(
+    private readonly op: MessageOp,
+    private readonly daemon: boolean,
+  ) {}
 
   add(id: string, outcome: DirectOutcome): void {
     switch (outcome.kind) {
@@ -149,13 +181,21 @@ class Report {
   }
 
   finish(summary: boolean): number {
-    if (summary) process.stdout.write(`${DONE[this.op]} ${this.recorded} message(s)${this.failed ? `, ${this.failed} not found or refused` : ''} (${this.how()})\n`);
+    if (summary)
+      process.stdout.write(
+        `${DONE[this.op]} ${this.recorded} message(s)${this.failed ? `, ${this.failed} not found or refused` : ''} (${this.how()})\n`,
+      );
     return this.failed > 0 ? 1 : 0;
   }
 
   private how(): string {
     if (this.daemon) return 'via the daemon';
-    const later = this.op === 'retry' || this.op === 'requeue' ? '; attempted when the daemon starts' : this.op === 'bounce' ? '; the DSN is sent when the daemon starts' : '';
+    const later =
+      this.op === 'retry' || this.op === 'requeue'
+        ? '; attempted when the daemon starts'
+        : this.op === 'bounce'
+          ? '; the DSN is sent when the daemon starts'
+          : '';
     return `appended to the log; the daemon is not running${later}`;
   }
 }

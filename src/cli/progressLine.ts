@@ -19,7 +19,11 @@ const INTERVAL_MS = 100;
 
 export const formatRate = (count: number, ms: number): string => `${Math.round(count / Math.max(ms / 1000, 0.001))}/s`;
 
-export function progressLine(out: ProgressOutput, label: string, now: () => number = () => performance.now()): ProgressLine {
+export function progressLine(
+  out: ProgressOutput,
+  label: string,
+  now: () => number = () => performance.now(),
+): ProgressLine {
   const started = now();
   let shown = -Infinity;
   let drawn = false;

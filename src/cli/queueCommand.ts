@@ -13,24 +13,38 @@ import { formatAge, messageSummaries, summaryJson } from './messageStore.js';
 import { commonOptions, configFrom, openEventLog, UsageError } from './openLog.js';
 import { formatShape, queueShape, shapeJson, stateCounts } from './queueShape.js';
 
-export const options = { ...commonOptions, all: { type: 'boolean', short: 'a' }, summary: { type: 'boolean', short: 's' } } as const;
+export const options = {
+  ...commonOptions,
+  all: { type: 'boolean', short: 'a' },
+  summary: { type: 'boolean', short: 's' },
+} as const;
 
 export async function run(args: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true });
-  if (positionals.length > 0) throw new UsageError('usage: mailtrail queue [--json] [--all] [--summary] [--config FILE]');
+  if (positionals.length > 0)
+    throw new UsageError('usage: mailtrail queue [--json] [--all] [--summary] [--config FILE]');
   const log = await openEventLog(await configFrom(values));
   try {
     const messages = await messageSummaries(log, values.all ?? false);
     const now = Date.now();
     if (values.summary) {
       const live = values.all ? await messageSummaries(log, false) : messages;
-      const byState = log instanceof SqliteEventLog && hasMessagesTable(log.database) ? stateCounts(log.database) : countStates(await messageSummaries(log, true));
+      const byState =
+        log instanceof SqliteEventLog && hasMessagesTable(log.database)
+          ? stateCounts(log.database)
+          : countStates(await messageSummaries(log, true));
       const shape = queueShape(live, byState, now);
       process.stdout.write(values.json ? `${JSON.stringify(shapeJson(shape), null, 2)}\n` : formatShape(shape));
       return 0;
     }
     if (values.json) {
-      process.stdout.write(`${JSON.stringify(messages.map((m) => summaryJson(m, now)), null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify(
+          messages.map((m) => summaryJson(m, now)),
+          null,
+          2,
+        )}\n`,
+      );
       return 0;
     }
     process.stdout.write(formatQueue(messages, now, values.all ?? false));
@@ -60,13 +74,23 @@ function countStates(messages: readonly MessageSummary[]): Array<[string, number
 }
 
 function formatMessage(m: MessageSummary, now: number): string {
-  const head = [m.id.padEnd(22), m.state.padEnd(16), `${m.size} bytes`, `age ${formatAge(now - Date.parse(m.receivedAt))}`, `attempts ${m.attempts}`];
+  const head = [
+    m.id.padEnd(22),
+    m.state.padEnd(16),
+    `${m.size} bytes`,
+    `age ${formatAge(now - Date.parse(m.receivedAt))}`,
+    `attempts ${m.attempts}`,
+  ];
   if (m.state === 'held') head.push('on hold: no attempts until `mailtrail release`');
   else if (m.nextAttemptAt && m.finalAt === null) head.push(`next ${nextAttempt(m.nextAttemptAt, now)}`);
   if (m.finalAt) head.push(`final ${m.finalAt}`);
-  const lines = [head.join('  '), `  from <${m.sender}>${m.origin !== 'smtp' ? ` (${m.origin}${m.parentId ? ` of ${m.parentId}` : ''})` : ''}`];
+  const lines = [
+    head.join('  '),
+    `  from <${m.sender}>${m.origin !== 'smtp' ? ` (${m.origin}${m.parentId ? ` of ${m.parentId}` : ''})` : ''}`,
+  ];
   const width = Math.max(...m.recipients.map((r) => r.address.length)) + 2;
-  for (const r of m.recipients) lines.push(`  to   ${`<${r.address}>`.padEnd(width)}  ${recipientStatus(r, m.lastReason)}`);
+  for (const r of m.recipients)
+    lines.push(`  to   ${`<${r.address}>`.padEnd(width)}  ${recipientStatus(r, m.lastReason)}`);
   if (m.lastReason) lines.push(`  reason: ${m.lastReason}`);
   return `${lines.join('\n')}\n`;
 }

@@ -34,11 +34,18 @@ export function ageBucket(ageMs: number): number {
 
 /** Messages per state from the `messages` table (every message, final ones too). */
 export function stateCounts(db: Database.Database): Array<[string, number]> {
-  const rows = db.prepare('SELECT state, count(*) AS n FROM messages GROUP BY state').all() as { state: string; n: bigint | number }[];
+  const rows = db.prepare('SELECT state, count(*) AS n FROM messages GROUP BY state').all() as {
+    state: string;
+    n: bigint | number;
+  }[];
   return rows.map((r): [string, number] => [r.state, Number(r.n)]);
 }
 
-export function queueShape(live: readonly MessageSummary[], byState: ReadonlyArray<readonly [string, number]>, now: number): QueueShape {
+export function queueShape(
+  live: readonly MessageSummary[],
+  byState: ReadonlyArray<readonly [string, number]>,
+  now: number,
+): QueueShape {
   const empty = (): number[] => AGE_LABELS.map(() => 0);
   const total = empty();
   const perDomain = new Map<string, number[]>();
@@ -53,9 +60,12 @@ export function queueShape(live: readonly MessageSummary[], byState: ReadonlyArr
     }
   }
   const sum = (c: readonly number[]): number => c.reduce((a, b) => a + b, 0);
-  const domains = [...perDomain].map(([domain, counts]) => ({ domain, total: sum(counts), counts }))
+  const domains = [...perDomain]
+    .map(([domain, counts]) => ({ domain, total: sum(counts), counts }))
     .sort((a, b) => b.total - a.total || a.domain.localeCompare(b.domain));
-  const states = [...byState].sort((a, b) => Number(isFinalState(a[0])) - Number(isFinalState(b[0])) || b[1] - a[1] || a[0].localeCompare(b[0]));
+  const states = [...byState].sort(
+    (a, b) => Number(isFinalState(a[0])) - Number(isFinalState(b[0])) || b[1] - a[1] || a[0].localeCompare(b[0]),
+  );
   return { byState: states, total: { domain: 'TOTAL', total: sum(total), counts: total }, domains };
 }
 
@@ -63,14 +73,16 @@ export function formatShape(shape: QueueShape): string {
   const out: string[] = ['messages by state:'];
   if (shape.byState.length === 0) out.push('  (none)');
   const stateWidth = Math.max(0, ...shape.byState.map(([s]) => s.length));
-  for (const [state, n] of shape.byState) out.push(`  ${state.padEnd(stateWidth)}  ${String(n).padStart(6)}${isFinalState(state) ? '' : '  live'}`);
+  for (const [state, n] of shape.byState)
+    out.push(`  ${state.padEnd(stateWidth)}  ${String(n).padStart(6)}${isFinalState(state) ? '' : '  live'}`);
   out.push('', 'live messages by destination domain and age:');
   const rows = [shape.total, ...shape.domains];
   const header = ['T', ...AGE_LABELS];
   const cells = rows.map((r) => [String(r.total), ...r.counts.map(String)]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const domainWidth = Math.max(...rows.map((r) => r.domain.length));
-  const fmt = (first: string, values: readonly string[]): string => `  ${first.padStart(domainWidth)}  ${values.map((v, i) => v.padStart(widths[i]!)).join(' ')}`;
+  const fmt = (first: string, values: readonly string[]): string =>
+    `  ${first.padStart(domainWidth)}  ${values.map((v, i) => v.padStart(widths[i]!)).join(' ')}`;
   out.push(fmt('', header));
   for (const [i, r] of rows.entries()) out.push(fmt(r.domain, cells[i]!));
   return `${out.join('\n')}\n`;

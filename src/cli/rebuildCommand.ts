@@ -36,22 +36,34 @@ export async function run(args: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true });
   if (positionals.length > 0) throw new UsageError(USAGE);
   const config = await configFrom(values);
-  if (config.eventLog.type !== 'sqlite') throw new UsageError(`rebuild-projections rebuilds the sqlite log's tables; the config uses ${config.eventLog.type}`);
+  if (config.eventLog.type !== 'sqlite')
+    throw new UsageError(
+      `rebuild-projections rebuilds the sqlite log's tables; the config uses ${config.eventLog.type}`,
+    );
   const path = config.eventLog.path;
-  if (!existsSync(path)) throw new UsageError(`no event log at ${path} (has the daemon run with this config or --config?)`);
+  if (!existsSync(path))
+    throw new UsageError(`no event log at ${path} (has the daemon run with this config or --config?)`);
   const running = await daemonRunning(config.dataDir);
   if (running) {
-    process.stderr.write(`mailtrail rebuild-projections: refused: ${running}. Stop the daemon first; it writes these tables.\n`);
+    process.stderr.write(
+      `mailtrail rebuild-projections: refused: ${running}. Stop the daemon first; it writes these tables.\n`,
+    );
     return 69;
   }
   const log = new SqliteEventLog(path); // writable, without projections: the rebuild runs them itself
   try {
     const tables = inlineProjections.flatMap((p) => projectionTables[p.name] ?? []);
     const progress = progressLine(process.stderr, 'rebuilding projections:');
-    const result = rebuildProjections(log.database, inlineProjections, tables, (done, total) => progress.update(done, total));
+    const result = rebuildProjections(log.database, inlineProjections, tables, (done, total) =>
+      progress.update(done, total),
+    );
     const ms = progress.finish();
-    const rows = Object.entries(result.rows).map(([t, n]) => `${t} (${n} rows)`).join(', ');
-    process.stdout.write(`rebuilt ${rows} from ${result.events} events in ${(ms / 1000).toFixed(1)} s (${formatRate(result.events, ms)})\n`);
+    const rows = Object.entries(result.rows)
+      .map(([t, n]) => `${t} (${n} rows)`)
+      .join(', ');
+    process.stdout.write(
+      `rebuilt ${rows} from ${result.events} events in ${(ms / 1000).toFixed(1)} s (${formatRate(result.events, ms)})\n`,
+    );
     return 0;
   } finally {
     await log.close();

@@ -23,7 +23,14 @@ import { MESSAGE_IDENTITY } from '../queue/queue.js';
 import type { EnqueueInput } from '../queue/queueOptions.js';
 import { messageStream } from '../mail/streamNames.js';
 import { receivedEvent } from '../queue/receivedEvent.js';
-import { REQUEUE_OUTCOMES, requeueCandidates, requeueSpooled, type RequeueFrom, type RequeuePorts, type RequeueResult } from '../queue/spoolRecovery.js';
+import {
+  REQUEUE_OUTCOMES,
+  requeueCandidates,
+  requeueSpooled,
+  type RequeueFrom,
+  type RequeuePorts,
+  type RequeueResult,
+} from '../queue/spoolRecovery.js';
 import { EventSourcedActor } from '../runtime/eventSourcedActor.js';
 import { Spool } from '../spool/spool.js';
 import { spoolRootOf } from './messageStore.js';
@@ -31,14 +38,25 @@ import { configFrom, UsageError } from './openLog.js';
 import { daemonRunning } from './rebuildCommand.js';
 import { runOperator } from './operatorCommand.js';
 
-const USAGE = 'usage: mailtrail requeue <id> [--config FILE]\n       mailtrail requeue --quarantined [ID...] [--force] [--config FILE]\n       mailtrail requeue --from-spool [--force] [--config FILE]';
+const USAGE =
+  'usage: mailtrail requeue <id> [--config FILE]\n       mailtrail requeue --quarantined [ID...] [--force] [--config FILE]\n       mailtrail requeue --from-spool [--force] [--config FILE]';
 
-export const options = { config: { type: 'string', short: 'c' }, quarantined: { type: 'boolean' }, 'from-spool': { type: 'boolean' }, force: { type: 'boolean' } } as const;
+export const options = {
+  config: { type: 'string', short: 'c' },
+  quarantined: { type: 'boolean' },
+  'from-spool': { type: 'boolean' },
+  force: { type: 'boolean' },
+} as const;
 
 export async function run(args: readonly string[]): Promise<number> {
   // `requeue <id>`: a live message's policies and routing run again (an operator command).
   if (!args.some((a) => a === '--quarantined' || a === '--from-spool')) {
-    const { positionals } = parseArgs({ args: [...args], options: { config: { type: 'string', short: 'c' } }, allowPositionals: true, strict: false });
+    const { positionals } = parseArgs({
+      args: [...args],
+      options: { config: { type: 'string', short: 'c' } },
+      allowPositionals: true,
+      strict: false,
+    });
     if (args.includes('--force') || positionals.length !== 1) throw new UsageError(USAGE);
     return runOperator('requeue', args);
   }
@@ -50,16 +68,26 @@ export async function run(args: readonly string[]): Promise<number> {
   if (fromSpool) {
     const running = await daemonRunning(config.dataDir);
     if (running) {
-      process.stderr.write(`mailtrail requeue: refused: ${running}. A running daemon knows every body in its spool; --from-spool is for a lost log, with the daemon stopped.\n`);
+      process.stderr.write(
+        `mailtrail requeue: refused: ${running}. A running daemon knows every body in its spool; --from-spool is for a lost log, with the daemon stopped.\n`,
+      );
       return 69;
     }
-    return report(await offline(config, 'spool', [], force), 'spool', '(appended to the log; the daemon is not running: start it to deliver)');
+    return report(
+      await offline(config, 'spool', [], force),
+      'spool',
+      '(appended to the log; the daemon is not running: start it to deliver)',
+    );
   }
   const ids = positionals.length > 0 ? positionals : [undefined];
   const results: RequeueReplyItem[] = [];
   try {
     for (const id of ids) {
-      const reply = await sendControl(controlSocketPath(config.dataDir), { op: 'requeueQuarantined', ...(id ? { id } : {}), ...(force ? { force } : {}) }, 60_000);
+      const reply = await sendControl(
+        controlSocketPath(config.dataDir),
+        { op: 'requeueQuarantined', ...(id ? { id } : {}), ...(force ? { force } : {}) },
+        60_000,
+      );
       if (!reply.ok) {
         process.stderr.write(`mailtrail requeue: ${reply.error}\n`);
         return 70;
@@ -68,14 +96,22 @@ export async function run(args: readonly string[]): Promise<number> {
     }
   } catch (err) {
     if (!(err instanceof DaemonNotRunningError) || results.length > 0) throw err;
-    return report(await offline(config, 'quarantine', positionals, force), 'quarantine', '(appended to the log; the daemon is not running: start it to deliver)');
+    return report(
+      await offline(config, 'quarantine', positionals, force),
+      'quarantine',
+      '(appended to the log; the daemon is not running: start it to deliver)',
+    );
   }
   return report(results, 'quarantine', '(via the daemon)');
 }
 
 function report(results: readonly (RequeueResult | RequeueReplyItem)[], from: RequeueFrom, how: string): number {
   if (results.length === 0) {
-    process.stdout.write(from === 'quarantine' ? 'the quarantine is empty: nothing to requeue\n' : 'every body in the spool belongs to a message in the log: nothing to requeue\n');
+    process.stdout.write(
+      from === 'quarantine'
+        ? 'the quarantine is empty: nothing to requeue\n'
+        : 'every body in the spool belongs to a message in the log: nothing to requeue\n',
+    );
     return 0;
   }
   let failed = 0;
@@ -90,23 +126,35 @@ function report(results: readonly (RequeueResult | RequeueReplyItem)[], from: Re
     }
   }
   const queued = results.length - failed;
-  process.stdout.write(`-- requeued ${queued} of ${results.length} ${from === 'quarantine' ? 'quarantined' : 'unknown spooled'} bodies\n`);
+  process.stdout.write(
+    `-- requeued ${queued} of ${results.length} ${from === 'quarantine' ? 'quarantined' : 'unknown spooled'} bodies\n`,
+  );
   return failed === 0 ? 0 : 1;
 }
 
 /** With no daemon: the sqlite log opened writable (created 0600 if it was lost), MessageReceived appended. */
-async function offline(config: Config, from: RequeueFrom, ids: readonly string[], force: boolean): Promise<RequeueResult[]> {
-  if (config.eventLog.type !== 'sqlite') throw new UsageError(`with the daemon stopped, requeue appends to the sqlite event log; the config uses ${config.eventLog.type} (start the daemon)`);
+async function offline(
+  config: Config,
+  from: RequeueFrom,
+  ids: readonly string[],
+  force: boolean,
+): Promise<RequeueResult[]> {
+  if (config.eventLog.type !== 'sqlite')
+    throw new UsageError(
+      `with the daemon stopped, requeue appends to the sqlite event log; the config uses ${config.eventLog.type} (start the daemon)`,
+    );
   const spool = new Spool(spoolRootOf(config));
   const log = new SqliteEventLog(config.eventLog.path, { projections: [...inlineProjections] });
   try {
     const ports: RequeuePorts = {
       spool,
-      isKnown: (id) => log.database.prepare('SELECT 1 FROM events WHERE stream = ? LIMIT 1').get(messageStream(id)) !== undefined,
+      isKnown: (id) =>
+        log.database.prepare('SELECT 1 FROM events WHERE stream = ? LIMIT 1').get(messageStream(id)) !== undefined,
       enqueue: (input) => appendReceived(log, spool, input),
     };
     const results: RequeueResult[] = [];
-    for (const id of await requeueCandidates(ports, from, ids)) results.push(await requeueSpooled(ports, id, from, force));
+    for (const id of await requeueCandidates(ports, from, ids))
+      results.push(await requeueSpooled(ports, id, from, force));
     return results;
   } finally {
     await log.close();
@@ -117,9 +165,20 @@ async function offline(config: Config, from: RequeueFrom, ids: readonly string[]
 async function appendReceived(log: SqliteEventLog, spool: Spool, input: EnqueueInput): Promise<string> {
   const id = input.id!;
   const stored = input.stored!;
-  const headerBlock = Buffer.from(await readHeaderBlock(spool.open(stored.ref), 64 * 1024).catch(() => ''), 'latin1').toString('utf8');
-  const headers = { subject: headerValue(headerBlock, 'subject') ?? undefined, headerMessageId: headerValue(headerBlock, 'message-id') ?? undefined };
-  const actor = new EventSourcedActor({ log, stream: messageStream(id), machine: messageMachine, identity: MESSAGE_IDENTITY });
+  const headerBlock = Buffer.from(
+    await readHeaderBlock(spool.open(stored.ref), 64 * 1024).catch(() => ''),
+    'latin1',
+  ).toString('utf8');
+  const headers = {
+    subject: headerValue(headerBlock, 'subject') ?? undefined,
+    headerMessageId: headerValue(headerBlock, 'message-id') ?? undefined,
+  };
+  const actor = new EventSourcedActor({
+    log,
+    stream: messageStream(id),
+    machine: messageMachine,
+    identity: MESSAGE_IDENTITY,
+  });
   try {
     await actor.record(receivedEvent(id, input, stored, input.receivedAt ?? new Date().toISOString(), headers));
   } finally {

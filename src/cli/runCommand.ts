@@ -37,21 +37,30 @@ export const options = {
 } as const;
 
 function describeStart(config: Config, listening: readonly { host: string; port: number }[]): string {
-  const where = listening.map((l) => (l.host.includes(':') ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`)).join(', ');
+  const where = listening
+    .map((l) => (l.host.includes(':') ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`))
+    .join(', ');
   const relay = config.relay.type === 'maildir' ? `into ${config.relay.root}` : `with the ${config.relay.type} relay`;
   return `mailtrail listening on ${where}, accepting mail for ${config.smtp.domains.join(', ')}, delivering ${relay}, data in ${config.dataDir}${config.file ? ` (config ${config.file})` : ' (no config file: defaults)'}`;
 }
 
 export async function run(args: readonly string[]): Promise<number> {
   // `--metrics` alone means the default port: parseArgs has no optional values, so it becomes `--metrics=`.
-  const { values } = parseArgs({ args: args.map((a) => (a === '--metrics' ? '--metrics=' : a === '--inspect' ? '--inspect=' : a)), options, allowPositionals: false });
+  const { values } = parseArgs({
+    args: args.map((a) => (a === '--metrics' ? '--metrics=' : a === '--inspect' ? '--inspect=' : a)),
+    options,
+    allowPositionals: false,
+  });
   const logFile = values.log === undefined ? undefined : resolve(values.log);
   if (values.daemon) return detach(args, logFile);
   const report = startReporter();
   const fail = (err: unknown, logger?: Logger): number => {
     const { code, message } = startFailure(err);
     // A mailtrail error's message says it all; anything else keeps its stack, in the log only.
-    logger?.fatal({ ...(err instanceof MailtrailError ? { code: err.code } : { err }), exitCode: code }, `start failed: ${message}`);
+    logger?.fatal(
+      { ...(err instanceof MailtrailError ? { code: err.code } : { err }), exitCode: code },
+      `start failed: ${message}`,
+    );
     logger?.flush();
     process.stderr.write(`mailtrail run: ${message}\n`);
     report({ type: 'failed', code, message });
@@ -67,11 +76,18 @@ export async function run(args: readonly string[]): Promise<number> {
   } catch (err) {
     return fail(err);
   }
-  const logger: Logger = createLogger({ level: config.log.level, pretty: config.log.pretty, ...(logFile ? { destination: logFile } : {}) });
+  const logger: Logger = createLogger({
+    level: config.log.level,
+    pretty: config.log.pretty,
+    ...(logFile ? { destination: logFile } : {}),
+  });
   // Signals are caught from here on: one that arrives while starting stops the daemon once started.
   let signalled: ((signal: string) => void) | undefined;
   let early: string | undefined;
-  const onSignal = (signal: string) => (signalled ? signalled(signal) : (early ??= signal));
+  const onSignal = (signal: string) => {
+    if (signalled) signalled(signal);
+    else early ??= signal;
+  };
   const onTerm = () => onSignal('SIGTERM');
   const onInt = () => onSignal('SIGINT');
   process.once('SIGTERM', onTerm);
@@ -84,10 +100,26 @@ export async function run(args: readonly string[]): Promise<number> {
   let status: Awaited<ReturnType<Daemon['start']>>;
   let starting = false;
   try {
-    const inspect = values.inspect === undefined ? {} : { inspect: { port: parseInspectPort(values.inspect), addresses: parseAddressMode(values['inspect-addresses']) } };
+    const inspect =
+      values.inspect === undefined
+        ? {}
+        : {
+            inspect: {
+              port: parseInspectPort(values.inspect),
+              addresses: parseAddressMode(values['inspect-addresses']),
+            },
+          };
     daemon = await Daemon.create(config, logger, inspect);
     const started = daemon;
-    metrics = values.metrics === undefined ? undefined : await startMetrics({ log: started.queue.log, queue: started.queue, port: parseMetricsPort(values.metrics), logger });
+    metrics =
+      values.metrics === undefined
+        ? undefined
+        : await startMetrics({
+            log: started.queue.log,
+            queue: started.queue,
+            port: parseMetricsPort(values.metrics),
+            logger,
+          });
     // Once the ports are bound: the pid file (still as root), then the privilege drop (the
     // daemon's files handed to the mail user first, checked writable after), before any
     // recovered delivery runs and before the control socket is created.
@@ -113,10 +145,17 @@ export async function run(args: readonly string[]): Promise<number> {
     return code;
   }
   const startedDaemon = daemon;
-  logger.info({ listening: status.listening, domains: config.smtp.domains, dataDir: config.dataDir }, describeStart(config, status.listening));
+  logger.info(
+    { listening: status.listening, domains: config.smtp.domains, dataDir: config.dataDir },
+    describeStart(config, status.listening),
+  );
   if (dropped) logger.info(dropped, `dropped privileges to uid ${dropped.uid} gid ${dropped.gid}`);
   if (metrics) logger.info({ metrics: { host: metrics.host, port: metrics.port } }, `metrics on ${metrics.url}`);
-  if (status.inspector) logger.info({ inspector: status.inspector }, `inspector: open ${status.inspector.pageUrl} to watch the machines in Stately's inspector`);
+  if (status.inspector)
+    logger.info(
+      { inspector: status.inspector },
+      `inspector: open ${status.inspector.pageUrl} to watch the machines in Stately's inspector`,
+    );
   report({ type: 'listening', pid: process.pid, text: describeStart(config, status.listening) });
 
   return new Promise<number>((resolve) => {
@@ -126,8 +165,17 @@ export async function run(args: readonly string[]): Promise<number> {
       stopping = true;
       logger.info({ signal }, 'stopping: no new connections, finishing attempts in flight');
       Promise.all([startedDaemon.stop(), metrics?.close()]).then(
-        () => { removePidfile(removePid, logger); logger.info({ exitCode: code }, 'stopped'); logger.flush(); resolve(code); },
-        (err: unknown) => { logger.error({ err }, 'stop failed'); logger.flush(); resolve(70); },
+        () => {
+          removePidfile(removePid, logger);
+          logger.info({ exitCode: code }, 'stopped');
+          logger.flush();
+          resolve(code);
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'stop failed');
+          logger.flush();
+          resolve(70);
+        },
       );
     };
     signalled = stop;
@@ -143,9 +191,13 @@ export async function run(args: readonly string[]): Promise<number> {
         (next) => {
           logger.level = next.log.level;
           const needRestart = startedDaemon.reload(next);
-          logger.info({ domains: next.smtp.domains, needRestart }, `reloaded: log level, domains and mailboxes applied${needRestart.length ? `; restart to apply ${needRestart.join(', ')}` : ''}`);
+          logger.info(
+            { domains: next.smtp.domains, needRestart },
+            `reloaded: log level, domains and mailboxes applied${needRestart.length ? `; restart to apply ${needRestart.join(', ')}` : ''}`,
+          );
         },
-        (err: unknown) => logger.error({ err: (err as Error).message }, 'reload failed: keeping the running configuration'),
+        (err: unknown) =>
+          logger.error({ err: (err as Error).message }, 'reload failed: keeping the running configuration'),
       );
     });
   });

@@ -49,8 +49,14 @@ export function sendmailArgs(args: readonly string[]): SendmailArgs {
       if (next === undefined) throw new UsageError(`${flag} needs a value\n${USAGE}`);
       return next;
     };
-    if (a === '--') { recipients.push(...args.slice(i + 1)); break; }
-    if (!a.startsWith('-') || a === '-') { recipients.push(a); continue; }
+    if (a === '--') {
+      recipients.push(...args.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith('-') || a === '-') {
+      recipients.push(a);
+      continue;
+    }
     if (a === '--config' || a === '-c' || a === '-C') config = value(a);
     else if (a.startsWith('--config=')) config = a.slice('--config='.length);
     else if (a.startsWith('-f') || a.startsWith('-r')) sender = value(a.slice(0, 2));
@@ -62,7 +68,15 @@ export function sendmailArgs(args: readonly string[]): SendmailArgs {
     else if (a.startsWith('-o') || a === '-bm' || a === '-U') continue;
     else throw new UsageError(`unsupported option ${a}\n${USAGE}`);
   }
-  return { ...(sender !== undefined ? { sender } : {}), ...(fullName !== undefined ? { fullName } : {}), ...(config !== undefined ? { config } : {}), extract, dotEnds, verbose, recipients };
+  return {
+    ...(sender !== undefined ? { sender } : {}),
+    ...(fullName !== undefined ? { fullName } : {}),
+    ...(config !== undefined ? { config } : {}),
+    extract,
+    dotEnds,
+    verbose,
+    recipients,
+  };
 }
 
 /** `bob`, `<bob@x>`, `Bob <bob@x>` → `bob@x`; a bare name gets `@hostname`, as Postfix appends $myorigin. */
@@ -85,7 +99,10 @@ const HEADER_LINE = /^[!-9;-~]+:/;
  * `dotEnds`, Bcc removed, `From:` added when missing (for a non-null sender).
  */
 export function prepareMessage(input: Buffer, o: { dotEnds: boolean; from?: string }): PreparedMessage {
-  let lines = input.toString('latin1').split('\n').map((l) => l.replace(/\r$/, ''));
+  let lines = input
+    .toString('latin1')
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''));
   if (lines.at(-1) === '') lines.pop();
   if (o.dotEnds) {
     const dot = lines.indexOf('.');
@@ -99,10 +116,15 @@ export function prepareMessage(input: Buffer, o: { dotEnds: boolean; from?: stri
     else fields.push([line]);
   }
   const nameOf = (f: string[]): string => f[0]!.slice(0, f[0]!.indexOf(':')).trim().toLowerCase();
-  const valueOf = (f: string[]): string => Buffer.from(f.join(' ').slice(f[0]!.indexOf(':') + 1), 'latin1').toString('utf8');
+  const fieldValue = (f: string[]): string =>
+    Buffer.from(f.join(' ').slice(f[0]!.indexOf(':') + 1), 'latin1').toString('utf8');
   const headerRecipients = fields
     .filter((f) => ['to', 'cc', 'bcc'].includes(nameOf(f)))
-    .flatMap((f) => addressparser(valueOf(f), { flatten: true }).map((a) => a.address).filter(Boolean));
+    .flatMap((f) =>
+      addressparser(fieldValue(f), { flatten: true })
+        .map((a) => a.address)
+        .filter(Boolean),
+    );
   const kept = fields.filter((f) => nameOf(f) !== 'bcc');
   if (o.from !== undefined && !kept.some((f) => nameOf(f) === 'from')) kept.push([`From: ${o.from}`]);
   const body = lines[end] === '' ? lines.slice(end + 1) : lines.slice(end);
@@ -127,25 +149,44 @@ export async function run(args: readonly string[]): Promise<number> {
   const config = await configFrom(a.config === undefined ? {} : { config: a.config });
   const sender = senderOf(a, config);
   if (sender !== '' && !isEnvelopeAddress(sender)) throw new UsageError(`not an address: -f ${a.sender}`);
-  const from = sender === '' ? undefined : a.fullName ? `"${a.fullName.replace(/["\\\r\n]/g, '')}" <${sender}>` : sender;
+  const from =
+    sender === '' ? undefined : a.fullName ? `"${a.fullName.replace(/["\\\r\n]/g, '')}" <${sender}>` : sender;
   const message = prepareMessage(await readStdin(), { dotEnds: a.dotEnds, ...(from !== undefined ? { from } : {}) });
-  const named = a.recipients.flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean);
-  const recipients = [...new Set([...named, ...(a.extract ? message.headerRecipients : [])].map((r) => envelopeAddress(r, config.hostname)))];
-  if (recipients.length === 0) throw new UsageError(`no recipients: name them, or use -t to take them from To, Cc and Bcc\n${USAGE}`);
+  const named = a.recipients
+    .flatMap((r) => r.split(','))
+    .map((r) => r.trim())
+    .filter(Boolean);
+  const recipients = [
+    ...new Set(
+      [...named, ...(a.extract ? message.headerRecipients : [])].map((r) => envelopeAddress(r, config.hostname)),
+    ),
+  ];
+  if (recipients.length === 0)
+    throw new UsageError(`no recipients: name them, or use -t to take them from To, Cc and Bcc\n${USAGE}`);
   const bad = recipients.filter((r) => !isEnvelopeAddress(r));
   if (bad.length > 0) throw new UsageError(`not an address: ${bad.join(', ')}`);
-  if (recipients.length > MAX_ENQUEUE_RECIPIENTS) throw new UsageError(`at most ${MAX_ENQUEUE_RECIPIENTS} recipients per message`);
+  if (recipients.length > MAX_ENQUEUE_RECIPIENTS)
+    throw new UsageError(`at most ${MAX_ENQUEUE_RECIPIENTS} recipients per message`);
   const path = controlSocketPath(config.dataDir);
   let reply;
   try {
-    reply = await sendControl(path, { op: 'enqueue', sender, recipients, size: message.content.length }, TIMEOUT_MS, message.content);
+    reply = await sendControl(
+      path,
+      { op: 'enqueue', sender, recipients, size: message.content.length },
+      TIMEOUT_MS,
+      message.content,
+    );
   } catch (err) {
     if (err instanceof ControlError && (err.cause as NodeJS.ErrnoException | undefined)?.code === 'EACCES') {
-      process.stderr.write(`mailtrail sendmail: the message was NOT queued: permission denied on ${path} (mode 0600): only root and the daemon's user can queue mail this way.\n`);
+      process.stderr.write(
+        `mailtrail sendmail: the message was NOT queued: permission denied on ${path} (mode 0600): only root and the daemon's user can queue mail this way.\n`,
+      );
       return 77;
     }
     if (!(err instanceof DaemonNotRunningError)) throw err;
-    process.stderr.write(`mailtrail sendmail: the message was NOT queued: the daemon is not running (nobody listens on ${path}). Start it (mailtrail run) and send again.\n`);
+    process.stderr.write(
+      `mailtrail sendmail: the message was NOT queued: the daemon is not running (nobody listens on ${path}). Start it (mailtrail run) and send again.\n`,
+    );
     return 75;
   }
   if (!reply.ok) {

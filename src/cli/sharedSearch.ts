@@ -29,7 +29,11 @@ function matches(f: Folded, c: SearchCriteria): boolean {
   return true;
 }
 
-export async function searchSharedLog(log: EventLog, c: SearchCriteria, limit: number): Promise<{ found: Found[]; more: boolean }> {
+export async function searchSharedLog(
+  log: EventLog,
+  c: SearchCriteria,
+  limit: number,
+): Promise<{ found: Found[]; more: boolean }> {
   const byId = new Map<string, Folded>();
   for await (const e of log.readAll({ filter: { streamPrefixes: [MESSAGE_STREAM_PREFIX] } })) {
     const id = e.stream.slice(MESSAGE_STREAM_PREFIX.length);
@@ -38,17 +42,37 @@ export async function searchSharedLog(log: EventLog, c: SearchCriteria, limit: n
     if (!fold) continue;
     const summary = fold.summary;
     const d = e.data as { subject?: unknown; headerMessageId?: unknown };
-    byId.set(id, before ? { ...before, fold, summary } : {
-      fold,
-      summary,
-      subject: typeof d.subject === 'string' ? d.subject : null,
-      headerMessageId: typeof d.headerMessageId === 'string' ? d.headerMessageId : null,
-    });
+    byId.set(
+      id,
+      before
+        ? { ...before, fold, summary }
+        : {
+            fold,
+            summary,
+            subject: typeof d.subject === 'string' ? d.subject : null,
+            headerMessageId: typeof d.headerMessageId === 'string' ? d.headerMessageId : null,
+          },
+    );
   }
-  const hits = [...byId.values()].filter((f) => matches(f, c)).sort((a, b) => b.summary.receivedAt.localeCompare(a.summary.receivedAt) || b.summary.id.localeCompare(a.summary.id));
-  const found = hits.slice(0, limit).map(({ summary: s, subject, headerMessageId }): Found => ({
-    id: s.id, sender: s.sender, recipients: s.recipients.map((r) => r.address), subject, headerMessageId, receivedAt: s.receivedAt,
-    state: s.state, sessionId: s.sessionId, parentId: s.parentId, origin: s.origin, bodyInSpool: subject !== null,
-  }));
+  const hits = [...byId.values()]
+    .filter((f) => matches(f, c))
+    .sort(
+      (a, b) => b.summary.receivedAt.localeCompare(a.summary.receivedAt) || b.summary.id.localeCompare(a.summary.id),
+    );
+  const found = hits.slice(0, limit).map(
+    ({ summary: s, subject, headerMessageId }): Found => ({
+      id: s.id,
+      sender: s.sender,
+      recipients: s.recipients.map((r) => r.address),
+      subject,
+      headerMessageId,
+      receivedAt: s.receivedAt,
+      state: s.state,
+      sessionId: s.sessionId,
+      parentId: s.parentId,
+      origin: s.origin,
+      bodyInSpool: subject !== null,
+    }),
+  );
   return { found, more: hits.length > limit };
 }

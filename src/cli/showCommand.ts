@@ -18,7 +18,13 @@ import { inlineBodyOf, openStoredBody, readStoredMessage, spoolRootOf } from './
 import { commonOptions, configFrom, openEventLog, UsageError } from './openLog.js';
 import { PostgresBodyStore } from '../spool/postgresBodyStore.js';
 
-export const options = { ...commonOptions, raw: { type: 'boolean' }, headers: { type: 'boolean' }, body: { type: 'boolean' }, envelope: { type: 'boolean' } } as const;
+export const options = {
+  ...commonOptions,
+  raw: { type: 'boolean' },
+  headers: { type: 'boolean' },
+  body: { type: 'boolean' },
+  envelope: { type: 'boolean' },
+} as const;
 
 const USAGE = 'usage: mailtrail show <id> [--raw | --headers | --body | --envelope] [--json] [--config FILE]';
 
@@ -34,7 +40,9 @@ function envelopeText(summary: MessageSummary): string {
   const lines = [
     `message ${summary.id} (${summary.state}, ${summary.size} bytes, received ${summary.receivedAt}, origin ${summary.origin}${summary.parentId ? ` of ${summary.parentId}` : ''})`,
     `sender: <${summary.sender}>`,
-    ...summary.recipients.map((r) => `recipient: <${r.address}> ${r.status}${r.dsn ? ` ${r.dsn}` : ''}${r.reply ? ` (${r.reply})` : ''}`),
+    ...summary.recipients.map(
+      (r) => `recipient: <${r.address}> ${r.status}${r.dsn ? ` ${r.dsn}` : ''}${r.reply ? ` (${r.reply})` : ''}`,
+    ),
   ];
   if (summary.sessionId) lines.push(`session: ${summary.sessionId}`);
   return `${lines.join('\n')}\n`;
@@ -52,7 +60,8 @@ export async function run(args: readonly string[]): Promise<number> {
   if (!id || positionals.length > 1) throw new UsageError(USAGE);
   const parts = [values.raw, values.headers, values.body, values.envelope].filter(Boolean).length;
   if (parts > 1) throw new UsageError(`--raw, --headers, --body and --envelope exclude each other\n${USAGE}`);
-  if (values.json && (values.raw || values.body)) throw new UsageError(`--json goes with --headers, --envelope or nothing\n${USAGE}`);
+  if (values.json && (values.raw || values.body))
+    throw new UsageError(`--json goes with --headers, --envelope or nothing\n${USAGE}`);
   const config = await configFrom(values);
   const log = await openEventLog(config);
   let stored;
@@ -69,15 +78,29 @@ export async function run(args: readonly string[]): Promise<number> {
   }
   const { summary } = stored;
   if (values.envelope) {
-    const envelope = { id, state: summary.state, size: summary.size, receivedAt: summary.receivedAt, origin: summary.origin, parentId: summary.parentId, sessionId: summary.sessionId, sender: summary.sender, recipients: summary.recipients };
+    const envelope = {
+      id,
+      state: summary.state,
+      size: summary.size,
+      receivedAt: summary.receivedAt,
+      origin: summary.origin,
+      parentId: summary.parentId,
+      sessionId: summary.sessionId,
+      sender: summary.sender,
+      recipients: summary.recipients,
+    };
     process.stdout.write(values.json ? `${JSON.stringify(envelope, null, 2)}\n` : envelopeText(summary));
     return 0;
   }
   // On the shared PostgreSQL log the bodies are in the database (any node's CLI reads them).
-  const shared = config.eventLog.type === 'postgres' ? new PostgresBodyStore(spoolRootOf(config), config.eventLog.connectionString, { poolSize: 1 }) : undefined;
-  const open = () => shared
-    ? shared.open(summary.bodyRef, { prepend: headerBlockOf(stored.policyHeaders) })
-    : openStoredBody(config, summary.bodyRef, inline, { prepend: headerBlockOf(stored.policyHeaders) });
+  const shared =
+    config.eventLog.type === 'postgres'
+      ? new PostgresBodyStore(spoolRootOf(config), config.eventLog.connectionString, { poolSize: 1 })
+      : undefined;
+  const open = () =>
+    shared
+      ? shared.open(summary.bodyRef, { prepend: headerBlockOf(stored.policyHeaders) })
+      : openStoredBody(config, summary.bodyRef, inline, { prepend: headerBlockOf(stored.policyHeaders) });
   try {
     return await showBody(values, id, summary, open);
   } finally {
@@ -86,7 +109,12 @@ export async function run(args: readonly string[]): Promise<number> {
 }
 
 async function showBody(
-  values: { raw?: boolean | undefined; headers?: boolean | undefined; body?: boolean | undefined; json?: boolean | undefined },
+  values: {
+    raw?: boolean | undefined;
+    headers?: boolean | undefined;
+    body?: boolean | undefined;
+    json?: boolean | undefined;
+  },
   id: string,
   summary: NonNullable<Awaited<ReturnType<typeof readStoredMessage>>>['summary'],
   open: () => NodeJS.ReadableStream & AsyncIterable<Buffer>,
@@ -109,21 +137,29 @@ async function showBody(
     const mail = await summarizeMail(message);
     const envelope = { sender: summary.sender, recipients: summary.recipients.map((r) => r.address) };
     if (values.json) {
-      const json = { id, state: summary.state, size: summary.size, receivedAt: summary.receivedAt, envelope, headers: headerSection(message).split('\n'), summary: mail };
+      const json = {
+        id,
+        state: summary.state,
+        size: summary.size,
+        receivedAt: summary.receivedAt,
+        envelope,
+        headers: headerSection(message).split('\n'),
+        summary: mail,
+      };
       process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
       return 0;
     }
     process.stdout.write(
       `message ${id} (${summary.state}, ${summary.size} bytes, received ${summary.receivedAt})\n` +
-      `envelope: from <${envelope.sender}> to ${envelope.recipients.map((r) => `<${r}>`).join(', ')}\n\n` +
-      `${headerSection(message)}\n\nsummary:\n${formatMailSummary(mail)}`,
+        `envelope: from <${envelope.sender}> to ${envelope.recipients.map((r) => `<${r}>`).join(', ')}\n\n` +
+        `${headerSection(message)}\n\nsummary:\n${formatMailSummary(mail)}`,
     );
     return 0;
   } catch (err) {
     if (!(err instanceof BodyMissingError)) throw err;
     process.stderr.write(
       `mailtrail show: the body of message ${id} is no longer in the spool (state ${summary.state}; bodies are removed after delivery and queue.bodyRetention); ` +
-      `its events remain: mailtrail history ${id}\n`,
+        `its events remain: mailtrail history ${id}\n`,
     );
     return 1;
   }

@@ -26,6 +26,7 @@ export function startFailure(err: unknown): { code: number; message: string } {
   if (err instanceof NotWritableError || err instanceof DirectoryLockError) return { code: EX_CANTCREAT, message };
   if (err instanceof MailtrailError && err.code === 'ERR_USAGE') return { code: 64, message };
   // A system error on a file (it carries the path: mkdir, open, chown …), not on a port.
-  if (!(err instanceof MailtrailError) && typeof (err as NodeJS.ErrnoException).path === 'string') return { code: EX_CANTCREAT, message };
+  if (!(err instanceof MailtrailError) && typeof (err as NodeJS.ErrnoException).path === 'string')
+    return { code: EX_CANTCREAT, message };
   return { code: EX_SOFTWARE, message };
 }

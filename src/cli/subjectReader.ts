@@ -23,7 +23,10 @@ export async function readMessageHeaders(body: string | Buffer): Promise<Message
   let block: string;
   try {
     // A path of a body file, or the bytes of an inline body.
-    const source = typeof body === 'string' ? createReadStream(body, { end: HEADER_BYTES - 1 }) : Readable.from([body.subarray(0, HEADER_BYTES)]);
+    const source =
+      typeof body === 'string'
+        ? createReadStream(body, { end: HEADER_BYTES - 1 })
+        : Readable.from([body.subarray(0, HEADER_BYTES)]);
     block = await readHeaderBlock(source, HEADER_BYTES);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;

@@ -15,7 +15,8 @@ import { checkValues, eventTypes } from './knownValues.js';
 import { commonOptions, configFrom, openLogReadonly, UsageError } from './openLog.js';
 import { TailFilter, type TailCriteria } from './tailFilter.js';
 
-const USAGE = 'usage: mailtrail tail [--follow] [--json] [-n N|all] [--message ID] [--session ID] [--from ADDR] [--to ADDR] [--type T[,T]] [--config FILE]';
+const USAGE =
+  'usage: mailtrail tail [--follow] [--json] [-n N|all] [--message ID] [--session ID] [--from ADDR] [--to ADDR] [--type T[,T]] [--config FILE]';
 
 export const options = {
   ...commonOptions,
@@ -42,7 +43,9 @@ export function startPosition(db: Database.Database, filter: TailFilter, n: numb
   if (n === 0) return end;
   const streams = filter.streams();
   const only = streams ? ` AND stream IN (${streams.map(() => '?').join(', ')})` : '';
-  const page = db.prepare(`SELECT position, stream, type FROM events WHERE position < ?${only} ORDER BY position DESC LIMIT 1000`);
+  const page = db.prepare(
+    `SELECT position, stream, type FROM events WHERE position < ?${only} ORDER BY position DESC LIMIT 1000`,
+  );
   let before = end;
   let found = 0;
   for (;;) {
@@ -63,7 +66,18 @@ export async function run(args: readonly string[]): Promise<number> {
     ...(values.session ? { session: values.session } : {}),
     ...(values.from !== undefined ? { from: parseAddressPattern(values.from) } : {}),
     ...(values.to !== undefined ? { to: parseAddressPattern(values.to) } : {}),
-    ...(values.type ? { types: checkValues('--type', values.type.flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean), eventTypes()) } : {}),
+    ...(values.type
+      ? {
+          types: checkValues(
+            '--type',
+            values.type
+              .flatMap((t) => t.split(','))
+              .map((t) => t.trim())
+              .filter(Boolean),
+            eventTypes(),
+          ),
+        }
+      : {}),
   };
   const lines = linesOf(values.lines);
   const log = await openLogReadonly(await configFrom(values));
@@ -87,7 +101,12 @@ export async function run(args: readonly string[]): Promise<number> {
 }
 
 /** Prints as events arrive until a signal or a closed stdout ends the subscription. */
-async function follow(log: SqliteEventLog, fromPosition: bigint, filterOption: { filter?: { types: string[] } }, print: (e: RecordedEvent) => void): Promise<void> {
+async function follow(
+  log: SqliteEventLog,
+  fromPosition: bigint,
+  filterOption: { filter?: { types: string[] } },
+  print: (e: RecordedEvent) => void,
+): Promise<void> {
   const sub = log.subscribe({ fromPosition, ...filterOption });
   let stopping = false;
   const stop = (): void => {

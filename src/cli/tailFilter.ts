@@ -8,7 +8,13 @@
  */
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '../eventlog/eventLog.js';
-import { hasSearchIndex, matchesAddress, searchIds, type AddressPattern, type SearchCriteria } from '../readmodel/messageSearch.js';
+import {
+  hasSearchIndex,
+  matchesAddress,
+  searchIds,
+  type AddressPattern,
+  type SearchCriteria,
+} from '../readmodel/messageSearch.js';
 import { isFinalState } from '../readmodel/messageSummary.js';
 import { messageIdOf, messageStream, sessionStream } from '../mail/streamNames.js';
 
@@ -35,7 +41,10 @@ export class TailFilter {
   private readonly ids = new Set<string>();
   private readonly pending = new Map<string, Envelope>();
 
-  constructor(private readonly c: TailCriteria, known: Iterable<string> = []) {
+  constructor(
+    private readonly c: TailCriteria,
+    known: Iterable<string> = [],
+  ) {
     for (const id of known) this.ids.add(id);
   }
 
@@ -87,8 +96,11 @@ export class TailFilter {
     const d = e.data as Record<string, unknown>;
     if (e.type === 'MessageReceived') {
       const envelope: Envelope = {
-        id, sender: typeof d.sender === 'string' ? d.sender : '', recipients: Array.isArray(d.recipients) ? d.recipients.map(String) : [],
-        sessionId: typeof d.sessionId === 'string' ? d.sessionId : null, parentId: typeof d.parentId === 'string' ? d.parentId : null,
+        id,
+        sender: typeof d.sender === 'string' ? d.sender : '',
+        recipients: Array.isArray(d.recipients) ? d.recipients.map(String) : [],
+        sessionId: typeof d.sessionId === 'string' ? d.sessionId : null,
+        parentId: typeof d.parentId === 'string' ? d.parentId : null,
       };
       this.pending.set(id, envelope);
       if (matchesEnvelope(this.c, envelope)) this.ids.add(id);
@@ -115,17 +127,27 @@ function selectsMessages(c: TailCriteria): boolean {
 
 function knownIds(db: Database.Database, c: TailCriteria): string[] {
   const criteria: SearchCriteria = {
-    ...(c.from ? { from: c.from } : {}), ...(c.to ? { to: c.to } : {}),
-    ...(c.session ? { sessionId: c.session } : {}), ...(c.message ? { messageOrChildren: c.message } : {}),
+    ...(c.from ? { from: c.from } : {}),
+    ...(c.to ? { to: c.to } : {}),
+    ...(c.session ? { sessionId: c.session } : {}),
+    ...(c.message ? { messageOrChildren: c.message } : {}),
   };
   if (hasSearchIndex(db)) return searchIds(db, criteria);
   const out: string[] = [];
   if (!db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'`).get()) return out;
-  const rows = db.prepare('SELECT id, sender, recipients, session_id, parent_id FROM messages').iterate() as IterableIterator<
-    { id: string; sender: string; recipients: string; session_id: string | null; parent_id: string | null }>;
+  const rows = db
+    .prepare('SELECT id, sender, recipients, session_id, parent_id FROM messages')
+    .iterate() as IterableIterator<{
+    id: string;
+    sender: string;
+    recipients: string;
+    session_id: string | null;
+    parent_id: string | null;
+  }>;
   for (const r of rows) {
     const recipients = (JSON.parse(r.recipients) as { address: string }[]).map((x) => x.address);
-    if (matchesEnvelope(c, { id: r.id, sender: r.sender, recipients, sessionId: r.session_id, parentId: r.parent_id })) out.push(r.id);
+    if (matchesEnvelope(c, { id: r.id, sender: r.sender, recipients, sessionId: r.session_id, parentId: r.parent_id }))
+      out.push(r.id);
   }
   return out;
 }

@@ -4,6 +4,8 @@ import { SMTP_SESSION_MACHINE_VERSION } from '../../machines/smtpSession.machine
 import { packageVersion } from '../packageInfo.js';
 
 export async function run(): Promise<number> {
-  process.stdout.write(`mailtrail ${packageVersion()} (message machine v${MESSAGE_MACHINE_VERSION}, smtpSession machine v${SMTP_SESSION_MACHINE_VERSION})\n`);
+  process.stdout.write(
+    `mailtrail ${packageVersion()} (message machine v${MESSAGE_MACHINE_VERSION}, smtpSession machine v${SMTP_SESSION_MACHINE_VERSION})\n`,
+  );
   return 0;
 }

@@ -32,8 +32,13 @@ export function describeValue(value: unknown): string {
 }
 
 const typeNames: Record<string, string> = {
-  string: 'a string', number: 'a number', int: 'an integer', boolean: 'true or false',
-  object: 'a mapping', array: 'a list', record: 'a mapping',
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'true or false',
+  object: 'a mapping',
+  array: 'a list',
+  record: 'a mapping',
 };
 
 function found(message: string, input: unknown): string {
@@ -46,7 +51,8 @@ function problemsOf(issue: Issue): Problem[] {
     case 'unrecognized_keys':
       return issue.keys.map((name) => ({ key: formatKeyPath([...issue.path, name]), message: issue.message }));
     case 'invalid_type':
-      if (issue.input === undefined) return [{ key, message: `missing; expected ${typeNames[issue.expected] ?? issue.expected}` }];
+      if (issue.input === undefined)
+        return [{ key, message: `missing; expected ${typeNames[issue.expected] ?? issue.expected}` }];
       return [{ key, message: found(`expected ${typeNames[issue.expected] ?? issue.expected}`, issue.input) }];
     case 'invalid_union': {
       if (issue.discriminator !== undefined && 'options' in issue && issue.errors.length === 0) {

@@ -29,11 +29,17 @@ const mailbox = z
   .regex(/^[^@\s]+@[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/, 'expected an address like bob@example.test')
   .transform(withLowerCaseDomain);
 const nonNegativeInt = z.number().int().nonnegative();
-const network = z.string().refine((entry) => parseNetwork(entry) !== undefined, 'expected an IP address or a CIDR network like 10.0.0.0/8');
+const network = z
+  .string()
+  .refine((entry) => parseNetwork(entry) !== undefined, 'expected an IP address or a CIDR network like 10.0.0.0/8');
 const idOrName = z.union([nonEmpty, z.number().int().nonnegative()], { error: 'expected a name or a numeric id' });
 
 export const eventLogSchema = z.discriminatedUnion('type', [
-  strictObject({ type: z.literal('sqlite'), path: nonEmpty.optional(), writer: z.enum(['thread', 'loop']).default('loop') }),
+  strictObject({
+    type: z.literal('sqlite'),
+    path: nonEmpty.optional(),
+    writer: z.enum(['thread', 'loop']).default('loop'),
+  }),
   strictObject({ type: z.literal('kurrentdb'), connectionString: nonEmpty }),
   strictObject({
     type: z.literal('postgres'),
@@ -68,12 +74,22 @@ export const smtpSchema = strictObject({
   auth: smtpAuthSchema.optional(),
 }).superRefine((smtp, ctx) => {
   if (smtp.auth && !smtp.tls && !smtp.auth.allowInsecure) {
-    ctx.addIssue({ code: 'custom', path: ['auth'], message: 'AUTH is offered only over TLS: configure smtp.tls, or set smtp.auth.allowInsecure: true to send passwords in clear text' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['auth'],
+      message:
+        'AUTH is offered only over TLS: configure smtp.tls, or set smtp.auth.allowInsecure: true to send passwords in clear text',
+    });
   }
   smtp.mailboxes?.forEach((address, index) => {
     const domain = domainOf(address);
     if (!smtp.domains.includes(domain)) {
-      ctx.addIssue({ code: 'custom', path: ['mailboxes', index], input: address, message: `expected an address in one of smtp.domains (${smtp.domains.join(', ')})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mailboxes', index],
+        input: address,
+        message: `expected an address in one of smtp.domains (${smtp.domains.join(', ')})`,
+      });
     }
   });
 });
@@ -84,7 +100,12 @@ export const retrySchema = strictObject({
   maxLifetime: durationSchema.default(defaultRetryPolicy.maxLifetime),
 }).superRefine((retry, ctx) => {
   if (retry.minBackoff > retry.maxBackoff) {
-    ctx.addIssue({ code: 'custom', path: ['minBackoff'], input: retry.minBackoff, message: `expected at most maxBackoff (${retry.maxBackoff} ms), got ${retry.minBackoff} ms` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['minBackoff'],
+      input: retry.minBackoff,
+      message: `expected at most maxBackoff (${retry.maxBackoff} ms), got ${retry.minBackoff} ms`,
+    });
   }
 });
 
@@ -93,7 +114,9 @@ export const queueSchema = strictObject({
   concurrency: positiveInt.default(QUEUE_DEFAULTS.concurrency),
   bodyRetention: durationSchema.default(7 * 86_400_000),
   sessionRetention: durationSchema.default(30 * 86_400_000),
-  claimLease: durationSchema.refine((ms) => ms >= 1000, 'expected at least 1s (a node renews its claims every third of the lease)').default(QUEUE_DEFAULTS.claimLease),
+  claimLease: durationSchema
+    .refine((ms) => ms >= 1000, 'expected at least 1s (a node renews its claims every third of the lease)')
+    .default(QUEUE_DEFAULTS.claimLease),
 });
 
 export const spoolSchema = strictObject({
@@ -111,7 +134,12 @@ export const logSchema = strictObject({
 export const configSchema = strictObject({
   hostname: nonEmpty.regex(/^[^\s]+$/, 'expected a host name without spaces').optional(),
   dataDir: nonEmpty.default('./var'),
-  node: nonEmpty.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'expected a node name: letters, digits, dots, dashes, underscores (at most 63)').optional(),
+  node: nonEmpty
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/,
+      'expected a node name: letters, digits, dots, dashes, underscores (at most 63)',
+    )
+    .optional(),
   eventLog: eventLogSchema.default({ type: 'sqlite', writer: 'loop' }),
   smtp: smtpSchema.prefault({}),
   relay: relaySchema.default({ type: 'maildir' }),

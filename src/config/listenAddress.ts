@@ -29,7 +29,9 @@ export function parseListenAddress(value: string | number): ListenAddress | stri
   const plain = /^([^:[\]\s]+):(\d+)$/.exec(text);
   const match = v6 ?? plain;
   if (!match) {
-    return isIP(text) === 6 ? `${LISTEN_EXPECTED} (write IPv6 addresses in brackets, as in "[::1]:25")` : LISTEN_EXPECTED;
+    return isIP(text) === 6
+      ? `${LISTEN_EXPECTED} (write IPv6 addresses in brackets, as in "[::1]:25")`
+      : LISTEN_EXPECTED;
   }
   const host = match[1]!;
   if (v6 && isIP(host) !== 6) return `expected an IPv6 address inside the brackets, got "${host}"`;
@@ -45,7 +47,8 @@ export const listenSchema = z
   .union([addressInput, z.array(addressInput)], { error: `${LISTEN_EXPECTED}, or a list of them` })
   .transform((value, ctx): ListenAddress[] => {
     const list = Array.isArray(value) ? value : [value];
-    if (list.length === 0) ctx.issues.push({ code: 'custom', message: 'expected at least one listen address', input: value });
+    if (list.length === 0)
+      ctx.issues.push({ code: 'custom', message: 'expected at least one listen address', input: value });
     const addresses = list.map((item, index) => {
       const parsed = parseListenAddress(item);
       if (typeof parsed !== 'string') return parsed;

@@ -15,16 +15,26 @@ import { SpamAssassin } from '../policies/spamAssassin.js';
 
 export function policyFromConfig(config: PolicyConfig, deps: { logger?: Logger } = {}): PrequeuePolicy {
   switch (config.name) {
-    case 'addDateHeader': return new AddDateHeader();
-    case 'addMessageIdHeader': return new AddMessageIdHeader();
-    case 'addReceivedHeader': return new AddReceivedHeader();
+    case 'addDateHeader':
+      return new AddDateHeader();
+    case 'addMessageIdHeader':
+      return new AddMessageIdHeader();
+    case 'addReceivedHeader':
+      return new AddReceivedHeader();
     case 'spamassassin': {
       const { socket, host, port, ...rest } = config.options;
-      return new SpamAssassin({ ...(socket !== undefined ? { socket } : { host, port }), ...rest, ...(deps.logger ? { logger: deps.logger } : {}) });
+      return new SpamAssassin({
+        ...(socket !== undefined ? { socket } : { host, port }),
+        ...rest,
+        ...(deps.logger ? { logger: deps.logger } : {}),
+      });
     }
-    case 'forward': return new Forward(config.options);
-    case 'recipientSplit': return new RecipientSplit();
-    case 'recipientDomainSplit': return new RecipientDomainSplit();
+    case 'forward':
+      return new Forward(config.options);
+    case 'recipientSplit':
+      return new RecipientSplit();
+    case 'recipientDomainSplit':
+      return new RecipientDomainSplit();
     default: {
       const unknown: never = config;
       throw new InvariantError(`unknown policy ${(unknown as PolicyConfig).name}`);

@@ -16,12 +16,20 @@ const forwardRuleSchema = strictObject({
   pattern: z.string().min(1),
   replace: z.string(),
   count: z.number().int().min(0).optional(),
-  flags: z.string().regex(/^[imsu]*$/, 'expected regex flags among i, m, s, u').optional(),
+  flags: z
+    .string()
+    .regex(/^[imsu]*$/, 'expected regex flags among i, m, s, u')
+    .optional(),
 }).superRefine((rule, ctx) => {
   try {
     new RegExp(rule.pattern, rule.flags);
   } catch (err) {
-    ctx.addIssue({ code: 'custom', path: ['pattern'], message: `not a valid regular expression: ${(err as Error).message}`, input: rule.pattern });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['pattern'],
+      message: `not a valid regular expression: ${(err as Error).message}`,
+      input: rule.pattern,
+    });
   }
 });
 
@@ -37,7 +45,11 @@ export const policyOptionSchemas = {
     onError: z.enum(['defer', 'pass']).optional(),
     maxSize: z.number().int().positive().optional(),
     command: z.enum(['SYMBOLS', 'CHECK']).optional(),
-    user: z.string().min(1).regex(/^[^\s]+$/, 'expected a user name without spaces').optional(),
+    user: z
+      .string()
+      .min(1)
+      .regex(/^[^\s]+$/, 'expected a user name without spaces')
+      .optional(),
   }),
   forward: z.array(forwardRuleSchema),
   recipientSplit: noOptions,

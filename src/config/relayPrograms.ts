@@ -46,11 +46,20 @@ function programOf(relay: RelayConfig): { program: string; key: string } | undef
 
 /** Throws a ConfigError for the first relay whose program cannot be run. */
 export function checkRelayPrograms(config: Config): void {
-  const relays: [string, RelayConfig][] = [['relay', config.relay], ...Object.entries(config.routes).map(([d, r]): [string, RelayConfig] => [`routes.${d}`, r])];
+  const relays: [string, RelayConfig][] = [
+    ['relay', config.relay],
+    ...Object.entries(config.routes).map(([d, r]): [string, RelayConfig] => [`routes.${d}`, r]),
+  ];
   for (const [where, relay] of relays) {
     const found = programOf(relay);
     if (!found || findProgram(found.program)) continue;
-    const how = found.program.includes('/') ? 'no executable file at that path' : `not found on PATH (${process.env.PATH ?? ''})`;
-    throw new ConfigError(`${where}.${found.key}`, `the ${relay.type} relay's program "${found.program}" cannot be run: ${how}; install it or give its path`, config.file);
+    const how = found.program.includes('/')
+      ? 'no executable file at that path'
+      : `not found on PATH (${process.env.PATH ?? ''})`;
+    throw new ConfigError(
+      `${where}.${found.key}`,
+      `the ${relay.type} relay's program "${found.program}" cannot be run: ${how}; install it or give its path`,
+      config.file,
+    );
   }
 }

@@ -9,7 +9,13 @@
 import { z } from 'zod';
 import { durationSchema } from './duration.js';
 import { strictObject } from './strictObject.js';
-import { DOVECOT_LDA_DEFAULTS, LMTP_DEFAULTS, MAILDROP_DEFAULTS, PIPE_DEFAULTS, SMTP_RELAY_DEFAULTS } from '../relay/relayDefaults.js';
+import {
+  DOVECOT_LDA_DEFAULTS,
+  LMTP_DEFAULTS,
+  MAILDROP_DEFAULTS,
+  PIPE_DEFAULTS,
+  SMTP_RELAY_DEFAULTS,
+} from '../relay/relayDefaults.js';
 
 const port = z.number().int().min(0).max(65535);
 const nonEmpty = z.string().min(1, 'expected a non-empty string');
@@ -46,7 +52,12 @@ export const lmtpRelaySchema = strictObject({
   }
 });
 
-const dnsServer = z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\])(:\d{1,5})?$|^[0-9a-fA-F:]+$/, 'expected an IP address, optionally with :port');
+const dnsServer = z
+  .string()
+  .regex(
+    /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\])(:\d{1,5})?$|^[0-9a-fA-F:]+$/,
+    'expected an IP address, optionally with :port',
+  );
 
 export const smtpRelaySchema = strictObject({
   type: z.literal('smtp'),

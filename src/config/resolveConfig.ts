@@ -41,7 +41,11 @@ export function resolveConfig(parsed: ParsedConfig, baseDir: string, file?: stri
   const store = parsed.eventLog;
   const eventLog: EventLogConfig =
     store.type === 'sqlite'
-      ? { type: 'sqlite', path: store.path === undefined ? resolve(dataDir, 'events.sqlite') : resolve(baseDir, store.path), writer: store.writer }
+      ? {
+          type: 'sqlite',
+          path: store.path === undefined ? resolve(dataDir, 'events.sqlite') : resolve(baseDir, store.path),
+          writer: store.writer,
+        }
       : store;
   const { tls, mailboxes, auth, ...smtp } = parsed.smtp;
   const routes = Object.fromEntries(
@@ -57,11 +61,15 @@ export function resolveConfig(parsed: ParsedConfig, baseDir: string, file?: stri
       ...smtp,
       ...(mailboxes === undefined ? {} : { mailboxes }),
       ...(auth === undefined ? {} : { auth }),
-      ...(tls === undefined ? {} : { tls: { ...tls, key: resolve(baseDir, tls.key), cert: resolve(baseDir, tls.cert) } }),
+      ...(tls === undefined
+        ? {}
+        : { tls: { ...tls, key: resolve(baseDir, tls.key), cert: resolve(baseDir, tls.cert) } }),
     },
     relay: resolveRelay(parsed.relay, baseDir, dataDir),
     routes,
-    ...(parsed.outbound === undefined ? {} : { outbound: { ...parsed.outbound, mx: parsed.outbound.mx ?? parsed.outbound.host === undefined } }),
+    ...(parsed.outbound === undefined
+      ? {}
+      : { outbound: { ...parsed.outbound, mx: parsed.outbound.mx ?? parsed.outbound.host === undefined } }),
     policies: parsed.policies,
     queue: parsed.queue,
     spool: parsed.spool,

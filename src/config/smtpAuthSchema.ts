@@ -15,7 +15,10 @@ const password = z.string().min(1, 'expected a non-empty password or scrypt:<sal
 
 export const smtpAuthSchema = strictObject({
   users: z.record(userName, password).refine((users) => Object.keys(users).length > 0, 'expected at least one user'),
-  methods: z.array(z.enum(['PLAIN', 'LOGIN'])).min(1, 'expected PLAIN, LOGIN or both').default(['PLAIN', 'LOGIN']),
+  methods: z
+    .array(z.enum(['PLAIN', 'LOGIN']))
+    .min(1, 'expected PLAIN, LOGIN or both')
+    .default(['PLAIN', 'LOGIN']),
   allowInsecure: z.boolean().default(false),
 });
 

@@ -22,7 +22,12 @@ export class ControlError extends MailtrailError {
 }
 
 /** One request (with `payload`, the bytes an `enqueue` line announces) → the daemon's reply. */
-export function sendControl(path: string, request: ControlRequest, timeoutMs = 10_000, payload?: Buffer): Promise<ControlReply> {
+export function sendControl(
+  path: string,
+  request: ControlRequest,
+  timeoutMs = 10_000,
+  payload?: Buffer,
+): Promise<ControlReply> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(path);
     let buffered = '';
@@ -34,7 +39,10 @@ export function sendControl(path: string, request: ControlRequest, timeoutMs = 1
       socket.destroy();
       fn();
     };
-    const timer = setTimeout(() => finish(() => reject(new ControlError(`no reply from the daemon on ${path} within ${timeoutMs} ms`))), timeoutMs);
+    const timer = setTimeout(
+      () => finish(() => reject(new ControlError(`no reply from the daemon on ${path} within ${timeoutMs} ms`))),
+      timeoutMs,
+    );
     socket.setEncoding('utf8');
     socket.once('connect', () => {
       socket.write(encodeLine(request));
@@ -48,18 +56,23 @@ export function sendControl(path: string, request: ControlRequest, timeoutMs = 1
       finish(() => {
         try {
           const reply = JSON.parse(line) as ControlReply;
-          if (typeof reply !== 'object' || reply === null || typeof reply.ok !== 'boolean') throw new Error('not a reply object');
+          if (typeof reply !== 'object' || reply === null || typeof reply.ok !== 'boolean')
+            throw new Error('not a reply object');
           resolve(reply);
         } catch (err) {
           reject(new ControlError(`garbled reply from the daemon on ${path}: ${line.slice(0, 200)}`, err));
         }
       });
     });
-    socket.on('error', (err: NodeJS.ErrnoException) => finish(() => reject(
-      err.code === 'ENOENT' || err.code === 'ECONNREFUSED'
-        ? new DaemonNotRunningError(path, err)
-        : new ControlError(`control socket ${path}: ${err.code ?? err.message}`, err),
-    )));
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      finish(() =>
+        reject(
+          err.code === 'ENOENT' || err.code === 'ECONNREFUSED'
+            ? new DaemonNotRunningError(path, err)
+            : new ControlError(`control socket ${path}: ${err.code ?? err.message}`, err),
+        ),
+      ),
+    );
     socket.on('close', () => finish(() => reject(new ControlError(`the daemon closed ${path} without a reply`))));
   });
 }

@@ -18,11 +18,21 @@ import { UnknownMessageError, type Queue } from '../queue/queue.js';
 import { EventNotAcceptedError } from '../replay/eventNotAcceptedError.js';
 import { BodyTooLargeError } from '../spool/spoolErrors.js';
 import {
-  ControlCodes, ControlProtocolError, MAX_REQUEST_BYTES, encodeLine, parseRequest, type ControlReply, type ControlRequest, type RequeueReplyItem,
+  ControlCodes,
+  ControlProtocolError,
+  MAX_REQUEST_BYTES,
+  encodeLine,
+  parseRequest,
+  type ControlReply,
+  type ControlRequest,
+  type RequeueReplyItem,
 } from './protocol.js';
 
 /** The queue methods the socket drives (a Queue, or a stand-in in tests). */
-export type ControlledQueue = Pick<Queue, 'retryNow' | 'retryAll' | 'hold' | 'release' | 'delete' | 'bounce' | 'requeue' | 'enqueue'>;
+export type ControlledQueue = Pick<
+  Queue,
+  'retryNow' | 'retryAll' | 'hold' | 'release' | 'delete' | 'bounce' | 'requeue' | 'enqueue'
+>;
 
 export interface ControlServerOptions {
   readonly path: string;
@@ -69,7 +79,10 @@ export class ControlServer {
       // bind(2) runs synchronously inside listen(): the umask covers it, no window at 0777.
       const previous = setUmask(0o177);
       try {
-        server.listen(this.path, () => { server.off('error', reject); resolve(); });
+        server.listen(this.path, () => {
+          server.off('error', reject);
+          resolve();
+        });
       } finally {
         if (previous !== undefined) setUmask(previous);
       }
@@ -136,7 +149,11 @@ export class ControlServer {
       }
       if (buffered.length > MAX_REQUEST_BYTES) {
         buffered = Buffer.alloc(0);
-        const r: ControlReply = { ok: false, error: `request longer than ${MAX_REQUEST_BYTES} bytes`, code: ControlCodes.badRequest };
+        const r: ControlReply = {
+          ok: false,
+          error: `request longer than ${MAX_REQUEST_BYTES} bytes`,
+          code: ControlCodes.badRequest,
+        };
         void chain.then(() => socket.end(encodeLine(r)));
       }
     };
@@ -145,7 +162,10 @@ export class ControlServer {
       pump();
     });
     socket.on('end', () => {
-      if (payload) payload.sink.destroy(new Error(`the client closed the connection ${payload.remaining} bytes before the end of the message`));
+      if (payload)
+        payload.sink.destroy(
+          new Error(`the client closed the connection ${payload.remaining} bytes before the end of the message`),
+        );
       else if (buffered.toString('utf8').trim() !== '') reply(this.handle(buffered.toString('utf8')));
       buffered = Buffer.alloc(0);
       void chain.then(() => socket.end());
@@ -155,14 +175,25 @@ export class ControlServer {
   /** `enqueue`: the message arriving on `body` is queued (origin local); the reply names its id once it is durable. */
   private async enqueue(r: ControlRequest, body: PassThrough): Promise<ControlReply> {
     try {
-      const id = await this.queue.enqueue({ envelope: { sender: r.sender ?? '', recipients: [...(r.recipients ?? [])] }, body, origin: 'local' });
-      this.logger.info({ op: 'enqueue', messageId: id, sender: r.sender, recipients: r.recipients?.length, size: r.size }, `control: enqueue ${id} (local)`);
+      const id = await this.queue.enqueue({
+        envelope: { sender: r.sender ?? '', recipients: [...(r.recipients ?? [])] },
+        body,
+        origin: 'local',
+      });
+      this.logger.info(
+        { op: 'enqueue', messageId: id, sender: r.sender, recipients: r.recipients?.length, size: r.size },
+        `control: enqueue ${id} (local)`,
+      );
       return { ok: true, id, state: 'received' };
     } catch (err) {
       body.resume(); // drain what is left of a message the queue refused
       const error = err instanceof Error ? err.message : String(err);
       this.logger.warn({ op: 'enqueue', error }, 'control: enqueue failed');
-      return { ok: false, error, code: err instanceof BodyTooLargeError ? ControlCodes.refused : ControlCodes.internal };
+      return {
+        ok: false,
+        error,
+        code: err instanceof BodyTooLargeError ? ControlCodes.refused : ControlCodes.internal,
+      };
     }
   }
 
@@ -173,10 +204,18 @@ export class ControlServer {
       this.logger.warn({ error: request.message }, 'control: bad request');
       return { ok: false, error: request.message, code: request.code };
     }
-    if (request.op === 'enqueue') return { ok: false, error: 'op "enqueue" is followed by the message: send it on a connection', code: ControlCodes.badRequest };
+    if (request.op === 'enqueue')
+      return {
+        ok: false,
+        error: 'op "enqueue" is followed by the message: send it on a connection',
+        code: ControlCodes.badRequest,
+      };
     try {
       const reply = await this.execute(request);
-      this.logger.info({ op: request.op, messageId: request.id, ...reply }, `control: ${request.op}${request.id ? ` ${request.id}` : ''}`);
+      this.logger.info(
+        { op: request.op, messageId: request.id, ...reply },
+        `control: ${request.op}${request.id ? ` ${request.id}` : ''}`,
+      );
       return reply;
     } catch (err) {
       const reply = errorReply(err, request);
@@ -188,20 +227,29 @@ export class ControlServer {
   private async execute(r: ControlRequest): Promise<ControlReply> {
     const id = r.id ?? '';
     switch (r.op) {
-      case 'ping': return { ok: true, pid: process.pid };
-      case 'retryAll': return { ok: true, count: await this.queue.retryAll(this.by) };
-      case 'retry': return { ok: true, state: await this.queue.retryNow(id, this.by) };
-      case 'hold': return { ok: true, state: await this.queue.hold(id, this.by) };
-      case 'release': return { ok: true, state: await this.queue.release(id, this.by) };
-      case 'delete': return { ok: true, state: await this.queue.delete(id, this.by) };
-      case 'bounce': return { ok: true, state: await this.queue.bounce(id, this.by) };
-      case 'requeue': return { ok: true, state: await this.queue.requeue(id, this.by) };
+      case 'ping':
+        return { ok: true, pid: process.pid };
+      case 'retryAll':
+        return { ok: true, count: await this.queue.retryAll(this.by) };
+      case 'retry':
+        return { ok: true, state: await this.queue.retryNow(id, this.by) };
+      case 'hold':
+        return { ok: true, state: await this.queue.hold(id, this.by) };
+      case 'release':
+        return { ok: true, state: await this.queue.release(id, this.by) };
+      case 'delete':
+        return { ok: true, state: await this.queue.delete(id, this.by) };
+      case 'bounce':
+        return { ok: true, state: await this.queue.bounce(id, this.by) };
+      case 'requeue':
+        return { ok: true, state: await this.queue.requeue(id, this.by) };
       case 'requeueQuarantined': {
         if (!this.requeueQuarantined) throw new InvariantError('this daemon does not requeue quarantined bodies');
         const results = await this.requeueQuarantined(r.id, r.force === true);
         return { ok: true, count: results.filter((x) => x.outcome === 'queued').length, results };
       }
-      case 'enqueue': return { ok: false, error: 'op "enqueue" is handled with its payload', code: ControlCodes.badRequest };
+      case 'enqueue':
+        return { ok: false, error: 'op "enqueue" is handled with its payload', code: ControlCodes.badRequest };
     }
   }
 }
@@ -212,7 +260,12 @@ function errorReply(err: unknown, request: ControlRequest): ControlReply & { ok:
   // The machine refused the event in the message's current state (replay.ts applyEvent).
   if (err instanceof EventNotAcceptedError) {
     const op = ((OPERATOR_OPS as readonly string[]).includes(request.op) ? request.op : 'retry') as OperatorOp;
-    return { ok: false, error: refusalText(op, request.id ?? '?', err.state), code: ControlCodes.refused, state: err.state };
+    return {
+      ok: false,
+      error: refusalText(op, request.id ?? '?', err.state),
+      code: ControlCodes.refused,
+      state: err.state,
+    };
   }
   return { ok: false, error, code: ControlCodes.internal };
 }
@@ -236,13 +289,18 @@ async function removeStaleSocket(path: string): Promise<void> {
   }
   if (!stats.isSocket()) throw new ControlSocketInUseError(path, 'exists and is not a socket; not removing it');
   if (await isListening(path)) throw new ControlSocketInUseError(path);
-  await unlink(path).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'ENOENT') throw err; });
+  await unlink(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
 }
 
 function isListening(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = createConnection(path);
-    probe.once('connect', () => { probe.destroy(); resolve(true); });
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
     probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code !== 'ECONNREFUSED' && err.code !== 'ENOENT'));
   });
 }

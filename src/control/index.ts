@@ -5,4 +5,3 @@
 export * from './protocol.js';
 export * from './controlServer.js';
 export * from './controlClient.js';
-

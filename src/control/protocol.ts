@@ -14,7 +14,18 @@ import { MailtrailError } from '../errors/mailtrailError.js';
 /** Where the daemon listens: `<dataDir>/control.sock`. */
 export const controlSocketPath = (dataDir: string): string => join(dataDir, 'control.sock');
 
-export const CONTROL_OPS = ['retry', 'retryAll', 'hold', 'release', 'delete', 'bounce', 'requeue', 'requeueQuarantined', 'enqueue', 'ping'] as const;
+export const CONTROL_OPS = [
+  'retry',
+  'retryAll',
+  'hold',
+  'release',
+  'delete',
+  'bounce',
+  'requeue',
+  'requeueQuarantined',
+  'enqueue',
+  'ping',
+] as const;
 export type ControlOp = (typeof CONTROL_OPS)[number];
 
 /** Ops that act on one message and need its id. */
@@ -47,7 +58,14 @@ export const isEnvelopeAddress = (a: unknown): a is string =>
   typeof a === 'string' && a.length <= 998 && /^[^\s<>@\x00-\x1f\x7f]+@[^\s<>@\x00-\x1f\x7f]+$/.test(a);
 
 export type ControlReply =
-  | { readonly ok: true; readonly state?: string; readonly count?: number; readonly pid?: number; readonly id?: string; readonly results?: readonly RequeueReplyItem[] }
+  | {
+      readonly ok: true;
+      readonly state?: string;
+      readonly count?: number;
+      readonly pid?: number;
+      readonly id?: string;
+      readonly results?: readonly RequeueReplyItem[];
+    }
   | { readonly ok: false; readonly error: string; readonly code?: string; readonly state?: string };
 
 /** Reply codes a client can act on (catalogue: docs/cli.md, "Control socket"). */
@@ -80,23 +98,41 @@ export function parseRequest(line: string): ControlRequest | ControlProtocolErro
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return new ControlProtocolError('malformed request: expected a JSON object');
   }
-  const { op, id, sender, recipients, size } = value as { op?: unknown; id?: unknown; sender?: unknown; recipients?: unknown; size?: unknown };
-  if (!isOp(op)) return new ControlProtocolError(`unknown op ${JSON.stringify(op) ?? 'undefined'}; expected one of ${CONTROL_OPS.join(', ')}`);
+  const { op, id, sender, recipients, size } = value as {
+    op?: unknown;
+    id?: unknown;
+    sender?: unknown;
+    recipients?: unknown;
+    size?: unknown;
+  };
+  if (!isOp(op))
+    return new ControlProtocolError(
+      `unknown op ${JSON.stringify(op) ?? 'undefined'}; expected one of ${CONTROL_OPS.join(', ')}`,
+    );
   if (op === 'enqueue') {
-    if (sender !== '' && !isEnvelopeAddress(sender)) return new ControlProtocolError('op "enqueue" needs a "sender": an address, or "" for the null sender');
-    if (!Array.isArray(recipients) || recipients.length === 0 || recipients.length > MAX_ENQUEUE_RECIPIENTS || !recipients.every(isEnvelopeAddress)) {
+    if (sender !== '' && !isEnvelopeAddress(sender))
+      return new ControlProtocolError('op "enqueue" needs a "sender": an address, or "" for the null sender');
+    if (
+      !Array.isArray(recipients) ||
+      recipients.length === 0 ||
+      recipients.length > MAX_ENQUEUE_RECIPIENTS ||
+      !recipients.every(isEnvelopeAddress)
+    ) {
       return new ControlProtocolError(`op "enqueue" needs "recipients": 1 to ${MAX_ENQUEUE_RECIPIENTS} addresses`);
     }
-    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) return new ControlProtocolError('op "enqueue" needs "size": the number of bytes that follow the line');
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+      return new ControlProtocolError('op "enqueue" needs "size": the number of bytes that follow the line');
     return { op, sender: sender as string, recipients: recipients as string[], size };
   }
   if (MESSAGE_OPS.includes(op)) {
-    if (typeof id !== 'string' || id.length === 0 || id.length > 200) return new ControlProtocolError(`op "${op}" needs a message "id"`);
+    if (typeof id !== 'string' || id.length === 0 || id.length > 200)
+      return new ControlProtocolError(`op "${op}" needs a message "id"`);
     return { op, id };
   }
   if (op === 'requeueQuarantined') {
     const { force } = value as { force?: unknown };
-    if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > 200)) return new ControlProtocolError('op "requeueQuarantined": "id" must be a body id');
+    if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > 200))
+      return new ControlProtocolError('op "requeueQuarantined": "id" must be a body id');
     return { op, ...(typeof id === 'string' ? { id } : {}), ...(force === true ? { force: true } : {}) };
   }
   return { op };

@@ -44,7 +44,10 @@ export async function buildEventLog(config: Config): Promise<BuiltLog> {
     // No inline projections on PostgreSQL yet: start-up folds the message streams (recovery
     // undefined) and the sqlite-only maintenance (retention) does not run.
     const { PostgresEventLog, EventLogLockedError } = await import('../eventlog/postgres/index.js');
-    const log = new PostgresEventLog(config.eventLog.connectionString, { node: config.node, applicationName: `mailtrail ${config.node}` });
+    const log = new PostgresEventLog(config.eventLog.connectionString, {
+      node: config.node,
+      applicationName: `mailtrail ${config.node}`,
+    });
     try {
       await log.ready();
     } catch (cause) {
@@ -56,7 +59,10 @@ export async function buildEventLog(config: Config): Promise<BuiltLog> {
     }
     return { log: stampNode(log, config.node) };
   }
-  const sqlite = new SqliteEventLog(config.eventLog.path, { projections: [...inlineProjections], writer: config.eventLog.writer });
+  const sqlite = new SqliteEventLog(config.eventLog.path, {
+    projections: [...inlineProjections],
+    writer: config.eventLog.writer,
+  });
   return { log: stampNode(sqlite, config.node), sqlite, recovery: recoverySourceFrom(sqlite.database) };
 }
 
@@ -67,9 +73,15 @@ export function buildRelay(relay: RelayConfig, config: Config, key: string): Rel
     case 'blackhole':
       return new BlackholeRelay();
     case 'maildrop':
-      return new MaildropRelay({ path: relay.path, ...(relay.args ? { args: relay.args } : {}), timeout: relay.timeout }, { key, ...(config.file ? { file: config.file } : {}) });
+      return new MaildropRelay(
+        { path: relay.path, ...(relay.args ? { args: relay.args } : {}), timeout: relay.timeout },
+        { key, ...(config.file ? { file: config.file } : {}) },
+      );
     case 'dovecotLda':
-      return new DovecotLdaRelay({ path: relay.path, ...(relay.args ? { args: relay.args } : {}), timeout: relay.timeout }, { key, ...(config.file ? { file: config.file } : {}) });
+      return new DovecotLdaRelay(
+        { path: relay.path, ...(relay.args ? { args: relay.args } : {}), timeout: relay.timeout },
+        { key, ...(config.file ? { file: config.file } : {}) },
+      );
     case 'smtp':
       return new SmtpRelay({
         ...(relay.host ? { host: relay.host } : {}),
@@ -83,10 +95,15 @@ export function buildRelay(relay: RelayConfig, config: Config, key: string): Rel
       });
     case 'lmtp': {
       const common = { helo: relay.helo ?? config.hostname, timeout: relay.timeout };
-      return new LmtpRelay(relay.socket ? { socket: relay.socket, ...common } : { host: relay.host!, port: relay.port, ...common });
+      return new LmtpRelay(
+        relay.socket ? { socket: relay.socket, ...common } : { host: relay.host!, port: relay.port, ...common },
+      );
     }
     case 'pipe':
-      return new PipeRelay({ command: relay.command, timeout: relay.timeout }, { key, ...(config.file ? { file: config.file } : {}) });
+      return new PipeRelay(
+        { command: relay.command, timeout: relay.timeout },
+        { key, ...(config.file ? { file: config.file } : {}) },
+      );
     default: {
       const unknown: never = relay;
       throw new ConfigError(`${key}.type`, `unknown relay type "${(unknown as { type: string }).type}"`, config.file);
@@ -96,7 +113,8 @@ export function buildRelay(relay: RelayConfig, config: Config, key: string): Rel
 
 export function buildRouter(config: Config): Router {
   const routes: Record<string, Relay> = {};
-  for (const [domain, relay] of Object.entries(config.routes)) routes[domain] = buildRelay(relay, config, `routes.${domain}`);
+  for (const [domain, relay] of Object.entries(config.routes))
+    routes[domain] = buildRelay(relay, config, `routes.${domain}`);
   return new Router({
     localDomains: config.smtp.domains,
     ...(config.smtp.mailboxes ? { mailboxes: config.smtp.mailboxes } : {}),

@@ -109,17 +109,26 @@ export class Daemon {
     try {
       const created: string[] = [];
       for (const relay of [config.relay, ...Object.values(config.routes)]) {
-        if (relay.type === 'maildir') created.push(...madeChain(mkdirSync(relay.root, { recursive: true, mode: 0o700 }), relay.root));
+        if (relay.type === 'maildir')
+          created.push(...madeChain(mkdirSync(relay.root, { recursive: true, mode: 0o700 }), relay.root));
       }
-      const files: Spool = config.eventLog.type === 'postgres'
-        // Bodies in the shared database: every node can read every body (docs/scaling.md).
-        ? new PostgresBodyStore(join(config.dataDir, 'spool'), config.eventLog.connectionString, { applicationName: `mailtrail ${config.node} bodies` })
-        : new Spool(join(config.dataDir, 'spool'));
+      const files: Spool =
+        config.eventLog.type === 'postgres'
+          ? // Bodies in the shared database: every node can read every body (docs/scaling.md).
+            new PostgresBodyStore(join(config.dataDir, 'spool'), config.eventLog.connectionString, {
+              applicationName: `mailtrail ${config.node} bodies`,
+            })
+          : new Spool(join(config.dataDir, 'spool'));
       spool = files;
       // Never start on a lost log while bodies are spooled: every one would look unknown.
       if (config.eventLog.type === 'sqlite') await refuseMissingSqliteLog(config.eventLog.path, files, config.file);
       built = await buildEventLog(config);
-      await refuseEmptyLog(built.log, config.eventLog.type === 'sqlite' ? config.eventLog.path : config.eventLog.type, files, config.file);
+      await refuseEmptyLog(
+        built.log,
+        config.eventLog.type === 'sqlite' ? config.eventLog.path : config.eventLog.type,
+        files,
+        config.file,
+      );
       // Small bodies ride in the log's transaction (sqlite): the spool reads them back from it.
       const inline = inlineBodyStore(config.spool.inlineThreshold, built.sqlite);
       spool = inline ? new Spool(join(config.dataDir, 'spool'), { inline }) : files;
@@ -132,15 +141,31 @@ export class Daemon {
     }
   }
 
-  private static assemble(config: Config, logger: Logger, options: DaemonOptions, built: BuiltLog, spool: Spool, holdings: Holdings): Daemon {
+  private static assemble(
+    config: Config,
+    logger: Logger,
+    options: DaemonOptions,
+    built: BuiltLog,
+    spool: Spool,
+    holdings: Holdings,
+  ): Daemon {
     const router = buildRouter(config);
     const policies = buildPolicies(config, logger);
-    const inspector = options.inspect ? new DaemonInspector({ ...options.inspect, dataDir: config.dataDir, logger }) : undefined;
+    const inspector = options.inspect
+      ? new DaemonInspector({ ...options.inspect, dataDir: config.dataDir, logger })
+      : undefined;
     const inspect = inspector ? { inspect: inspector.inspect } : {};
     // Several daemons on one log: claims, and the due work from the shared log (docs/scaling.md).
-    const shared = config.eventLog.type === 'sqlite' ? {} : {
-      shared: { node: config.node, leaseMs: config.queue.claimLease, view: new SharedQueueView({ log: built.log, logger }) },
-    };
+    const shared =
+      config.eventLog.type === 'sqlite'
+        ? {}
+        : {
+            shared: {
+              node: config.node,
+              leaseMs: config.queue.claimLease,
+              view: new SharedQueueView({ log: built.log, logger }),
+            },
+          };
     const queue = new Queue({
       ...shared,
       log: built.log,
@@ -185,14 +210,19 @@ export class Daemon {
       },
       queue,
     );
-    const requeuePorts = { spool, enqueue: (input: EnqueueInput) => queue.enqueue(input), isKnown: (id: string) => hasStream(built.log, messageStream(id)) };
+    const requeuePorts = {
+      spool,
+      enqueue: (input: EnqueueInput) => queue.enqueue(input),
+      isKnown: (id: string) => hasStream(built.log, messageStream(id)),
+    };
     const control = new ControlServer({
       path: join(config.dataDir, 'control.sock'),
       queue,
       logger,
       requeueQuarantined: async (id, force) => {
         const results = [];
-        for (const one of await requeueCandidates(requeuePorts, 'quarantine', id ? [id] : [])) results.push(await requeueSpooled(requeuePorts, one, 'quarantine', force));
+        for (const one of await requeueCandidates(requeuePorts, 'quarantine', id ? [id] : []))
+          results.push(await requeueSpooled(requeuePorts, one, 'quarantine', force));
         return results;
       },
     });
@@ -214,7 +244,9 @@ export class Daemon {
       spoolRoot: this.spool.root,
       extra: DAEMON_FILES,
     });
-    const roots = [this.config.relay, ...Object.values(this.config.routes)].flatMap((r) => (r.type === 'maildir' ? [r.root] : []));
+    const roots = [this.config.relay, ...Object.values(this.config.routes)].flatMap((r) =>
+      r.type === 'maildir' ? [r.root] : [],
+    );
     return { handOver: [...storage.handOver, ...this.holdings.created], writable: [...storage.writable, ...roots] };
   }
 
@@ -227,7 +259,9 @@ export class Daemon {
       return await this.startParts(afterBind);
     } catch (err) {
       // Undo what started, so that nothing keeps the process alive after a failed start.
-      await this.stop(0).catch((stopErr: unknown) => this.logger.error({ err: stopErr }, 'cleaning up after a failed start'));
+      await this.stop(0).catch((stopErr: unknown) =>
+        this.logger.error({ err: stopErr }, 'cleaning up after a failed start'),
+      );
       throw err;
     }
   }
@@ -244,8 +278,16 @@ export class Daemon {
       );
     }
     // In the background (sqlite), the queue logs `recovered N live messages` once every one is scheduled.
-    if (background && recovered) this.logger.info({ live: recovered, bounces }, `recovering ${recovered} live messages in the background, from their stored snapshots`);
-    else if (recovered || bounces) this.logger.info({ recovered, bounces, quarantined: quarantined.length }, `recovered ${recovered} live messages from the log`);
+    if (background && recovered)
+      this.logger.info(
+        { live: recovered, bounces },
+        `recovering ${recovered} live messages in the background, from their stored snapshots`,
+      );
+    else if (recovered || bounces)
+      this.logger.info(
+        { recovered, bounces, quarantined: quarantined.length },
+        `recovered ${recovered} live messages from the log`,
+      );
     const listening = await this.edge.start();
     afterBind?.();
     await this.control.start();
@@ -272,7 +314,9 @@ export class Daemon {
     this.router.setMailboxes(next.smtp.mailboxes);
     const { domains: _d, mailboxes: _m, ...smtpNow } = this.config.smtp;
     const { domains: _nd, mailboxes: _nm, ...smtpNext } = next.smtp;
-    const changed: string[] = (['relay', 'routes', 'outbound', 'policies', 'queue', 'eventLog', 'dataDir', 'hostname', 'node'] as const).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(this.config[k]));
+    const changed: string[] = (
+      ['relay', 'routes', 'outbound', 'policies', 'queue', 'eventLog', 'dataDir', 'hostname', 'node'] as const
+    ).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(this.config[k]));
     if (JSON.stringify(smtpNow) !== JSON.stringify(smtpNext)) changed.unshift('smtp');
     return changed;
   }

@@ -9,5 +9,9 @@ import { passwordTable } from '../edge/passwordTable.js';
 
 export function edgeAuth(auth: SmtpAuthConfig): AuthOptions {
   const check = passwordTable(auth.users);
-  return { methods: [...auth.methods], allowInsecure: auth.allowInsecure, authenticate: (user, password) => check(user, password) };
+  return {
+    methods: [...auth.methods],
+    allowInsecure: auth.allowInsecure,
+    authenticate: (user, password) => check(user, password),
+  };
 }

@@ -21,15 +21,22 @@ export async function runMaintenance(o: MaintenanceOptions): Promise<{ bodies: n
   const now = (o.now ?? Date.now)();
   const db = o.sqlite.database;
   const cutoff = new Date(now - o.bodyRetention).toISOString();
-  const expired = db.prepare('SELECT id, body_ref AS ref FROM messages WHERE live = 0 AND body_removed = 0 AND final_at < ? LIMIT 10000').all(cutoff) as { id: string; ref: string }[];
+  const expired = db
+    .prepare(
+      'SELECT id, body_ref AS ref FROM messages WHERE live = 0 AND body_removed = 0 AND final_at < ? LIMIT 10000',
+    )
+    .all(cutoff) as { id: string; ref: string }[];
   const mark = db.prepare('UPDATE messages SET body_removed = 1 WHERE id = ?');
   for (const { id, ref } of expired) {
     await o.spool.remove(ref);
     mark.run(id);
   }
   const sessionCutoff = new Date(now - o.sessionRetention).toISOString();
-  const streams = (await o.sqlite.deleteStreamsBefore(SESSION_STREAM_PREFIX, sessionCutoff)) + (await o.sqlite.deleteStreamsBefore(PROBES_STREAM_PREFIX, sessionCutoff));
-  if (expired.length || streams) o.logger.info({ bodies: expired.length, streams }, 'retention: removed old bodies and session streams');
+  const streams =
+    (await o.sqlite.deleteStreamsBefore(SESSION_STREAM_PREFIX, sessionCutoff)) +
+    (await o.sqlite.deleteStreamsBefore(PROBES_STREAM_PREFIX, sessionCutoff));
+  if (expired.length || streams)
+    o.logger.info({ bodies: expired.length, streams }, 'retention: removed old bodies and session streams');
   return { bodies: expired.length, streams };
 }
 

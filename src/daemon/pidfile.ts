@@ -22,7 +22,8 @@ export function writePidfile(path: string): () => void {
   } catch {
     old = undefined;
   }
-  if (old && old !== process.pid && alive(old)) throw new ConfigError('pidfile', `${path} names process ${old}, which is running`);
+  if (old && old !== process.pid && alive(old))
+    throw new ConfigError('pidfile', `${path} names process ${old}, which is running`);
   writeFileSync(path, `${process.pid}\n`, { mode: 0o644 });
   return () => rmSync(path, { force: true });
 }

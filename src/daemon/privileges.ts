@@ -31,7 +31,8 @@ export class NotWritableError extends MailtrailError {
   }
 }
 
-const run = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+const run = (cmd: string, args: string[]): string =>
+  execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
 
 function lookup(kind: 'user' | 'group', name: string | number, resolve: () => string): number {
   if (typeof name === 'number' || /^\d+$/.test(name)) return Number(name);
@@ -67,7 +68,8 @@ export function handOver(paths: readonly string[], to: Identity): void {
       if (!st.isDirectory() && st.nlink > 1) continue;
       if (st.uid !== to.uid || st.gid !== to.gid) lchownSync(path, to.uid, to.gid);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new NotWritableError(path, `cannot give it to uid ${to.uid}: ${(err as Error).message}`);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new NotWritableError(path, `cannot give it to uid ${to.uid}: ${(err as Error).message}`);
     }
   }
 }
@@ -119,22 +121,31 @@ function refuse(path: string, what: 'write' | 'search', below?: string): never {
   const st = statSync(path);
   const me = process.getuid?.() ?? -1;
   const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
-  const fix = what === 'write' ? `give it to that user (chown ${me}:${process.getgid?.() ?? me} ${path})` : `let that user search it (chmod o+x ${path})`;
+  const fix =
+    what === 'write'
+      ? `give it to that user (chown ${me}:${process.getgid?.() ?? me} ${path})`
+      : `let that user search it (chmod o+x ${path})`;
   throw new NotWritableError(
     path,
     `owned by ${nameOf(st.uid)} (uid ${st.uid}, gid ${st.gid}, mode ${mode}), not ${what === 'write' ? 'writable' : 'searchable'} by ${nameOf(me)} (uid ${me}), the user mailtrail runs as${below ? `, so ${below} cannot be reached` : ''}: ${fix}`,
   );
 }
 
-export function dropPrivileges(user?: string | number, group?: string | number, files: DropFiles = {}): Identity | undefined {
+export function dropPrivileges(
+  user?: string | number,
+  group?: string | number,
+  files: DropFiles = {},
+): Identity | undefined {
   const to = resolveIdentity(user, group);
   if (!to) return undefined;
-  if (typeof process.setuid !== 'function' || typeof process.setgid !== 'function') throw new ConfigError('user', 'privilege drop is not supported on this platform');
+  if (typeof process.setuid !== 'function' || typeof process.setgid !== 'function')
+    throw new ConfigError('user', 'privilege drop is not supported on this platform');
   handOver(files.handOver ?? [], to);
   process.setgroups?.([to.gid]);
   process.setgid(to.gid);
   process.setuid(to.uid);
-  if (process.getuid!() !== to.uid || process.getgid!() !== to.gid) throw new ConfigError('user', `could not switch to uid ${to.uid} gid ${to.gid}`);
+  if (process.getuid!() !== to.uid || process.getgid!() !== to.gid)
+    throw new ConfigError('user', `could not switch to uid ${to.uid} gid ${to.gid}`);
   checkWritable(files.writable ?? []);
   return to;
 }

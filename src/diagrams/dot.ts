@@ -23,10 +23,14 @@ export function dotString(text: string): string {
 const startPoint = (stateId: string): string => `${stateId}.__start`;
 
 /** A value written as it stands (a label with `\\l` line ends, already quoted). */
-interface RawValue { readonly raw: string }
+interface RawValue {
+  readonly raw: string;
+}
 
 function attrs(list: Record<string, string | number | RawValue | undefined>): string {
-  const parts = Object.entries(list).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${typeof v === 'number' ? v : typeof v === 'object' ? v.raw : dotString(v!)}`);
+  const parts = Object.entries(list)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${typeof v === 'number' ? v : typeof v === 'object' ? v.raw : dotString(v!)}`);
   return parts.length > 0 ? ` [${parts.join(', ')}]` : '';
 }
 
@@ -38,12 +42,14 @@ function leftLines(lines: readonly string[]): RawValue {
 /** The atomic state a compound state starts in (its initial child, followed down). */
 function initialLeaf(graph: MachineGraph, stateId: string): string {
   let id = stateId;
-  for (let s = graph.states.find((x) => x.id === id); s?.initial; s = graph.states.find((x) => x.id === id)) id = s.initial;
+  for (let s = graph.states.find((x) => x.id === id); s?.initial; s = graph.states.find((x) => x.id === id))
+    id = s.initial;
   return id;
 }
 
 function isInside(graph: MachineGraph, stateId: string, ancestorId: string): boolean {
-  for (let s = graph.states.find((x) => x.id === stateId); s; s = graph.states.find((x) => x.id === s?.parent)) if (s.parent === ancestorId) return true;
+  for (let s = graph.states.find((x) => x.id === stateId); s; s = graph.states.find((x) => x.id === s?.parent))
+    if (s.parent === ancestorId) return true;
   return false;
 }
 
@@ -62,7 +68,13 @@ function nodeLine(state: GraphState, highlight: PathHighlight | undefined): stri
   })};`;
 }
 
-function writeStates(graph: MachineGraph, parent: GraphState, indent: string, out: string[], highlight: PathHighlight | undefined): void {
+function writeStates(
+  graph: MachineGraph,
+  parent: GraphState,
+  indent: string,
+  out: string[],
+  highlight: PathHighlight | undefined,
+): void {
   if (parent.initial) {
     out.push(`${indent}${dotString(startPoint(parent.id))} [shape=point, width=0.15, label=""];`);
     out.push(`${indent}${dotString(startPoint(parent.id))} -> ${dotString(parent.initial)};`);
@@ -71,7 +83,10 @@ function writeStates(graph: MachineGraph, parent: GraphState, indent: string, ou
     if (child.type === 'compound' || child.type === 'parallel') {
       out.push(`${indent}subgraph ${dotString(`cluster_${child.id}`)} {`);
       out.push(`${indent}  label=${dotString(child.key)}; style=rounded;`);
-      if (highlight?.stateSteps.has(child.id) || [...(highlight?.visited ?? [])].some((v) => isInside(graph, v, child.id))) {
+      if (
+        highlight?.stateSteps.has(child.id) ||
+        [...(highlight?.visited ?? [])].some((v) => isInside(graph, v, child.id))
+      ) {
         out.push(`${indent}  color=${dotString(PATH_COLOR)}; penwidth=2;`);
       }
       writeStates(graph, child, `${indent}  `, out, highlight);
@@ -91,7 +106,9 @@ export interface DotOptions {
 export function toDot(graph: MachineGraph, highlight?: PathHighlight, options: DotOptions = {}): string {
   const compound = new Set(graph.states.filter((s) => s.type === 'compound' || s.type === 'parallel').map((s) => s.id));
   const out = [`digraph ${dotString(graph.id)} {`];
-  out.push(`  graph${attrs({ compound: 'true', fontname: 'Helvetica', label: options.title, labelloc: options.title ? 't' : undefined })};`);
+  out.push(
+    `  graph${attrs({ compound: 'true', fontname: 'Helvetica', label: options.title, labelloc: options.title ? 't' : undefined })};`,
+  );
   out.push('  node [shape=box, style=rounded, fontname="Helvetica"];');
   out.push('  edge [fontname="Helvetica", fontsize=10];');
   writeStates(graph, graph.root, '  ', out, highlight);
@@ -112,27 +129,34 @@ export function toDot(graph: MachineGraph, highlight?: PathHighlight, options: D
       loops.set(tail, loop);
       return;
     }
-    out.push(`  ${dotString(tail)} -> ${dotString(head)}${attrs({
-      label,
-      ltail: fromCompound && !intoItself ? `cluster_${t.source}` : undefined,
-      lhead: toCompound && !isInside(graph, t.source, t.target) && t.source !== t.target ? `cluster_${t.target}` : undefined,
-      style: t.event === null ? 'dashed' : undefined,
-      color: steps ? PATH_COLOR : undefined,
-      fontcolor: steps ? PATH_COLOR : undefined,
-      penwidth: steps ? 2.5 : undefined,
-    })};`);
+    out.push(
+      `  ${dotString(tail)} -> ${dotString(head)}${attrs({
+        label,
+        ltail: fromCompound && !intoItself ? `cluster_${t.source}` : undefined,
+        lhead:
+          toCompound && !isInside(graph, t.source, t.target) && t.source !== t.target
+            ? `cluster_${t.target}`
+            : undefined,
+        style: t.event === null ? 'dashed' : undefined,
+        color: steps ? PATH_COLOR : undefined,
+        fontcolor: steps ? PATH_COLOR : undefined,
+        penwidth: steps ? 2.5 : undefined,
+      })};`,
+    );
   });
   for (const [node, loop] of loops) {
     // Graphviz puts a loop's label against the loop: a margin of no-break spaces keeps the
     // arrowhead off the text (SVG would collapse plain spaces).
     const padded = loop.lines.map((l) => `${LOOP_MARGIN}${l}`);
-    out.push(`  ${dotString(node)} -> ${dotString(node)}${attrs({
-      label: padded.length === 1 ? padded[0] : leftLines(padded),
-      style: loop.eventless ? 'dashed' : undefined,
-      color: loop.taken ? PATH_COLOR : undefined,
-      fontcolor: loop.taken ? PATH_COLOR : undefined,
-      penwidth: loop.taken ? 2.5 : undefined,
-    })};`);
+    out.push(
+      `  ${dotString(node)} -> ${dotString(node)}${attrs({
+        label: padded.length === 1 ? padded[0] : leftLines(padded),
+        style: loop.eventless ? 'dashed' : undefined,
+        color: loop.taken ? PATH_COLOR : undefined,
+        fontcolor: loop.taken ? PATH_COLOR : undefined,
+        penwidth: loop.taken ? 2.5 : undefined,
+      })};`,
+    );
   }
   out.push('}');
   return `${out.join('\n')}\n`;

@@ -30,10 +30,16 @@ export interface RenderOptions {
 }
 
 /** The machine in `format`; svg may fail with GraphvizMissingError. */
-export async function renderMachine(machine: AnyStateMachine, format: ExportFormat, options: RenderOptions = {}): Promise<string> {
+export async function renderMachine(
+  machine: AnyStateMachine,
+  format: ExportFormat,
+  options: RenderOptions = {},
+): Promise<string> {
   if (format === 'json') return machineJson(machine);
   const graph = machineGraph(machine);
   if (format === 'mermaid') return toMermaid(graph, options.highlight);
   const dot = toDot(graph, options.highlight, options.title === undefined ? {} : { title: options.title });
-  return format === 'dot' ? dot : renderSvg(dot, options.dotCommand === undefined ? {} : { command: options.dotCommand });
+  return format === 'dot'
+    ? dot
+    : renderSvg(dot, options.dotCommand === undefined ? {} : { command: options.dotCommand });
 }

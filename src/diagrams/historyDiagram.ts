@@ -14,7 +14,15 @@ export function pathOfHistory(history: History): PathHighlight {
   return historyPath(machineGraph(machine), history.entries);
 }
 
-export function historyDiagram(history: History, format: Exclude<ExportFormat, 'json'> = 'mermaid', dotCommand?: string): Promise<string> {
+export function historyDiagram(
+  history: History,
+  format: Exclude<ExportFormat, 'json'> = 'mermaid',
+  dotCommand?: string,
+): Promise<string> {
   const { machine } = machineForHistory(history.kind);
-  return renderMachine(machine, format, { highlight: pathOfHistory(history), title: history.stream, ...(dotCommand ? { dotCommand } : {}) });
+  return renderMachine(machine, format, {
+    highlight: pathOfHistory(history),
+    title: history.stream,
+    ...(dotCommand ? { dotCommand } : {}),
+  });
 }

@@ -38,7 +38,8 @@ export interface PathEntry {
 /** The state itself and its ancestors (nearest first), below the root. */
 function selfAndAncestors(graph: MachineGraph, stateId: string): string[] {
   const out: string[] = [];
-  for (let s = graph.states.find((x) => x.id === stateId); s; s = graph.states.find((x) => x.id === s?.parent)) out.push(s.id);
+  for (let s = graph.states.find((x) => x.id === stateId); s; s = graph.states.find((x) => x.id === s?.parent))
+    out.push(s.id);
   return out;
 }
 
@@ -46,14 +47,18 @@ function selfAndAncestors(graph: MachineGraph, stateId: string): string[] {
 function enteredLeaf(graph: MachineGraph, t: GraphTransition, current: string): string {
   if (t.targetless) return current;
   let id = t.target;
-  for (let s = graph.states.find((x) => x.id === id); s?.initial; s = graph.states.find((x) => x.id === id)) id = s.initial;
+  for (let s = graph.states.find((x) => x.id === id); s?.initial; s = graph.states.find((x) => x.id === id))
+    id = s.initial;
   return id;
 }
 
 function outgoing(graph: MachineGraph, stateId: string, event: string | null): number[] {
   const sources = selfAndAncestors(graph, stateId);
   const found: number[] = [];
-  for (const source of sources) graph.transitions.forEach((t, i) => { if (t.source === source && t.event === event) found.push(i); });
+  for (const source of sources)
+    graph.transitions.forEach((t, i) => {
+      if (t.source === source && t.event === event) found.push(i);
+    });
   return found;
 }
 
@@ -61,14 +66,17 @@ function outgoing(graph: MachineGraph, stateId: string, event: string | null): n
 function explain(graph: MachineGraph, from: string, event: string, to: string): number[] | undefined {
   for (const first of outgoing(graph, from, event)) {
     // Breadth-first over eventless transitions, shortest chain first.
-    const queue: { at: string; taken: number[] }[] = [{ at: enteredLeaf(graph, graph.transitions[first]!, from), taken: [first] }];
+    const queue: { at: string; taken: number[] }[] = [
+      { at: enteredLeaf(graph, graph.transitions[first]!, from), taken: [first] },
+    ];
     const seen = new Set<string>();
     while (queue.length > 0) {
       const { at, taken } = queue.shift()!;
       if (at === to) return taken;
       if (seen.has(at)) continue;
       seen.add(at);
-      for (const i of outgoing(graph, at, null)) queue.push({ at: enteredLeaf(graph, graph.transitions[i]!, at), taken: [...taken, i] });
+      for (const i of outgoing(graph, at, null))
+        queue.push({ at: enteredLeaf(graph, graph.transitions[i]!, at), taken: [...taken, i] });
     }
   }
   return undefined;
@@ -82,7 +90,13 @@ function push<K>(map: Map<K, number[]>, key: K, n: number): void {
 
 /** The path of a history through `graph`, starting from the machine's initial state. */
 export function historyPath(graph: MachineGraph, entries: readonly PathEntry[]): PathHighlight {
-  const start: GraphTransition = { source: graph.id, target: graph.root.initial ?? graph.id, event: null, guard: undefined, targetless: false };
+  const start: GraphTransition = {
+    source: graph.id,
+    target: graph.root.initial ?? graph.id,
+    event: null,
+    guard: undefined,
+    targetless: false,
+  };
   let current = enteredLeaf(graph, start, graph.id);
   const steps: PathStep[] = [];
   const visited = new Set<string>();

@@ -64,7 +64,12 @@ function stateOf(node: AnyStateNode): GraphState {
   };
 }
 
-function transitionsOf(node: AnyStateNode, source: string, defs: readonly AnyTransitionDefinition[], event: string | null): GraphTransition[] {
+function transitionsOf(
+  node: AnyStateNode,
+  source: string,
+  defs: readonly AnyTransitionDefinition[],
+  event: string | null,
+): GraphTransition[] {
   const out: GraphTransition[] = [];
   for (const def of defs) {
     const targets = (def.target ?? []) as readonly AnyStateNode[];
@@ -99,7 +104,10 @@ export function machineGraph(machine: AnyStateMachine): MachineGraph {
 
 /** The state a history names (`greeted`): the first atomic or final state with that key. */
 export function stateByName(graph: MachineGraph, name: string): GraphState | undefined {
-  return graph.states.find((s) => s.key === name && (s.type === 'atomic' || s.type === 'final')) ?? graph.states.find((s) => s.key === name);
+  return (
+    graph.states.find((s) => s.key === name && (s.type === 'atomic' || s.type === 'final')) ??
+    graph.states.find((s) => s.key === name)
+  );
 }
 
 /** States and transitions nested in `parentId` (the root when undefined), for block writers. */

@@ -17,7 +17,10 @@ export function diagramBlock(name: string, mermaid: string): string {
 
 /** Each machine's name and its fenced Mermaid block. */
 export function machineDiagramBlocks(): { name: string; block: string }[] {
-  return exportedMachines.map(({ name, machine }) => ({ name, block: diagramBlock(name, toMermaid(machineGraph(machine))) }));
+  return exportedMachines.map(({ name, machine }) => ({
+    name,
+    block: diagramBlock(name, toMermaid(machineGraph(machine))),
+  }));
 }
 
 /** The doc with every diagram block regenerated; throws if a machine's marker is missing. */
@@ -25,7 +28,8 @@ export function updateMachinesDoc(markdown: string): string {
   let out = markdown;
   for (const { name, block } of machineDiagramBlocks()) {
     const pattern = new RegExp(`<!-- diagram: ${name} -->\\n\`\`\`mermaid\\n[\\s\\S]*?\`\`\`\\n`);
-    if (!pattern.test(out)) throw new Error(`docs/machines.md has no "<!-- diagram: ${name} -->" marker followed by a \`\`\`mermaid block`);
+    if (!pattern.test(out))
+      throw new Error(`docs/machines.md has no "<!-- diagram: ${name} -->" marker followed by a \`\`\`mermaid block`);
     out = out.replace(pattern, () => block);
   }
   return out;

@@ -5,7 +5,13 @@
  * nearest state enclosing both ends. With a PathHighlight (history --diagram): visited states
  * get `class … visited`, taken transitions their step numbers, and a note lists the path.
  */
-import { type GraphState, type GraphTransition, type MachineGraph, childrenOf, transitionLabel } from './machineGraph.js';
+import {
+  type GraphState,
+  type GraphTransition,
+  type MachineGraph,
+  childrenOf,
+  transitionLabel,
+} from './machineGraph.js';
 import type { PathHighlight } from './historyPath.js';
 
 /** A Mermaid-safe id for a state: its path below the root, `-` and `.` as `_`. */
@@ -35,7 +41,13 @@ export function stepSuffix(steps: readonly number[] | undefined): string {
   return ` (${steps.length === 1 ? 'step' : 'steps'} ${steps.join(', ')})`;
 }
 
-function writeBlock(graph: MachineGraph, parent: GraphState, indent: string, out: string[], highlight: PathHighlight | undefined): void {
+function writeBlock(
+  graph: MachineGraph,
+  parent: GraphState,
+  indent: string,
+  out: string[],
+  highlight: PathHighlight | undefined,
+): void {
   const id = (s: string): string => mermaidId(graph, s);
   const children = childrenOf(graph, parent.id);
   for (const child of children) {
@@ -52,13 +64,16 @@ function writeBlock(graph: MachineGraph, parent: GraphState, indent: string, out
   if (parent.initial) out.push(`${indent}[*] --> ${id(parent.initial)}`);
   graph.transitions.forEach((t, index) => {
     if (enclosingBlock(graph, t) !== parent.id) return;
-    out.push(`${indent}${id(t.source)} --> ${id(t.target)}: ${transitionLabel(t)}${stepSuffix(highlight?.edgeSteps.get(index))}`);
+    out.push(
+      `${indent}${id(t.source)} --> ${id(t.target)}: ${transitionLabel(t)}${stepSuffix(highlight?.edgeSteps.get(index))}`,
+    );
   });
   for (const child of children) if (child.type === 'final') out.push(`${indent}${id(child.id)} --> [*]`);
   const noteOn = highlight?.steps.at(-1)?.to;
   if (highlight && noteOn && children.some((c) => c.id === noteOn)) {
     out.push(`${indent}note right of ${id(noteOn)}`);
-    for (const step of highlight.steps) out.push(`${indent}  ${step.n}. ${step.event} → ${graph.states.find((s) => s.id === step.to)?.key ?? step.to}`);
+    for (const step of highlight.steps)
+      out.push(`${indent}  ${step.n}. ${step.event} → ${graph.states.find((s) => s.id === step.to)?.key ?? step.to}`);
     out.push(`${indent}end note`);
   }
 }
@@ -70,8 +85,10 @@ export function toMermaid(graph: MachineGraph, highlight?: PathHighlight): strin
   if (highlight) {
     out.push('  classDef visited fill:#c8e6c9,stroke:#2e7d32,stroke-width:3px');
     out.push('  classDef passed fill:#f1f8e9,stroke:#2e7d32,stroke-dasharray:4 3');
-    if (highlight.visited.size > 0) out.push(`  class ${[...highlight.visited].map((s) => mermaidId(graph, s)).join(',')} visited`);
-    if (highlight.passed.size > 0) out.push(`  class ${[...highlight.passed].map((s) => mermaidId(graph, s)).join(',')} passed`);
+    if (highlight.visited.size > 0)
+      out.push(`  class ${[...highlight.visited].map((s) => mermaidId(graph, s)).join(',')} visited`);
+    if (highlight.passed.size > 0)
+      out.push(`  class ${[...highlight.passed].map((s) => mermaidId(graph, s)).join(',')} passed`);
   }
   return `${out.join('\n')}\n`;
 }

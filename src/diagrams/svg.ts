@@ -9,7 +9,10 @@ import { MailtrailError } from '../errors/mailtrailError.js';
 
 export class GraphvizMissingError extends MailtrailError {
   constructor(command: string) {
-    super('ERR_GRAPHVIZ_MISSING', `Graphviz is not installed ("${command}" not found on PATH): install it (Debian/Ubuntu: apt-get install graphviz), or use --format dot and render it elsewhere`);
+    super(
+      'ERR_GRAPHVIZ_MISSING',
+      `Graphviz is not installed ("${command}" not found on PATH): install it (Debian/Ubuntu: apt-get install graphviz), or use --format dot and render it elsewhere`,
+    );
   }
 }
 
@@ -29,11 +32,16 @@ export function renderSvg(dotText: string, options: SvgOptions = {}): Promise<st
     child.stderr.on('data', (b: Buffer) => stderr.push(b));
     child.stdin.on('error', () => {}); // EPIPE when dot is missing or exits early: reported below
     child.on('error', (err: NodeJS.ErrnoException) => {
-      reject(err.code === 'ENOENT' ? new GraphvizMissingError(command) : new Error(`${command}: ${err.message}`, { cause: err }));
+      reject(
+        err.code === 'ENOENT'
+          ? new GraphvizMissingError(command)
+          : new Error(`${command}: ${err.message}`, { cause: err }),
+      );
     });
     child.on('close', (code, signal) => {
       if (code === 0) return resolve(Buffer.concat(stdout).toString('utf8'));
-      const why = Buffer.concat(stderr).toString('utf8').trim() || (signal ? `killed by ${signal}` : `exit code ${code}`);
+      const why =
+        Buffer.concat(stderr).toString('utf8').trim() || (signal ? `killed by ${signal}` : `exit code ${code}`);
       reject(new Error(`${command} -Tsvg failed: ${why}`));
     });
     child.stdin.end(dotText);

@@ -36,7 +36,10 @@ export function isValidHeloName(name: string): boolean {
     return isIPv4(inner) || (/^ipv6:/i.test(inner) && isIPv6(inner.slice(5)));
   }
   if (name.length === 0 || name.length > 253) return false;
-  return name.replace(/\.$/, '').split('.').every((label) => label.length <= 63 && HOST_LABEL.test(label));
+  return name
+    .replace(/\.$/, '')
+    .split('.')
+    .every((label) => label.length <= 63 && HOST_LABEL.test(label));
 }
 
 export class BuiltinRules {

@@ -75,7 +75,8 @@ export function receiveMessage(args: {
   stream.on('data', (chunk: Buffer) => {
     if (refusal || disconnected) return;
     size += chunk.length;
-    if (maxMessageSize !== undefined && size > maxMessageSize) return abort(replies.messageTooBig(maxMessageSize), new RefusedBody('too big'));
+    if (maxMessageSize !== undefined && size > maxMessageSize)
+      return abort(replies.messageTooBig(maxMessageSize), new RefusedBody('too big'));
     if (hasBareLf(chunk, prevCr)) return abort(replies.bareLf(), new RefusedBody('bare LF'));
     if (hops && hopCountLimit) {
       hops.push(chunk);

@@ -95,7 +95,8 @@ export class EdgeSMTPConnection extends SMTPConnection {
       }
     }
     // AUTH only on a protected session (Postfix smtpd_tls_auth_only): not in EHLO while STARTTLS is still to come.
-    if (code === 250 && Array.isArray(text) && !this.authMayBeOffered()) text = text.filter((line) => !/^AUTH\b/i.test(line));
+    if (code === 250 && Array.isArray(text) && !this.authMayBeOffered())
+      text = text.filter((line) => !/^AUTH\b/i.test(line));
     if (code === 220 && !this.greeted) {
       this.greeted = true;
       text = this.hooks.greeting?.(this.session) ?? text;
@@ -116,10 +117,16 @@ export class EdgeSMTPConnection extends SMTPConnection {
   /** AUTH is offered once TLS is up, or when no STARTTLS is on offer, or when insecure AUTH is allowed. */
   private authMayBeOffered(): boolean {
     const options = this._server.options;
-    return this.secure || Boolean(options.allowInsecureAuth) || Boolean(options.hideSTARTTLS) || !this._isSupported('STARTTLS');
+    return (
+      this.secure ||
+      Boolean(options.allowInsecureAuth) ||
+      Boolean(options.hideSTARTTLS) ||
+      !this._isSupported('STARTTLS')
+    );
   }
 
   private inDataMode(): boolean {
+    // biome-ignore lint/complexity/useOptionalChain: _parser is `false` before the connection starts, not undefined.
     return Boolean(this._parser && this._parser._dataMode);
   }
 

@@ -22,7 +22,8 @@ export class HopCounter {
     while (this.inHeaders) {
       const nl = chunk.indexOf(0x0a, start);
       const end = nl === -1 ? chunk.length : nl;
-      if (this.line.length < KEEP) this.line += chunk.toString('latin1', start, Math.min(end, start + KEEP - this.line.length));
+      if (this.line.length < KEEP)
+        this.line += chunk.toString('latin1', start, Math.min(end, start + KEEP - this.line.length));
       if (nl === -1) return;
       this.endLine();
       start = nl + 1;

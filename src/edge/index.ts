@@ -4,7 +4,12 @@
  * See docs/smtp.md.
  */
 export { SmtpEdge, SMTP_EDGE_DEFAULTS, type SmtpEdgeOptions, type SmtpEdgeExtras } from './smtpEdge.js';
-export { SmtpValidators, type SmtpValidatorsClass, type ValidatorSession, type ValidatorAuth } from './smtpValidators.js';
+export {
+  SmtpValidators,
+  type SmtpValidatorsClass,
+  type ValidatorSession,
+  type ValidatorAuth,
+} from './smtpValidators.js';
 export { type SmtpReply, replies, replyLine } from './smtpReply.js';
 export type { AuthOptions } from './sessionHandlers.js';
 export { BuiltinRules, isUnsafeLocalPart, isValidHeloName } from './builtinRules.js';

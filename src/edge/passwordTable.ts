@@ -38,7 +38,9 @@ function stored(value: string): Stored {
 }
 
 /** `(user, password) → true` when the table has that user with that password. */
-export function passwordTable(users: Readonly<Record<string, string>>): (user: string, password: string) => Promise<boolean> {
+export function passwordTable(
+  users: Readonly<Record<string, string>>,
+): (user: string, password: string) => Promise<boolean> {
   const table = new Map(Object.entries(users).map(([name, value]) => [name, stored(value)] as const));
   const decoy: Stored = { salt: randomBytes(16), key: randomBytes(32) };
   return async (user, password) => {

@@ -7,7 +7,13 @@
  */
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
-import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import type {
+  SMTPServerAddress,
+  SMTPServerAuthentication,
+  SMTPServerAuthenticationResponse,
+  SMTPServerDataStream,
+  SMTPServerSession,
+} from 'smtp-server';
 import type { SessionClosed } from '../../machines/smtpSession.events.js';
 import type { AppendFailure } from '../eventlog/appendHealth.js';
 import type { EventLog } from '../eventlog/eventLog.js';
@@ -17,7 +23,15 @@ import type { ClientLimits } from './clientLimits.js';
 import { receiveMessage } from './dataReceiver.js';
 import { SessionRecorder } from './sessionRecorder.js';
 import { clientOf, envelopeOf, heloOf, isEsmtp, rdnsOf, tlsOf, validatorSession } from './sessionView.js';
-import { type SmtpReply, accepted, isRefusal, normalizeReply, replies, replyLine, toSmtpServerError } from './smtpReply.js';
+import {
+  type SmtpReply,
+  accepted,
+  isRefusal,
+  normalizeReply,
+  replies,
+  replyLine,
+  toSmtpServerError,
+} from './smtpReply.js';
 import type { SmtpValidators, ValidatorSession } from './smtpValidators.js';
 
 type Cb = (err?: Error | null) => void;
@@ -93,7 +107,13 @@ export class SessionHandlers {
     if (!conn || conn.closeReason) return;
     if (code === 221) conn.closeReason = 'quit';
     else if (code === 421) {
-      conn.closeReason = /timeout/i.test(text) ? 'timeout' : /shutting down/i.test(text) ? 'shutdown' : /too many|too long/i.test(text) ? 'limit' : 'error';
+      conn.closeReason = /timeout/i.test(text)
+        ? 'timeout'
+        : /shutting down/i.test(text)
+          ? 'shutdown'
+          : /too many|too long/i.test(text)
+            ? 'limit'
+            : 'error';
     }
   }
 
@@ -105,30 +125,51 @@ export class SessionHandlers {
       validators = this.o.validators();
     } catch (err) {
       logger.error({ err }, 'could not create the validators; refusing the connection');
-      return cb(toSmtpServerError({ code: 421, enhanced: '4.3.0', message: `${this.o.hostname} Error: internal server error` }));
+      return cb(
+        toSmtpServerError({ code: 421, enhanced: '4.3.0', message: `${this.o.hostname} Error: internal server error` }),
+      );
     }
-    const conn: Conn = { logger, recorder, validators, banner: { code: 220, message: `${this.o.hostname} ESMTP mailtrail` } };
+    const conn: Conn = {
+      logger,
+      recorder,
+      validators,
+      banner: { code: 220, message: `${this.o.hostname} ESMTP mailtrail` },
+    };
     this.conns.set(session.id, conn);
     const rdns = rdnsOf(session);
     recorder.note({
-      type: 'SessionConnected', sessionId: session.id, remoteAddress: session.remoteAddress, remotePort: session.remotePort,
-      localAddress: session.localAddress, localPort: session.localPort, ...(rdns ? { rdns } : {}), at: this.iso(),
+      type: 'SessionConnected',
+      sessionId: session.id,
+      remoteAddress: session.remoteAddress,
+      remotePort: session.remotePort,
+      localAddress: session.localAddress,
+      localPort: session.localPort,
+      ...(rdns ? { rdns } : {}),
+      at: this.iso(),
     });
     logger.info({ ip: session.remoteAddress, rdns }, 'connect');
     const admission = this.o.limits?.admit(session.remoteAddress);
     if (admission && !admission.ok) {
       conn.closeReason = 'limit';
       const reply = replies.tooManyConnections(this.o.hostname, session.remoteAddress);
-      logger.warn({ ip: session.remoteAddress, limit: admission.limit, value: admission.value }, `connection ${admission.limit} limit exceeded: ${admission.value} from ${session.remoteAddress}`);
+      logger.warn(
+        { ip: session.remoteAddress, limit: admission.limit, value: admission.value },
+        `connection ${admission.limit} limit exceeded: ${admission.value} from ${session.remoteAddress}`,
+      );
       return cb(toSmtpServerError(reply));
     }
     if (admission) conn.release = admission.release;
-    this.decide(conn, conn.banner, (reply) => conn.validators.handleBanner(reply, validatorSession(session)), (reply) => {
-      if (!isRefusal(reply)) return cb();
-      conn.closeReason = 'error';
-      logger.info({ reply: replyLine(reply) }, 'connection refused');
-      cb(toSmtpServerError(reply));
-    });
+    this.decide(
+      conn,
+      conn.banner,
+      (reply) => conn.validators.handleBanner(reply, validatorSession(session)),
+      (reply) => {
+        if (!isRefusal(reply)) return cb();
+        conn.closeReason = 'error';
+        logger.info({ reply: replyLine(reply) }, 'connection refused');
+        cb(toSmtpServerError(reply));
+      },
+    );
   }
 
   onSecure(_socket: unknown, session: SMTPServerSession, cb: Cb): void {
@@ -138,14 +179,23 @@ export class SessionHandlers {
     const tls = tlsOf(session) ?? {};
     conn.recorder.note({ type: 'TlsStarted', ...tls, at: this.iso() });
     conn.logger.info(tls, 'tls started');
-    this.decide(conn, accepted('Ready', '2.0.0', 220), (reply) => conn.validators.handleTls(reply, validatorSession(session)), (reply) => {
-      if (!isRefusal(reply)) return cb();
-      conn.closeReason = 'error';
-      cb(toSmtpServerError(reply));
-    });
+    this.decide(
+      conn,
+      accepted('Ready', '2.0.0', 220),
+      (reply) => conn.validators.handleTls(reply, validatorSession(session)),
+      (reply) => {
+        if (!isRefusal(reply)) return cb();
+        conn.closeReason = 'error';
+        cb(toSmtpServerError(reply));
+      },
+    );
   }
 
-  onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, cb: (err: Error | null | undefined, res?: SMTPServerAuthenticationResponse) => void): void {
+  onAuth(
+    auth: SMTPServerAuthentication,
+    session: SMTPServerSession,
+    cb: (err: Error | null | undefined, res?: SMTPServerAuthenticationResponse) => void,
+  ): void {
     const conn = this.conns.get(session.id);
     const check = this.o.auth;
     if (!conn || !check) return cb(toSmtpServerError(replies.authUnavailable()));
@@ -153,7 +203,13 @@ export class SessionHandlers {
     const user = auth.username ?? '';
     const method = auth.method;
     const fail = (reply: SmtpReply): void => {
-      conn.recorder.note({ type: 'AuthFailed', ...(user ? { user } : {}), method, reply: replyLine(reply), at: this.iso() });
+      conn.recorder.note({
+        type: 'AuthFailed',
+        ...(user ? { user } : {}),
+        method,
+        reply: replyLine(reply),
+        at: this.iso(),
+      });
       conn.logger.info({ user, method }, 'auth failed');
       const err = toSmtpServerError(reply);
       cb(null, { message: err.message, responseCode: err.responseCode });
@@ -163,12 +219,17 @@ export class SessionHandlers {
       .then(
         (ok) => {
           if (!ok) return fail(replies.authFailed());
-          this.decide(conn, accepted('Authentication successful', '2.7.0', 235), (reply) => conn.validators.handleAuth(reply, validatorSession(session), { method, user }), (reply) => {
-            if (isRefusal(reply)) return fail(reply);
-            conn.recorder.note({ type: 'AuthSucceeded', user, method, at: this.iso() });
-            conn.logger.info({ user, method }, 'authenticated');
-            cb(null, { user });
-          });
+          this.decide(
+            conn,
+            accepted('Authentication successful', '2.7.0', 235),
+            (reply) => conn.validators.handleAuth(reply, validatorSession(session), { method, user }),
+            (reply) => {
+              if (isRefusal(reply)) return fail(reply);
+              conn.recorder.note({ type: 'AuthSucceeded', user, method, at: this.iso() });
+              conn.logger.info({ user, method }, 'authenticated');
+              cb(null, { user });
+            },
+          );
         },
         (err: unknown) => {
           conn.logger.error({ err, method }, 'authentication backend failed');
@@ -184,84 +245,138 @@ export class SessionHandlers {
     conn.recorder.openStream();
     const sender = address.address;
     const args = address.args || {};
-    this.decide(conn, accepted(), (reply) => {
-      const refusal = this.gateRefusal() ?? this.o.rules.checkSender(sender, args.SMTPUTF8 === true) ?? this.o.rules.checkHelo(heloOf(session));
-      if (refusal) return void Object.assign(reply, refusal);
-      return conn.validators.handleMail(reply, sender, validatorSession(session));
-    }, (reply) => {
-      if (isRefusal(reply)) {
-        conn.recorder.note({ type: 'MailFromRefused', sender, reply: replyLine(reply), at: this.iso() });
-        conn.logger.info({ from: sender, reply: replyLine(reply) }, 'sender refused');
-        return cb(toSmtpServerError(reply));
-      }
-      const size = typeof args.SIZE === 'string' ? Number(args.SIZE) : undefined;
-      conn.recorder.note({ type: 'MailFromAccepted', sender, ...(size !== undefined ? { size } : {}), ...(args.SMTPUTF8 === true ? { smtputf8: true } : {}), at: this.iso() });
-      cb();
-    });
+    this.decide(
+      conn,
+      accepted(),
+      (reply) => {
+        const refusal =
+          this.gateRefusal() ??
+          this.o.rules.checkSender(sender, args.SMTPUTF8 === true) ??
+          this.o.rules.checkHelo(heloOf(session));
+        if (refusal) return void Object.assign(reply, refusal);
+        return conn.validators.handleMail(reply, sender, validatorSession(session));
+      },
+      (reply) => {
+        if (isRefusal(reply)) {
+          conn.recorder.note({ type: 'MailFromRefused', sender, reply: replyLine(reply), at: this.iso() });
+          conn.logger.info({ from: sender, reply: replyLine(reply) }, 'sender refused');
+          return cb(toSmtpServerError(reply));
+        }
+        const size = typeof args.SIZE === 'string' ? Number(args.SIZE) : undefined;
+        conn.recorder.note({
+          type: 'MailFromAccepted',
+          sender,
+          ...(size !== undefined ? { size } : {}),
+          ...(args.SMTPUTF8 === true ? { smtputf8: true } : {}),
+          at: this.iso(),
+        });
+        cb();
+      },
+    );
   }
 
   onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: Cb): void {
     const conn = this.conns.get(session.id);
     if (!conn) return cb(toSmtpServerError(internalError()));
-    if (address.address.toLowerCase() === 'postmaster' && this.o.rules.primaryDomain) address.address = `postmaster@${this.o.rules.primaryDomain}`;
+    if (address.address.toLowerCase() === 'postmaster' && this.o.rules.primaryDomain)
+      address.address = `postmaster@${this.o.rules.primaryDomain}`;
     const recipient = address.address;
     const known = session.envelope.rcptTo.some((r) => r.address.toLowerCase() === recipient.toLowerCase());
     const max = this.o.maxRecipients;
-    this.decide(conn, accepted(), (reply) => {
-      const refusal = max && !known && session.envelope.rcptTo.length >= max ? replies.tooManyRecipients() : this.o.rules.checkRecipient(recipient, Boolean(session.envelope.smtpUtf8));
-      if (refusal) return void Object.assign(reply, refusal);
-      return conn.validators.handleRcpt(reply, recipient, validatorSession(session));
-    }, (reply) => {
-      if (isRefusal(reply)) {
-        conn.recorder.note({ type: 'RecipientRefused', recipient, reply: replyLine(reply), at: this.iso() });
-        conn.logger.info({ to: recipient, reply: replyLine(reply) }, 'recipient refused');
-        return cb(toSmtpServerError(reply));
-      }
-      if (!known) conn.recorder.note({ type: 'RecipientAccepted', recipient, at: this.iso() });
-      cb();
-    });
+    this.decide(
+      conn,
+      accepted(),
+      (reply) => {
+        const refusal =
+          max && !known && session.envelope.rcptTo.length >= max
+            ? replies.tooManyRecipients()
+            : this.o.rules.checkRecipient(recipient, Boolean(session.envelope.smtpUtf8));
+        if (refusal) return void Object.assign(reply, refusal);
+        return conn.validators.handleRcpt(reply, recipient, validatorSession(session));
+      },
+      (reply) => {
+        if (isRefusal(reply)) {
+          conn.recorder.note({ type: 'RecipientRefused', recipient, reply: replyLine(reply), at: this.iso() });
+          conn.logger.info({ to: recipient, reply: replyLine(reply) }, 'recipient refused');
+          return cb(toSmtpServerError(reply));
+        }
+        if (!known) conn.recorder.note({ type: 'RecipientAccepted', recipient, at: this.iso() });
+        cb();
+      },
+    );
   }
 
-  onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void): void {
+  onData(
+    stream: SMTPServerDataStream,
+    session: SMTPServerSession,
+    cb: (err?: Error | null, message?: string) => void,
+  ): void {
     const conn = this.conns.get(session.id);
     if (!conn) {
       stream.resume();
       return cb(toSmtpServerError(internalError()));
     }
     let done: () => void = () => {};
-    conn.data = new Promise<void>((resolve) => { done = resolve; });
+    conn.data = new Promise<void>((resolve) => {
+      done = resolve;
+    });
     const refuse = (reply: SmtpReply): void => {
       conn.recorder.note({ type: 'MessageRefused', reply: replyLine(reply), at: this.iso() });
       conn.logger.info({ reply: replyLine(reply) }, 'message refused');
       cb(toSmtpServerError(reply));
     };
-    this.decide(conn, accepted(), (reply) => {
-      const refusal = this.gateRefusal();
-      if (refusal) return void Object.assign(reply, refusal);
-      return conn.validators.handleData(reply, validatorSession(session));
-    }, (reply) => {
-      if (isRefusal(reply)) {
-        stream.resume();
-        refuse(reply);
-        return done();
-      }
-      // cb() below lets smtp-server reset the envelope: keep it for the log line.
-      const envelope = envelopeOf(session);
-      receiveMessage({
-        stream,
-        queue: this.o.queue,
-        input: { envelope, client: clientOf(session), sessionId: session.id, smtputf8: Boolean(session.envelope.smtpUtf8) },
-        ...(this.o.maxMessageSize !== undefined ? { maxMessageSize: this.o.maxMessageSize } : {}),
-        ...(this.o.hopCountLimit ? { hopCountLimit: this.o.hopCountLimit } : {}),
-        logger: conn.logger,
-      }).then((outcome) => {
-        if (outcome.disconnected) return cb(toSmtpServerError(outcome.reply));
-        if (!outcome.messageId) return refuse(outcome.reply);
-        cb(null, `${outcome.reply.enhanced} ${outcome.reply.message}`);
-        conn.recorder.note({ type: 'MessageAccepted', messageId: outcome.messageId, size: outcome.size, at: this.iso() });
-        conn.logger.info({ messageId: outcome.messageId, size: outcome.size, from: envelope.sender, nrcpt: envelope.recipients.length }, `queued as ${outcome.messageId}`);
-      }).finally(done);
-    });
+    this.decide(
+      conn,
+      accepted(),
+      (reply) => {
+        const refusal = this.gateRefusal();
+        if (refusal) return void Object.assign(reply, refusal);
+        return conn.validators.handleData(reply, validatorSession(session));
+      },
+      (reply) => {
+        if (isRefusal(reply)) {
+          stream.resume();
+          refuse(reply);
+          return done();
+        }
+        // cb() below lets smtp-server reset the envelope: keep it for the log line.
+        const envelope = envelopeOf(session);
+        receiveMessage({
+          stream,
+          queue: this.o.queue,
+          input: {
+            envelope,
+            client: clientOf(session),
+            sessionId: session.id,
+            smtputf8: Boolean(session.envelope.smtpUtf8),
+          },
+          ...(this.o.maxMessageSize !== undefined ? { maxMessageSize: this.o.maxMessageSize } : {}),
+          ...(this.o.hopCountLimit ? { hopCountLimit: this.o.hopCountLimit } : {}),
+          logger: conn.logger,
+        })
+          .then((outcome) => {
+            if (outcome.disconnected) return cb(toSmtpServerError(outcome.reply));
+            if (!outcome.messageId) return refuse(outcome.reply);
+            cb(null, `${outcome.reply.enhanced} ${outcome.reply.message}`);
+            conn.recorder.note({
+              type: 'MessageAccepted',
+              messageId: outcome.messageId,
+              size: outcome.size,
+              at: this.iso(),
+            });
+            conn.logger.info(
+              {
+                messageId: outcome.messageId,
+                size: outcome.size,
+                from: envelope.sender,
+                nrcpt: envelope.recipients.length,
+              },
+              `queued as ${outcome.messageId}`,
+            );
+          })
+          .finally(done);
+      },
+    );
   }
 
   onClose(session: SMTPServerSession): void {
@@ -304,13 +419,21 @@ export class SessionHandlers {
   }
 
   /** Run a (maybe async) rule on `reply`, then answer; a throwing rule becomes 451 4.3.0. */
-  private decide(conn: Conn, reply: SmtpReply, rule: (reply: SmtpReply) => void | Promise<void>, answer: (reply: SmtpReply) => void): void {
+  private decide(
+    conn: Conn,
+    reply: SmtpReply,
+    rule: (reply: SmtpReply) => void | Promise<void>,
+    answer: (reply: SmtpReply) => void,
+  ): void {
     Promise.resolve()
       .then(() => rule(reply))
-      .then(() => normalizeReply(reply), (err: unknown) => {
-        conn.logger.error({ err }, 'validator failed');
-        return internalError();
-      })
+      .then(
+        () => normalizeReply(reply),
+        (err: unknown) => {
+          conn.logger.error({ err }, 'validator failed');
+          return internalError();
+        },
+      )
       .then(answer)
       .catch((err: unknown) => conn.logger.error({ err }, 'smtp hook failed'));
   }

@@ -9,7 +9,11 @@
  */
 import type { Logger } from 'pino';
 import type { InspectionEvent, SnapshotFrom } from 'xstate';
-import { SMTP_SESSION_MACHINE_VERSION, type SmtpSessionMachine, smtpSessionMachine } from '../../machines/smtpSession.machine.js';
+import {
+  SMTP_SESSION_MACHINE_VERSION,
+  type SmtpSessionMachine,
+  smtpSessionMachine,
+} from '../../machines/smtpSession.machine.js';
 import type { SmtpSessionContext } from '../../machines/smtpSession.context.js';
 import type { SessionClosed, SessionProbed, SmtpSessionEvent } from '../../machines/smtpSession.events.js';
 import type { EventLog } from '../eventlog/eventLog.js';
@@ -56,9 +60,17 @@ export class SessionRecorder {
   /** Queue an event; false (and a warning) if the session machine would not accept it here. */
   note(event: SmtpSessionEvent): boolean {
     try {
-      this.pure = applyEvent(liveMachine, this.pure, event as unknown as MachineEventObject, sessionStream(this.sessionId));
+      this.pure = applyEvent(
+        liveMachine,
+        this.pure,
+        event as unknown as MachineEventObject,
+        sessionStream(this.sessionId),
+      );
     } catch (err) {
-      this.logger.warn({ err, event: event.type, state: this.state }, 'session event not recorded: not accepted in this state');
+      this.logger.warn(
+        { err, event: event.type, state: this.state },
+        'session event not recorded: not accepted in this state',
+      );
       return false;
     }
     this.buffered.push(event);
@@ -71,7 +83,13 @@ export class SessionRecorder {
     if (this.actor) return;
     const stream = sessionStream(this.sessionId);
     const inspect = this.inspect ? { actorOptions: { id: stream, inspect: this.inspect } } : {};
-    this.actor = new EventSourcedActor({ log: this.log, stream, machine: liveMachine, identity: SMTP_SESSION_IDENTITY, ...inspect });
+    this.actor = new EventSourcedActor({
+      log: this.log,
+      stream,
+      machine: liveMachine,
+      identity: SMTP_SESSION_IDENTITY,
+      ...inspect,
+    });
     this.flush();
   }
 
@@ -97,11 +115,21 @@ export class SessionRecorder {
     };
     const { type, ...data } = probe;
     this.buffered = [];
-    this.pure = applyEvent(liveMachine, this.pure, { type: 'SessionClosed', reason, at }, sessionStream(this.sessionId));
+    this.pure = applyEvent(
+      liveMachine,
+      this.pure,
+      { type: 'SessionClosed', reason, at },
+      sessionStream(this.sessionId),
+    );
     this.track(
       this.log
         .append(probesStream(at), [{ type, data, metadata: { schema: CURRENT_SCHEMA } }], { expectedRevision: 'any' })
-        .then(() => undefined, (err: unknown) => { this.logger.error({ err }, 'could not record the probe session'); }),
+        .then(
+          () => undefined,
+          (err: unknown) => {
+            this.logger.error({ err }, 'could not record the probe session');
+          },
+        ),
     );
   }
 
@@ -115,16 +143,22 @@ export class SessionRecorder {
     const actor = this.actor;
     const batch = this.buffered;
     this.buffered = [];
-    this.inFlight = actor.record(...(batch as never[])).then(
-      () => undefined,
-      (err: unknown) => {
-        this.failed = true;
-        this.logger.error({ err, events: batch.map((e) => e.type) }, 'could not record the SMTP session; its stream stops here');
-      },
-    ).finally(() => {
-      this.inFlight = undefined;
-      this.flush();
-    });
+    this.inFlight = actor
+      .record(...(batch as never[]))
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          this.failed = true;
+          this.logger.error(
+            { err, events: batch.map((e) => e.type) },
+            'could not record the SMTP session; its stream stops here',
+          );
+        },
+      )
+      .finally(() => {
+        this.inFlight = undefined;
+        this.flush();
+      });
     this.track(this.inFlight);
   }
 

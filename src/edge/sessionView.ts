@@ -33,7 +33,8 @@ export function userOf(session: SMTPServerSession): string | undefined {
   return typeof session.user === 'string' && session.user ? session.user : undefined;
 }
 
-export const isEsmtp = (session: SMTPServerSession): boolean => session.openingCommand === 'EHLO' || session.openingCommand === 'LHLO';
+export const isEsmtp = (session: SMTPServerSession): boolean =>
+  session.openingCommand === 'EHLO' || session.openingCommand === 'LHLO';
 
 export function validatorSession(session: SMTPServerSession): ValidatorSession {
   const env = session.envelope;
@@ -52,7 +53,7 @@ export function validatorSession(session: SMTPServerSession): ValidatorSession {
     esmtp: isEsmtp(session),
     ...(tls ? { tls } : {}),
     ...(user ? { user } : {}),
-    ...(env && env.mailFrom ? { sender: env.mailFrom.address } : {}),
+    ...(env?.mailFrom ? { sender: env.mailFrom.address } : {}),
     recipients: env ? env.rcptTo.map((r) => r.address) : [],
     smtputf8: Boolean(env?.smtpUtf8),
   };

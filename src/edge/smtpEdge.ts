@@ -103,9 +103,16 @@ export class SmtpEdge {
    * from the system, sessions recorded in the queue's log), or every option named.
    */
   constructor(options: SmtpEdgeOptions | ListenAddress, queue: Queue, extra: SmtpEdgeExtras = {}) {
-    options = 'listen' in options
-      ? options
-      : { listen: options, hostname: hostname(), log: queue.log, ...(extra.tls ? { tls: extra.tls } : {}), ...extra.options };
+    options =
+      'listen' in options
+        ? options
+        : {
+            listen: options,
+            hostname: hostname(),
+            log: queue.log,
+            ...(extra.tls ? { tls: extra.tls } : {}),
+            ...extra.options,
+          };
     this.options = options;
     this.logger = options.logger ?? silentLogger;
     const Validators = extra.validators ?? SmtpValidators;
@@ -124,7 +131,10 @@ export class SmtpEdge {
       hostname: options.hostname,
       log: options.log,
       queue,
-      rules: new BuiltinRules({ ...(options.domains ? { domains: options.domains } : {}), ...(options.mailboxes ? { mailboxes: options.mailboxes } : {}) }),
+      rules: new BuiltinRules({
+        ...(options.domains ? { domains: options.domains } : {}),
+        ...(options.mailboxes ? { mailboxes: options.mailboxes } : {}),
+      }),
       validators: () => new Validators(),
       logger: this.logger,
       now,
@@ -144,7 +154,9 @@ export class SmtpEdge {
 
   /** Reload the accepted domains and known mailboxes without a restart (SIGHUP). */
   updateRecipients(domains: readonly string[] | undefined, mailboxes: readonly string[] | undefined): void {
-    this.handlers.replaceRules(new BuiltinRules({ ...(domains ? { domains } : {}), ...(mailboxes ? { mailboxes } : {}) }));
+    this.handlers.replaceRules(
+      new BuiltinRules({ ...(domains ? { domains } : {}), ...(mailboxes ? { mailboxes } : {}) }),
+    );
   }
 
   async start(): Promise<ListenAddress[]> {
@@ -201,8 +213,18 @@ export class SmtpEdge {
       name: o.hostname,
       size: o.maxMessageSize ?? SMTP_EDGE_DEFAULTS.maxMessageSize,
       authOptional: true,
-      ...(o.auth ? { authMethods: [...(o.auth.methods ?? ['PLAIN', 'LOGIN'])], allowInsecureAuth: o.auth.allowInsecure ?? false } : {}),
-      disabledCommands: [...(tls && !tls.implicit ? [] : ['STARTTLS']), ...(o.auth ? [] : ['AUTH']), 'XCLIENT', 'XFORWARD', 'WIZ', 'SHELL', 'KILL'],
+      ...(o.auth
+        ? { authMethods: [...(o.auth.methods ?? ['PLAIN', 'LOGIN'])], allowInsecureAuth: o.auth.allowInsecure ?? false }
+        : {}),
+      disabledCommands: [
+        ...(tls && !tls.implicit ? [] : ['STARTTLS']),
+        ...(o.auth ? [] : ['AUTH']),
+        'XCLIENT',
+        'XFORWARD',
+        'WIZ',
+        'SHELL',
+        'KILL',
+      ],
       hideSTARTTLS: !tls || Boolean(tls.implicit),
       hideENHANCEDSTATUSCODES: false,
       hideDSN: true,

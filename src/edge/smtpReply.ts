@@ -24,7 +24,11 @@ export function normalizeReply(reply: SmtpReply): SmtpReply {
   const lead = splitLeadingStatus(reply.message);
   if (lead && lead.status[0] === cls) return { code: reply.code, enhanced: lead.status, message: lead.rest };
   if (reply.enhanced && reply.enhanced[0] === cls && isEnhancedStatus(reply.enhanced)) return { ...reply };
-  return { code: reply.code, ...(cls === '2' || cls === '4' || cls === '5' ? { enhanced: `${cls}.0.0` } : {}), message: reply.message };
+  return {
+    code: reply.code,
+    ...(cls === '2' || cls === '4' || cls === '5' ? { enhanced: `${cls}.0.0` } : {}),
+    message: reply.message,
+  };
 }
 
 /** The line a client sees (without CRLF). */
@@ -63,7 +67,8 @@ export const replies = {
   authFailed: () => r(535, '5.7.8', 'Error: authentication failed'),
   authUnavailable: () => r(454, '4.7.0', 'Error: temporary authentication failure'),
   tooManyErrors: (hostname: string) => r(421, '4.7.0', `${hostname} Error: too many errors`),
-  tooManyConnections: (hostname: string, client: string) => r(421, '4.7.0', `${hostname} Error: too many connections from ${client}`),
+  tooManyConnections: (hostname: string, client: string) =>
+    r(421, '4.7.0', `${hostname} Error: too many connections from ${client}`),
   timeoutExceeded: (hostname: string) => r(421, '4.4.2', `${hostname} Error: timeout exceeded`),
   tooManyHops: () => r(554, '5.4.6', 'Error: too many hops'),
   utf8NotDeclared: () => r(553, '5.6.7', 'Must declare SMTPUTF8 to send unicode address'),

@@ -9,7 +9,11 @@ export class MailtrailError extends Error {
   readonly code: string;
   readonly smtpCode?: number;
   readonly enhancedStatus?: string;
-  constructor(code: string, message: string, opts: { smtpCode?: number; enhancedStatus?: string; cause?: unknown } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    opts: { smtpCode?: number; enhancedStatus?: string; cause?: unknown } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.code = code;

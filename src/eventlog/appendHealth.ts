@@ -16,7 +16,6 @@ import { silentLogger } from '../logging/logger.js';
 import { EventLogClosedError, ExpectedRevisionConflictError, type EventLog } from './eventLog.js';
 import { daemonStream } from '../mail/streamNames.js';
 
-
 export interface AppendFailure {
   /** ISO-8601 time of the first failed append. */
   readonly since: string;
@@ -38,9 +37,15 @@ export interface AppendHealthOptions {
 
 /** Errors that say nothing about the storage: the append was wrong, not the disk. */
 function isStorageFailure(err: unknown): err is Error {
-  return err instanceof Error
-    && !(err instanceof ExpectedRevisionConflictError || err instanceof EventLogClosedError || err instanceof InvariantError)
-    && !(err instanceof MailtrailError && err.code === 'ERR_EVENTLOG_READONLY');
+  return (
+    err instanceof Error &&
+    !(
+      err instanceof ExpectedRevisionConflictError ||
+      err instanceof EventLogClosedError ||
+      err instanceof InvariantError
+    ) &&
+    !(err instanceof MailtrailError && err.code === 'ERR_EVENTLOG_READONLY')
+  );
 }
 
 export class AppendHealth {
@@ -58,18 +63,31 @@ export class AppendHealth {
   /** Times the log went from healthy to failing. */
   episodes = 0;
 
-  constructor(private readonly log: EventLog, options: AppendHealthOptions = {}) {
+  constructor(
+    private readonly log: EventLog,
+    options: AppendHealthOptions = {},
+  ) {
     this.node = options.node ?? hostname();
     this.logger = options.logger ?? silentLogger;
     this.probeInterval = options.probeInterval ?? 1000;
     this.now = options.now ?? Date.now;
     this.raw = log.append.bind(log);
     const close = log.close.bind(log);
-    log.append = (stream, events, opts) => this.raw(stream, events, opts).then(
-      (result) => { this.succeeded(); return result; },
-      (err: unknown) => { if (isStorageFailure(err)) this.failed(err); throw err; },
-    );
-    log.close = () => { this.stop(); return close(); };
+    log.append = (stream, events, opts) =>
+      this.raw(stream, events, opts).then(
+        (result) => {
+          this.succeeded();
+          return result;
+        },
+        (err: unknown) => {
+          if (isStorageFailure(err)) this.failed(err);
+          throw err;
+        },
+      );
+    log.close = () => {
+      this.stop();
+      return close();
+    };
   }
 
   /** Name the node and the logger (the daemon's hostname and pino logger). */
@@ -101,7 +119,10 @@ export class AppendHealth {
     }
     this.episodes += 1;
     this.state = { since: new Date(this.now()).toISOString(), failures: 1, lastError: err, full };
-    this.logger.error({ err, node: this.node }, 'event log appends are failing: the SMTP edge answers 4xx at MAIL and DATA until they succeed again');
+    this.logger.error(
+      { err, node: this.node },
+      'event log appends are failing: the SMTP edge answers 4xx at MAIL and DATA until they succeed again',
+    );
     if (!this.closed) {
       this.probe = setInterval(() => this.runProbe(), this.probeInterval);
       this.probe.unref();
@@ -127,9 +148,15 @@ export class AppendHealth {
     if (!was || this.probing || this.closed) return;
     this.probing = true;
     this.record(was)
-      .then(() => { if (this.state === was || this.state?.since === was.since) this.clear(); })
-      .catch((err: unknown) => { if (isStorageFailure(err)) this.failed(err); })
-      .finally(() => { this.probing = false; });
+      .then(() => {
+        if (this.state === was || this.state?.since === was.since) this.clear();
+      })
+      .catch((err: unknown) => {
+        if (isStorageFailure(err)) this.failed(err);
+      })
+      .finally(() => {
+        this.probing = false;
+      });
   }
 
   /** Append `EventLogRecovered` (through the unwatched append) and log the end of the episode. */
@@ -144,8 +171,13 @@ export class AppendHealth {
       lastError: was.lastError.message.slice(0, 500),
       ...(was.lastError instanceof MailtrailError ? { code: was.lastError.code } : {}),
     };
-    await this.raw(daemonStream(this.node), [{ type: 'EventLogRecovered', data, metadata: { schema: 1 } }], { expectedRevision: 'any' });
-    this.logger.warn({ node: this.node, failingSince: was.since, durationMs: data.durationMs, failedAppends: was.failures }, 'event log appends succeed again: the SMTP edge accepts mail');
+    await this.raw(daemonStream(this.node), [{ type: 'EventLogRecovered', data, metadata: { schema: 1 } }], {
+      expectedRevision: 'any',
+    });
+    this.logger.warn(
+      { node: this.node, failingSince: was.since, durationMs: data.durationMs, failedAppends: was.failures },
+      'event log appends succeed again: the SMTP edge accepts mail',
+    );
   }
 }
 

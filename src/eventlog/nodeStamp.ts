@@ -14,7 +14,11 @@ export function stampNode(log: EventLog, node: string): EventLog {
   stamped.set(log, node);
   const original = log.append.bind(log);
   log.append = (stream, events, options) =>
-    original(stream, events.map((e) => (e.metadata?.['node'] !== undefined ? e : { ...e, metadata: { ...e.metadata, node } })), options);
+    original(
+      stream,
+      events.map((e) => (e.metadata?.node !== undefined ? e : { ...e, metadata: { ...e.metadata, node } })),
+      options,
+    );
   return log;
 }
 

@@ -24,7 +24,8 @@ export function writeAnnouncement(dataDir: string, a: Announcement): void {
 export function readAnnouncement(dataDir: string): Announcement | undefined {
   try {
     const v = JSON.parse(readFileSync(announcementPath(dataDir), 'utf8')) as Partial<Announcement>;
-    if (typeof v.port === 'number' && typeof v.token === 'string' && typeof v.pid === 'number') return { port: v.port, token: v.token, pid: v.pid };
+    if (typeof v.port === 'number' && typeof v.token === 'string' && typeof v.pid === 'number')
+      return { port: v.port, token: v.token, pid: v.pid };
   } catch {
     /* none, or not ours to read */
   }
@@ -41,4 +42,5 @@ export function removeAnnouncement(dataDir: string, token: string): void {
   }
 }
 
-export const reporterUrlFor = (a: Pick<Announcement, 'port' | 'token'>): string => `ws://127.0.0.1:${a.port}/report?token=${a.token}`;
+export const reporterUrlFor = (a: Pick<Announcement, 'port' | 'token'>): string =>
+  `ws://127.0.0.1:${a.port}/report?token=${a.token}`;

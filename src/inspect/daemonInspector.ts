@@ -29,7 +29,11 @@ export class DaemonInspector {
     this.logger = options.logger ?? silentLogger;
     this.dataDir = options.dataDir;
     this.relay = new InspectorRelay({ port: options.port ?? DEFAULT_INSPECT_PORT, logger: this.logger });
-    this.client = new InspectorClient({ addresses: options.addresses ?? 'mask', namespace: 'daemon:', logger: this.logger });
+    this.client = new InspectorClient({
+      addresses: options.addresses ?? 'mask',
+      namespace: 'daemon:',
+      logger: this.logger,
+    });
     this.inspect = this.client.inspect;
   }
 
@@ -38,7 +42,10 @@ export class DaemonInspector {
     try {
       writeAnnouncement(this.dataDir, { port: address.port, token: this.relay.token, pid: process.pid });
     } catch (err) {
-      this.logger.warn({ err }, 'inspector: could not announce the relay in the data directory (mailtrail inspect will start its own)');
+      this.logger.warn(
+        { err },
+        'inspector: could not announce the relay in the data directory (mailtrail inspect will start its own)',
+      );
     }
     this.client.connect(address.reporterUrl);
     return address;

@@ -20,7 +20,15 @@ const noop = (): void => {};
 
 /** The message machine as replay runs it: its assign actions, none of the runtime's effects. */
 export const replayMessageMachine = messageMachine.provide({
-  actions: { runPolicies: noop, startAttempt: noop, deliver: noop, scheduleRetry: noop, cancelRetry: noop, enqueueChildren: noop, finalize: noop },
+  actions: {
+    runPolicies: noop,
+    startAttempt: noop,
+    deliver: noop,
+    scheduleRetry: noop,
+    cancelRetry: noop,
+    enqueueChildren: noop,
+    finalize: noop,
+  },
 });
 export const replaySessionMachine = smtpSessionMachine.provide({ actions: { sessionEnded: noop } });
 
@@ -60,7 +68,14 @@ export interface ReplayIntoOptions {
 const pause = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 
 /** Feed the history to a fresh actor named `<stream> (replay)`; resolves with the state reached. */
@@ -76,11 +91,13 @@ export async function replayInto(history: StoredHistory, options: ReplayIntoOpti
     const where = `${history.stream}@${recorded.revision}`;
     const event = machineEventOf(recorded);
     const snapshot = actor.getSnapshot();
-    if (snapshot.status !== 'active' || !snapshot.can(event)) throw new EventNotAcceptedError(where, event.type, state());
+    if (snapshot.status !== 'active' || !snapshot.can(event))
+      throw new EventNotAcceptedError(where, event.type, state());
     actor.send(event);
     const reached = state();
     const stored = recorded.metadata.state;
-    if (typeof stored === 'string' && stored !== reached) throw new InvariantError(`${where}: ${recorded.type} reached state ${reached}, but the log recorded ${stored}`);
+    if (typeof stored === 'string' && stored !== reached)
+      throw new InvariantError(`${where}: ${recorded.type} reached state ${reached}, but the log recorded ${stored}`);
     options.onStep?.({ index, recorded, state: reached });
   }
   return state();

@@ -9,7 +9,8 @@ import type { AddressMode } from './sanitize.js';
 
 export function parseInspectPort(value: string, flag = '--inspect=PORT'): number {
   if (value === '') return DEFAULT_INSPECT_PORT;
-  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new MailtrailError('ERR_USAGE', `${flag}: not a port number: ${JSON.stringify(value)}`);
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535)
+    throw new MailtrailError('ERR_USAGE', `${flag}: not a port number: ${JSON.stringify(value)}`);
   return Number(value);
 }
 

@@ -54,10 +54,14 @@ export class InspectorClient {
     this.logger = options.logger ?? silentLogger;
     const prepare = (event: StatelyInspectionEvent): StatelyInspectionEvent => {
       const clean = sanitize(event) as Record<string, unknown>;
-      for (const key of ID_FIELDS) if (typeof clean[key] === 'string') clean[key] = `${this.namespace}${clean[key] as string}`;
+      for (const key of ID_FIELDS)
+        if (typeof clean[key] === 'string') clean[key] = `${this.namespace}${clean[key] as string}`;
       return clean as unknown as StatelyInspectionEvent;
     };
-    this.inspector = createInspector({ send: (event: StatelyInspectionEvent) => this.send(event) }, { serialize: prepare });
+    this.inspector = createInspector(
+      { send: (event: StatelyInspectionEvent) => this.send(event) },
+      { serialize: prepare },
+    );
     this.inspect = (event) => {
       this.track(event);
       this.inspector.inspect.next?.(event);
@@ -85,7 +89,10 @@ export class InspectorClient {
     if (this.connected) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
-      this.waiters.push(() => { clearTimeout(timer); resolve(true); });
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
     });
   }
 
@@ -111,7 +118,8 @@ export class InspectorClient {
 
   private track(event: InspectionEvent): void {
     if (event.type === '@xstate.actor') this.live.set(event.actorRef.sessionId, event.actorRef as AnyActorRef);
-    else if (event.type === '@xstate.snapshot' && (event.snapshot as { status?: string }).status !== 'active') this.live.delete(event.actorRef.sessionId);
+    else if (event.type === '@xstate.snapshot' && (event.snapshot as { status?: string }).status !== 'active')
+      this.live.delete(event.actorRef.sessionId);
   }
 
   private send(event: StatelyInspectionEvent): void {
@@ -129,12 +137,17 @@ export class InspectorClient {
     this.ws = ws;
     ws.on('open', () => {
       this.delay = this.minMs;
-      this.logger.info({ live: this.live.size }, this.everConnected ? 'inspector: reconnected to the relay' : 'inspector: connected to the relay');
+      this.logger.info(
+        { live: this.live.size },
+        this.everConnected ? 'inspector: reconnected to the relay' : 'inspector: connected to the relay',
+      );
       this.everConnected = true;
       this.resync();
       for (const wake of this.waiters.splice(0)) wake();
     });
-    ws.on('message', () => { /* the relay sends nothing to reporters */ });
+    ws.on('message', () => {
+      /* the relay sends nothing to reporters */
+    });
     ws.on('error', (err) => this.logger.debug({ err: err.message }, 'inspector: relay connection error'));
     ws.on('close', () => {
       if (this.ws !== ws) return;

@@ -92,14 +92,22 @@ export class InspectorRelay {
         res.writeHead(404).end();
         return;
       }
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': bridgePolicy(port), 'cache-control': 'no-store' });
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'content-security-policy': bridgePolicy(port),
+        'cache-control': 'no-store',
+      });
       res.end(bridgePage());
     });
     server.on('upgrade', (req, socket, head) => this.upgrade(wss, req, socket, head));
     const requested = this.options.port ?? DEFAULT_INSPECT_PORT;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
-        reject(err.code === 'EADDRINUSE' ? new Error(`inspector: port ${requested} on ${RELAY_HOST} is in use (choose another port)`) : err);
+        reject(
+          err.code === 'EADDRINUSE'
+            ? new Error(`inspector: port ${requested} on ${RELAY_HOST} is in use (choose another port)`)
+            : err,
+        );
       });
       server.listen(requested, RELAY_HOST, () => resolve());
     });
@@ -147,7 +155,11 @@ export class InspectorRelay {
     const origin = req.headers.origin;
     // A browser page elsewhere must not read the traffic: browsers send Origin, and only the
     // relay's own page (or Stately's) may connect; non-browser clients send none.
-    const originOk = origin === undefined || origin === 'https://stately.ai' || origin === `http://${RELAY_HOST}:${port}` || origin === `http://localhost:${port}`;
+    const originOk =
+      origin === undefined ||
+      origin === 'https://stately.ai' ||
+      origin === `http://${RELAY_HOST}:${port}` ||
+      origin === `http://localhost:${port}`;
     if (reporter === 'refused' || (reporter && origin !== undefined) || !originOk) {
       this.logger.warn({ path: (req.url ?? '').split('?')[0], origin }, 'inspector: connection refused');
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
@@ -160,7 +172,9 @@ export class InspectorRelay {
     this.viewerSockets.add(ws);
     ws.on('close', () => this.viewerSockets.delete(ws));
     ws.on('error', () => ws.terminate());
-    ws.on('message', () => { /* viewers are read-only: ignored, never relayed */ });
+    ws.on('message', () => {
+      /* viewers are read-only: ignored, never relayed */
+    });
     for (const text of this.retained.replay()) ws.send(text);
     for (const wake of this.viewerWaiters.splice(0)) wake();
   }

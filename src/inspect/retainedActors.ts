@@ -27,7 +27,8 @@ export function parseReport(text: string): ReportMessage | undefined {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const v = value as Record<string, unknown>;
-  if (typeof v.type !== 'string' || !TYPES.has(v.type) || typeof v.sessionId !== 'string' || v.sessionId === '') return undefined;
+  if (typeof v.type !== 'string' || !TYPES.has(v.type) || typeof v.sessionId !== 'string' || v.sessionId === '')
+    return undefined;
   return v as unknown as ReportMessage;
 }
 
@@ -96,7 +97,8 @@ export class RetainedActors {
   /** Every retained message in order: finished actors first, then live ones, oldest first. */
   replay(): string[] {
     const out: string[] = [];
-    for (const entry of [...this.finished.values(), ...this.live.values()]) out.push(entry.registration, ...entry.trail);
+    for (const entry of [...this.finished.values(), ...this.live.values()])
+      out.push(entry.registration, ...entry.trail);
     return out;
   }
 

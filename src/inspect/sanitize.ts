@@ -20,7 +20,8 @@ export const OMITTED = '[omitted]';
 export const isSecretKey = (key: string): boolean => SECRET_KEYS.has(normalizeField(key));
 export const isBodyKey = (key: string): boolean => BODY_KEYS.has(normalizeField(key));
 
-const ADDRESS = /([\p{L}\p{N}.!#$%&'*+/=?^_`{|}~-]+)@((?:[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?\.)+[\p{L}\p{N}-]{2,})/gu;
+const ADDRESS =
+  /([\p{L}\p{N}.!#$%&'*+/=?^_`{|}~-]+)@((?:[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?\.)+[\p{L}\p{N}-]{2,})/gu;
 
 /** `bob@example.test` → `b***@example.test` (one visible character of the local part). */
 export function maskAddress(address: string): string {

@@ -17,7 +17,10 @@ function strip(value: unknown, depth: number): unknown {
     let out: unknown[] | undefined;
     value.forEach((item, i) => {
       const next = strip(item, depth - 1);
-      if (next !== item) (out ??= [...value])[i] = next;
+      if (next !== item) {
+        out ??= [...value];
+        out[i] = next;
+      }
     });
     return out ?? value;
   }
@@ -30,7 +33,9 @@ function strip(value: unknown, depth: number): unknown {
     const item = source[key];
     const next = LISTED.has(key) ? undefined : strip(item, depth - 1);
     if (next === item) continue;
-    out ??= isError ? { type: (value as Error).name, message: (value as Error).message, stack: (value as Error).stack, ...source } : { ...source };
+    out ??= isError
+      ? { type: (value as Error).name, message: (value as Error).message, stack: (value as Error).stack, ...source }
+      : { ...source };
     if (LISTED.has(key)) delete out[key];
     else out[key] = next;
   }

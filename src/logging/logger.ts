@@ -17,7 +17,9 @@ export const silentLogger: Logger = pino({ enabled: false });
 type Destination = ReturnType<typeof pino.destination>;
 const files = new WeakMap<Logger, Destination>();
 
-export function createLogger(options: { level?: string; pretty?: boolean; destination?: number | string } = {}): Logger {
+export function createLogger(
+  options: { level?: string; pretty?: boolean; destination?: number | string } = {},
+): Logger {
   const config: LoggerOptions = {
     level: options.level ?? 'info',
     base: { service: 'mailtrail' },
@@ -26,8 +28,15 @@ export function createLogger(options: { level?: string; pretty?: boolean; destin
     formatters: { log: stripListedFields },
   };
   const toFile = typeof options.destination === 'string';
-  const destination = pino.destination({ dest: options.destination ?? 1, sync: false, ...(toFile ? { mode: 0o640 } : {}) });
-  if (toFile) destination.on('error', (err: Error) => process.stderr.write(`mailtrail: log file ${String(options.destination)}: ${err.message}\n`));
+  const destination = pino.destination({
+    dest: options.destination ?? 1,
+    sync: false,
+    ...(toFile ? { mode: 0o640 } : {}),
+  });
+  if (toFile)
+    destination.on('error', (err: Error) =>
+      process.stderr.write(`mailtrail: log file ${String(options.destination)}: ${err.message}\n`),
+    );
   const logger = pino(config, options.pretty ? prettyStream(destination) : destination);
   if (toFile) files.set(logger, destination);
   return logger;

@@ -7,7 +7,14 @@
  */
 import type { DestinationStream } from 'pino';
 
-const LEVELS: Readonly<Record<number, string>> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const LEVELS: Readonly<Record<number, string>> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+};
 const SKIP = new Set(['level', 'time', 'msg', 'service', 'pid', 'hostname', 'messageId', 'sessionId', 'err']);
 
 const show = (value: unknown): string => {
@@ -27,18 +34,29 @@ export function formatLogLine(line: string): string {
   const msg = typeof rec.msg === 'string' ? rec.msg : '';
   const id = [rec.messageId, rec.sessionId].filter((v) => typeof v === 'string').join(' ');
   const fields = Object.entries(rec)
-    .filter(([key]) => !SKIP.has(key) && !new RegExp(`(^|[\\s,(])${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}=`).test(msg))
+    .filter(
+      ([key]) => !SKIP.has(key) && !new RegExp(`(^|[\\s,(])${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}=`).test(msg),
+    )
     .map(([key, value]) => `${key}=${show(value)}`);
   const err = rec.err as { message?: string; code?: string; stack?: string } | string | undefined;
   if (typeof err === 'string') fields.push(`err=${show(err)}`);
   else if (err) fields.push(`err=${show(err.message ?? '')}${err.code ? ` (${err.code})` : ''}`);
   const head = `${String(rec.time ?? '')} ${level.padEnd(5)} ${id ? `${id}: ` : ''}${msg}${fields.length ? ` ${fields.join(' ')}` : ''}`;
-  const stack = typeof err === 'object' && err.stack ? `\n${err.stack.split('\n').slice(1).map((l) => `    ${l.trim()}`).join('\n')}` : '';
+  const stack =
+    typeof err === 'object' && err.stack
+      ? `\n${err.stack
+          .split('\n')
+          .slice(1)
+          .map((l) => `    ${l.trim()}`)
+          .join('\n')}`
+      : '';
   return `${head}${stack}\n`;
 }
 
 /** A pino destination that formats each line before handing it to `inner`. */
-export function prettyStream(inner: DestinationStream & { flush?: (cb?: (err?: Error) => void) => void; flushSync?: () => void }): DestinationStream & { flush(cb?: (err?: Error) => void): void; flushSync(): void } {
+export function prettyStream(
+  inner: DestinationStream & { flush?: (cb?: (err?: Error) => void) => void; flushSync?: () => void },
+): DestinationStream & { flush(cb?: (err?: Error) => void): void; flushSync(): void } {
   return {
     write(chunk: string) {
       inner.write(formatLogLine(chunk));

@@ -9,13 +9,36 @@
 
 /** Credentials and other secrets. */
 export const SECRET_FIELDS: readonly string[] = [
-  'password', 'pass', 'passwd', 'passphrase', 'secret', 'clientSecret', 'token', 'accessToken', 'refreshToken',
-  'apiKey', 'authorization', 'credentials', 'credential', 'cookie', 'privateKey', 'sasl', 'authData',
+  'password',
+  'pass',
+  'passwd',
+  'passphrase',
+  'secret',
+  'clientSecret',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'apiKey',
+  'authorization',
+  'credentials',
+  'credential',
+  'cookie',
+  'privateKey',
+  'sasl',
+  'authData',
 ];
 
 /** The message's content: its body and what its author wrote in the headers (the subject). */
-export const CONTENT_FIELDS: readonly string[] = ['body', 'raw', 'content', 'text', 'html', 'attachments', 'bodyText', 'subject'];
+export const CONTENT_FIELDS: readonly string[] = [
+  'body',
+  'raw',
+  'content',
+  'text',
+  'html',
+  'attachments',
+  'bodyText',
+  'subject',
+];
 
 /** A key as the inspector compares it. */
 export const normalizeField = (key: string): string => key.toLowerCase().replace(/[-_]/g, '');
-

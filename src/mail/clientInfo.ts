@@ -9,10 +9,20 @@ import type { ClientInfo, ReceivedProtocol } from '../../machines/message.events
 export type { ClientInfo, ReceivedProtocol } from '../../machines/message.events.js';
 
 const PROTOCOLS: ReadonlySet<string> = new Set<ReceivedProtocol>([
-  'SMTP', 'LMTP', 'ESMTP', 'ESMTPS', 'ESMTPA', 'ESMTPSA', 'UTF8SMTP', 'UTF8SMTPS', 'UTF8SMTPA', 'UTF8SMTPSA',
+  'SMTP',
+  'LMTP',
+  'ESMTP',
+  'ESMTPS',
+  'ESMTPA',
+  'ESMTPSA',
+  'UTF8SMTP',
+  'UTF8SMTPS',
+  'UTF8SMTPA',
+  'UTF8SMTPSA',
 ]);
 
-export const isReceivedProtocol = (value: unknown): value is ReceivedProtocol => typeof value === 'string' && PROTOCOLS.has(value);
+export const isReceivedProtocol = (value: unknown): value is ReceivedProtocol =>
+  typeof value === 'string' && PROTOCOLS.has(value);
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
@@ -27,6 +37,16 @@ export function clientInfoFrom(value: Readonly<Record<string, unknown>> | undefi
   const tlsValue = value.tls as Readonly<Record<string, unknown>> | undefined;
   const cipher = text(tlsValue?.cipher);
   const version = text(tlsValue?.version);
-  const tls = tlsValue && typeof tlsValue === 'object' ? { ...(cipher ? { cipher } : {}), ...(version ? { version } : {}) } : undefined;
-  return { ip, protocol, ...(rdns ? { rdns } : {}), ...(helo ? { helo } : {}), ...(tls ? { tls } : {}), ...(user ? { user } : {}) };
+  const tls =
+    tlsValue && typeof tlsValue === 'object'
+      ? { ...(cipher ? { cipher } : {}), ...(version ? { version } : {}) }
+      : undefined;
+  return {
+    ip,
+    protocol,
+    ...(rdns ? { rdns } : {}),
+    ...(helo ? { helo } : {}),
+    ...(tls ? { tls } : {}),
+    ...(user ? { user } : {}),
+  };
 }

@@ -23,6 +23,9 @@ export const isFailureStatus = (text: string): boolean => ENHANCED_STATUS.test(t
 export function splitLeadingStatus(text: string): { readonly status: string; readonly rest: string } | undefined {
   const m = LEADING_STATUS.exec(text);
   if (!m) return undefined;
-  const status = m[1]!.split('.').map((n) => String(Number(n))).join('.');
+  const status = m[1]!
+    .split('.')
+    .map((n) => String(Number(n)))
+    .join('.');
   return { status, rest: m[2] ?? '' };
 }

@@ -23,4 +23,5 @@ export function messageIdOf(stream: string): string | undefined {
 
 /** The kinds of history a user can name (`mailtrail history`), and their stream. */
 export type HistoryKind = 'message' | 'session';
-export const historyStream = (kind: HistoryKind, id: string): string => (kind === 'message' ? messageStream(id) : sessionStream(id));
+export const historyStream = (kind: HistoryKind, id: string): string =>
+  kind === 'message' ? messageStream(id) : sessionStream(id);

@@ -18,7 +18,9 @@ export function instrumentAppend(log: EventLog, metrics: MailtrailMetrics): void
   instrumented.add(log);
   const original = log.append.bind(log);
   const sqlite = log instanceof SqliteEventLog ? log : undefined;
-  let seen = sqlite ? { commits: sqlite.stats.commits, requests: sqlite.stats.appended + sqlite.stats.rejected } : undefined;
+  let seen = sqlite
+    ? { commits: sqlite.stats.commits, requests: sqlite.stats.appended + sqlite.stats.rejected }
+    : undefined;
   const sampleBatches = (): void => {
     if (!sqlite || !seen) return;
     const { commits, appended, rejected } = sqlite.stats;
@@ -40,8 +42,9 @@ export function instrumentAppend(log: EventLog, metrics: MailtrailMetrics): void
 
 /** Live messages by state: the sqlite `messages` projection, else the queue's own count. */
 export function queueStatesOf(log: EventLog, queue?: Queue): () => Record<string, number> {
-  const hasProjection = log instanceof SqliteEventLog
-    && log.database.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'").get() !== undefined;
+  const hasProjection =
+    log instanceof SqliteEventLog &&
+    log.database.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'").get() !== undefined;
   if (log instanceof SqliteEventLog && hasProjection) {
     const query = log.database.prepare('SELECT state, COUNT(*) AS n FROM messages WHERE live = 1 GROUP BY state');
     return () => {

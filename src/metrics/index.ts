@@ -32,18 +32,33 @@ export interface RunningMetrics {
 /** `--metrics` gives '' (the default port) or a port number; anything else is a usage error (exit 64). */
 export function parseMetricsPort(value: string): number {
   if (value === '') return DEFAULT_METRICS_PORT;
-  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new MailtrailError('ERR_USAGE', `--metrics=PORT: not a port number: ${JSON.stringify(value)}`);
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535)
+    throw new MailtrailError('ERR_USAGE', `--metrics=PORT: not a port number: ${JSON.stringify(value)}`);
   return Number(value);
 }
 
-export async function startMetrics(o: { log: EventLog; queue?: Queue; port?: number; host?: string; logger?: Logger }): Promise<RunningMetrics> {
+export async function startMetrics(o: {
+  log: EventLog;
+  queue?: Queue;
+  port?: number;
+  host?: string;
+  logger?: Logger;
+}): Promise<RunningMetrics> {
   const metrics = createMetrics({ queueStates: queueStatesOf(o.log, o.queue), appendHealth: appendHealthOf(o.log) });
-  const server = await startMetricsServer(metrics.registry, o.port ?? DEFAULT_METRICS_PORT, o.host ?? '127.0.0.1', o.logger);
+  const server = await startMetricsServer(
+    metrics.registry,
+    o.port ?? DEFAULT_METRICS_PORT,
+    o.host ?? '127.0.0.1',
+    o.logger,
+  );
   instrumentAppend(o.log, metrics);
   const follower = followMessages(o.log, metrics, o.logger);
   const url = `http://${server.host}:${server.port}/metrics`;
   return {
-    metrics, host: server.host, port: server.port, url,
+    metrics,
+    host: server.host,
+    port: server.port,
+    url,
     async close() {
       await Promise.all([server.close(), follower.close()]);
     },

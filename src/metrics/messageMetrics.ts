@@ -29,7 +29,8 @@ export function observeMessageEvent(metrics: MailtrailMetrics, attempts: Attempt
   if (id === undefined) return;
   const state = typeof event.metadata.state === 'string' ? event.metadata.state : undefined;
   const outcome = OUTCOMES[event.type];
-  if (event.type === 'MessageReceived') metrics.received.inc({ origin: typeof event.data.origin === 'string' ? event.data.origin : 'smtp' });
+  if (event.type === 'MessageReceived')
+    metrics.received.inc({ origin: typeof event.data.origin === 'string' ? event.data.origin : 'smtp' });
   if (outcome) metrics.recipients.inc({ outcome });
   if (event.type === 'RelayAttempted') {
     attempts.set(id, timeOf(event));

@@ -41,11 +41,33 @@ export function createMetrics(options: MetricsOptions = {}): MailtrailMetrics {
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   return {
     registry,
-    received: new Counter({ name: 'mailtrail_messages_received_total', help: 'Messages queued (MessageReceived), by origin: smtp, dsn, split, local', labelNames: ['origin'], registers }),
-    delivered: new Counter({ name: 'mailtrail_messages_delivered_total', help: 'Messages that reached the final state delivered', registers }),
-    deferred: new Counter({ name: 'mailtrail_messages_deferred_total', help: 'Delivery attempts that left a message deferred (some recipients wait for a retry)', registers }),
-    bounced: new Counter({ name: 'mailtrail_messages_bounced_total', help: 'Messages that reached the final state bounced (every recipient failed)', registers }),
-    recipients: new Counter({ name: 'mailtrail_recipients_total', help: 'Recipient outcomes of delivery attempts: delivered, deferred, failed', labelNames: ['outcome'], registers }),
+    received: new Counter({
+      name: 'mailtrail_messages_received_total',
+      help: 'Messages queued (MessageReceived), by origin: smtp, dsn, split, local',
+      labelNames: ['origin'],
+      registers,
+    }),
+    delivered: new Counter({
+      name: 'mailtrail_messages_delivered_total',
+      help: 'Messages that reached the final state delivered',
+      registers,
+    }),
+    deferred: new Counter({
+      name: 'mailtrail_messages_deferred_total',
+      help: 'Delivery attempts that left a message deferred (some recipients wait for a retry)',
+      registers,
+    }),
+    bounced: new Counter({
+      name: 'mailtrail_messages_bounced_total',
+      help: 'Messages that reached the final state bounced (every recipient failed)',
+      registers,
+    }),
+    recipients: new Counter({
+      name: 'mailtrail_recipients_total',
+      help: 'Recipient outcomes of delivery attempts: delivered, deferred, failed',
+      labelNames: ['outcome'],
+      registers,
+    }),
     attemptSeconds: new Histogram({
       name: 'mailtrail_delivery_attempt_seconds',
       help: 'Delivery attempt latency, from RelayAttempted to the last outcome, by the state reached',

@@ -16,7 +16,12 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-export function startMetricsServer(registry: Registry, port = DEFAULT_METRICS_PORT, host = '127.0.0.1', logger?: Logger): Promise<MetricsServer> {
+export function startMetricsServer(
+  registry: Registry,
+  port = DEFAULT_METRICS_PORT,
+  host = '127.0.0.1',
+  logger?: Logger,
+): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/metrics') {
@@ -28,7 +33,8 @@ export function startMetricsServer(registry: Registry, port = DEFAULT_METRICS_PO
       return;
     }
     registry.metrics().then(
-      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(req.method === 'HEAD' ? undefined : text),
+      (text) =>
+        res.writeHead(200, { 'content-type': registry.contentType }).end(req.method === 'HEAD' ? undefined : text),
       (err: unknown) => {
         logger?.error({ err }, 'metrics: collecting failed');
         res.writeHead(500, { 'content-type': 'text/plain' }).end('collecting metrics failed\n');
@@ -44,10 +50,11 @@ export function startMetricsServer(registry: Registry, port = DEFAULT_METRICS_PO
       resolve({
         host,
         port: bound.port,
-        close: () => new Promise<void>((done) => {
-          server.close(() => done());
-          server.closeAllConnections();
-        }),
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
       });
     });
   });

@@ -35,7 +35,11 @@ function fromClauses(client: ClientInfo, utf8: boolean): string[] {
   const clauses = [`from ${helo} (${rdns} ${addressLiteral(client.ip)})`];
   if (client.tls && (client.tls.version || client.tls.cipher)) {
     const version = traceText(client.tls.version ?? 'TLS', false);
-    clauses.push(client.tls.cipher ? `(using ${version} with cipher ${traceText(client.tls.cipher, false)})` : `(using ${version})`);
+    clauses.push(
+      client.tls.cipher
+        ? `(using ${version} with cipher ${traceText(client.tls.cipher, false)})`
+        : `(using ${version})`,
+    );
   }
   return clauses;
 }

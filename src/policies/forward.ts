@@ -18,7 +18,11 @@ export interface ForwardRule {
   readonly flags?: string;
 }
 
-interface CompiledRule { readonly regex: RegExp; readonly replace: string; readonly count: number }
+interface CompiledRule {
+  readonly regex: RegExp;
+  readonly replace: string;
+  readonly count: number;
+}
 
 /** Expands a JavaScript replacement pattern for one match ($$, $&, $`, $', $1..$99, $<name>). */
 function expand(replace: string, match: RegExpExecArray, input: string): string {
@@ -39,7 +43,7 @@ function expand(replace: string, match: RegExpExecArray, input: string): string 
 
 /** Like Python's re.subn: the result and how many matches were replaced (at most `count`, 0 = all). */
 export function regexSubstitute(regex: RegExp, replace: string, input: string, count = 0): [string, number] {
-  const global = new RegExp(regex.source, regex.flags.replace(/[gy]/g, '') + 'g');
+  const global = new RegExp(regex.source, `${regex.flags.replace(/[gy]/g, '')}g`);
   let out = '';
   let last = 0;
   let changes = 0;

@@ -28,7 +28,10 @@ export interface PolicyEffect {
   /** Split the envelope: one child message per group (MessageSplit); only with two or more groups. */
   split?: { recipients: string[] }[];
 }
-export interface PrequeuePolicy { readonly name: string; apply(ctx: PolicyContext): Promise<PolicyEffect> }
+export interface PrequeuePolicy {
+  readonly name: string;
+  apply(ctx: PolicyContext): Promise<PolicyEffect>;
+}
 
 /**
  * A relay policy (slimta's RelayPolicy): the same shape, run before each delivery attempt;

@@ -11,7 +11,15 @@ import type { Logger } from 'pino';
 import { InvariantError } from '../errors/mailtrailError.js';
 import { silentLogger } from '../logging/logger.js';
 import type { PolicyContext, PolicyEffect, PrequeuePolicy } from './policy.js';
-import { SPAMD_DEFAULTS, SpamdError, spamdCheck, describeSpamdAddress, type SpamdAddress, type SpamdCommand, type SpamdResult } from './spamdClient.js';
+import {
+  SPAMD_DEFAULTS,
+  SpamdError,
+  spamdCheck,
+  describeSpamdAddress,
+  type SpamdAddress,
+  type SpamdCommand,
+  type SpamdResult,
+} from './spamdClient.js';
 
 /** spamc's default size limit (`-s`): 500 KiB. */
 export const SPAMD_MAX_SIZE = 500 * 1024;
@@ -53,7 +61,10 @@ export function spamStatusHeader(result: SpamdResult): string {
     [' ', `${result.spam ? 'Yes' : 'No'},`],
     [' ', `score=${result.score.toFixed(1)}`],
     [' ', `required=${result.required.toFixed(1)}`],
-    ...tests.map((t, i): [string, string] => [i === 0 ? ' ' : '', `${i === 0 ? 'tests=' : ''}${t}${i < tests.length - 1 ? ',' : ''}`]),
+    ...tests.map((t, i): [string, string] => [
+      i === 0 ? ' ' : '',
+      `${i === 0 ? 'tests=' : ''}${t}${i < tests.length - 1 ? ',' : ''}`,
+    ]),
   ];
   let out = '';
   let lineLength = 0;
@@ -101,9 +112,10 @@ export class SpamAssassin implements PrequeuePolicy {
   private readonly logger: Logger;
 
   constructor(options: SpamAssassinOptions = {}) {
-    this.address = options.socket !== undefined
-      ? { socket: options.socket }
-      : { host: options.host ?? SPAMD_DEFAULTS.host, port: options.port ?? SPAMD_DEFAULTS.port };
+    this.address =
+      options.socket !== undefined
+        ? { socket: options.socket }
+        : { host: options.host ?? SPAMD_DEFAULTS.host, port: options.port ?? SPAMD_DEFAULTS.port };
     this.timeout = options.timeout ?? SPAMD_DEFAULTS.timeout;
     this.onError = options.onError ?? 'defer';
     this.maxSize = options.maxSize ?? SPAMD_MAX_SIZE;
@@ -132,11 +144,22 @@ export class SpamAssassin implements PrequeuePolicy {
       result = await this.scan(message);
     } catch (err) {
       if (!(err instanceof SpamdError) || this.onError === 'defer') throw err;
-      log.warn({ spamd: describeSpamdAddress(this.address), err: err.message }, 'message passed unscanned: spamd failed');
+      log.warn(
+        { spamd: describeSpamdAddress(this.address), err: err.message },
+        'message passed unscanned: spamd failed',
+      );
       return { verdicts: { skipped: err.message } };
     }
-    log.info({ spam: result.spam, score: result.score, required: result.required }, `spam=${result.spam} score=${result.score}`);
-    const verdict: SpamVerdict = { spam: result.spam, score: result.score, required: result.required, tests: [...result.tests] };
+    log.info(
+      { spam: result.spam, score: result.score, required: result.required },
+      `spam=${result.spam} score=${result.score}`,
+    );
+    const verdict: SpamVerdict = {
+      spam: result.spam,
+      score: result.score,
+      required: result.required,
+      tests: [...result.tests],
+    };
     return { prependHeaders: spamHeaders(result), verdicts: verdict };
   }
 }

@@ -51,16 +51,24 @@ export class SpamdError extends TransientError {
 }
 
 export function describeSpamdAddress(address: SpamdAddress): string {
-  return 'socket' in address ? `unix:${address.socket}` : `${address.host ?? SPAMD_DEFAULT_HOST}:${address.port ?? SPAMD_DEFAULT_PORT}`;
+  return 'socket' in address
+    ? `unix:${address.socket}`
+    : `${address.host ?? SPAMD_DEFAULT_HOST}:${address.port ?? SPAMD_DEFAULT_PORT}`;
 }
 
 /** Sends one request (`lines` are its header lines) followed by `body`; resolves with the raw reply. */
-export function spamdExchange(address: SpamdAddress, lines: readonly string[], body: readonly Buffer[], timeout: number): Promise<Buffer> {
+export function spamdExchange(
+  address: SpamdAddress,
+  lines: readonly string[],
+  body: readonly Buffer[],
+  timeout: number,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const where = describeSpamdAddress(address);
-    const socket: Socket = 'socket' in address
-      ? connect(address.socket)
-      : connect({ host: address.host ?? SPAMD_DEFAULT_HOST, port: address.port ?? SPAMD_DEFAULT_PORT });
+    const socket: Socket =
+      'socket' in address
+        ? connect(address.socket)
+        : connect({ host: address.host ?? SPAMD_DEFAULT_HOST, port: address.port ?? SPAMD_DEFAULT_PORT });
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
@@ -126,7 +134,11 @@ export function parseSpamdResult(reply: SpamdReply): SpamdResult {
 }
 
 /** Asks spamd for a verdict on `message` (the whole message, CRLF). */
-export async function spamdCheck(address: SpamdAddress, message: readonly Buffer[], opts: SpamdRequestOptions = {}): Promise<SpamdResult> {
+export async function spamdCheck(
+  address: SpamdAddress,
+  message: readonly Buffer[],
+  opts: SpamdRequestOptions = {},
+): Promise<SpamdResult> {
   const length = message.reduce((n, b) => n + b.length, 0);
   const lines = [`${opts.command ?? 'SYMBOLS'} SPAMC/1.5`, `Content-length: ${length}`];
   if (opts.user) lines.push(`User: ${opts.user.replace(/[\r\n]/g, '')}`);
@@ -137,5 +149,6 @@ export async function spamdCheck(address: SpamdAddress, message: readonly Buffer
 /** PING: resolves when spamd answers PONG (start-up checks, tests). */
 export async function pingSpamd(address: SpamdAddress, timeout = 5_000): Promise<void> {
   const reply = parseSpamdReply(await spamdExchange(address, ['PING SPAMC/1.5'], [], timeout));
-  if (reply.code !== 0 || reply.message !== 'PONG') throw new SpamdError(`PING answered ${reply.code} ${reply.message}`);
+  if (reply.code !== 0 || reply.message !== 'PONG')
+    throw new SpamdError(`PING answered ${reply.code} ${reply.message}`);
 }

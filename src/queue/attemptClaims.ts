@@ -31,7 +31,10 @@ export function claimEvent(settings: ClaimSettings, attempt: number, now: number
 
 /** Another node got there first: its append took the revision, or its claim still holds. */
 export function lostRace(err: unknown): boolean {
-  return err instanceof ExpectedRevisionConflictError || (err instanceof EventNotAcceptedError && err.eventType === 'AttemptClaimed');
+  return (
+    err instanceof ExpectedRevisionConflictError ||
+    (err instanceof EventNotAcceptedError && err.eventType === 'AttemptClaimed')
+  );
 }
 
 /** Renews a running attempt's claim every leaseMs / 3 until stop(). Failures are the caller's to log. */
@@ -52,7 +55,9 @@ export class LeaseRenewal {
     if (this.stopped) return;
     const every = Math.max(1, Math.floor(this.settings.leaseMs / 3));
     this.cancel = this.scheduler.at(this.scheduler.now() + every, () => {
-      this.renew().catch(this.onError).finally(() => this.arm());
+      this.renew()
+        .catch(this.onError)
+        .finally(() => this.arm());
     });
   }
 

@@ -23,7 +23,10 @@ import { type RouteContext, type Router, routeContextOf } from './router.js';
 
 /** A relay policy threw `error` (not an error class of its own: it only carries the name to the catch). */
 class RelayPolicyFailure {
-  constructor(readonly policy: string, readonly error: unknown) {}
+  constructor(
+    readonly policy: string,
+    readonly error: unknown,
+  ) {}
 }
 
 export interface AttemptsOptions {
@@ -60,7 +63,11 @@ export class Attempts {
    * PoliciesApplied (one fsync fewer): the event, with a slot taken for `id`, or undefined
    * when no slot is free right now (the attempt then waits for one as usual).
    */
-  takeFirst(id: string, ctx: MessageContext, pending: readonly string[]): (AttemptClaimed | RelayAttempted)[] | undefined {
+  takeFirst(
+    id: string,
+    ctx: MessageContext,
+    pending: readonly string[],
+  ): (AttemptClaimed | RelayAttempted)[] | undefined {
     if (this.actors.stopping || pending.length === 0 || ctx.attempts > 0) return undefined;
     if (!this.slots.tryTake(id)) return undefined;
     return [...this.claim(1), this.attemptEvent(1, pending, routeContextOf(ctx))];
@@ -116,12 +123,14 @@ export class Attempts {
     const nextAttemptAt = new Date(now + retryDelay(this.options.retry, ctx.receivedAt, now)).toISOString();
     const claims = this.options.claims;
     // A long attempt keeps its claim: renewed every third of the lease until its outcomes are in.
-    const renewal = claims && new LeaseRenewal(
-      claims,
-      () => actor.record(claimEvent(claims, ctx.attempts, this.actors.now())),
-      (err) => this.actors.child(id).warn({ err }, 'could not renew the claim on this attempt'),
-      this.actors.scheduler,
-    );
+    const renewal =
+      claims &&
+      new LeaseRenewal(
+        claims,
+        () => actor.record(claimEvent(claims, ctx.attempts, this.actors.now())),
+        (err) => this.actors.child(id).warn({ err }, 'could not renew the claim on this attempt'),
+        this.actors.scheduler,
+      );
     try {
       let headers = ctx.headers;
       let outcomes: OutcomeEvent[];
@@ -145,9 +154,28 @@ export class Attempts {
         const decided = errorOutcome(failure ? failure.error : err);
         const reply = `relay policy${failure ? ` ${failure.policy}` : ''} failed: ${decided.reason}`;
         const at = this.actors.iso();
-        outcomes = ctx.recipients.filter((r) => r.inFlight).map((r) => decided.outcome === 'permanent'
-          ? { type: 'DeliveryFailed' as const, recipient: r.address, status: decided.status, reply, relay: 'none', at }
-          : { type: 'DeliveryDeferred' as const, recipient: r.address, status: decided.unexpected ? '4.3.0' : decided.status, reply, relay: 'none', at, nextAttemptAt });
+        outcomes = ctx.recipients
+          .filter((r) => r.inFlight)
+          .map((r) =>
+            decided.outcome === 'permanent'
+              ? {
+                  type: 'DeliveryFailed' as const,
+                  recipient: r.address,
+                  status: decided.status,
+                  reply,
+                  relay: 'none',
+                  at,
+                }
+              : {
+                  type: 'DeliveryDeferred' as const,
+                  recipient: r.address,
+                  status: decided.unexpected ? '4.3.0' : decided.status,
+                  reply,
+                  relay: 'none',
+                  at,
+                  nextAttemptAt,
+                },
+          );
       }
       renewal?.stop();
       if (this.actors.stopping && this.actors.size === 0) return;
@@ -186,16 +214,21 @@ export class Attempts {
     const id = ctx.messageId;
     if (this.actors.stopping) return;
     const retry = this.options.retry;
-    const due = Math.min(ctx.nextAttemptAt ? Date.parse(ctx.nextAttemptAt) : this.actors.now(), Date.parse(ctx.receivedAt) + retry.maxLifetime);
-    this.actors.setTimer(id, due, () => this.actors.spawn(id, 'retry', async () => {
-      const actor = this.actors.require(id);
-      if (actor.state !== 'deferred') return;
-      if (isExpired(retry, ctx.receivedAt, this.actors.now())) {
-        await actor.record({ type: 'MessageExpired', at: this.actors.iso(), reason: 'message expired in the queue' });
-      } else {
-        this.start(id);
-      }
-    }));
+    const due = Math.min(
+      ctx.nextAttemptAt ? Date.parse(ctx.nextAttemptAt) : this.actors.now(),
+      Date.parse(ctx.receivedAt) + retry.maxLifetime,
+    );
+    this.actors.setTimer(id, due, () =>
+      this.actors.spawn(id, 'retry', async () => {
+        const actor = this.actors.require(id);
+        if (actor.state !== 'deferred') return;
+        if (isExpired(retry, ctx.receivedAt, this.actors.now())) {
+          await actor.record({ type: 'MessageExpired', at: this.actors.iso(), reason: 'message expired in the queue' });
+        } else {
+          this.start(id);
+        }
+      }),
+    );
   }
 
   /** The machine's cancelRetry action: the timer is disarmed and a place in line given up. */
@@ -218,7 +251,20 @@ export class Attempts {
   /** The RelayAttempted event for these (pending) recipients, naming the relays they route to. */
   private attemptEvent(attempt: number, recipients: readonly string[], routeContext: RouteContext): RelayAttempted {
     const router = this.options.router;
-    const relays = [...new Set(recipients.map((r) => { const route = router.route(r, routeContext); return 'relay' in route ? route.relay.name : 'none'; }))];
-    return { type: 'RelayAttempted', attempt, recipients: [...recipients], relay: relays.join(','), at: this.actors.iso() };
+    const relays = [
+      ...new Set(
+        recipients.map((r) => {
+          const route = router.route(r, routeContext);
+          return 'relay' in route ? route.relay.name : 'none';
+        }),
+      ),
+    ];
+    return {
+      type: 'RelayAttempted',
+      attempt,
+      recipients: [...recipients],
+      relay: relays.join(','),
+      at: this.actors.iso(),
+    };
   }
 }

@@ -12,7 +12,11 @@ export interface RetryPolicy {
   readonly maxLifetime: number;
 }
 
-export const defaultRetryPolicy: RetryPolicy = { minBackoff: 5 * 60_000, maxBackoff: 60 * 60_000, maxLifetime: 5 * 86_400_000 };
+export const defaultRetryPolicy: RetryPolicy = {
+  minBackoff: 5 * 60_000,
+  maxBackoff: 60 * 60_000,
+  maxLifetime: 5 * 86_400_000,
+};
 
 /** Milliseconds to wait, at `now`, after an attempt at a message received at `receivedAt` failed for now. */
 export function retryDelay(policy: RetryPolicy, receivedAt: string, now: number): number {

@@ -10,7 +10,10 @@ export function deliveredTo(headerBlock: string): Set<string> {
   const out = new Set<string>();
   for (const line of headerBlock.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
     const m = /^delivered-to[ \t]*:(.*)$/i.exec(line);
-    const value = m?.[1]?.trim().replace(/^<(.*)>$/, '$1').toLowerCase();
+    const value = m?.[1]
+      ?.trim()
+      .replace(/^<(.*)>$/, '$1')
+      .toLowerCase();
     if (value) out.add(value);
   }
   return out;

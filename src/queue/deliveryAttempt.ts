@@ -62,7 +62,12 @@ export async function runDeliveryAttempt(input: AttemptInput): Promise<OutcomeEv
       continue;
     }
     if ('failure' in route) {
-      results.push({ recipient: rcpt, outcome: 'permanent', status: route.failure.status, reply: route.failure.reason });
+      results.push({
+        recipient: rcpt,
+        outcome: 'permanent',
+        status: route.failure.status,
+        reply: route.failure.reason,
+      });
       continue;
     }
     const mailboxes = groups.get(route.relay) ?? new Map<string, string[]>();
@@ -79,14 +84,26 @@ export async function runDeliveryAttempt(input: AttemptInput): Promise<OutcomeEv
       try {
         const got = await relay.deliver({ message: input.message, recipients, openContent: input.openContent });
         for (const m of recipients) {
-          record(m, got.find((g) => g.recipient === m) ?? { outcome: 'transient', status: '4.0.0', reply: `${relay.name} returned no result` });
+          record(
+            m,
+            got.find((g) => g.recipient === m) ?? {
+              outcome: 'transient',
+              status: '4.0.0',
+              reply: `${relay.name} returned no result`,
+            },
+          );
         }
       } catch (err) {
         // Decided on the error's class: PermanentError fails (5.x.x), TransientError defers (4.x.x).
         const failed = errorOutcome(err);
         if (failed.unexpected) input.logger.error({ err, relay: relay.name }, 'relay failed unexpectedly');
-        else input.logger.warn({ err, relay: relay.name }, `relay threw ${failed.outcome === 'permanent' ? 'a permanent' : 'a transient'} error`);
-        for (const m of recipients) record(m, { outcome: failed.outcome, status: failed.status, reply: `${relay.name}: ${failed.reason}` });
+        else
+          input.logger.warn(
+            { err, relay: relay.name },
+            `relay threw ${failed.outcome === 'permanent' ? 'a permanent' : 'a transient'} error`,
+          );
+        for (const m of recipients)
+          record(m, { outcome: failed.outcome, status: failed.status, reply: `${relay.name}: ${failed.reason}` });
       }
     }),
   );
@@ -105,6 +122,9 @@ export function logOutcomes(logger: Logger, outcomes: readonly OutcomeEvent[], d
   const delay = delaySeconds.toFixed(2);
   for (const o of outcomes) {
     const status = o.type === 'DeliverySucceeded' ? 'sent' : o.type === 'DeliveryDeferred' ? 'deferred' : 'bounced';
-    logger.info({ to: o.recipient, relay: o.relay, delay, dsn: o.status, status }, `to=<${o.recipient}>, relay=${o.relay}, delay=${delay}, dsn=${o.status}, status=${status} (${o.reply})`);
+    logger.info(
+      { to: o.recipient, relay: o.relay, delay, dsn: o.status, status },
+      `to=<${o.recipient}>, relay=${o.relay}, delay=${delay}, dsn=${o.status}, status=${status} (${o.reply})`,
+    );
   }
 }

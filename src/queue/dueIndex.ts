@@ -13,7 +13,10 @@ export interface DueTimer {
   at(at: number, fn: () => void): () => void;
 }
 
-interface Entry { due: number; id: string }
+interface Entry {
+  due: number;
+  id: string;
+}
 
 export class DueIndex {
   private readonly heap: Entry[] = [];
@@ -22,7 +25,10 @@ export class DueIndex {
   private armedFor = Infinity;
 
   /** `onDue` runs (once per timer) when entries fall due: it calls take(), now or when it has room. */
-  constructor(private readonly timer: DueTimer, private readonly onDue: () => void) {}
+  constructor(
+    private readonly timer: DueTimer,
+    private readonly onDue: () => void,
+  ) {}
 
   get size(): number {
     return this.dues.size;
@@ -133,7 +139,10 @@ export class DueIndex {
       const r = l + 1;
       let m = -1;
       let best = last.due;
-      if (l < h.length && h[l]!.due < best) { m = l; best = h[l]!.due; }
+      if (l < h.length && h[l]!.due < best) {
+        m = l;
+        best = h[l]!.due;
+      }
       if (r < h.length && h[r]!.due < best) m = r;
       if (m < 0) break;
       h[i] = h[m]!;

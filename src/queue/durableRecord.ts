@@ -22,7 +22,12 @@ export const RECORD_RETRY_DELAYS: readonly number[] = [250, 1_000, 4_000, 15_000
 
 /** The log refused a message's events after every retry: the daemon must stop rather than lose track. */
 export class OutcomeNotRecordedError extends MailtrailError {
-  constructor(readonly messageId: string, readonly events: string, tries: number, cause?: unknown) {
+  constructor(
+    readonly messageId: string,
+    readonly events: string,
+    tries: number,
+    cause?: unknown,
+  ) {
     super(
       'ERR_OUTCOME_NOT_RECORDED',
       `message ${messageId}: could not record ${events} after ${tries} tries (${cause instanceof Error ? cause.message : String(cause)}); stopping rather than lose track: the message keeps its last recorded state and is taken up again at the next start`,
@@ -40,7 +45,11 @@ export interface DurableRecordOptions {
 }
 
 /** Record `events` on `actor`, retrying a failed append; true once recorded, false when given up. */
-export async function recordDurably(actor: MessageActor, events: readonly MessageEvent[], o: DurableRecordOptions): Promise<boolean> {
+export async function recordDurably(
+  actor: MessageActor,
+  events: readonly MessageEvent[],
+  o: DurableRecordOptions,
+): Promise<boolean> {
   const delays = o.delays ?? RECORD_RETRY_DELAYS;
   const id = actor.snapshot.context.messageId;
   const names = events.map((e) => e.type).join(', ');
@@ -64,7 +73,10 @@ export async function recordDurably(actor: MessageActor, events: readonly Messag
         o.onLost(lost);
         return false;
       }
-      o.logger.error({ messageId: id, err, retryInMs: delay }, `could not record ${names}: keeping them and trying again`);
+      o.logger.error(
+        { messageId: id, err, retryInMs: delay },
+        `could not record ${names}: keeping them and trying again`,
+      );
       await new Promise<void>((resolve) => o.scheduler.at(o.scheduler.now() + delay, resolve));
     }
   }

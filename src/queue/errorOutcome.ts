@@ -18,11 +18,15 @@ export interface ErrorOutcome {
 }
 
 const statusOf = (err: { enhancedStatus?: string | undefined }, cls: '4' | '5'): string =>
-  err.enhancedStatus !== undefined && isEnhancedStatus(err.enhancedStatus) && err.enhancedStatus[0] === cls ? err.enhancedStatus : `${cls}.0.0`;
+  err.enhancedStatus !== undefined && isEnhancedStatus(err.enhancedStatus) && err.enhancedStatus[0] === cls
+    ? err.enhancedStatus
+    : `${cls}.0.0`;
 
 export function errorOutcome(err: unknown): ErrorOutcome {
   const reason = (err instanceof Error ? err.message : String(err)).replace(/\s*[\r\n]+\s*/g, ' ');
-  if (err instanceof PermanentError) return { outcome: 'permanent', status: statusOf(err, '5'), reason, unexpected: false };
-  if (err instanceof TransientError) return { outcome: 'transient', status: statusOf(err, '4'), reason, unexpected: false };
+  if (err instanceof PermanentError)
+    return { outcome: 'permanent', status: statusOf(err, '5'), reason, unexpected: false };
+  if (err instanceof TransientError)
+    return { outcome: 'transient', status: statusOf(err, '4'), reason, unexpected: false };
   return { outcome: 'transient', status: '4.0.0', reason, unexpected: true };
 }

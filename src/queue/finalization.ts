@@ -26,8 +26,12 @@ export async function finalizeMessage(options: FinalizationOptions, id: string):
   const failed = ctx.recipients.filter((r) => r.status === 'failed');
   if (failed.length > 0 && ctx.sender === '' && actor.state !== 'deleted') {
     // Postfix's double bounce: a bounce that cannot be delivered is logged, never returned.
-    log.warn({ to: failed.map((r) => r.address), parentId: ctx.parentId }, `undeliverable ${ctx.origin === 'dsn' ? 'bounce' : 'mail from <>'} (double bounce), not returned: ${failed.map((r) => `<${r.address}>: ${r.dsn} ${r.reply}`).join('; ')}`);
+    log.warn(
+      { to: failed.map((r) => r.address), parentId: ctx.parentId },
+      `undeliverable ${ctx.origin === 'dsn' ? 'bounce' : 'mail from <>'} (double bounce), not returned: ${failed.map((r) => `<${r.address}>: ${r.dsn} ${r.reply}`).join('; ')}`,
+    );
   }
-  if (failed.length > 0 && ctx.sender !== '' && actor.state !== 'deleted' && options.sendBounce) await options.sendBounce(ctx);
+  if (failed.length > 0 && ctx.sender !== '' && actor.state !== 'deleted' && options.sendBounce)
+    await options.sendBounce(ctx);
   actors.drop(id);
 }

@@ -108,7 +108,10 @@ export class MessageActors {
   /** Arm message `id`'s one timer for time `at` (replacing the one it had). */
   setTimer(id: string, at: number, fn: () => void): void {
     this.clearTimer(id);
-    const cancel = this.scheduler.at(at, () => { this.timers.delete(id); fn(); });
+    const cancel = this.scheduler.at(at, () => {
+      this.timers.delete(id);
+      fn();
+    });
     this.timers.set(id, cancel);
   }
 
@@ -127,7 +130,12 @@ export class MessageActors {
     this.stopped = true;
     for (const id of [...this.timers.keys()]) this.clearTimer(id);
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled([...this.tasks]), new Promise((r) => { timer = setTimeout(r, graceMs); })]);
+    await Promise.race([
+      Promise.allSettled([...this.tasks]),
+      new Promise((r) => {
+        timer = setTimeout(r, graceMs);
+      }),
+    ]);
     clearTimeout(timer);
     for (const actor of this.actors.values()) actor.stop();
     this.actors.clear();

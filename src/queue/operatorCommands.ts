@@ -15,7 +15,10 @@ export interface RestingPort {
 }
 
 export class OperatorCommands {
-  constructor(private readonly actors: MessageActors, private readonly resting?: RestingPort) {}
+  constructor(
+    private readonly actors: MessageActors,
+    private readonly resting?: RestingPort,
+  ) {}
 
   /** Record `op`'s event for message `id`; resolves with the state it leads to. */
   async run(op: OperatorOp, id: string, by: string): Promise<string> {
@@ -30,7 +33,8 @@ export class OperatorCommands {
     const resting = (this.resting?.ids() ?? []).filter((id) => acceptsOp('retry', this.resting!.stateOf(id) ?? ''));
     await Promise.all(ids.map((id) => this.run('retry', id, by)));
     // Resting ones a page at a time: each gets its actor back.
-    for (let i = 0; i < resting.length; i += 100) await Promise.all(resting.slice(i, i + 100).map((id) => this.run('retry', id, by)));
+    for (let i = 0; i < resting.length; i += 100)
+      await Promise.all(resting.slice(i, i + 100).map((id) => this.run('retry', id, by)));
     return ids.length + resting.length;
   }
 }

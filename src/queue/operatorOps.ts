@@ -26,12 +26,18 @@ export const OP_EVENT: Readonly<Record<OperatorOp, MessageEvent['type']>> = {
 /** The operator's event for `op`, stamped `at` and `by`. */
 export function operatorEvent(op: OperatorOp, at: string, by: string): MessageEvent {
   switch (op) {
-    case 'retry': return { type: 'RetryRequested', at, by };
-    case 'hold': return { type: 'MessageHeld', at, by };
-    case 'release': return { type: 'MessageReleased', at, by };
-    case 'delete': return { type: 'MessageDeleted', at, by };
-    case 'bounce': return { type: 'MessageBounced', at, reason: 'bounced by the operator', by };
-    case 'requeue': return { type: 'MessageRequeued', at, by };
+    case 'retry':
+      return { type: 'RetryRequested', at, by };
+    case 'hold':
+      return { type: 'MessageHeld', at, by };
+    case 'release':
+      return { type: 'MessageReleased', at, by };
+    case 'delete':
+      return { type: 'MessageDeleted', at, by };
+    case 'bounce':
+      return { type: 'MessageBounced', at, reason: 'bounced by the operator', by };
+    case 'requeue':
+      return { type: 'MessageRequeued', at, by };
   }
 }
 
@@ -56,7 +62,9 @@ export function refusalText(op: OperatorOp, id: string, state: string): string {
   if (op === 'hold' && state === 'held') return `${m} is already held`;
   if (op === 'release') return `${m} is not held (it is ${state}); only a held message can be released`;
   if (state === 'held') return `${m} is held; release it first`;
-  if (BUSY.has(state)) return `${m} is being delivered right now; ${op} it when this attempt is over (mailtrail queue shows it)`;
-  if (op === 'requeue' && state === 'received') return `${m} is already waiting for its policies and routing to run again (received); there is nothing to requeue`;
+  if (BUSY.has(state))
+    return `${m} is being delivered right now; ${op} it when this attempt is over (mailtrail queue shows it)`;
+  if (op === 'requeue' && state === 'received')
+    return `${m} is already waiting for its policies and routing to run again (received); there is nothing to requeue`;
   return `${m} is ${state}; ${op} does not apply in that state`;
 }

@@ -74,7 +74,11 @@ export class PolicyStep {
     }
     const retry = this.options.retry;
     if (isExpired(retry, ctx.receivedAt, now)) {
-      await actor.record({ type: 'MessageExpired', at: this.actors.iso(), reason: `message expired in the queue${ctx.lastReason ? ` (${ctx.lastReason})` : ''}` });
+      await actor.record({
+        type: 'MessageExpired',
+        at: this.actors.iso(),
+        reason: `message expired in the queue${ctx.lastReason ? ` (${ctx.lastReason})` : ''}`,
+      });
       return;
     }
     const spool = this.options.spool;
@@ -92,17 +96,42 @@ export class PolicyStep {
       const failed = errorOutcome(outcome.error);
       const reason = failed.reason;
       if (failed.outcome === 'permanent') {
-        this.actors.child(id).warn({ policy: outcome.policy, status: failed.status, reason }, 'policies refused the message');
-        await this.options.record(actor, { type: 'PoliciesFailed', policy: outcome.policy, status: failed.status, reason, at: this.actors.iso() });
+        this.actors
+          .child(id)
+          .warn({ policy: outcome.policy, status: failed.status, reason }, 'policies refused the message');
+        await this.options.record(actor, {
+          type: 'PoliciesFailed',
+          policy: outcome.policy,
+          status: failed.status,
+          reason,
+          at: this.actors.iso(),
+        });
         return;
       }
       const retryAt = this.actors.now() + retryDelay(retry, ctx.receivedAt, this.actors.now());
-      this.actors.child(id).warn({ policy: outcome.policy, err: failed.reason, ...(failed.unexpected ? {} : { status: failed.status }) }, 'policies deferred');
-      await this.options.record(actor, { type: 'PoliciesDeferred', reason, nextAttemptAt: new Date(retryAt).toISOString(), at: this.actors.iso() });
+      this.actors
+        .child(id)
+        .warn(
+          { policy: outcome.policy, err: failed.reason, ...(failed.unexpected ? {} : { status: failed.status }) },
+          'policies deferred',
+        );
+      await this.options.record(actor, {
+        type: 'PoliciesDeferred',
+        reason,
+        nextAttemptAt: new Date(retryAt).toISOString(),
+        at: this.actors.iso(),
+      });
       return;
     }
     if (outcome.kind === 'split') {
-      const children = await enqueueSplitChildren(this.options.enqueue, spool, ctx, outcome.headers, outcome.groups, outcome.nextPolicy);
+      const children = await enqueueSplitChildren(
+        this.options.enqueue,
+        spool,
+        ctx,
+        outcome.headers,
+        outcome.groups,
+        outcome.nextPolicy,
+      );
       await actor.record({ type: 'MessageSplit', children, at: this.actors.iso() });
       return;
     }
@@ -110,7 +139,11 @@ export class PolicyStep {
   }
 
   /** PoliciesApplied, with the first attempt in the same commit when a delivery slot is free now. */
-  private async recordApplied(id: string, ctx: MessageContext, outcome: Extract<PolicyOutcome, { kind: 'applied' }>): Promise<void> {
+  private async recordApplied(
+    id: string,
+    ctx: MessageContext,
+    outcome: Extract<PolicyOutcome, { kind: 'applied' }>,
+  ): Promise<void> {
     const actor = this.actors.require(id);
     const { headers, verdicts, recipients } = outcome;
     const applied = {

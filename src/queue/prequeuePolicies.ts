@@ -62,7 +62,13 @@ export async function runPrequeuePolicies(input: PolicyRunInput): Promise<Policy
     }
     if (effect.split && effect.split.length > 1) {
       headers = await withSeparator(headers, readHeaders);
-      return { kind: 'split', headers, verdicts, groups: effect.split.map((g) => [...g.recipients]), nextPolicy: i + 1 };
+      return {
+        kind: 'split',
+        headers,
+        verdicts,
+        groups: effect.split.map((g) => [...g.recipients]),
+        nextPolicy: i + 1,
+      };
     }
   }
   headers = await withSeparator(headers, readHeaders);

@@ -95,8 +95,19 @@ export class Queue {
         scheduleRetry: ({ context }) => this.attempts.scheduleRetry(context),
         cancelRetry: (a) => this.attempts.cancelRetry(id(a)),
         // The children were queued (durably) before MessageSplit was recorded: nothing left to do.
-        enqueueChildren: ({ context }) => this.actors.child(context.messageId).info({ children: context.children }, 'split'),
-        finalize: (a) => this.actors.spawn(id(a), 'finalize', () => finalizeMessage({ actors: this.actors, ...(options.onFinal ? { onFinal: options.onFinal } : {}), ...(sendBounce ? { sendBounce } : {}) }, id(a))),
+        enqueueChildren: ({ context }) =>
+          this.actors.child(context.messageId).info({ children: context.children }, 'split'),
+        finalize: (a) =>
+          this.actors.spawn(id(a), 'finalize', () =>
+            finalizeMessage(
+              {
+                actors: this.actors,
+                ...(options.onFinal ? { onFinal: options.onFinal } : {}),
+                ...(sendBounce ? { sendBounce } : {}),
+              },
+              id(a),
+            ),
+          ),
       },
     }) as MessageMachine;
     this.actors = new MessageActors({
@@ -108,24 +119,42 @@ export class Queue {
       ...(options.inspect ? { inspect: options.inspect } : {}),
       ...(options.shared ? { shared: true } : {}),
     });
-    const record = (actor: MessageActor, ...events: MessageEvent[]) => recordDurably(actor, events, {
-      scheduler: this.actors.scheduler,
-      logger: options.logger ?? silentLogger,
-      ...(options.recordRetryDelays ? { delays: options.recordRetryDelays } : {}),
-      onLost: options.onLogLost ?? (() => undefined),
-    });
+    const record = (actor: MessageActor, ...events: MessageEvent[]) =>
+      recordDurably(actor, events, {
+        scheduler: this.actors.scheduler,
+        logger: options.logger ?? silentLogger,
+        ...(options.recordRetryDelays ? { delays: options.recordRetryDelays } : {}),
+        onLost: options.onLogLost ?? (() => undefined),
+      });
     const claims = options.shared ? { claims: { node: options.shared.node, leaseMs: options.shared.leaseMs } } : {};
     const common = { actors: this.actors, retry, spool: options.spool, hostname: options.hostname, record };
     const slots = new AttemptSlots(options.concurrency ?? QUEUE_DEFAULTS.concurrency);
-    this.attempts = new Attempts({ ...common, slots, router: options.router, relayPolicies: this.relayPolicies, ...claims });
-    this.policies = new PolicyStep({ ...common, attempts: this.attempts, policies: this.prequeue, enqueue: (input) => this.enqueue(input) });
-    const resume = (id: string, state: string): void => (state === 'received' ? this.policies.run(id) : this.attempts.resume(id, state));
+    this.attempts = new Attempts({
+      ...common,
+      slots,
+      router: options.router,
+      relayPolicies: this.relayPolicies,
+      ...claims,
+    });
+    this.policies = new PolicyStep({
+      ...common,
+      attempts: this.attempts,
+      policies: this.prequeue,
+      enqueue: (input) => this.enqueue(input),
+    });
+    const resume = (id: string, state: string): void =>
+      state === 'received' ? this.policies.run(id) : this.attempts.resume(id, state);
     const snapshots = options.recovery?.snapshots;
     if (snapshots) {
       // Woken resting messages may queue for slots up to twice the slots (at least 50) at a time.
       const room = Math.max(50, 2 * slots.size);
       this.resting = new RestingMessages({
-        log: options.log, machine: this.machine, actors: this.actors, source: snapshots, logger: options.logger ?? silentLogger, resume,
+        log: options.log,
+        machine: this.machine,
+        actors: this.actors,
+        source: snapshots,
+        logger: options.logger ?? silentLogger,
+        resume,
         room: () => room - slots.waitingCount,
       });
       slots.onRelease(() => this.resting?.pump());
@@ -133,9 +162,15 @@ export class Queue {
     this.resume = resume;
     this.retry = retry;
     this.operator = new OperatorCommands(this.actors, this.resting);
-    this.shared = options.shared && new SharedWork(options.shared, {
-      log: options.log, machine: this.machine, actors: this.actors, freeSlots: () => this.attempts.freeSlots, resume,
-    });
+    this.shared =
+      options.shared &&
+      new SharedWork(options.shared, {
+        log: options.log,
+        machine: this.machine,
+        actors: this.actors,
+        freeSlots: () => this.attempts.freeSlots,
+        resume,
+      });
   }
 
   addPrequeuePolicy(policy: PrequeuePolicy): this {
@@ -163,12 +198,14 @@ export class Queue {
     const now = this.actors.now();
     const id = input.id ?? newQueueId(now);
     const at = input.receivedAt ?? new Date(now).toISOString();
-    const stored = input.stored ?? await this.spool.store(id, input.body ?? [], {
-      ...(this.options.maxMessageSize ? { maxSize: this.options.maxMessageSize } : {}),
-      envelope: spooledEnvelopeOf(input, at),
-    });
+    const stored =
+      input.stored ??
+      (await this.spool.store(id, input.body ?? [], {
+        ...(this.options.maxMessageSize ? { maxSize: this.options.maxMessageSize } : {}),
+        envelope: spooledEnvelopeOf(input, at),
+      }));
     // The header block as the spool saw it stream past (read back only for a body stored before).
-    const rawHeaders = stored.headerBlock ?? await readHeaderBlock(this.spool.open(stored.ref)).catch(() => '');
+    const rawHeaders = stored.headerBlock ?? (await readHeaderBlock(this.spool.open(stored.ref)).catch(() => ''));
     // Subject and Message-Id as received, for search (latin1 keeps every byte; 8-bit headers are UTF-8).
     const headerBlock = Buffer.from(rawHeaders, 'latin1').toString('utf8');
     const subject = headerValue(headerBlock, 'subject') ?? undefined;
@@ -193,7 +230,9 @@ export class Queue {
    * `{ hold: true }` the recovered work (attempts, timers, DSNs) waits for `resumeWork()`: the
    * daemon binds its ports and drops root privileges in between, so no delivery ever runs as root.
    */
-  async start(options: { hold?: boolean } = {}): Promise<{ recovered: number; quarantined: string[]; bounces: number; background: boolean }> {
+  async start(
+    options: { hold?: boolean } = {},
+  ): Promise<{ recovered: number; quarantined: string[]; bounces: number; background: boolean }> {
     const onBounce = this.options.onBounce;
     // Shared mode: the whole queue folded from the log; start-up takes what is due now.
     await this.shared?.load();
@@ -300,9 +339,17 @@ function tutorialOptions(storage: QueueStorage, relay: Relay | Router, extra: Qu
     log: storage.log,
     spool: storage.spool,
     ...(storage.recovery ? { recovery: storage.recovery } : {}),
-    router: relay instanceof Router ? relay : new Router({
-      localDomains: localDomains ?? [], localRelay: relay, ...(mailboxes ? { mailboxes } : {}), ...(outbound ? { outboundRelay: outbound } : {}),
-    }),
-    onBounce: extra.onBounce ?? createBounceSender({ hostname: extra.hostname ?? hostname(), ...(extra.logger ? { logger: extra.logger } : {}) }),
+    router:
+      relay instanceof Router
+        ? relay
+        : new Router({
+            localDomains: localDomains ?? [],
+            localRelay: relay,
+            ...(mailboxes ? { mailboxes } : {}),
+            ...(outbound ? { outboundRelay: outbound } : {}),
+          }),
+    onBounce:
+      extra.onBounce ??
+      createBounceSender({ hostname: extra.hostname ?? hostname(), ...(extra.logger ? { logger: extra.logger } : {}) }),
   };
 }

@@ -13,7 +13,13 @@ export function headerBlockOf(headers: readonly string[]): string {
 /** The message as the prequeue policies see it: only the recipients still pending (all, before any attempt). */
 export function pendingMessageOf(ctx: MessageContext): QueuedMessage {
   const message = queuedMessageOf(ctx);
-  return { ...message, envelope: { ...message.envelope, recipients: ctx.recipients.filter((r) => r.status === 'pending').map((r) => r.address) } };
+  return {
+    ...message,
+    envelope: {
+      ...message.envelope,
+      recipients: ctx.recipients.filter((r) => r.status === 'pending').map((r) => r.address),
+    },
+  };
 }
 
 export function queuedMessageOf(ctx: MessageContext): QueuedMessage {

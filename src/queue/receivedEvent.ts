@@ -24,7 +24,13 @@ export function spooledEnvelopeOf(input: EnqueueInput, at: string): SpooledEnvel
   };
 }
 
-export function receivedEvent(id: string, input: EnqueueInput, stored: StoredBody, at: string, headers: { subject?: string | undefined; headerMessageId?: string | undefined }): MessageReceived {
+export function receivedEvent(
+  id: string,
+  input: EnqueueInput,
+  stored: StoredBody,
+  at: string,
+  headers: { subject?: string | undefined; headerMessageId?: string | undefined },
+): MessageReceived {
   return {
     type: 'MessageReceived',
     messageId: id,
@@ -49,7 +55,12 @@ export function receivedEvent(id: string, input: EnqueueInput, stored: StoredBod
 const ORIGINS = ['smtp', 'dsn', 'split', 'local'] as const;
 
 /** The queue's input for a body already in bodies/<id>, from the envelope stored with it. */
-export function fromSpooledEnvelope(id: string, envelope: SpooledEnvelope, stored: StoredBody, recovered: 'quarantine' | 'spool'): EnqueueInput {
+export function fromSpooledEnvelope(
+  id: string,
+  envelope: SpooledEnvelope,
+  stored: StoredBody,
+  recovered: 'quarantine' | 'spool',
+): EnqueueInput {
   const origin = ORIGINS.find((o) => o === envelope.origin);
   const client = clientInfoFrom(envelope.client);
   return {

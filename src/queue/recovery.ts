@@ -17,7 +17,12 @@ import type { Spool } from '../spool/spool.js';
 import type { MessageActors } from './messageActors.js';
 import { isFinalState } from '../readmodel/messageSummary.js';
 import { messageStream } from '../mail/streamNames.js';
-import { type LiveEntry, type RecoverySource, type SnapshotSource, scanRecoverySource } from '../readmodel/recoverySource.js';
+import {
+  type LiveEntry,
+  type RecoverySource,
+  type SnapshotSource,
+  scanRecoverySource,
+} from '../readmodel/recoverySource.js';
 import type { RestingMessages } from './restingMessages.js';
 
 export interface RecoveryOptions {
@@ -70,7 +75,11 @@ export async function recover(options: RecoveryOptions): Promise<Recovered> {
 }
 
 /** Queue the DSNs a crash kept from being sent (few: folded from their streams). */
-async function bounceWork(options: RecoveryOptions, source: RecoverySource, work: (() => void)[]): Promise<{ bounces: number }> {
+async function bounceWork(
+  options: RecoveryOptions,
+  source: RecoverySource,
+  work: (() => void)[],
+): Promise<{ bounces: number }> {
   const sendBounce = options.sendBounce;
   const bounces = sendBounce ? await source.unsentBounces() : [];
   for (const id of bounces) {
@@ -88,7 +97,12 @@ const PAGE = 500;
  * messages are served in between): rest the deferred and held, wake the others now. A message
  * that already has an actor (new, or woken by an operator meanwhile) is left alone.
  */
-async function recoverInBackground(options: RecoveryOptions, source: SnapshotSource, resting: RestingMessages, live: number): Promise<void> {
+async function recoverInBackground(
+  options: RecoveryOptions,
+  source: SnapshotSource,
+  resting: RestingMessages,
+  live: number,
+): Promise<void> {
   const { actors, logger } = options;
   const started = performance.now();
   let after = '';
@@ -102,8 +116,12 @@ async function recoverInBackground(options: RecoveryOptions, source: SnapshotSou
         if (actors.get(entry.id) || resting.has(entry.id)) continue;
         const due = dueTime(entry, options.maxLifetime);
         if (entry.state === 'held') resting.restHeld(entry.id);
-        else if (entry.state === 'deferred' || (entry.state === 'received' && due > actors.now())) resting.restUntil(entry.id, due, entry.state);
-        else void resting.actorFor(entry.id).catch((err: unknown) => actors.child(entry.id).error({ err }, 'recovery failed'));
+        else if (entry.state === 'deferred' || (entry.state === 'received' && due > actors.now()))
+          resting.restUntil(entry.id, due, entry.state);
+        else
+          void resting
+            .actorFor(entry.id)
+            .catch((err: unknown) => actors.child(entry.id).error({ err }, 'recovery failed'));
       }
       resting.pump();
       if (page.length < PAGE) break;
@@ -112,9 +130,15 @@ async function recoverInBackground(options: RecoveryOptions, source: SnapshotSou
     }
     const fallbacks = resting.fallbackCount();
     if (fallbacks > 0) {
-      logger.warn({ fallbacks: resting.fallbacks }, `${fallbacks} live messages had no usable stored snapshot and were folded from their histories; mailtrail rebuild-projections recomputes the snapshots`);
+      logger.warn(
+        { fallbacks: resting.fallbacks },
+        `${fallbacks} live messages had no usable stored snapshot and were folded from their histories; mailtrail rebuild-projections recomputes the snapshots`,
+      );
     }
-    logger.info({ recovered: count, live, resting: resting.size, ms: Math.round(performance.now() - started) }, `recovered ${count} live messages from the log`);
+    logger.info(
+      { recovered: count, live, resting: resting.size, ms: Math.round(performance.now() - started) },
+      `recovered ${count} live messages from the log`,
+    );
   } catch (err) {
     logger.error({ err }, 'recovering the live messages failed');
   }

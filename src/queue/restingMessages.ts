@@ -137,7 +137,12 @@ export class RestingMessages {
     if (!(expected && !RESTING.has(entry.state))) {
       this.fallbacks[restored.problem] += 1;
       if (this.loud++ < LOUD_LIMIT) {
-        actors.child(id).warn({ problem: restored.problem, state: entry.state }, `no usable stored snapshot (${restored.detail}): folding the message's history instead; mailtrail rebuild-projections recomputes the snapshots`);
+        actors
+          .child(id)
+          .warn(
+            { problem: restored.problem, state: entry.state },
+            `no usable stored snapshot (${restored.detail}): folding the message's history instead; mailtrail rebuild-projections recomputes the snapshots`,
+          );
       }
     }
     const replayed = await replay(this.options.log, messageStream(id), machine);

@@ -34,15 +34,19 @@ export interface RouteContext {
 }
 
 /** The queue's own mail is its DSNs (origin `dsn`); everything else it received. */
-export const routeContextOf = (message: { readonly origin: string }): RouteContext => ({ generated: message.origin === 'dsn' });
+export const routeContextOf = (message: { readonly origin: string }): RouteContext => ({
+  generated: message.origin === 'dsn',
+});
 
 /** Lower-cased address → the mailbox as configured (domain lower-cased). */
 function mailboxMap(mailboxes: readonly string[] | undefined): ReadonlyMap<string, string> | undefined {
   if (!mailboxes) return undefined;
-  return new Map(mailboxes.map((m) => {
-    const configured = `${localPartOf(m)}@${domainOf(m)}`;
-    return [configured.toLowerCase(), configured];
-  }));
+  return new Map(
+    mailboxes.map((m) => {
+      const configured = `${localPartOf(m)}@${domainOf(m)}`;
+      return [configured.toLowerCase(), configured];
+    }),
+  );
 }
 
 export class Router {
@@ -65,7 +69,9 @@ export class Router {
   }
 
   isLocal(domain: string, context: RouteContext = {}): boolean {
-    return this.localDomains.length === 0 ? context.generated !== true : this.localDomains.includes(domain.toLowerCase());
+    return this.localDomains.length === 0
+      ? context.generated !== true
+      : this.localDomains.includes(domain.toLowerCase());
   }
 
   route(recipient: string, context: RouteContext = {}): Route {
@@ -73,7 +79,8 @@ export class Router {
     const routed = this.options.routes?.[domain];
     if (this.isLocal(domain, context)) {
       const mailbox = this.mailboxFor(recipient, domain);
-      if (mailbox === undefined) return { failure: { status: '5.1.1', reason: 'recipient address rejected: user unknown in the mailbox list' } };
+      if (mailbox === undefined)
+        return { failure: { status: '5.1.1', reason: 'recipient address rejected: user unknown in the mailbox list' } };
       return { relay: routed ?? this.options.localRelay, address: mailbox };
     }
     if (routed) return { relay: routed, address: recipient };
@@ -90,7 +97,11 @@ export class Router {
 
   /** Every distinct relay, for closing. */
   relays(): Relay[] {
-    const all = [this.options.localRelay, ...Object.values(this.options.routes ?? {}), ...(this.options.outboundRelay ? [this.options.outboundRelay] : [])];
+    const all = [
+      this.options.localRelay,
+      ...Object.values(this.options.routes ?? {}),
+      ...(this.options.outboundRelay ? [this.options.outboundRelay] : []),
+    ];
     return [...new Set(all)];
   }
 }

@@ -16,7 +16,6 @@ import { dsnIdFor } from '../mail/queueId.js';
 import { MESSAGE_STREAM_PREFIX as MESSAGE_PREFIX } from '../mail/streamNames.js';
 import { needsBounce, type RecoverySource } from '../readmodel/recoverySource.js';
 
-
 /**
  * Does this message need a node now? `leaseMs` is how long a node may sit on a message
  * without a word before another takes it over (queue.claimLease).
@@ -104,7 +103,10 @@ export class SharedQueueView implements RecoverySource {
 
   private async follow(): Promise<void> {
     while (!this.closed) {
-      const sub = this.options.log.subscribe({ fromPosition: this.position + 1n, filter: { streamPrefixes: [MESSAGE_PREFIX] } });
+      const sub = this.options.log.subscribe({
+        fromPosition: this.position + 1n,
+        filter: { streamPrefixes: [MESSAGE_PREFIX] },
+      });
       this.subscription = sub;
       try {
         for await (const e of sub) {
@@ -130,7 +132,11 @@ export class SharedQueueView implements RecoverySource {
 
   /** Live messages that need a node now, oldest first. */
   dueIds(now: number, leaseMs: number): string[] {
-    return [...this.live.values()].map((f) => f.summary).filter((s) => dueWork(s, now, leaseMs)).sort((a, b) => a.receivedAt.localeCompare(b.receivedAt)).map((s) => s.id);
+    return [...this.live.values()]
+      .map((f) => f.summary)
+      .filter((s) => dueWork(s, now, leaseMs))
+      .sort((a, b) => a.receivedAt.localeCompare(b.receivedAt))
+      .map((s) => s.id);
   }
 
   liveMessages(): readonly MessageSummary[] {
@@ -138,7 +144,10 @@ export class SharedQueueView implements RecoverySource {
   }
 
   unsentBounces(): readonly string[] {
-    return [...this.finals.values()].map((f) => f.summary).filter((s) => needsBounce(s) && !this.bounced.has(s.id) && !this.isKnown(dsnIdFor(s.id))).map((s) => s.id);
+    return [...this.finals.values()]
+      .map((f) => f.summary)
+      .filter((s) => needsBounce(s) && !this.bounced.has(s.id) && !this.isKnown(dsnIdFor(s.id)))
+      .map((s) => s.id);
   }
 
   isKnown(id: string): boolean {

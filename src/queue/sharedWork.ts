@@ -67,9 +67,16 @@ export class SharedWork {
     return {
       // Not another node's running attempt, nor a deferred message not yet due: a message some
       // node holds in memory meanwhile is settled by the revision check (the loser lets go).
-      liveMessages: () => view.liveMessages().filter((s) => dueWork(s, now, leaseMs)
-        || s.state === 'received' || s.state === 'policies-applied'
-        || (s.state === 'relay-attempted' && (!s.claim || s.claim.node === node))),
+      liveMessages: () =>
+        view
+          .liveMessages()
+          .filter(
+            (s) =>
+              dueWork(s, now, leaseMs) ||
+              s.state === 'received' ||
+              s.state === 'policies-applied' ||
+              (s.state === 'relay-attempted' && (!s.claim || s.claim.node === node)),
+          ),
       unsentBounces: () => view.unsentBounces(),
       isKnown: (id) => view.isKnown(id),
     };

@@ -32,7 +32,11 @@ export interface RequeuePorts {
 }
 
 /** The ids `requeue` works on: the ones named, or every quarantined body / every unknown body. */
-export async function requeueCandidates(ports: RequeuePorts, from: RequeueFrom, ids: readonly string[]): Promise<string[]> {
+export async function requeueCandidates(
+  ports: RequeuePorts,
+  from: RequeueFrom,
+  ids: readonly string[],
+): Promise<string[]> {
   if (ids.length > 0) return [...ids];
   if (from === 'quarantine') return ports.spool.listQuarantined();
   const unknown: string[] = [];
@@ -40,7 +44,12 @@ export async function requeueCandidates(ports: RequeuePorts, from: RequeueFrom, 
   return unknown;
 }
 
-export async function requeueSpooled(ports: RequeuePorts, id: string, from: RequeueFrom, force = false): Promise<RequeueResult> {
+export async function requeueSpooled(
+  ports: RequeuePorts,
+  id: string,
+  from: RequeueFrom,
+  force = false,
+): Promise<RequeueResult> {
   const { spool } = ports;
   const where = from === 'quarantine' ? 'quarantine' : 'bodies';
   if (!spool.holds(id, where)) return { id, outcome: 'missing' };
@@ -59,6 +68,7 @@ export const REQUEUE_OUTCOMES: Record<RequeueOutcome, string> = {
   queued: 'queued again (its history starts with MessageReceived, recovered)',
   known: 'not requeued: the log already has a message with this id',
   'no-envelope': 'not requeued: the body has no stored envelope (written by an earlier version); it stays where it is',
-  incomplete: 'not requeued: the body was cut short (a crash during DATA; the client got no 250 and will have sent it again); --force requeues it as it is when its envelope was written',
+  incomplete:
+    'not requeued: the body was cut short (a crash during DATA; the client got no 250 and will have sent it again); --force requeues it as it is when its envelope was written',
   missing: 'not requeued: no such body',
 };

@@ -9,7 +9,11 @@ import { messagesProjection } from './messagesProjection.js';
 import { SEARCH_TABLES, searchProjection } from './searchProjection.js';
 import { SNAPSHOT_TABLE, messageSnapshotsProjection } from './snapshotProjection.js';
 
-export const inlineProjections: readonly SqliteProjection[] = [messagesProjection, searchProjection, messageSnapshotsProjection];
+export const inlineProjections: readonly SqliteProjection[] = [
+  messagesProjection,
+  searchProjection,
+  messageSnapshotsProjection,
+];
 
 /** The tables each projection owns, by projection name (what a rebuild drops). */
 export const projectionTables: Readonly<Record<string, readonly string[]>> = {

@@ -15,7 +15,10 @@ export type AddressPattern =
   | { readonly kind: 'domain'; readonly domain: string };
 
 export function parseAddressPattern(text: string): AddressPattern {
-  const t = text.trim().replace(/^<(.*)>$/, '$1').toLowerCase();
+  const t = text
+    .trim()
+    .replace(/^<(.*)>$/, '$1')
+    .toLowerCase();
   if (t === '') return { kind: 'null' };
   if (!t.includes('@')) return { kind: 'domain', domain: t };
   const { local, domain } = splitAddress(t);
@@ -24,9 +27,12 @@ export function parseAddressPattern(text: string): AddressPattern {
 
 export function matchesAddress(p: AddressPattern, address: string): boolean {
   switch (p.kind) {
-    case 'null': return address === '';
-    case 'address': return address.toLowerCase() === p.address;
-    case 'domain': return address !== '' && domainOf(address) === p.domain;
+    case 'null':
+      return address === '';
+    case 'address':
+      return address.toLowerCase() === p.address;
+    case 'domain':
+      return address !== '' && domainOf(address) === p.domain;
   }
 }
 
@@ -65,13 +71,29 @@ export interface Found extends SearchRow {
 }
 
 interface Row {
-  id: string; sender: string; recipients: string; subject: string | null; header_message_id: string | null;
-  received_at: string; state: string; session_id: string | null; parent_id: string | null; origin: string;
+  id: string;
+  sender: string;
+  recipients: string;
+  subject: string | null;
+  header_message_id: string | null;
+  received_at: string;
+  state: string;
+  session_id: string | null;
+  parent_id: string | null;
+  origin: string;
 }
 
 const toSearchRow = (r: Row): SearchRow => ({
-  id: r.id, sender: r.sender, recipients: JSON.parse(r.recipients) as string[], subject: r.subject, headerMessageId: r.header_message_id,
-  receivedAt: r.received_at, state: r.state, sessionId: r.session_id, parentId: r.parent_id, origin: r.origin,
+  id: r.id,
+  sender: r.sender,
+  recipients: JSON.parse(r.recipients) as string[],
+  subject: r.subject,
+  headerMessageId: r.header_message_id,
+  receivedAt: r.received_at,
+  state: r.state,
+  sessionId: r.session_id,
+  parentId: r.parent_id,
+  origin: r.origin,
 });
 
 export function hasSearchIndex(db: Database.Database): boolean {
@@ -82,25 +104,30 @@ function whereOf(c: SearchCriteria): { sql: string[]; params: unknown[] } {
   const sql: string[] = [];
   const params: unknown[] = [];
   if (c.from?.kind === 'null') sql.push(`s.sender = ''`);
-  else if (c.from?.kind === 'address') (sql.push('lower(s.sender) = ?'), params.push(c.from.address));
-  else if (c.from?.kind === 'domain') (sql.push('s.sender_domain = ?'), params.push(c.from.domain));
-  if (c.to?.kind === 'address') (sql.push('s.id IN (SELECT id FROM message_search_rcpt WHERE address = ?)'), params.push(c.to.address));
-  else if (c.to?.kind === 'domain') (sql.push('s.id IN (SELECT id FROM message_search_rcpt WHERE domain = ?)'), params.push(c.to.domain));
+  else if (c.from?.kind === 'address') sql.push('lower(s.sender) = ?'), params.push(c.from.address);
+  else if (c.from?.kind === 'domain') sql.push('s.sender_domain = ?'), params.push(c.from.domain);
+  if (c.to?.kind === 'address')
+    sql.push('s.id IN (SELECT id FROM message_search_rcpt WHERE address = ?)'), params.push(c.to.address);
+  else if (c.to?.kind === 'domain')
+    sql.push('s.id IN (SELECT id FROM message_search_rcpt WHERE domain = ?)'), params.push(c.to.domain);
   else if (c.to?.kind === 'null') sql.push('0');
-  if (c.since) (sql.push('s.received_at >= ?'), params.push(c.since));
+  if (c.since) sql.push('s.received_at >= ?'), params.push(c.since);
   if (c.states && c.states.length > 0) {
     const exact = c.states.filter((s) => s !== 'live' && s !== 'final');
     const any: string[] = [];
-    if (exact.length > 0) (any.push(`s.state IN (${exact.map(() => '?').join(', ')})`), params.push(...exact));
+    if (exact.length > 0) any.push(`s.state IN (${exact.map(() => '?').join(', ')})`), params.push(...exact);
     const finals = FINAL_STATES.map((s) => `'${s}'`).join(', ');
     if (c.states.includes('live')) any.push(`s.state NOT IN (${finals})`);
     if (c.states.includes('final')) any.push(`s.state IN (${finals})`);
     sql.push(`(${any.join(' OR ')})`);
   }
-  if (c.sessionId) (sql.push('s.session_id = ?'), params.push(c.sessionId));
-  if (c.messageOrChildren) (sql.push('(s.id = ? OR s.parent_id = ?)'), params.push(c.messageOrChildren, c.messageOrChildren));
+  if (c.sessionId) sql.push('s.session_id = ?'), params.push(c.sessionId);
+  if (c.messageOrChildren)
+    sql.push('(s.id = ? OR s.parent_id = ?)'), params.push(c.messageOrChildren, c.messageOrChildren);
   // SQLite's LIKE folds case for ASCII only: a non-ASCII needle is matched by the caller alone.
-  if (c.subject && /^[\x00-\x7f]*$/.test(c.subject)) (sql.push(`(s.subject IS NULL OR s.subject LIKE ? ESCAPE '\\')`), params.push(`%${c.subject.replace(/[\\%_]/g, (x) => `\\${x}`)}%`));
+  if (c.subject && /^[\x00-\x7f]*$/.test(c.subject))
+    sql.push(`(s.subject IS NULL OR s.subject LIKE ? ESCAPE '\\')`),
+      params.push(`%${c.subject.replace(/[\\%_]/g, (x) => `\\${x}`)}%`);
   return { sql, params };
 }
 
@@ -111,11 +138,20 @@ export interface SearchCursor {
 }
 
 /** One page of matching rows, newest first, after `cursor` when given. */
-export function searchPage(db: Database.Database, c: SearchCriteria, limit: number, cursor?: SearchCursor): SearchRow[] {
+export function searchPage(
+  db: Database.Database,
+  c: SearchCriteria,
+  limit: number,
+  cursor?: SearchCursor,
+): SearchRow[] {
   const { sql, params } = whereOf(c);
-  if (cursor) (sql.push('(s.received_at < ? OR (s.received_at = ? AND s.id < ?))'), params.push(cursor.receivedAt, cursor.receivedAt, cursor.id));
+  if (cursor)
+    sql.push('(s.received_at < ? OR (s.received_at = ? AND s.id < ?))'),
+      params.push(cursor.receivedAt, cursor.receivedAt, cursor.id);
   const where = sql.length > 0 ? `WHERE ${sql.join(' AND ')}` : '';
-  const rows = db.prepare(`SELECT s.* FROM message_search s ${where} ORDER BY s.received_at DESC, s.id DESC LIMIT ?`).all(...params, limit) as Row[];
+  const rows = db
+    .prepare(`SELECT s.* FROM message_search s ${where} ORDER BY s.received_at DESC, s.id DESC LIMIT ?`)
+    .all(...params, limit) as Row[];
   return rows.map(toSearchRow);
 }
 
@@ -123,5 +159,8 @@ export function searchPage(db: Database.Database, c: SearchCriteria, limit: numb
 export function searchIds(db: Database.Database, c: SearchCriteria): string[] {
   const { sql, params } = whereOf(c);
   const where = sql.length > 0 ? `WHERE ${sql.join(' AND ')}` : '';
-  return db.prepare(`SELECT s.id FROM message_search s ${where}`).pluck().all(...params) as string[];
+  return db
+    .prepare(`SELECT s.id FROM message_search s ${where}`)
+    .pluck()
+    .all(...params) as string[];
 }

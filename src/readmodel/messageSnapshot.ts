@@ -40,7 +40,13 @@ export function persistSnapshot(snapshot: MessageSnapshot): string {
 /** A machine snapshot from its persisted JSON; throws on JSON or a state the machine lacks. */
 export function parseSnapshot(json: string, machine: MessageMachine = messageMachine): MessageSnapshot {
   const persisted = JSON.parse(json) as { status?: unknown; value?: unknown; context?: unknown };
-  if (typeof persisted !== 'object' || persisted === null || persisted.status !== 'active' || persisted.value === undefined || typeof persisted.context !== 'object') {
+  if (
+    typeof persisted !== 'object' ||
+    persisted === null ||
+    persisted.status !== 'active' ||
+    persisted.value === undefined ||
+    typeof persisted.context !== 'object'
+  ) {
     throw new TypeError('not a persisted snapshot of an active machine');
   }
   return machine.restoreSnapshot(persisted as never, noScope as never) as MessageSnapshot;
@@ -55,19 +61,32 @@ export function nextSnapshot(before: MessageSnapshot | undefined, event: Recorde
   return applyEvent(messageMachine, from, machineEventOf(event), `${event.stream}@${event.revision}`);
 }
 
-export const snapshotState = (snapshot: MessageSnapshot): string => stateName((snapshot as unknown as { value: never }).value);
+export const snapshotState = (snapshot: MessageSnapshot): string =>
+  stateName((snapshot as unknown as { value: never }).value);
 
 /**
  * Check a stored snapshot against what the stream says (its last revision) and this
  * mailtrail's machine version, and restore it for `machine` (the queue's provided one).
  */
-export function restoreSnapshot(stored: StoredSnapshot | undefined, streamRevision: bigint, machine: MessageMachine = messageMachine): RestoredSnapshot {
+export function restoreSnapshot(
+  stored: StoredSnapshot | undefined,
+  streamRevision: bigint,
+  machine: MessageMachine = messageMachine,
+): RestoredSnapshot {
   if (!stored) return { ok: false, problem: 'missing', detail: 'no stored snapshot' };
   if (stored.machineVersion !== MESSAGE_MACHINE_VERSION) {
-    return { ok: false, problem: 'machine-version', detail: `snapshot of message machine version ${stored.machineVersion}, this mailtrail runs version ${MESSAGE_MACHINE_VERSION}` };
+    return {
+      ok: false,
+      problem: 'machine-version',
+      detail: `snapshot of message machine version ${stored.machineVersion}, this mailtrail runs version ${MESSAGE_MACHINE_VERSION}`,
+    };
   }
   if (stored.revision !== streamRevision) {
-    return { ok: false, problem: 'behind', detail: `snapshot at revision ${stored.revision}, the stream at ${streamRevision}` };
+    return {
+      ok: false,
+      problem: 'behind',
+      detail: `snapshot at revision ${stored.revision}, the stream at ${streamRevision}`,
+    };
   }
   try {
     return { ok: true, snapshot: parseSnapshot(stored.json, machine), revision: stored.revision };

@@ -6,7 +6,11 @@
  */
 import { messageMachine } from '../../machines/message.machine.js';
 
-interface StateConfig { readonly type?: string; readonly always?: unknown; readonly on?: Readonly<Record<string, unknown>> }
+interface StateConfig {
+  readonly type?: string;
+  readonly always?: unknown;
+  readonly on?: Readonly<Record<string, unknown>>;
+}
 
 const states = messageMachine.config.states as Readonly<Record<string, StateConfig>>;
 const initial = messageMachine.config.initial as string;

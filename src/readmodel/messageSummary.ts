@@ -57,7 +57,12 @@ function snapshotOf(state: string, context: MessageContext): Snapshot {
 }
 
 /** The summary the machine's context says, after event `e` led to `state`. */
-export function summaryOf(ctx: MessageContext, state: string, e: RecordedEvent, before?: MessageSummary): MessageSummary {
+export function summaryOf(
+  ctx: MessageContext,
+  state: string,
+  e: RecordedEvent,
+  before?: MessageSummary,
+): MessageSummary {
   const at = typeof (e.data as { at?: unknown }).at === 'string' ? String((e.data as { at: string }).at) : e.recordedAt;
   const finalAt = isFinalState(state) ? (before && isFinalState(before.state) ? before.finalAt : at) : null;
   return {
@@ -65,7 +70,10 @@ export function summaryOf(ctx: MessageContext, state: string, e: RecordedEvent, 
     state,
     sender: ctx.sender,
     recipients: ctx.recipients.map((r) => ({
-      address: r.address, status: r.status, ...(r.dsn !== undefined ? { dsn: r.dsn } : {}), ...(r.reply !== undefined ? { reply: r.reply } : {}),
+      address: r.address,
+      status: r.status,
+      ...(r.dsn !== undefined ? { dsn: r.dsn } : {}),
+      ...(r.reply !== undefined ? { reply: r.reply } : {}),
     })),
     attempts: ctx.attempts,
     nextAttemptAt: ctx.nextAttemptAt,
@@ -86,7 +94,10 @@ export function summaryOf(ctx: MessageContext, state: string, e: RecordedEvent, 
 /** Fold one event (undefined before MessageReceived); the machine refuses what it does not accept. */
 export function foldMessage(prev: MessageFold | undefined, e: RecordedEvent): MessageFold | undefined {
   if (!prev && e.type !== 'MessageReceived') return undefined;
-  const from = prev && e.type !== 'MessageReceived' ? snapshotOf(prev.summary.state, prev.context) : initialSnapshot(messageMachine);
+  const from =
+    prev && e.type !== 'MessageReceived'
+      ? snapshotOf(prev.summary.state, prev.context)
+      : initialSnapshot(messageMachine);
   const where = `${e.stream}@${e.revision}`;
   checkMachineVersion(e, messageMachine.id, MESSAGE_MACHINE_VERSION, where);
   const next = applyEvent(messageMachine, from, machineEventOf(e), where);

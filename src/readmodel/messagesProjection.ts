@@ -8,7 +8,13 @@ import type { RecordedEvent } from '../eventlog/eventLog.js';
 import type { SqliteProjection } from '../eventlog/sqlite/sqliteProjection.js';
 import type { MessageContext } from '../../machines/message.context.js';
 import { EventReader } from '../eventlog/sqlite/eventReader.js';
-import { type MessageFold, type MessageSummary, foldMessage, foldMessageEvents, isFinalState } from './messageSummary.js';
+import {
+  type MessageFold,
+  type MessageSummary,
+  foldMessage,
+  foldMessageEvents,
+  isFinalState,
+} from './messageSummary.js';
 import type { RecoverySource } from './recoverySource.js';
 import { dsnIdFor } from '../mail/queueId.js';
 import { messageIdOf, messageStream } from '../mail/streamNames.js';
@@ -18,17 +24,42 @@ const COLUMNS = `id, state, sender, recipients, attempts, next_attempt_at, recei
   size, body_ref, parent_id, origin, session_id, last_reason, revision, live`;
 
 interface Row {
-  id: string; state: string; sender: string; recipients: string; attempts: number; next_attempt_at: string | null;
-  received_at: string; updated_at: string; final_at: string | null; size: number; body_ref: string;
-  parent_id: string | null; origin: string; session_id: string | null; last_reason: string | null; revision: number | bigint;
+  id: string;
+  state: string;
+  sender: string;
+  recipients: string;
+  attempts: number;
+  next_attempt_at: string | null;
+  received_at: string;
+  updated_at: string;
+  final_at: string | null;
+  size: number;
+  body_ref: string;
+  parent_id: string | null;
+  origin: string;
+  session_id: string | null;
+  last_reason: string | null;
+  revision: number | bigint;
 }
 
 export function rowToSummary(r: Row): MessageSummary {
   return {
-    id: r.id, state: r.state, sender: r.sender, recipients: JSON.parse(r.recipients) as MessageSummary['recipients'],
-    attempts: Number(r.attempts), nextAttemptAt: r.next_attempt_at, receivedAt: r.received_at, updatedAt: r.updated_at,
-    finalAt: r.final_at, size: Number(r.size), bodyRef: r.body_ref, parentId: r.parent_id, origin: r.origin,
-    sessionId: r.session_id, lastReason: r.last_reason, revision: BigInt(r.revision),
+    id: r.id,
+    state: r.state,
+    sender: r.sender,
+    recipients: JSON.parse(r.recipients) as MessageSummary['recipients'],
+    attempts: Number(r.attempts),
+    nextAttemptAt: r.next_attempt_at,
+    receivedAt: r.received_at,
+    updatedAt: r.updated_at,
+    finalAt: r.final_at,
+    size: Number(r.size),
+    bodyRef: r.body_ref,
+    parentId: r.parent_id,
+    origin: r.origin,
+    sessionId: r.session_id,
+    lastReason: r.last_reason,
+    revision: BigInt(r.revision),
   };
 }
 
@@ -43,7 +74,11 @@ function statementsFor(db: Database.Database) {
       upsert: db.prepare(`INSERT INTO messages (${COLUMNS}, context) VALUES
         (@id, @state, @sender, @recipients, @attempts, @nextAttemptAt, @receivedAt, @updatedAt, @finalAt,
          @size, @bodyRef, @parentId, @origin, @sessionId, @lastReason, @revision, @live, @context)
-        ON CONFLICT(id) DO UPDATE SET ${[...COLUMNS.split(','), 'context'].map((c) => c.trim()).filter((c) => c !== 'id').map((c) => `${c} = excluded.${c}`).join(', ')}`),
+        ON CONFLICT(id) DO UPDATE SET ${[...COLUMNS.split(','), 'context']
+          .map((c) => c.trim())
+          .filter((c) => c !== 'id')
+          .map((c) => `${c} = excluded.${c}`)
+          .join(', ')}`),
     };
     statements.set(db, s);
   }
@@ -73,26 +108,40 @@ export const messagesProjection: SqliteProjection = {
     const id = messageIdOf(event.stream);
     if (id === undefined) return;
     const { select, upsert } = statementsFor(db);
-    const current = event.type === 'MessageReceived' ? undefined : (select.get(id) as (Row & { context: string | null }) | undefined);
+    const current =
+      event.type === 'MessageReceived' ? undefined : (select.get(id) as (Row & { context: string | null }) | undefined);
     const fold = foldMessage(current ? foldFrom(db, current, id, event.revision) : undefined, event);
     if (!fold) return;
     const next = fold.summary;
     upsert.run({
-      ...next, id, recipients: JSON.stringify(next.recipients), revision: next.revision, live: isFinalState(next.state) ? 0 : 1,
+      ...next,
+      id,
+      recipients: JSON.stringify(next.recipients),
+      revision: next.revision,
+      live: isFinalState(next.state) ? 0 : 1,
       context: JSON.stringify(fold.context),
     });
   },
 };
 
 /** The fold a row holds; a row written before contexts were kept is folded from its stream (events before `upTo`). */
-function foldFrom(db: Database.Database, row: Row & { context: string | null }, id: string, upTo: bigint): MessageFold | undefined {
+function foldFrom(
+  db: Database.Database,
+  row: Row & { context: string | null },
+  id: string,
+  upTo: bigint,
+): MessageFold | undefined {
   if (row.context !== null) return { summary: rowToSummary(row), context: JSON.parse(row.context) as MessageContext };
-  return foldMessageEvents(new EventReader(db).streamPage(messageStream(id), 0n, 1_000_000).filter((e) => e.revision < upTo));
+  return foldMessageEvents(
+    new EventReader(db).streamPage(messageStream(id), 0n, 1_000_000).filter((e) => e.revision < upTo),
+  );
 }
 
 /** Summaries of the messages not yet final, oldest first. */
 export function liveMessagesFrom(db: Database.Database): MessageSummary[] {
-  return (db.prepare(`SELECT ${COLUMNS} FROM messages WHERE live = 1 ORDER BY received_at`).all() as Row[]).map(rowToSummary);
+  return (db.prepare(`SELECT ${COLUMNS} FROM messages WHERE live = 1 ORDER BY received_at`).all() as Row[]).map(
+    rowToSummary,
+  );
 }
 
 export function messageSummaryFrom(db: Database.Database, id: string): MessageSummary | undefined {
@@ -101,19 +150,25 @@ export function messageSummaryFrom(db: Database.Database, id: string): MessageSu
 }
 
 export function allMessagesFrom(db: Database.Database, limit = 1000): MessageSummary[] {
-  return (db.prepare(`SELECT ${COLUMNS} FROM messages ORDER BY received_at DESC LIMIT ?`).all(limit) as Row[]).map(rowToSummary);
+  return (db.prepare(`SELECT ${COLUMNS} FROM messages ORDER BY received_at DESC LIMIT ?`).all(limit) as Row[]).map(
+    rowToSummary,
+  );
 }
 
 /** Start-up's work list from the projection: no history is read but the live messages'. */
 export function recoverySourceFrom(db: Database.Database): RecoverySource {
-  const page = db.prepare('SELECT id, state, next_attempt_at, received_at FROM messages WHERE live = 1 AND id > ? ORDER BY id LIMIT ?');
+  const page = db.prepare(
+    'SELECT id, state, next_attempt_at, received_at FROM messages WHERE live = 1 AND id > ? ORDER BY id LIMIT ?',
+  );
   const entry = db.prepare('SELECT revision, state, live FROM messages WHERE id = ?');
   const known = db.prepare('SELECT 1 FROM messages WHERE id = ?');
   return {
     snapshots: {
       liveCount: () => Number(db.prepare('SELECT count(*) FROM messages WHERE live = 1').pluck().get()),
-      livePage: (after, limit) => (page.all(after, limit) as { id: string; state: string; next_attempt_at: string | null; received_at: string }[])
-        .map((r) => ({ id: r.id, state: r.state, nextAttemptAt: r.next_attempt_at, receivedAt: r.received_at })),
+      livePage: (after, limit) =>
+        (
+          page.all(after, limit) as { id: string; state: string; next_attempt_at: string | null; received_at: string }[]
+        ).map((r) => ({ id: r.id, state: r.state, nextAttemptAt: r.next_attempt_at, receivedAt: r.received_at })),
       restingEntry: (id) => {
         const row = entry.get(id) as { revision: number | bigint; state: string; live: number | bigint } | undefined;
         if (!row || Number(row.live) === 0) return undefined;
@@ -123,9 +178,12 @@ export function recoverySourceFrom(db: Database.Database): RecoverySource {
     },
     liveMessages: () => liveMessagesFrom(db),
     unsentBounces: () =>
-      (db.prepare(`SELECT id FROM messages m WHERE live = 0 AND state IN ('delivered', 'bounced') AND sender <> ''
+      (
+        db
+          .prepare(`SELECT id FROM messages m WHERE live = 0 AND state IN ('delivered', 'bounced') AND sender <> ''
          AND recipients LIKE '%"status":"failed"%' AND NOT EXISTS (SELECT 1 FROM messages c WHERE c.id = m.id || ?)`)
-        .all(dsnIdFor('')) as { id: string }[]).map((r) => r.id),
+          .all(dsnIdFor('')) as { id: string }[]
+      ).map((r) => r.id),
     // Prepared once: start-up's spool sweep asks for every body (100,000 of them in a full queue).
     isKnown: (id) => known.get(id) !== undefined,
   };

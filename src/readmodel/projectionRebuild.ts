@@ -16,7 +16,12 @@ export type ProgressListener = (done: number, total: number) => void;
 
 const PAGE = 1000;
 
-export function replayInto(db: Database.Database, projections: readonly SqliteProjection[], filter?: EventFilter, onProgress?: ProgressListener): number {
+export function replayInto(
+  db: Database.Database,
+  projections: readonly SqliteProjection[],
+  filter?: EventFilter,
+  onProgress?: ProgressListener,
+): number {
   const reader = new EventReader(db);
   const total = Number(db.prepare('SELECT count(*) FROM events').pluck().get());
   let from = 0n;
@@ -43,19 +48,30 @@ const tableExists = (db: Database.Database, name: string): boolean =>
 
 /** Drops `tables`, runs each projection's setup() and replays the whole log, in one transaction. */
 export function rebuildProjections(
-  db: Database.Database, projections: readonly SqliteProjection[], tables: readonly string[], onProgress?: ProgressListener,
+  db: Database.Database,
+  projections: readonly SqliteProjection[],
+  tables: readonly string[],
+  onProgress?: ProgressListener,
 ): RebuildResult {
   const started = performance.now();
   const rebuild = db.transaction((): RebuildResult => {
-    const bodyRemoved = tables.includes('messages') && tableExists(db, 'messages')
-      ? (db.prepare('SELECT id FROM messages WHERE body_removed = 1').pluck().all() as string[]) : [];
+    const bodyRemoved =
+      tables.includes('messages') && tableExists(db, 'messages')
+        ? (db.prepare('SELECT id FROM messages WHERE body_removed = 1').pluck().all() as string[])
+        : [];
     for (const table of tables) db.exec(`DROP TABLE IF EXISTS "${table.replace(/"/g, '""')}"`);
     for (const p of projections) p.setup(db);
     const events = replayInto(db, projections, undefined, onProgress);
     const mark = bodyRemoved.length > 0 ? db.prepare('UPDATE messages SET body_removed = 1 WHERE id = ?') : undefined;
     for (const id of bodyRemoved) mark?.run(id);
     const rows: Record<string, number> = {};
-    for (const table of tables) rows[table] = Number(db.prepare(`SELECT count(*) FROM "${table.replace(/"/g, '""')}"`).pluck().get());
+    for (const table of tables)
+      rows[table] = Number(
+        db
+          .prepare(`SELECT count(*) FROM "${table.replace(/"/g, '""')}"`)
+          .pluck()
+          .get(),
+      );
     return { events, rows, ms: 0 };
   });
   const result = rebuild.immediate();

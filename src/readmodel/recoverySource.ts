@@ -51,7 +51,11 @@ export interface RecoverySource {
 
 /** A final message with failed recipients and a sender to tell (never <>, never a deleted one). */
 export function needsBounce(s: MessageSummary): boolean {
-  return (s.state === 'delivered' || s.state === 'bounced') && s.sender !== '' && s.recipients.some((r) => r.status === 'failed');
+  return (
+    (s.state === 'delivered' || s.state === 'bounced') &&
+    s.sender !== '' &&
+    s.recipients.some((r) => r.status === 'failed')
+  );
 }
 
 export async function scanRecoverySource(log: EventLog): Promise<RecoverySource> {

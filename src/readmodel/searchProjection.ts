@@ -35,7 +35,6 @@ type Data = Record<string, unknown>;
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const optional = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
-
 /** The value of a `Message-Id:` line among header lines (folded lines allowed), or null. */
 export function messageIdHeaderOf(headers: unknown): string | null {
   if (!Array.isArray(headers)) return null;
@@ -82,13 +81,16 @@ export const searchProjection: SqliteProjection = {
   name: 'message_search',
   module: import.meta.url,
   setup(db: Database.Database): void {
-    const fresh = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'message_search'`).get() === undefined;
+    const fresh =
+      db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'message_search'`).get() === undefined;
     db.exec(DDL);
     cache.delete(db);
     // A log written before this index existed: fill it once from the message streams. (During
     // rebuild-projections `messages` is empty here too, and the rebuild replays everything.)
-    const older = fresh && db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'`).get() !== undefined
-      && db.prepare('SELECT 1 FROM messages LIMIT 1').get() !== undefined;
+    const older =
+      fresh &&
+      db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'`).get() !== undefined &&
+      db.prepare('SELECT 1 FROM messages LIMIT 1').get() !== undefined;
     if (older) replayInto(db, [searchProjection], { streamPrefixes: [MESSAGE_STREAM_PREFIX] });
   },
   apply(db: Database.Database, event: RecordedEvent): void {
@@ -100,9 +102,17 @@ export const searchProjection: SqliteProjection = {
       const recipients = Array.isArray(d.recipients) ? d.recipients.map(String) : [];
       const sender = str(d.sender);
       s.insert.run({
-        id, sender, senderDomain: domainOf(sender), recipients: JSON.stringify(recipients),
-        subject: optional(d.subject), headerMessageId: optional(d.headerMessageId), receivedAt: str(d.at) || event.recordedAt,
-        state: str(event.metadata.state) || 'received', sessionId: optional(d.sessionId), parentId: optional(d.parentId), origin: str(d.origin) || 'smtp',
+        id,
+        sender,
+        senderDomain: domainOf(sender),
+        recipients: JSON.stringify(recipients),
+        subject: optional(d.subject),
+        headerMessageId: optional(d.headerMessageId),
+        receivedAt: str(d.at) || event.recordedAt,
+        state: str(event.metadata.state) || 'received',
+        sessionId: optional(d.sessionId),
+        parentId: optional(d.parentId),
+        origin: str(d.origin) || 'smtp',
       });
       addRecipients(s, id, recipients);
       return;
@@ -113,7 +123,10 @@ export const searchProjection: SqliteProjection = {
       const rewritten = Array.isArray(d.recipients) ? d.recipients.map(String) : null;
       if (rewritten) addRecipients(s, id, rewritten);
       s.setPolicies.run({
-        id, state: state || null, recipients: rewritten ? JSON.stringify(rewritten) : null, headerMessageId: messageIdHeaderOf(d.headers),
+        id,
+        state: state || null,
+        recipients: rewritten ? JSON.stringify(rewritten) : null,
+        headerMessageId: messageIdHeaderOf(d.headers),
       });
       return;
     }

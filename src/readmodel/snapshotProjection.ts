@@ -18,11 +18,22 @@ import { EventReader } from '../eventlog/sqlite/eventReader.js';
 import type { SqliteProjection } from '../eventlog/sqlite/sqliteProjection.js';
 import { pendingSnapshotAt } from '../runtime/pendingSnapshots.js';
 import { isFinalState } from './messageSummary.js';
-import { type MessageSnapshot, type StoredSnapshot, nextSnapshot, parseSnapshot, persistSnapshot, snapshotState } from './messageSnapshot.js';
+import {
+  type MessageSnapshot,
+  type StoredSnapshot,
+  nextSnapshot,
+  parseSnapshot,
+  persistSnapshot,
+  snapshotState,
+} from './messageSnapshot.js';
 
 export const SNAPSHOT_TABLE = 'message_snapshots';
 
-interface Row { revision: number | bigint; machine_version: number | bigint; snapshot: string }
+interface Row {
+  revision: number | bigint;
+  machine_version: number | bigint;
+  snapshot: string;
+}
 
 interface Statements {
   select: Database.Statement;
@@ -59,7 +70,7 @@ function snapshotBefore(db: Database.Database, s: Statements, event: RecordedEve
     }
   }
   let snapshot: MessageSnapshot | undefined;
-  for (let from = 0n; from < event.revision;) {
+  for (let from = 0n; from < event.revision; ) {
     const page = s.reader.streamPage(event.stream, from, Math.min(1000, Number(event.revision - from)));
     if (page.length === 0) break;
     for (const e of page) snapshot = nextSnapshot(snapshot, e);
@@ -95,8 +106,11 @@ export const messageSnapshotsProjection: SqliteProjection = {
     }
     let after: MessageSnapshot;
     try {
-      after = (pendingSnapshotAt(event.stream, event.revision) as MessageSnapshot | undefined) ?? nextSnapshot(snapshotBefore(db, s, event), event);
-      if (typeof recorded === 'string' && recorded !== snapshotState(after)) throw new Error('state differs from the log');
+      after =
+        (pendingSnapshotAt(event.stream, event.revision) as MessageSnapshot | undefined) ??
+        nextSnapshot(snapshotBefore(db, s, event), event);
+      if (typeof recorded === 'string' && recorded !== snapshotState(after))
+        throw new Error('state differs from the log');
     } catch {
       // Not this projection's call to refuse an event the actor accepted: no snapshot, and
       // start-up's fold of this history will name the disagreement.
@@ -105,12 +119,15 @@ export const messageSnapshotsProjection: SqliteProjection = {
     }
     const state = snapshotState(after);
     if (isFinalState(state)) s.remove.run(id);
-    else if (restsAfter(event.type, state)) s.upsert.run(id, event.revision, MESSAGE_MACHINE_VERSION, persistSnapshot(after));
+    else if (restsAfter(event.type, state))
+      s.upsert.run(id, event.revision, MESSAGE_MACHINE_VERSION, persistSnapshot(after));
   },
 };
 
 /** The stored snapshot of a live message (undefined: none). */
 export function storedSnapshotFrom(db: Database.Database, id: string): StoredSnapshot | undefined {
   const row = statementsFor(db).select.get(id) as Row | undefined;
-  return row ? { revision: BigInt(row.revision), machineVersion: Number(row.machine_version), json: row.snapshot } : undefined;
+  return row
+    ? { revision: BigInt(row.revision), machineVersion: Number(row.machine_version), json: row.snapshot }
+    : undefined;
 }

@@ -38,7 +38,9 @@ export function checkTemplate(template: readonly string[], key: string, site: Co
 
 /** The template with every placeholder replaced; each entry remains one argv entry. */
 export function substitute(template: readonly string[], vars: CommandVars): string[] {
-  return template.map((entry) => entry.replace(PLACEHOLDER, (whole, name: string) => (name in vars ? vars[name as Placeholder] : whole)));
+  return template.map((entry) =>
+    entry.replace(PLACEHOLDER, (whole, name: string) => (name in vars ? vars[name as Placeholder] : whole)),
+  );
 }
 
 /** Splits `local@domain` (src/mail/address.ts); a quoted local part is unquoted (RFC 5321 4.1.2). */
@@ -52,9 +54,11 @@ export type AddressCheck = { ok: true; vars: CommandVars } | { ok: false; status
 
 /** The placeholder values for one recipient, or why the addresses cannot go on a command line. */
 export function commandVars(sender: string, recipient: string, messageId: string): AddressCheck {
-  if (/\p{Cc}/u.test(sender)) return { ok: false, status: '5.1.7', reply: 'sender address contains a control character' };
+  if (/\p{Cc}/u.test(sender))
+    return { ok: false, status: '5.1.7', reply: 'sender address contains a control character' };
   if (sender.startsWith('-')) return { ok: false, status: '5.1.7', reply: "sender address begins with '-'" };
-  if (/\p{Cc}/u.test(recipient)) return { ok: false, status: '5.1.3', reply: 'recipient address contains a control character' };
+  if (/\p{Cc}/u.test(recipient))
+    return { ok: false, status: '5.1.3', reply: 'recipient address contains a control character' };
   const { local, domain } = addressParts(recipient);
   if (recipient.startsWith('-') || local.startsWith('-') || local === '') {
     return { ok: false, status: '5.1.3', reply: "recipient address has an empty local part or begins with '-'" };
@@ -66,7 +70,12 @@ export function commandVars(sender: string, recipient: string, messageId: string
  * The absolute path of an executable program: a path with a slash is checked as given
  * (resolved against cwd), a bare name is searched on PATH. Throws a ConfigError otherwise.
  */
-export function resolveProgram(program: string, key: string, site: ConfigSite = {}, searchPath = process.env['PATH'] ?? ''): string {
+export function resolveProgram(
+  program: string,
+  key: string,
+  site: ConfigSite = {},
+  searchPath = process.env.PATH ?? '',
+): string {
   if (program === '') throw new ConfigError(key, 'expected a program path', site.file);
   if (program.includes('/')) {
     const absolute = path.resolve(program);
@@ -79,7 +88,11 @@ export function resolveProgram(program: string, key: string, site: ConfigSite = 
     const candidate = path.join(dir, program);
     if (executableProblem(candidate) === undefined) return candidate;
   }
-  throw new ConfigError(key, `program "${program}" not found on PATH (${dirs.join(':') || 'empty'}); install it or give its full path`, site.file);
+  throw new ConfigError(
+    key,
+    `program "${program}" not found on PATH (${dirs.join(':') || 'empty'}); install it or give its full path`,
+    site.file,
+  );
 }
 
 /** Why `file` cannot be run, or undefined when it is an executable regular file. */

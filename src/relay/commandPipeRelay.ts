@@ -23,7 +23,8 @@ export class PipeRelay extends CommandRelay {
   constructor(options: PipeRelayOptions, site: ConfigSite = {}) {
     const key = site.key ?? 'relay';
     const [program, ...args] = options.command;
-    if (program === undefined) throw new ConfigError(`${key}.command`, 'expected a command as a list: [program, arg, ...]', site.file);
+    if (program === undefined)
+      throw new ConfigError(`${key}.command`, 'expected a command as a list: [program, arg, ...]', site.file);
     super({
       name: 'pipe',
       program,

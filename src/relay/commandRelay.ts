@@ -49,7 +49,11 @@ export class CommandRelay implements Relay {
   constructor(spec: CommandRelaySpec) {
     const timeout = spec.timeout ?? DEFAULT_COMMAND_TIMEOUT;
     if (!Number.isSafeInteger(timeout) || timeout <= 0) {
-      throw new ConfigError(`${spec.site?.key ?? 'relay'}.timeout`, 'expected a positive number of milliseconds', spec.site?.file);
+      throw new ConfigError(
+        `${spec.site?.key ?? 'relay'}.timeout`,
+        'expected a positive number of milliseconds',
+        spec.site?.file,
+      );
     }
     checkTemplate(spec.args, spec.keys.args, spec.site, spec.keys.argsIndex);
     this.name = spec.name;
@@ -74,7 +78,8 @@ export class CommandRelay implements Relay {
   async #deliverOne(request: DeliveryRequest, recipient: string): Promise<RecipientResult> {
     const { sender } = request.message.envelope;
     const args = this.argsFor(sender, recipient, request.message.id);
-    if (!Array.isArray(args)) return { recipient, outcome: 'permanent', status: args.status, reply: `${this.name}: ${args.reply}` };
+    if (!Array.isArray(args))
+      return { recipient, outcome: 'permanent', status: args.status, reply: `${this.name}: ${args.reply}` };
     const header = this.#spec.traceHeaders ? `Return-Path: <${sender}>\nDelivered-To: ${recipient}\n` : '';
     const exit = await runCommand({
       program: this.program,
@@ -90,10 +95,15 @@ export class CommandRelay implements Relay {
 
 /** How a run ended, as outcome, status and reply text. */
 export function exitResult(name: string, exit: CommandExit, timeout: number): Omit<RecipientResult, 'recipient'> {
-  const transient = (reply: string) => ({ outcome: 'transient' as const, status: COMMAND_FAILED_STATUS, reply: `${name}: ${reply}` });
+  const transient = (reply: string) => ({
+    outcome: 'transient' as const,
+    status: COMMAND_FAILED_STATUS,
+    reply: `${name}: ${reply}`,
+  });
   switch (exit.kind) {
     case 'exited': {
-      if (exit.code === 0) return { outcome: 'delivered', status: '2.0.0', reply: `delivered via ${name}${withOutput(exit.output)}` };
+      if (exit.code === 0)
+        return { outcome: 'delivered', status: '2.0.0', reply: `delivered via ${name}${withOutput(exit.output)}` };
       const { outcome, status, text } = sysExitStatus(exit.code);
       return { outcome, status, reply: `${name}: ${text} (exit status ${exit.code})${withOutput(exit.output)}` };
     }

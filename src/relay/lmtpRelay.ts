@@ -31,7 +31,12 @@ export class LmtpRelay implements Relay {
   readonly #pool: SessionPool;
 
   constructor(options: LmtpRelayOptions) {
-    const common = { lmtp: true, helo: options.helo, timeout: options.timeout ?? LMTP_DEFAULTS.timeout, starttls: options.starttls ?? LMTP_DEFAULTS.starttls } as const;
+    const common = {
+      lmtp: true,
+      helo: options.helo,
+      timeout: options.timeout ?? LMTP_DEFAULTS.timeout,
+      starttls: options.starttls ?? LMTP_DEFAULTS.starttls,
+    } as const;
     if ('socket' in options) {
       this.#session = { ...common, path: options.socket, starttls: 'never' };
       this.#destination = `unix:${options.socket}`;
@@ -56,7 +61,12 @@ export class LmtpRelay implements Relay {
     const attempt = await attemptDelivery(this.#pool, this.#destination, this.#session, request, recipients, eightBit);
     if (!attempt.ok) {
       const { outcome, status, reply } = attempt.failure;
-      return request.recipients.map((recipient) => ({ recipient, outcome, status, reply: `${this.#destination}: ${reply}` }));
+      return request.recipients.map((recipient) => ({
+        recipient,
+        outcome,
+        status,
+        reply: `${this.#destination}: ${reply}`,
+      }));
     }
     const byRecipient = new Map(attempt.results.map((result) => [result.recipient, result]));
     return request.recipients.map((recipient) => byRecipient.get(recipient)!);

@@ -29,7 +29,11 @@ const NAME_ATTEMPTS = 16;
 
 /** A failed step: what was being done, and the error it raised. */
 class StepError extends Error {
-  constructor(readonly step: string, readonly error: unknown, readonly readError = false) {
+  constructor(
+    readonly step: string,
+    readonly error: unknown,
+    readonly readError = false,
+  ) {
     super(step);
   }
 }
@@ -68,10 +72,20 @@ export class MaildirRelay implements Relay {
       if (!(err instanceof StepError)) throw err;
       const where = `${target.domain}/${target.local}`;
       if (err.readError) {
-        return { recipient, outcome: 'transient', status: '4.3.0', reply: `maildir delivery failed: error reading message: ${describe(err.error)}` };
+        return {
+          recipient,
+          outcome: 'transient',
+          status: '4.3.0',
+          reply: `maildir delivery failed: error reading message: ${describe(err.error)}`,
+        };
       }
       const { outcome, status } = errnoStatus(err.error);
-      return { recipient, outcome, status, reply: `maildir delivery failed: ${err.step} in ${where}: ${describe(err.error)}` };
+      return {
+        recipient,
+        outcome,
+        status,
+        reply: `maildir delivery failed: ${err.step} in ${where}: ${describe(err.error)}`,
+      };
     }
   }
 
@@ -99,7 +113,11 @@ export class MaildirRelay implements Relay {
     for (let attempt = 0; attempt < NAME_ATTEMPTS; attempt++) {
       const tmpPath = path.join(dir, 'tmp', this.#nextName());
       try {
-        const file = await open(tmpPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+        const file = await open(
+          tmpPath,
+          constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+          0o600,
+        );
         return { file, tmpPath };
       } catch (err) {
         const code = errnoCode(err);

@@ -18,9 +18,18 @@ export interface MxResolverOptions {
 }
 
 /** One next hop: an MX target (or the domain itself, `implicit`) and its preference. */
-export interface MxHost { readonly name: string; readonly preference: number; readonly implicit: boolean }
+export interface MxHost {
+  readonly name: string;
+  readonly preference: number;
+  readonly implicit: boolean;
+}
 
-export type LookupFailure = { readonly ok: false; readonly outcome: 'transient' | 'permanent'; readonly status: string; readonly reply: string };
+export type LookupFailure = {
+  readonly ok: false;
+  readonly outcome: 'transient' | 'permanent';
+  readonly status: string;
+  readonly reply: string;
+};
 export type MxRoute = { readonly ok: true; readonly hosts: readonly MxHost[] } | LookupFailure;
 export type AddressLookup = { readonly ok: true; readonly addresses: readonly string[] } | LookupFailure;
 
@@ -57,7 +66,11 @@ export class MxResolver {
     const hosts = records
       .map((record, index) => ({ record, index }))
       .sort((a, b) => a.record.priority - b.record.priority || a.index - b.index)
-      .map(({ record }) => ({ name: record.exchange.replace(/\.$/, ''), preference: record.priority, implicit: false }));
+      .map(({ record }) => ({
+        name: record.exchange.replace(/\.$/, ''),
+        preference: record.priority,
+        implicit: false,
+      }));
     return { ok: true, hosts };
   }
 

@@ -7,7 +7,12 @@
  */
 import type { QueuedMessage } from '../mail/envelope.js';
 
-export type RecipientResult = { recipient: string; outcome: 'delivered' | 'transient' | 'permanent'; status: string /* RFC 3463, e.g. 2.0.0, 4.2.0, 5.1.1 */; reply: string /* human text, e.g. "delivered to maildir" or the remote reply */ };
+export type RecipientResult = {
+  recipient: string;
+  outcome: 'delivered' | 'transient' | 'permanent';
+  status: string /* RFC 3463, e.g. 2.0.0, 4.2.0, 5.1.1 */;
+  reply: string /* human text, e.g. "delivered to maildir" or the remote reply */;
+};
 
 export interface DeliveryRequest {
   message: QueuedMessage;

@@ -33,7 +33,10 @@ export function parseReply(reply: string): ParsedReply | undefined {
   if (!first) return undefined;
   const code = Number(first[1]);
   const enhanced = splitLeadingStatus(first[2] ?? '')?.status;
-  const text = lines.map((line) => line.trim()).join(' ').replace(/\p{Cc}/gu, ' ');
+  const text = lines
+    .map((line) => line.trim())
+    .join(' ')
+    .replace(/\p{Cc}/gu, ' ');
   if (enhanced && enhanced[0] === String(code)[0]) {
     return { code, enhanced, text };
   }
@@ -77,5 +80,8 @@ export function connectionFailureStatus(err: unknown): string {
 
 /** Text on one line, control characters removed, for a RecipientResult's reply. */
 export function oneLine(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ').replace(/\p{Cc}/gu, ' ').trim();
+  return text
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/\p{Cc}/gu, ' ')
+    .trim();
 }

@@ -46,7 +46,12 @@ type Child = ChildProcessByStdio<Writable, Readable, Readable>;
 export function runCommand(run: CommandRun): Promise<CommandExit> {
   let child: Child;
   try {
-    child = spawn(run.program, [...run.args], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, shell: false, env: childEnv() });
+    child = spawn(run.program, [...run.args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+      shell: false,
+      env: childEnv(),
+    });
   } catch (error) {
     return Promise.resolve({ kind: 'spawnFailed', error });
   }
@@ -96,7 +101,8 @@ export function runCommand(run: CommandRun): Promise<CommandExit> {
       const text = output.text();
       if (readError !== undefined) return resolve({ kind: 'readFailed', error: readError.error, output: text });
       if (timedOut) return resolve({ kind: 'timedOut', output: text });
-      if (exit === undefined) return resolve({ kind: 'spawnFailed', error: spawnError ?? new Error('the command did not start') });
+      if (exit === undefined)
+        return resolve({ kind: 'spawnFailed', error: spawnError ?? new Error('the command did not start') });
       if (exit.signal !== null) return resolve({ kind: 'signaled', signal: exit.signal, output: text });
       return resolve({ kind: 'exited', code: exit.code ?? 0, output: text });
     }

@@ -48,8 +48,13 @@ export class SessionPool {
   /** Parks `session` for later, or says goodbye to it when it cannot be kept. */
   give(destination: string, session: ClientSession): void {
     const parked = this.#idle.get(destination) ?? [];
-    if (this.#closed || !session.usable || this.#idleTimeout <= 0 || parked.length >= this.#maxIdle
-      || session.transactions >= this.#maxTransactions) {
+    if (
+      this.#closed ||
+      !session.usable ||
+      this.#idleTimeout <= 0 ||
+      parked.length >= this.#maxIdle ||
+      session.transactions >= this.#maxTransactions
+    ) {
       session.quit();
       return;
     }

@@ -33,7 +33,11 @@ export interface SessionOptions {
 
 /** Why a session could not be opened; `status` is 4.x.x (or 5.x.x for a 5xx greeting). */
 export class SessionFailure extends Error {
-  constructor(readonly outcome: 'transient' | 'permanent', readonly status: string, readonly reply: string) {
+  constructor(
+    readonly outcome: 'transient' | 'permanent',
+    readonly status: string,
+    readonly reply: string,
+  ) {
     super(reply);
   }
 }
@@ -56,7 +60,11 @@ export interface SendOutcome {
   readonly dataReplies: ReadonlyMap<string, string>;
 }
 
-type Internals = { upgrading?: boolean; _supportedExtensions?: string[]; _actionLMTPStream?: (recipient: string, final: boolean, str: string, cb: unknown) => void };
+type Internals = {
+  upgrading?: boolean;
+  _supportedExtensions?: string[];
+  _actionLMTPStream?: (recipient: string, final: boolean, str: string, cb: unknown) => void;
+};
 
 export class ClientSession {
   readonly #conn: SMTPConnection;
@@ -186,7 +194,8 @@ export class ClientSession {
 
   /** Runs a callback-style nodemailer call, failing it if the connection fails meanwhile. */
   #call<T>(start: (done: (value: T) => void, fail: (err: SMTPConnection.SMTPError) => void) => void): Promise<T> {
-    if (this.#dead) return Promise.reject(Object.assign(new Error('connection already closed'), { code: 'ECONNECTION' }));
+    if (this.#dead)
+      return Promise.reject(Object.assign(new Error('connection already closed'), { code: 'ECONNECTION' }));
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       const finish = (action: () => void): void => {
@@ -196,7 +205,10 @@ export class ClientSession {
         action();
       };
       this.#pending = (err) => finish(() => reject(err));
-      start((value) => finish(() => resolve(value)), (err) => finish(() => reject(err)));
+      start(
+        (value) => finish(() => resolve(value)),
+        (err) => finish(() => reject(err)),
+      );
     });
   }
 
@@ -210,7 +222,10 @@ export class ClientSession {
 function connectUnix(path: string, timeout: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ path });
-    const timer = setTimeout(() => socket.destroy(Object.assign(new Error('connection timed out'), { code: 'ETIMEDOUT' })), timeout);
+    const timer = setTimeout(
+      () => socket.destroy(Object.assign(new Error('connection timed out'), { code: 'ETIMEDOUT' })),
+      timeout,
+    );
     socket.once('connect', () => {
       clearTimeout(timer);
       socket.removeListener('error', reject);
@@ -240,7 +255,11 @@ function openFailure(err: unknown): SessionFailure {
   }
   if (reply !== undefined && /^[45]\d\d/.test(reply)) {
     const { outcome, status } = replyStatus(reply);
-    return new SessionFailure(outcome === 'permanent' ? 'permanent' : 'transient', status, `${what}: ${oneLine(reply)}`);
+    return new SessionFailure(
+      outcome === 'permanent' ? 'permanent' : 'transient',
+      status,
+      `${what}: ${oneLine(reply)}`,
+    );
   }
   const message = err instanceof Error ? err.message : String(err);
   return new SessionFailure('transient', connectionFailureStatus(err), `${what}: ${oneLine(message)}`);

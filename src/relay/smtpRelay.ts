@@ -62,7 +62,12 @@ export class SmtpRelay implements Relay {
     for (const recipient of unique(request.recipients)) {
       const domain = this.#options.host === undefined ? domainOf(recipient) || undefined : '';
       if (domain === undefined) {
-        results.set(recipient, { recipient, outcome: 'permanent', status: '5.1.3', reply: 'recipient address has no domain' });
+        results.set(recipient, {
+          recipient,
+          outcome: 'permanent',
+          status: '5.1.3',
+          reply: 'recipient address has no domain',
+        });
         continue;
       }
       groups.set(domain, [...(groups.get(domain) ?? []), recipient]);
@@ -72,13 +77,15 @@ export class SmtpRelay implements Relay {
       if (groups.size > 0) eightBit = await contentHas8Bit(request);
     } catch (err) {
       const reply = `error reading message: ${err instanceof Error ? err.message : String(err)}`;
-      for (const list of groups.values()) for (const r of list) results.set(r, { recipient: r, outcome: 'transient', status: '4.3.0', reply });
+      for (const list of groups.values())
+        for (const r of list) results.set(r, { recipient: r, outcome: 'transient', status: '4.3.0', reply });
       groups.clear();
     }
     const work = [...groups.entries()];
     const worker = async (): Promise<void> => {
       for (let next = work.shift(); next; next = work.shift()) {
-        for (const result of await this.#deliverGroup(request, next[0], next[1], eightBit)) results.set(result.recipient, result);
+        for (const result of await this.#deliverGroup(request, next[0], next[1], eightBit))
+          results.set(result.recipient, result);
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, this.#options.concurrency ?? 4) }, worker));
@@ -90,7 +97,12 @@ export class SmtpRelay implements Relay {
   }
 
   /** One domain's recipients (or all, for a static next hop): each next hop in turn. */
-  async #deliverGroup(request: DeliveryRequest, domain: string, recipients: string[], eightBit: boolean): Promise<RecipientResult[]> {
+  async #deliverGroup(
+    request: DeliveryRequest,
+    domain: string,
+    recipients: string[],
+    eightBit: boolean,
+  ): Promise<RecipientResult[]> {
     const hops = await this.#nextHops(domain);
     if (!Array.isArray(hops)) return recipients.map((recipient) => failed(recipient, hops));
     const failures: Failure[] = [];
@@ -102,14 +114,24 @@ export class SmtpRelay implements Relay {
         continue;
       }
       for (const address of addresses.addresses) {
-        const attempt = await attemptDelivery(this.#pool, `${address}:${this.#port}`, this.#sessionOptions(address, hop), request, recipients, eightBit);
+        const attempt = await attemptDelivery(
+          this.#pool,
+          `${address}:${this.#port}`,
+          this.#sessionOptions(address, hop),
+          request,
+          recipients,
+          eightBit,
+        );
         if (!attempt.ok) {
           failures.push(describeFailure(attempt.failure, hop, address));
           continue;
         }
         if (!attempt.retryElsewhere) return attempt.results;
         const first = attempt.results.find((r) => r.outcome === 'transient')!;
-        lastRetry = { failure: { outcome: 'transient', status: first.status, reply: `${hop} [${address}]: ${first.reply}` }, results: attempt.results };
+        lastRetry = {
+          failure: { outcome: 'transient', status: first.status, reply: `${hop} [${address}]: ${first.reply}` },
+          results: attempt.results,
+        };
         failures.push(lastRetry.failure);
       }
     }
@@ -159,7 +181,10 @@ function describeFailure(failure: SessionFailure, hop: string, address: string):
  */
 function summarize(failures: readonly Failure[]): Failure {
   const transient = failures.filter((f) => f.outcome === 'transient');
-  return transient.at(-1) ?? failures.at(-1) ?? { outcome: 'transient', status: '4.4.1', reply: 'no next hop could be reached' };
+  return (
+    transient.at(-1) ??
+    failures.at(-1) ?? { outcome: 'transient', status: '4.4.1', reply: 'no next hop could be reached' }
+  );
 }
 
 function failed(recipient: string, failure: Failure): RecipientResult {

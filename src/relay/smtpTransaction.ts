@@ -33,14 +33,30 @@ export async function runTransaction(
   const smtputf8 = session.extensions.includes('SMTPUTF8');
   if (UNSAFE.test(sender)) return everyone(recipients, 'permanent', '5.1.7', 'sender address is not valid in SMTP');
   if (NON_ASCII.test(sender) && !smtputf8) {
-    return everyone(recipients, 'permanent', '5.6.7', 'SMTPUTF8 is required for the sender, but was not offered by the host');
+    return everyone(
+      recipients,
+      'permanent',
+      '5.6.7',
+      'SMTPUTF8 is required for the sender, but was not offered by the host',
+    );
   }
   const early = new Map<string, RecipientResult>();
   const to: string[] = [];
   for (const recipient of recipients) {
-    if (UNSAFE.test(recipient)) early.set(recipient, { recipient, outcome: 'permanent', status: '5.1.3', reply: 'recipient address is not valid in SMTP' });
+    if (UNSAFE.test(recipient))
+      early.set(recipient, {
+        recipient,
+        outcome: 'permanent',
+        status: '5.1.3',
+        reply: 'recipient address is not valid in SMTP',
+      });
     else if (NON_ASCII.test(recipient) && !smtputf8) {
-      early.set(recipient, { recipient, outcome: 'permanent', status: '5.6.7', reply: 'SMTPUTF8 is required, but was not offered by the host' });
+      early.set(recipient, {
+        recipient,
+        outcome: 'permanent',
+        status: '5.6.7',
+        reply: 'SMTPUTF8 is required, but was not offered by the host',
+      });
     } else to.push(recipient);
   }
   if (to.length === 0) return { results: recipients.map((r) => early.get(r)!), retryElsewhere: false };
@@ -52,7 +68,10 @@ export async function runTransaction(
 }
 
 /** Each recipient's result from what nodemailer reported. */
-function readOutcome(outcome: SendOutcome, to: readonly string[]): { results: Map<string, RecipientResult>; retryElsewhere: boolean } {
+function readOutcome(
+  outcome: SendOutcome,
+  to: readonly string[],
+): { results: Map<string, RecipientResult>; retryElsewhere: boolean } {
   const { envelope, error, info, dataReplies } = outcome;
   const results = new Map<string, RecipientResult>();
   // RCPT rejections first: they stand whatever happened later.
@@ -81,16 +100,26 @@ function failureResult(error: NonNullable<SendOutcome['error']>): Omit<Recipient
   }
   if (typeof error.response === 'string' && /^\d{3}/.test(error.response)) {
     const { outcome, status } = replyStatus(error.response);
-    const where = error.command === 'MAIL FROM' ? 'MAIL FROM' : error.command === 'DATA' ? 'DATA' : error.command ?? 'session';
+    const where =
+      error.command === 'MAIL FROM' ? 'MAIL FROM' : error.command === 'DATA' ? 'DATA' : (error.command ?? 'session');
     return { outcome, status, reply: `${where} refused: ${oneLine(error.response)}` };
   }
   if (error.code === 'EMESSAGE') {
     return { outcome: 'permanent', status: '5.3.4', reply: oneLine(error.message) };
   }
-  return { outcome: 'transient', status: connectionFailureStatus(error), reply: `lost connection: ${oneLine(error.message)}` };
+  return {
+    outcome: 'transient',
+    status: connectionFailureStatus(error),
+    reply: `lost connection: ${oneLine(error.message)}`,
+  };
 }
 
-function everyone(recipients: readonly string[], outcome: RecipientResult['outcome'], status: string, reply: string): TransactionResult {
+function everyone(
+  recipients: readonly string[],
+  outcome: RecipientResult['outcome'],
+  status: string,
+  reply: string,
+): TransactionResult {
   return { results: recipients.map((recipient) => ({ recipient, outcome, status, reply })), retryElsewhere: false };
 }
 

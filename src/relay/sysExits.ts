@@ -15,23 +15,25 @@ export interface SysExit {
 }
 
 /** The table of sys_exits.c, in code order (EX__BASE 64 to EX__MAX 78). */
-export const SYS_EXITS: readonly SysExit[] = Object.freeze([
-  { code: 64, name: 'EX_USAGE', status: '5.3.0', text: 'command line usage error' },
-  { code: 65, name: 'EX_DATAERR', status: '5.6.0', text: 'data format error' },
-  { code: 66, name: 'EX_NOINPUT', status: '5.3.0', text: 'cannot open input' },
-  { code: 67, name: 'EX_NOUSER', status: '5.1.1', text: 'user unknown' },
-  { code: 68, name: 'EX_NOHOST', status: '5.1.2', text: 'host name unknown' },
-  { code: 69, name: 'EX_UNAVAILABLE', status: '5.3.0', text: 'service unavailable' },
-  { code: 70, name: 'EX_SOFTWARE', status: '5.3.0', text: 'internal software error' },
-  { code: 71, name: 'EX_OSERR', status: '4.3.0', text: 'system resource problem' },
-  { code: 72, name: 'EX_OSFILE', status: '5.3.0', text: 'critical OS file missing' },
-  { code: 73, name: 'EX_CANTCREAT', status: '5.2.0', text: "can't create user output file" },
-  { code: 74, name: 'EX_IOERR', status: '5.3.0', text: 'input/output error' },
-  { code: 75, name: 'EX_TEMPFAIL', status: '4.3.0', text: 'temporary failure' },
-  { code: 76, name: 'EX_PROTOCOL', status: '5.5.0', text: 'remote error in protocol' },
-  { code: 77, name: 'EX_NOPERM', status: '5.7.0', text: 'permission denied' },
-  { code: 78, name: 'EX_CONFIG', status: '5.3.5', text: 'local configuration error' },
-].map((row) => Object.freeze(row)));
+export const SYS_EXITS: readonly SysExit[] = Object.freeze(
+  [
+    { code: 64, name: 'EX_USAGE', status: '5.3.0', text: 'command line usage error' },
+    { code: 65, name: 'EX_DATAERR', status: '5.6.0', text: 'data format error' },
+    { code: 66, name: 'EX_NOINPUT', status: '5.3.0', text: 'cannot open input' },
+    { code: 67, name: 'EX_NOUSER', status: '5.1.1', text: 'user unknown' },
+    { code: 68, name: 'EX_NOHOST', status: '5.1.2', text: 'host name unknown' },
+    { code: 69, name: 'EX_UNAVAILABLE', status: '5.3.0', text: 'service unavailable' },
+    { code: 70, name: 'EX_SOFTWARE', status: '5.3.0', text: 'internal software error' },
+    { code: 71, name: 'EX_OSERR', status: '4.3.0', text: 'system resource problem' },
+    { code: 72, name: 'EX_OSFILE', status: '5.3.0', text: 'critical OS file missing' },
+    { code: 73, name: 'EX_CANTCREAT', status: '5.2.0', text: "can't create user output file" },
+    { code: 74, name: 'EX_IOERR', status: '5.3.0', text: 'input/output error' },
+    { code: 75, name: 'EX_TEMPFAIL', status: '4.3.0', text: 'temporary failure' },
+    { code: 76, name: 'EX_PROTOCOL', status: '5.5.0', text: 'remote error in protocol' },
+    { code: 77, name: 'EX_NOPERM', status: '5.7.0', text: 'permission denied' },
+    { code: 78, name: 'EX_CONFIG', status: '5.3.5', text: 'local configuration error' },
+  ].map((row) => Object.freeze(row)),
+);
 
 /** The status of an exit code outside the table (sys_exits.c's default entry). */
 export const UNKNOWN_EXIT_STATUS = '5.3.0';

@@ -38,7 +38,14 @@ async function readEntries(log: EventLog, stream: string): Promise<HistoryEntry[
 function entryOf(e: RecordedEvent): HistoryEntry {
   const data = e.data as Record<string, unknown>;
   const node = typeof e.metadata.node === 'string' ? { node: e.metadata.node } : {};
-  return { revision: String(e.revision), type: e.type, state: String(e.metadata.state ?? ''), at: typeof data.at === 'string' ? data.at : e.recordedAt, data, ...node };
+  return {
+    revision: String(e.revision),
+    type: e.type,
+    state: String(e.metadata.state ?? ''),
+    at: typeof data.at === 'string' ? data.at : e.recordedAt,
+    data,
+    ...node,
+  };
 }
 
 async function streamExists(log: EventLog, stream: string): Promise<boolean> {
@@ -47,14 +54,20 @@ async function streamExists(log: EventLog, stream: string): Promise<boolean> {
 }
 
 /** A message's links: its session, its parent, its split children and its DSN (read from the log, by the DSN's derived id). */
-async function messageLinks(log: EventLog, id: string, entries: readonly HistoryEntry[]): Promise<Record<string, string>> {
+async function messageLinks(
+  log: EventLog,
+  id: string,
+  entries: readonly HistoryEntry[],
+): Promise<Record<string, string>> {
   const roles: Record<string, string> = {};
   const first = entries[0]?.data;
   if (typeof first?.sessionId === 'string') roles[first.sessionId] = 'session';
-  if (typeof first?.parentId === 'string') roles[first.parentId] = first.origin === 'dsn' ? 'bounced message' : 'parent';
+  if (typeof first?.parentId === 'string')
+    roles[first.parentId] = first.origin === 'dsn' ? 'bounced message' : 'parent';
   for (const e of entries) {
     if (e.type !== 'MessageSplit' || !Array.isArray(e.data.children)) continue;
-    for (const c of e.data.children as { messageId?: unknown }[]) if (typeof c.messageId === 'string') roles[c.messageId] = 'split child';
+    for (const c of e.data.children as { messageId?: unknown }[])
+      if (typeof c.messageId === 'string') roles[c.messageId] = 'split child';
   }
   const dsn = dsnIdFor(id);
   if (await streamExists(log, messageStream(dsn))) roles[dsn] = 'dsn';
@@ -67,9 +80,12 @@ export async function loadHistory(log: EventLog, name: string): Promise<History 
     const stream = historyStream(kind, id);
     const entries = await readEntries(log, stream);
     if (entries.length === 0) continue;
-    const roles: Record<string, string> = kind === 'message'
-      ? await messageLinks(log, id, entries)
-      : Object.fromEntries(entries.filter((e) => e.type === 'MessageAccepted').map((e) => [String(e.data.messageId), 'message']));
+    const roles: Record<string, string> =
+      kind === 'message'
+        ? await messageLinks(log, id, entries)
+        : Object.fromEntries(
+            entries.filter((e) => e.type === 'MessageAccepted').map((e) => [String(e.data.messageId), 'message']),
+          );
     return { stream, kind, entries, links: Object.keys(roles), roles };
   }
   return undefined;

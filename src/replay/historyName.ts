@@ -8,7 +8,10 @@ import { type HistoryKind, MESSAGE_STREAM_PREFIX, SESSION_STREAM_PREFIX } from '
 export type { HistoryKind } from '../mail/streamNames.js';
 
 export function parseHistoryName(name: string): { readonly kinds: readonly HistoryKind[]; readonly id: string } {
-  for (const [kind, prefix] of [['message', MESSAGE_STREAM_PREFIX], ['session', SESSION_STREAM_PREFIX]] as const) {
+  for (const [kind, prefix] of [
+    ['message', MESSAGE_STREAM_PREFIX],
+    ['session', SESSION_STREAM_PREFIX],
+  ] as const) {
     if (name.startsWith(prefix) && name.length > prefix.length) return { kinds: [kind], id: name.slice(prefix.length) };
   }
   return { kinds: ['message', 'session'], id: name };

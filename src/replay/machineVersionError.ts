@@ -13,6 +13,9 @@ export class NewerMachineVersionError extends InvariantError {
     readonly stored: number,
     readonly known: number,
   ) {
-    super(`${where}: written by ${machine} machine version ${stored}, this mailtrail knows up to version ${known}; run the newer mailtrail`, 'ERR_MACHINE_VERSION');
+    super(
+      `${where}: written by ${machine} machine version ${stored}, this mailtrail knows up to version ${known}; run the newer mailtrail`,
+      'ERR_MACHINE_VERSION',
+    );
   }
 }

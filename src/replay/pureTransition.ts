@@ -16,14 +16,25 @@ function scopeFor(machine: AnyStateMachine): Scope {
   if (!scope) {
     const self = createActor(machine);
     scope = {
-      self, defer: () => {}, id: '', logger: () => {}, sessionId: '', stopChild: () => {},
-      system: self.system, emit: () => {}, actionExecutor: () => {},
+      self,
+      defer: () => {},
+      id: '',
+      logger: () => {},
+      sessionId: '',
+      stopChild: () => {},
+      system: self.system,
+      emit: () => {},
+      actionExecutor: () => {},
     } as unknown as Scope;
     scopes.set(machine, scope);
   }
   return scope;
 }
 
-export function pureTransition<M extends AnyStateMachine>(machine: M, snapshot: SnapshotFrom<M>, event: unknown): SnapshotFrom<M> {
+export function pureTransition<M extends AnyStateMachine>(
+  machine: M,
+  snapshot: SnapshotFrom<M>,
+  event: unknown,
+): SnapshotFrom<M> {
   return machine.transition(snapshot as never, event as never, scopeFor(machine)) as SnapshotFrom<M>;
 }

@@ -91,7 +91,12 @@ export function replayEvents<M extends AnyStateMachine>(
 }
 
 /** Read a whole stream from the log and fold it; with `version`, refuse events of a newer machine version. */
-export async function replay<M extends AnyStateMachine>(log: EventLog, stream: string, machine: M, version?: number): Promise<ReplayResult<M>> {
+export async function replay<M extends AnyStateMachine>(
+  log: EventLog,
+  stream: string,
+  machine: M,
+  version?: number,
+): Promise<ReplayResult<M>> {
   const events: RecordedEvent[] = [];
   for await (const e of log.readStream(stream)) events.push(e);
   return replayEvents(machine, stream, events, undefined, version);

@@ -27,7 +27,12 @@ export function schemaOf(type: string, list: readonly Upcaster[] = upcasters): n
   return Math.max(CURRENT_SCHEMA, ...list.filter((u) => u.type === type).map((u) => u.from + 1));
 }
 
-export function upcast(type: string, data: JsonObject, schema: number, list: readonly Upcaster[] = upcasters): JsonObject {
+export function upcast(
+  type: string,
+  data: JsonObject,
+  schema: number,
+  list: readonly Upcaster[] = upcasters,
+): JsonObject {
   let version = schema;
   let current = data;
   const latest = schemaOf(type, list);
@@ -37,6 +42,7 @@ export function upcast(type: string, data: JsonObject, schema: number, list: rea
     current = step.up(current);
     version += 1;
   }
-  if (version > latest) throw new InvariantError(`${type} has schema ${version}, newer than this mailtrail knows (${latest})`);
+  if (version > latest)
+    throw new InvariantError(`${type} has schema ${version}, newer than this mailtrail knows (${latest})`);
   return current;
 }

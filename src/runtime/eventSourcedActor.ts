@@ -5,7 +5,14 @@
  * whose provided actions then run. If the append fails, no action runs and the error is thrown.
  * Records are serialized per actor, so an action may call record() again without racing.
  */
-import { type Actor, type ActorOptions, type AnyStateMachine, type EventFromLogic, type SnapshotFrom, createActor } from 'xstate';
+import {
+  type Actor,
+  type ActorOptions,
+  type AnyStateMachine,
+  type EventFromLogic,
+  type SnapshotFrom,
+  createActor,
+} from 'xstate';
 import type { EventLog, InlineBody } from '../eventlog/eventLog.js';
 import { InvariantError } from '../errors/mailtrailError.js';
 import { type EventMetadata, type MachineEventObject, toEventData } from '../replay/eventShape.js';
@@ -47,7 +54,9 @@ export class EventSourcedActor<M extends AnyStateMachine> {
     this.identity = options.identity;
     this.revision = options.from?.revision ?? null;
     this.pure = options.from?.snapshot ?? initialSnapshot(options.machine);
-    const snapshotOption = options.from ? { snapshot: options.machine.getPersistedSnapshot(options.from.snapshot) } : {};
+    const snapshotOption = options.from
+      ? { snapshot: options.machine.getPersistedSnapshot(options.from.snapshot) }
+      : {};
     this.actor = createActor(options.machine, { ...options.actorOptions, ...snapshotOption } as ActorOptions<M>);
     this.actor.start();
   }
@@ -105,7 +114,8 @@ export class EventSourcedActor<M extends AnyStateMachine> {
     for (const event of events) this.actor.send(event as never);
     const live = this.state;
     const expected = stateName((next as unknown as { value: never }).value);
-    if (live !== expected) throw new InvariantError(`${this.stream}: live actor reached ${live}, pure transition ${expected}`);
+    if (live !== expected)
+      throw new InvariantError(`${this.stream}: live actor reached ${live}, pure transition ${expected}`);
     return live;
   }
 

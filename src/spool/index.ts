@@ -9,4 +9,11 @@ export { BODIES_DIR, idForRef, isValidBodyId, refForId } from './bodyId.js';
 export { openBody, READ_CHUNK, type OpenBodyOptions } from './bodyReader.js';
 export { CrlfToLf } from './lineEndings.js';
 export { DirSync, fsyncDir, type FsyncDir } from './dirSync.js';
-export { encodeEnvelope, readEnvelopePrefix, sizeField, type SpooledEnvelope, type EnvelopePrefix, type EncodedEnvelope } from './spooledEnvelope.js';
+export {
+  encodeEnvelope,
+  readEnvelopePrefix,
+  sizeField,
+  type SpooledEnvelope,
+  type EnvelopePrefix,
+  type EncodedEnvelope,
+} from './spooledEnvelope.js';

@@ -20,7 +20,14 @@ import { HeaderBlockCapture } from '../mail/headerBlock.js';
 import { assertBodyId, idForRef, refForId } from './bodyId.js';
 import { READ_CHUNK, type OpenBodyOptions } from './bodyReader.js';
 import { CrlfToLf } from './lineEndings.js';
-import { Spool, type BodySource, type SpoolOptions, type StoreOptions, type StoredBody, type VerifyResult } from './spool.js';
+import {
+  Spool,
+  type BodySource,
+  type SpoolOptions,
+  type StoreOptions,
+  type StoredBody,
+  type VerifyResult,
+} from './spool.js';
 import { BodyExistsError, BodyMissingError, BodyTooLargeError, SpoolIoError } from './spoolErrors.js';
 
 /** Bytes per row of mailtrail_body_chunks. */
@@ -66,20 +73,33 @@ export class PostgresBodyStore extends Spool {
   /** `root` holds only quarantine/ (and an empty bodies/): the bodies live in the database. */
   constructor(root: string, connectionString: string, options: PostgresBodyStoreOptions = {}) {
     super(root, options);
-    this.pool = new pg.Pool({ connectionString, max: options.poolSize ?? 4, application_name: options.applicationName ?? 'mailtrail bodies', connectionTimeoutMillis: 5000 });
+    this.pool = new pg.Pool({
+      connectionString,
+      max: options.poolSize ?? 4,
+      application_name: options.applicationName ?? 'mailtrail bodies',
+      connectionTimeoutMillis: 5000,
+    });
     this.pool.on('error', () => undefined);
   }
 
   private ready(): Promise<void> {
-    this.schema ??= this.pool.query(SCHEMA).then(() => undefined, (cause: unknown) => {
-      this.schema = undefined;
-      throw cause;
-    });
+    this.schema ??= this.pool.query(SCHEMA).then(
+      () => undefined,
+      (cause: unknown) => {
+        this.schema = undefined;
+        throw cause;
+      },
+    );
     return this.schema;
   }
 
   /** Runs a query, turning a failure to reach or use the database into SpoolIoError. */
-  private async q<R extends pg.QueryResultRow>(op: string, ref: string, text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+  private async q<R extends pg.QueryResultRow>(
+    op: string,
+    ref: string,
+    text: string,
+    values: unknown[],
+  ): Promise<pg.QueryResult<R>> {
     try {
       await this.ready();
       return await this.pool.query<R>(text, values);
@@ -93,7 +113,10 @@ export class PostgresBodyStore extends Spool {
     const ref = refForId(id);
     try {
       await this.ready();
-      await this.pool.query('INSERT INTO mailtrail_bodies (id, envelope) VALUES ($1, $2)', [id, opts.envelope ? JSON.stringify(opts.envelope) : null]);
+      await this.pool.query('INSERT INTO mailtrail_bodies (id, envelope) VALUES ($1, $2)', [
+        id,
+        opts.envelope ? JSON.stringify(opts.envelope) : null,
+      ]);
     } catch (err) {
       if (err instanceof pg.DatabaseError && err.code === '23505') throw new BodyExistsError(id, err);
       throw new SpoolIoError('create', ref, err);
@@ -125,7 +148,11 @@ export class PostgresBodyStore extends Spool {
       }
       await flush();
       const sha256 = hash.digest('hex');
-      await this.q('commit', ref, 'UPDATE mailtrail_bodies SET complete = true, size = $2, sha256 = $3 WHERE id = $1', [id, size, sha256]);
+      await this.q('commit', ref, 'UPDATE mailtrail_bodies SET complete = true, size = $2, sha256 = $3 WHERE id = $1', [
+        id,
+        size,
+        sha256,
+      ]);
       return { ref, size, sha256, headerBlock: header.block };
     } catch (err) {
       await this.remove(ref).catch(() => undefined);
@@ -139,7 +166,12 @@ export class PostgresBodyStore extends Spool {
 
   private async *chunks(ref: string, opts: OpenBodyOptions): AsyncGenerator<Buffer> {
     const id = idForRef(ref);
-    const { rows } = await this.q<{ complete: boolean }>('open', ref, 'SELECT complete FROM mailtrail_bodies WHERE id = $1', [id]);
+    const { rows } = await this.q<{ complete: boolean }>(
+      'open',
+      ref,
+      'SELECT complete FROM mailtrail_bodies WHERE id = $1',
+      [id],
+    );
     if (!rows[0]?.complete) throw new BodyMissingError(ref);
     const conv = opts.lineEndings === 'lf' ? new CrlfToLf() : undefined;
     const out = (b: Buffer): Buffer => (conv ? conv.push(b) : b);
@@ -148,7 +180,12 @@ export class PostgresBodyStore extends Spool {
       if (p.length > 0) yield p;
     }
     for (let n = 0; ; n++) {
-      const got = await this.q<{ data: Buffer }>('read', ref, 'SELECT data FROM mailtrail_body_chunks WHERE id = $1 AND n = $2', [id, n]);
+      const got = await this.q<{ data: Buffer }>(
+        'read',
+        ref,
+        'SELECT data FROM mailtrail_body_chunks WHERE id = $1 AND n = $2',
+        [id, n],
+      );
       const row = got.rows[0];
       if (!row) break;
       const b = out(row.data);
@@ -166,13 +203,20 @@ export class PostgresBodyStore extends Spool {
   }
 
   override async exists(ref: string): Promise<boolean> {
-    const { rows } = await this.q('stat', ref, 'SELECT 1 FROM mailtrail_bodies WHERE id = $1 AND complete', [idForRef(ref)]);
+    const { rows } = await this.q('stat', ref, 'SELECT 1 FROM mailtrail_bodies WHERE id = $1 AND complete', [
+      idForRef(ref),
+    ]);
     return rows.length > 0;
   }
 
   /** Ids of the complete bodies, sorted. */
   override async list(): Promise<string[]> {
-    const { rows } = await this.q<{ id: string }>('readdir', 'bodies', 'SELECT id FROM mailtrail_bodies WHERE complete ORDER BY id', []);
+    const { rows } = await this.q<{ id: string }>(
+      'readdir',
+      'bodies',
+      'SELECT id FROM mailtrail_bodies WHERE complete ORDER BY id',
+      [],
+    );
     return rows.map((r) => r.id);
   }
 

@@ -18,10 +18,23 @@ import { MailtrailError } from '../errors/mailtrailError.js';
 import { HeaderBlockCapture } from '../mail/headerBlock.js';
 import { BODIES_DIR, assertBodyId, idForRef, isValidBodyId, refForId } from './bodyId.js';
 import { openBody, type OpenBodyOptions } from './bodyReader.js';
-import { idForInlineRef, inlineRefForId, isInlineRef, openInlineBody, readInline, type InlineBodyStore } from './inlineBodies.js';
+import {
+  idForInlineRef,
+  inlineRefForId,
+  isInlineRef,
+  openInlineBody,
+  readInline,
+  type InlineBodyStore,
+} from './inlineBodies.js';
 import { DirSync, fsyncDirSync, type FsyncDir } from './dirSync.js';
 import { BodyExistsError, BodyMissingError, BodyTooLargeError, SpoolIoError } from './spoolErrors.js';
-import { encodeEnvelope, readEnvelopePrefix, sizeField, type EnvelopePrefix, type SpooledEnvelope } from './spooledEnvelope.js';
+import {
+  encodeEnvelope,
+  readEnvelopePrefix,
+  sizeField,
+  type EnvelopePrefix,
+  type SpooledEnvelope,
+} from './spooledEnvelope.js';
 
 /** Where bodies the log does not know are kept: <root>/quarantine/<id>. */
 export const QUARANTINE_DIR = 'quarantine';
@@ -85,7 +98,13 @@ function inlineStored(ref: string, chunks: readonly Buffer[], size: number): Sto
   const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
   const header = new HeaderBlockCapture();
   header.push(bytes);
-  return { ref, size, sha256: createHash('sha256').update(bytes).digest('hex'), headerBlock: header.block, inline: bytes };
+  return {
+    ref,
+    size,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    headerBlock: header.block,
+    inline: bytes,
+  };
 }
 
 /**
@@ -122,14 +141,18 @@ function collect(stream: Readable, limit: number): Promise<{ chunks: Buffer[]; s
 
 /** An async iterator over any BodySource. */
 function iterate(body: BodySource): AsyncIterator<Buffer | Uint8Array | string> {
-  const source = body as Partial<AsyncIterable<Buffer | Uint8Array | string>> & Partial<Iterable<Buffer | Uint8Array | string>>;
+  const source = body as Partial<AsyncIterable<Buffer | Uint8Array | string>> &
+    Partial<Iterable<Buffer | Uint8Array | string>>;
   if (source[Symbol.asyncIterator]) return source[Symbol.asyncIterator]!();
   const sync = source[Symbol.iterator]!();
   return { next: async () => sync.next(), return: async () => sync.return?.() ?? { done: true, value: undefined } };
 }
 
 /** The chunks already read, then the rest of the iterator. */
-async function* resume(first: Buffer[], rest: AsyncIterator<Buffer | Uint8Array | string>): AsyncGenerator<Buffer | Uint8Array | string> {
+async function* resume(
+  first: Buffer[],
+  rest: AsyncIterator<Buffer | Uint8Array | string>,
+): AsyncGenerator<Buffer | Uint8Array | string> {
   yield* first;
   for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
 }
@@ -445,12 +468,13 @@ export class Spool {
     }
     const path = join(this.bodiesDir, idForRef(ref));
     const hash = createHash('sha256');
-    const header = new HeaderBlockCapture();
-    let headerDone = false;
     let size = 0;
     try {
       const fh = await open(path, 'r');
-      const { bodyOffset } = await readEnvelopePrefix(fh).catch(async (err: unknown) => { await fh.close(); throw err; });
+      const { bodyOffset } = await readEnvelopePrefix(fh).catch(async (err: unknown) => {
+        await fh.close();
+        throw err;
+      });
       for await (const chunk of fh.createReadStream({ highWaterMark: 256 * 1024, start: bodyOffset })) {
         hash.update(chunk as Buffer);
         size += (chunk as Buffer).length;
@@ -470,7 +494,8 @@ export class Spool {
 
   /** The store of inline bodies; a ref "inline/…" without one is a body this spool cannot reach. */
   private requireInline(ref: string): InlineBodyStore {
-    if (!this.inline) throw new BodyMissingError(`${ref} (no inline body store: the spool was opened without the event log's)`);
+    if (!this.inline)
+      throw new BodyMissingError(`${ref} (no inline body store: the spool was opened without the event log's)`);
     return this.inline;
   }
 }

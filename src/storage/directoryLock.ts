@@ -19,7 +19,10 @@ export class DirectoryLockedError extends MailtrailError {
   readonly pid: number | undefined;
   constructor(path: string, pid?: number) {
     const holder = pid ? `process ${pid}` : 'another process';
-    super('ERR_DIRECTORY_LOCKED', `${path} is locked by ${holder}: another mailtrail daemon uses this directory; stop it first, or give this one its own dataDir`);
+    super(
+      'ERR_DIRECTORY_LOCKED',
+      `${path} is locked by ${holder}: another mailtrail daemon uses this directory; stop it first, or give this one its own dataDir`,
+    );
     this.path = path;
     this.pid = pid;
   }
@@ -29,7 +32,9 @@ export class DirectoryLockedError extends MailtrailError {
 export class DirectoryLockError extends MailtrailError {
   readonly path: string;
   constructor(path: string, cause: unknown) {
-    super('ERR_DIRECTORY_LOCK', `cannot lock ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super('ERR_DIRECTORY_LOCK', `cannot lock ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
     this.path = path;
   }
 }

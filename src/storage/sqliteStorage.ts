@@ -25,7 +25,10 @@ export class SqliteStorage implements QueueStorage {
   private readonly dirIsOurs: boolean;
   private readonly locks: DirectoryLock[];
 
-  constructor(readonly dir: string, options: { logPath?: string } = {}) {
+  constructor(
+    readonly dir: string,
+    options: { logPath?: string } = {},
+  ) {
     this.logPath = options.logPath ?? join(dir, 'events.sqlite');
     this.dirIsOurs = isOwnDirectory(dir, ownNames(dir, this.logPath));
     mkdirSync(dirname(dir), { recursive: true, mode: 0o755 });
@@ -43,7 +46,12 @@ export class SqliteStorage implements QueueStorage {
 
   /** What to hand to the mail user before a privilege drop, and to check writable after it. */
   files(): OwnedFiles {
-    return storageFiles({ dir: this.dir, dirIsOurs: this.dirIsOurs, logPath: this.logPath, spoolRoot: this.spool.root });
+    return storageFiles({
+      dir: this.dir,
+      dirIsOurs: this.dirIsOurs,
+      logPath: this.logPath,
+      spoolRoot: this.spool.root,
+    });
   }
 
   async close(): Promise<void> {

@@ -27,7 +27,8 @@ export function logFiles(logPath: string): string[] {
 /** The names a storage keeps directly in its directory. */
 export function ownNames(dir: string, logPath: string | undefined, extra: readonly string[] = []): string[] {
   const names = [LOCK_FILE, 'spool', ...extra];
-  if (logPath && resolve(dirname(logPath)) === resolve(dir)) names.push(...LOG_SUFFIXES.map((s) => `${basename(logPath)}${s}`));
+  if (logPath && resolve(dirname(logPath)) === resolve(dir))
+    names.push(...LOG_SUFFIXES.map((s) => `${basename(logPath)}${s}`));
   return names;
 }
 
@@ -57,13 +58,22 @@ function walk(root: string, dirs: string[], files: string[]): void {
   for (const name of readdirSync(root)) walk(join(root, name), dirs, files);
 }
 
-export function storageFiles(o: { dir: string; dirIsOurs: boolean; logPath?: string; spoolRoot: string; extra?: readonly string[] }): OwnedFiles {
+export function storageFiles(o: {
+  dir: string;
+  dirIsOurs: boolean;
+  logPath?: string;
+  spoolRoot: string;
+  extra?: readonly string[];
+}): OwnedFiles {
   const dirs: string[] = [];
   const files: string[] = [];
   walk(o.spoolRoot, dirs, files);
   const log = o.logPath ? logFiles(o.logPath) : [];
   const extra = (o.extra ?? []).map((n) => join(o.dir, n)).filter((p) => existsSync(p));
-  const lock = [join(o.dir, LOCK_FILE), ...(o.logPath && resolve(dirname(o.logPath)) !== resolve(o.dir) ? [join(dirname(o.logPath), LOCK_FILE)] : [])].filter((p) => existsSync(p));
+  const lock = [
+    join(o.dir, LOCK_FILE),
+    ...(o.logPath && resolve(dirname(o.logPath)) !== resolve(o.dir) ? [join(dirname(o.logPath), LOCK_FILE)] : []),
+  ].filter((p) => existsSync(p));
   return {
     handOver: [...(o.dirIsOurs ? [o.dir] : []), ...lock, ...log, ...extra, ...dirs, ...files],
     writable: [o.dir, ...log, ...dirs],

@@ -15,7 +15,16 @@ import { cyclesOf, importGraph, loopThrough } from './importGraph.js';
 const LAYERS: readonly (readonly string[])[] = [
   ['machines/'],
   ['src/mail/', 'src/errors/', 'src/logging/', 'src/packageInfo.ts'],
-  ['src/eventlog/', 'src/spool/', 'src/relay/', 'src/policies/', 'src/replay/', 'src/runtime/', 'src/readmodel/', 'src/diagrams/'],
+  [
+    'src/eventlog/',
+    'src/spool/',
+    'src/relay/',
+    'src/policies/',
+    'src/replay/',
+    'src/runtime/',
+    'src/readmodel/',
+    'src/diagrams/',
+  ],
   ['src/queue/', 'src/bounce/', 'src/storage/'],
   ['src/edge/', 'src/control/', 'src/metrics/', 'src/inspect/'],
   ['src/config/'],
@@ -26,7 +35,8 @@ const LAYERS: readonly (readonly string[])[] = [
 
 function layerOf(file: string): number {
   const layer = LAYERS.findIndex((folders) => folders.some((f) => (f.endsWith('/') ? file.startsWith(f) : file === f)));
-  if (layer < 0) throw new Error(`${file} is in no layer: add its folder to LAYERS in test/architecture/importCycles.test.ts`);
+  if (layer < 0)
+    throw new Error(`${file} is in no layer: add its folder to LAYERS in test/architecture/importCycles.test.ts`);
   return layer;
 }
 
@@ -55,7 +65,12 @@ describe('the import graph of src/ and machines/', () => {
 
 describe('the cycle finder', () => {
   it('names the files of a cycle', () => {
-    const g = new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]);
+    const g = new Map([
+      ['a', ['b']],
+      ['b', ['c']],
+      ['c', ['a']],
+      ['d', ['a']],
+    ]);
     assert.deepEqual(cyclesOf(g), [['a', 'b', 'c']]);
     assert.equal(loopThrough(g, ['a', 'b', 'c']), 'a → b → c → a');
   });

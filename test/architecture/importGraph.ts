@@ -26,7 +26,11 @@ export function importGraph(folders: readonly string[] = ['src', 'machines']): M
     const targets = info.importedFiles
       .map((i) => i.fileName)
       .filter((spec) => spec.startsWith('.'))
-      .map((spec) => relative(ROOT, resolve(dirname(file), spec.replace(/\.js$/, '.ts'))).split('\\').join('/'));
+      .map((spec) =>
+        relative(ROOT, resolve(dirname(file), spec.replace(/\.js$/, '.ts')))
+          .split('\\')
+          .join('/'),
+      );
     graph.set(relative(ROOT, file).split('\\').join('/'), [...new Set(targets)]);
   }
   return graph;
@@ -41,17 +45,26 @@ export function cyclesOf(graph: ReadonlyMap<string, readonly string[]>): string[
   const onStack = new Set<string>();
   const out: string[][] = [];
   const visit = (v: string): void => {
-    indices.set(v, index); low.set(v, index); index += 1;
-    stack.push(v); onStack.add(v);
+    indices.set(v, index);
+    low.set(v, index);
+    index += 1;
+    stack.push(v);
+    onStack.add(v);
     for (const w of graph.get(v) ?? []) {
       if (!graph.has(w)) continue;
-      if (!indices.has(w)) { visit(w); low.set(v, Math.min(low.get(v)!, low.get(w)!)); }
-      else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, indices.get(w)!));
+      if (!indices.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, indices.get(w)!));
     }
     if (low.get(v) === indices.get(v)) {
       const scc: string[] = [];
       let w: string;
-      do { w = stack.pop()!; onStack.delete(w); scc.push(w); } while (w !== v);
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        scc.push(w);
+      } while (w !== v);
       if (scc.length > 1 || (graph.get(v) ?? []).includes(v)) out.push(scc.sort());
     }
   };
@@ -71,6 +84,7 @@ export function loopThrough(graph: ReadonlyMap<string, readonly string[]>, files
     if (back && path.length > 1) return [...path, start].join(' → ');
     const fresh = next.find((w) => !seen.has(w));
     if (!fresh) return [...path, start].join(' → ');
-    path.push(fresh); seen.add(fresh);
+    path.push(fresh);
+    seen.add(fresh);
   }
 }

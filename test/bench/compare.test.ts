@@ -12,8 +12,19 @@ import { join } from 'node:path';
 const root = join(import.meta.dirname, '..', '..');
 
 test('compare --no-postfix prints the table with its columns and the configuration', () => {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', 'compare', '--no-postfix', '--n', '20', '--variants', 'accept'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
-  for (const column of ['accepted msg/s', 'delivered msg/s', 'ratio to Postfix', 'CPU ms/msg', 'end of DATA→250', 'load avg']) {
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', 'bench/run.ts', 'compare', '--no-postfix', '--n', '20', '--variants', 'accept'],
+    { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 },
+  );
+  for (const column of [
+    'accepted msg/s',
+    'delivered msg/s',
+    'ratio to Postfix',
+    'CPU ms/msg',
+    'end of DATA→250',
+    'load avg',
+  ]) {
     assert.ok(out.includes(column), `no column "${column}" in:\n${out}`);
   }
   assert.match(out, /writer loop/);

@@ -24,10 +24,21 @@ function input(overrides: Partial<DsnInput> = {}): DsnInput {
     message: MESSAGE,
     arrivalDate: new Date('2024-03-05T09:08:06.000Z'),
     failed: [
-      { recipient: 'bob@example.com', status: '5.1.1', diagnostic: '550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown in local recipient table', remoteMta: 'mx1.example.com' },
-      { recipient: 'carol@example.net', status: '5.2.2', diagnostic: '552-5.2.2 Mailbox full\r\n552 5.2.2 Try again never', action: 'failed' },
+      {
+        recipient: 'bob@example.com',
+        status: '5.1.1',
+        diagnostic: '550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown in local recipient table',
+        remoteMta: 'mx1.example.com',
+      },
+      {
+        recipient: 'carol@example.net',
+        status: '5.2.2',
+        diagnostic: '552-5.2.2 Mailbox full\r\n552 5.2.2 Try again never',
+        action: 'failed',
+      },
     ],
-    originalHeaders: 'From: Alice <alice@example.org>\nTo: bob@example.com\nSubject: Lunch?\nMessage-ID: <orig@example.org>\n\n',
+    originalHeaders:
+      'From: Alice <alice@example.org>\nTo: bob@example.com\nSubject: Lunch?\nMessage-ID: <orig@example.org>\n\n',
     dsnMessageId: '20240306090806.DSN01@mx.example.com',
     now: new Date('2024-03-06T09:08:06.000Z'),
     ...overrides,
@@ -39,14 +50,17 @@ const simpleParser = (content: Buffer | string) => parseMail(content, { keepDeli
 
 /** The blocks of a delivery-status body, each a map of lowercased field → unfolded value. */
 function statusBlocks(body: string): Array<Map<string, string>> {
-  return body.trim().split(/\r\n\r\n/).map((block) => {
-    const fields = new Map<string, string>();
-    for (const line of block.replace(/\r\n[ \t]+/g, ' ').split('\r\n')) {
-      const colon = line.indexOf(':');
-      fields.set(line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim());
-    }
-    return fields;
-  });
+  return body
+    .trim()
+    .split(/\r\n\r\n/)
+    .map((block) => {
+      const fields = new Map<string, string>();
+      for (const line of block.replace(/\r\n[ \t]+/g, ' ').split('\r\n')) {
+        const colon = line.indexOf(':');
+        fields.set(line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim());
+      }
+      return fields;
+    });
 }
 
 function part(parsed: ParsedMail, type: string) {
@@ -74,12 +88,16 @@ test('has the report headers: From MAILER-DAEMON, To, Subject, Date, Message-Id,
   const type = parsed.headers.get('content-type') as { value: string; params: Record<string, string> };
   assert.equal(type.value, 'multipart/report');
   assert.equal(type.params['report-type'], 'delivery-status');
-  assert.match(type.params['boundary']!, /^=_mailtrail-dsn\.[0-9a-f]{32}$/);
+  assert.match(type.params.boundary!, /^=_mailtrail-dsn\.[0-9a-f]{32}$/);
 });
 
 test('has a Postfix-like notification, the delivery status and the original headers, in that order', async () => {
   const content = buildDsn(input()).content.toString('utf8');
-  const order = ['Content-Type: text/plain; charset=us-ascii', 'Content-Type: message/delivery-status', 'Content-Type: text/rfc822-headers'].map((t) => content.indexOf(t));
+  const order = [
+    'Content-Type: text/plain; charset=us-ascii',
+    'Content-Type: message/delivery-status',
+    'Content-Type: text/rfc822-headers',
+  ].map((t) => content.indexOf(t));
   assert.ok(order.every((i) => i > 0) && order[0]! < order[1]! && order[1]! < order[2]!, String(order));
 
   const parsed = await simpleParser(content);
@@ -87,12 +105,18 @@ test('has a Postfix-like notification, the delivery status and the original head
   assert.match(parsed.text ?? '', /<bob@example\.com>: 550 5\.1\.1 <bob@example\.com>: Recipient address rejected:/);
   assert.match(parsed.text ?? '', /<carol@example\.net>: 552-5\.2\.2 Mailbox full 552 5\.2\.2 Try again never/);
   const headers = content.slice(content.indexOf('Content-Type: text/rfc822-headers'));
-  assert.match(headers, /\r\n\r\nFrom: Alice <alice@example\.org>\r\nTo: bob@example\.com\r\nSubject: Lunch\?\r\nMessage-ID: <orig@example\.org>\r\n\r\n--/);
+  assert.match(
+    headers,
+    /\r\n\r\nFrom: Alice <alice@example\.org>\r\nTo: bob@example\.com\r\nSubject: Lunch\?\r\nMessage-ID: <orig@example\.org>\r\n\r\n--/,
+  );
 });
 
 test('reports Reporting-MTA and Arrival-Date per message and the RFC 3464 fields per recipient', async () => {
   const parsed = await simpleParser(buildDsn(input()).content);
-  assert.deepEqual(parsed.attachments.map((a) => a.contentType), ['message/delivery-status', 'text/rfc822-headers']);
+  assert.deepEqual(
+    parsed.attachments.map((a) => a.contentType),
+    ['message/delivery-status', 'text/rfc822-headers'],
+  );
   assert.match(part(parsed, 'text/rfc822-headers').content.toString('utf8'), /^From: Alice <alice@example\.org>\r\n/);
   const status = part(parsed, 'message/delivery-status');
   const [perMessage, bob, carol, ...rest] = statusBlocks(status.content.toString('utf8'));
@@ -105,7 +129,8 @@ test('reports Reporting-MTA and Arrival-Date per message and the RFC 3464 fields
     action: 'failed',
     status: '5.1.1',
     'remote-mta': 'dns; mx1.example.com',
-    'diagnostic-code': 'smtp; 550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown in local recipient table',
+    'diagnostic-code':
+      'smtp; 550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown in local recipient table',
   });
   assert.deepEqual(Object.fromEntries(carol!), {
     'final-recipient': 'rfc822; carol@example.net',
@@ -117,19 +142,32 @@ test('reports Reporting-MTA and Arrival-Date per message and the RFC 3464 fields
 });
 
 test('uses the given diagnostic-type when the reason is not an SMTP reply', async () => {
-  const failed = [{ recipient: 'dave@example.net', status: '5.2.2', diagnostic: 'maildir delivery failed: EDQUOT', diagnosticType: 'X-mailtrail' }];
+  const failed = [
+    {
+      recipient: 'dave@example.net',
+      status: '5.2.2',
+      diagnostic: 'maildir delivery failed: EDQUOT',
+      diagnosticType: 'X-mailtrail',
+    },
+  ];
   const parsed = await simpleParser(buildDsn(input({ failed })).content);
   const [, dave] = statusBlocks(part(parsed, 'message/delivery-status').content.toString('utf8'));
   assert.equal(dave!.get('diagnostic-code'), 'X-mailtrail; maildir delivery failed: EDQUOT');
 });
 
 test('for SMTPUTF8 mail uses message/global-delivery-status, message/global-headers and utf-8 addresses', async () => {
-  const message: QueuedMessage = { ...MESSAGE, smtputf8: true, envelope: { sender: 'jürgen@example.org', recipients: ['用户@example.net'] } };
-  const dsn = buildDsn(input({
-    message,
-    failed: [{ recipient: '用户@example.net', status: '5.1.1', diagnostic: '550 5.1.1 用户不存在' }],
-    originalHeaders: 'From: jürgen@example.org\r\nSubject: Grüße\r\n',
-  }));
+  const message: QueuedMessage = {
+    ...MESSAGE,
+    smtputf8: true,
+    envelope: { sender: 'jürgen@example.org', recipients: ['用户@example.net'] },
+  };
+  const dsn = buildDsn(
+    input({
+      message,
+      failed: [{ recipient: '用户@example.net', status: '5.1.1', diagnostic: '550 5.1.1 用户不存在' }],
+      originalHeaders: 'From: jürgen@example.org\r\nSubject: Grüße\r\n',
+    }),
+  );
   assert.deepEqual(dsn.envelope, { sender: '', recipients: ['jürgen@example.org'] });
   const parsed = await simpleParser(dsn.content);
   const type = parsed.headers.get('content-type') as { value: string; params: Record<string, string> };
@@ -139,14 +177,20 @@ test('for SMTPUTF8 mail uses message/global-delivery-status, message/global-head
   const [, rcpt] = statusBlocks(part(parsed, 'message/global-delivery-status').content.toString('utf8'));
   assert.equal(rcpt!.get('final-recipient'), 'utf-8; 用户@example.net');
   assert.equal(rcpt!.get('diagnostic-code'), 'smtp; 550 5.1.1 用户不存在');
-  assert.equal(part(parsed, 'message/global-headers').content.toString('utf8'), 'From: jürgen@example.org\r\nSubject: Grüße\r\n');
+  assert.equal(
+    part(parsed, 'message/global-headers').content.toString('utf8'),
+    'From: jürgen@example.org\r\nSubject: Grüße\r\n',
+  );
   assert.match(dsn.content.toString('utf8'), /\r\nContent-Transfer-Encoding: 8bit\r\n\r\nThis is a MIME/);
 });
 
 test('keeps a plain DSN 7-bit: a stray UTF-8 address as utf-8 xtext, other text as ?', async () => {
   const failed = [{ recipient: 'josé@example.net', status: '5.1.1', diagnostic: '550 no such user josé' }];
   const content = buildDsn(input({ failed })).content.toString('utf8');
-  const status = content.slice(content.indexOf('Content-Type: message/delivery-status'), content.indexOf('Content-Type: text/rfc822-headers'));
+  const status = content.slice(
+    content.indexOf('Content-Type: message/delivery-status'),
+    content.indexOf('Content-Type: text/rfc822-headers'),
+  );
   assert.match(status, /Final-Recipient: utf-8; jos\\x\{E9\}@example\.net\r\n/);
   assert.match(status, /Diagnostic-Code: smtp; 550 no such user jos\?\r\n/);
   assert.match(status, /^[\x00-\x7f]*$/);
@@ -162,7 +206,10 @@ test('encodes RFC 6533 address text: + = \\ always, non-ASCII only in xtext', ()
 test('is reproducible: the same input gives the same bytes; other ids another boundary', () => {
   assert.deepEqual(buildDsn(input()).content, buildDsn(input()).content);
   const boundary = (c: Buffer) => /boundary="([^"]+)"/.exec(c.toString())![1];
-  assert.notEqual(boundary(buildDsn(input()).content), boundary(buildDsn(input({ dsnMessageId: 'other@mx.example.com' })).content));
+  assert.notEqual(
+    boundary(buildDsn(input()).content),
+    boundary(buildDsn(input({ dsnMessageId: 'other@mx.example.com' })).content),
+  );
 });
 
 test('adds @reportingMta and the angle brackets to a bare dsnMessageId', async () => {
@@ -177,12 +224,17 @@ test('never bounces a bounce: throws for a message from the null sender', () => 
 
 test('refuses an empty failure list and a status that is not 4.x.x or 5.x.x', () => {
   assert.throws(() => buildDsn(input({ failed: [] })), { name: 'InvariantError' });
-  assert.throws(() => buildDsn(input({ failed: [{ recipient: 'b@example.com', status: '2.0.0', diagnostic: 'ok' }] })), { name: 'InvariantError' });
+  assert.throws(
+    () => buildDsn(input({ failed: [{ recipient: 'b@example.com', status: '2.0.0', diagnostic: 'ok' }] })),
+    { name: 'InvariantError' },
+  );
 });
 
 test('cannot be broken by a diagnostic holding CRLF and a boundary-like line', async () => {
   const diagnostic = '550 bad\r\n--=_mailtrail-dsn.x--\r\nX-Injected: yes';
-  const parsed = await simpleParser(buildDsn(input({ failed: [{ recipient: 'b@example.com', status: '5.0.0', diagnostic }] })).content);
+  const parsed = await simpleParser(
+    buildDsn(input({ failed: [{ recipient: 'b@example.com', status: '5.0.0', diagnostic }] })).content,
+  );
   const [, rcpt] = statusBlocks(part(parsed, 'message/delivery-status').content.toString('utf8'));
   assert.equal(rcpt!.get('diagnostic-code'), 'smtp; 550 bad --=_mailtrail-dsn.x-- X-Injected: yes');
   assert.equal(rcpt!.get('x-injected'), undefined);

@@ -66,7 +66,9 @@ function packageOf(path: string): string | undefined {
       const out = execFileSync('dpkg', ['-S', p], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
       const owner = out.split('\n').find((line) => !line.startsWith('diversion by') && line.includes(': '));
       if (owner) return owner.split(':')[0]!.trim();
-    } catch { /* not owned under this name */ }
+    } catch {
+      /* not owned under this name */
+    }
   }
   return undefined;
 }
@@ -83,7 +85,14 @@ function listedPackages(): Set<string> {
   const installed = new Set(listed);
   for (const pkg of listed) {
     let depends = '';
-    try { depends = execFileSync('dpkg-query', ['-W', '-f=${Pre-Depends}, ${Depends}', pkg], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }); } catch { continue; }
+    try {
+      depends = execFileSync('dpkg-query', ['-W', '-f=${Pre-Depends}, ${Depends}', pkg], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+    } catch {
+      continue;
+    }
     for (const dep of depends.split(/[,|]/)) if (dep.trim()) installed.add(dep.trim().split(/[\s:(]/)[0]!);
   }
   return installed;
@@ -94,17 +103,27 @@ describe('programs the tests start', () => {
   const programs = collectPrograms();
 
   it('finds the programs (the scan itself works)', () => {
-    for (const p of ['/usr/sbin/spamd', '/usr/sbin/smtp-sink', 'strace', 'openssl', 'smtp-source']) assert.ok(programs.has(p), `${p} not found by the scan`);
+    for (const p of ['/usr/sbin/spamd', '/usr/sbin/smtp-sink', 'strace', 'openssl', 'smtp-source'])
+      assert.ok(programs.has(p), `${p} not found by the scan`);
   });
 
   for (const [program, where] of programs) {
     it(`${program} comes from a package .ci/run installs`, () => {
       if (program === 'node') return;
       const path = findProgram(program);
-      assert.ok(path, `${program} (started in ${where}) is not installed: add the Debian package that provides it to packages=(…) in .ci/run`);
+      assert.ok(
+        path,
+        `${program} (started in ${where}) is not installed: add the Debian package that provides it to packages=(…) in .ci/run`,
+      );
       const pkg = packageOf(path);
-      assert.ok(pkg, `${program} (started in ${where}) resolves to ${path}, which no Debian package owns: start it by an absolute path from a package .ci/run lists`);
-      assert.ok(listed.has(pkg) || essential(pkg), `${program} (started in ${where}) comes from the Debian package "${pkg}", which .ci/run does not list: add it to packages=(…)`);
+      assert.ok(
+        pkg,
+        `${program} (started in ${where}) resolves to ${path}, which no Debian package owns: start it by an absolute path from a package .ci/run lists`,
+      );
+      assert.ok(
+        listed.has(pkg) || essential(pkg),
+        `${program} (started in ${where}) comes from the Debian package "${pkg}", which .ci/run does not list: add it to packages=(…)`,
+      );
     });
   }
 });

@@ -26,11 +26,18 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The CLI with `input` on stdin. */
 function runCliWithInput(args: readonly string[], input: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/run.ts'), ...args], { cwd: ROOT, env: { ...process.env, DEBUG: '' } });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/run.ts'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, DEBUG: '' },
+    });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
-    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    child.stdout.on('data', (b: Buffer) => {
+      stdout += b.toString();
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     child.stdin.end(input);
@@ -46,12 +53,18 @@ for (const name of ${JSON.stringify(names)}) {
   process.stdout.write('\\n=== exit ' + code + '\\n');
 }`;
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, timeout: 120_000 }, (err, stdout) => {
-      if (err) return reject(err);
-      const out = new Map<string, [number, string]>();
-      for (const m of stdout.matchAll(/\n=== (\S+)\n([\s\S]*?)\n=== exit (\d+)\n/g)) out.set(m[1]!, [Number(m[3]), m[2]!]);
-      resolve(out);
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      { cwd: ROOT, timeout: 120_000 },
+      (err, stdout) => {
+        if (err) return reject(err);
+        const out = new Map<string, [number, string]>();
+        for (const m of stdout.matchAll(/\n=== (\S+)\n([\s\S]*?)\n=== exit (\d+)\n/g))
+          out.set(m[1]!, [Number(m[3]), m[2]!]);
+        resolve(out);
+      },
+    );
   });
 }
 
@@ -84,7 +97,10 @@ describe('mailtrail <command> --help, --version and usage errors', () => {
     assert.equal((await runCli(['hold'])).code, 64);
     const state = await runCli(['search', '--state', 'bogus']);
     assert.equal(state.code, 64);
-    assert.match(state.stderr, /--state: unknown value "bogus"; valid values: received, policies-applied, .*deferred, held, .*live, final/);
+    assert.match(
+      state.stderr,
+      /--state: unknown value "bogus"; valid values: received, policies-applied, .*deferred, held, .*live, final/,
+    );
     const type = await runCli(['tail', '--type', 'MessageHeld,Bogus']);
     assert.equal(type.code, 64);
     assert.match(type.stderr, /--type: unknown value "Bogus"; valid values: MessageReceived, .*ClientGreeted/);
@@ -94,10 +110,16 @@ describe('mailtrail <command> --help, --version and usage errors', () => {
     const h = await makeHarness();
     try {
       const file = join(h.dir, 'bad.yaml');
-      writeFileSync(file, `dataDir: ${JSON.stringify(h.dir)}\nsmtp: { listen: 127.0.0.1:0 }\nrelay: { type: maildrop, path: /nonexistent/bin/maildrop }\n`);
+      writeFileSync(
+        file,
+        `dataDir: ${JSON.stringify(h.dir)}\nsmtp: { listen: 127.0.0.1:0 }\nrelay: { type: maildrop, path: /nonexistent/bin/maildrop }\n`,
+      );
       const r = await runCli(['run', '--config', file]);
       assert.equal(r.code, 78, r.stderr);
-      assert.match(r.stderr, /configuration error: .*bad\.yaml: relay\.path: the maildrop relay's program "\/nonexistent\/bin\/maildrop" cannot be run/);
+      assert.match(
+        r.stderr,
+        /configuration error: .*bad\.yaml: relay\.path: the maildrop relay's program "\/nonexistent\/bin\/maildrop" cannot be run/,
+      );
     } finally {
       await h.close();
     }
@@ -110,7 +132,10 @@ describe('the operator commands and history, with the daemon running and without
   let config: string;
   const cli = (...args: string[]) => runCli([...args, '--config', config]);
   const deferred = async (to: string): Promise<string> => {
-    const id = await h.queue.enqueue({ envelope: { sender: 'alice@remote.test', recipients: [to] }, body: [sampleBody()] });
+    const id = await h.queue.enqueue({
+      envelope: { sender: 'alice@remote.test', recipients: [to] },
+      body: [sampleBody()],
+    });
     await h.waitFor(id, ['deferred']);
     return id;
   };
@@ -124,7 +149,12 @@ describe('the operator commands and history, with the daemon running and without
   };
 
   before(async () => {
-    h = await makeHarness({ queue: { onBounce: createBounceSender({ hostname: 'mx.example.test' }), retry: { minBackoff: 3_600_000, maxBackoff: 3_600_000, maxLifetime: 86_400_000 } } });
+    h = await makeHarness({
+      queue: {
+        onBounce: createBounceSender({ hostname: 'mx.example.test' }),
+        retry: { minBackoff: 3_600_000, maxBackoff: 3_600_000, maxLifetime: 86_400_000 },
+      },
+    });
     config = writeCliConfig(h.dir);
   });
   after(async () => {
@@ -179,8 +209,17 @@ describe('the operator commands and history, with the daemon running and without
     const r = await cli('history', `message-${id}`);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`^message-${id}\\n`));
-    assert.match(r.stdout, new RegExp(`^linked message-${id}\\.DSN \\(DSN \\(bounce report\\)\\): \\d+ events, now \\w+ \\(sender=<> recipients=alice@remote\\.test`, 'm'));
-    const json = JSON.parse((await cli('history', id, '--json')).stdout) as { links: string[]; roles: Record<string, string> };
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `^linked message-${id}\\.DSN \\(DSN \\(bounce report\\)\\): \\d+ events, now \\w+ \\(sender=<> recipients=alice@remote\\.test`,
+        'm',
+      ),
+    );
+    const json = JSON.parse((await cli('history', id, '--json')).stdout) as {
+      links: string[];
+      roles: Record<string, string>;
+    };
     assert.equal(json.roles[`${id}.DSN`], 'dsn');
     const dsn = await cli('history', `message-${id}.DSN`);
     assert.match(dsn.stdout, new RegExp(`^linked message-${id} \\(bounced message\\)`, 'm'));
@@ -197,14 +236,32 @@ describe('the operator commands and history, with the daemon running and without
     const body = await cli('show', id, '--body');
     assert.equal(body.stdout, 'Hi Bob,\r\nthis is a test.\r\n');
     const envelope = await cli('show', id, '--envelope');
-    assert.match(envelope.stdout, /^message \S+ \(deferred, \d+ bytes, received .*, origin smtp\)\nsender: <alice@remote\.test>\nrecipient: <frank@remote\.test> pending 4\.3\.5/);
+    assert.match(
+      envelope.stdout,
+      /^message \S+ \(deferred, \d+ bytes, received .*, origin smtp\)\nsender: <alice@remote\.test>\nrecipient: <frank@remote\.test> pending 4\.3\.5/,
+    );
     assert.equal((await cli('show', id, '--body', '--headers')).code, 64);
   });
 
   it('sendmail queues stdin through the daemon (origin local): -t adds To/Cc/Bcc, Bcc is removed, From is added', async () => {
     await startDaemon();
-    const input = 'To: bob@example.test\nBcc: secret@example.test\nSubject: nightly report\n\nall fine\n.\nnot part of it\n';
-    const r = await runCliWithInput(['sendmail', '-t', '-v', '-f', 'cron@example.test', '-F', 'Cron Daemon', 'carol@example.test', '--config', config], input);
+    const input =
+      'To: bob@example.test\nBcc: secret@example.test\nSubject: nightly report\n\nall fine\n.\nnot part of it\n';
+    const r = await runCliWithInput(
+      [
+        'sendmail',
+        '-t',
+        '-v',
+        '-f',
+        'cron@example.test',
+        '-F',
+        'Cron Daemon',
+        'carol@example.test',
+        '--config',
+        config,
+      ],
+      input,
+    );
     assert.equal(r.code, 0, r.stderr);
     const id = /queued as (\S+)/.exec(r.stderr)?.[1];
     assert.ok(id, r.stderr);

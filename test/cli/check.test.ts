@@ -18,7 +18,9 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('mailtrail check', () => {
   it('says ok for a healthy data directory and names each problem otherwise', async () => {
-    const file = writeConfig(dir, `hostname: mx.example.test
+    const file = writeConfig(
+      dir,
+      `hostname: mx.example.test
 dataDir: ${dir}
 smtp:
   listen: 127.0.0.1:0
@@ -26,11 +28,22 @@ smtp:
 relay: { type: pipe, command: ['/bin/sh', '-c', 'exit 75'] }
 log: { level: info }
 spool: { inlineThreshold: 0 }
-`);
+`,
+    );
     // Bodies as files (inlineThreshold 0), so the test can take one away and add a stray one.
     const d = await startDaemon(file);
     const ids: string[] = [];
-    for (let n = 0; n < 3; n++) ids.push(/queued as (\S+)/.exec(await smtpSend({ port: d.port, from: 'alice@remote.test', to: ['bob@example.test'], body: `Subject: ${n}\r\n\r\nbody\r\n` }))![1]!);
+    for (let n = 0; n < 3; n++)
+      ids.push(
+        /queued as (\S+)/.exec(
+          await smtpSend({
+            port: d.port,
+            from: 'alice@remote.test',
+            to: ['bob@example.test'],
+            body: `Subject: ${n}\r\n\r\nbody\r\n`,
+          }),
+        )![1]!,
+      );
     const running = await runCli(['check', '--config', file]);
     assert.equal(running.code, 0, running.stderr);
     await d.kill('SIGTERM');

@@ -25,7 +25,9 @@ function sections(): Map<string, string> {
   return out;
 }
 
-const longOptions = (text: string): string[] => [...new Set([...text.matchAll(/(?<![\w-])--([a-z][a-z-]*)/g)].map((m) => m[1]!))];
+const longOptions = (text: string): string[] => [
+  ...new Set([...text.matchAll(/(?<![\w-])--([a-z][a-z-]*)/g)].map((m) => m[1]!)),
+];
 
 describe('docs/cli.md', () => {
   const bySection = sections();
@@ -46,9 +48,15 @@ describe('docs/cli.md', () => {
       const section = bySection.get(name) ?? '';
       const parsed = Object.keys((await command.load()).options ?? {});
       const undocumented = parsed.filter((o) => !GLOBAL.has(o) && !section.includes(`--${o}`));
-      assert.deepEqual(undocumented, [], `${name} parses options its section does not mention: ${undocumented.join(', ')}`);
+      assert.deepEqual(
+        undocumented,
+        [],
+        `${name} parses options its section does not mention: ${undocumented.join(', ')}`,
+      );
       // The heading and the tables (rows starting with |) are where a section lists its own options.
-      const own = section.split('\n').filter((l) => l.startsWith('## ') || l.startsWith('| `--') || l.startsWith('| `-'));
+      const own = section
+        .split('\n')
+        .filter((l) => l.startsWith('## ') || l.startsWith('| `--') || l.startsWith('| `-'));
       const unknown = longOptions(own.join('\n')).filter((o) => !GLOBAL.has(o) && !parsed.includes(o));
       assert.deepEqual(unknown, [], `docs/cli.md lists options ${name} does not parse: ${unknown.join(', ')}`);
     });
@@ -56,19 +64,30 @@ describe('docs/cli.md', () => {
     it(`documents the short options of ${name}, and its --help usage names only options it parses`, async () => {
       const section = bySection.get(name) ?? '';
       const options = (await command.load()).options ?? {};
-      const shorts = Object.entries(options).filter(([long, o]) => o.short !== undefined && !GLOBAL.has(long)).map(([long, o]) => ({ long, short: o.short! }));
-      const undocumented = shorts.filter(({ short }) => !new RegExp(`(?<![\\w-])-${short}(?![\\w-])`).test(section)).map((o) => `-${o.short} (--${o.long})`);
+      const shorts = Object.entries(options)
+        .filter(([long, o]) => o.short !== undefined && !GLOBAL.has(long))
+        .map(([long, o]) => ({ long, short: o.short! }));
+      const undocumented = shorts
+        .filter(({ short }) => !new RegExp(`(?<![\\w-])-${short}(?![\\w-])`).test(section))
+        .map((o) => `-${o.short} (--${o.long})`);
       assert.deepEqual(undocumented, [], `${name}: short options its section does not mention`);
       const usageOptions = longOptions(command.usage).filter((o) => !GLOBAL.has(o) && !Object.hasOwn(options, o));
-      assert.deepEqual(usageOptions, [], `${name}: the usage in src/cli/commands.ts names options the command does not parse`);
+      assert.deepEqual(
+        usageOptions,
+        [],
+        `${name}: the usage in src/cli/commands.ts names options the command does not parse`,
+      );
       if (name === 'sendmail') return; // reads sendmail's own flags (-f -F -t -i -v) itself, as sendmail(8) does
-      const usageShorts = [...command.usage.matchAll(/(?<![\w-])-([a-zA-Z])(?![\w-])/g)].map((m) => m[1]!).filter((c) => c !== 'c' && c !== 'h' && !shorts.some((o) => o.short === c));
+      const usageShorts = [...command.usage.matchAll(/(?<![\w-])-([a-zA-Z])(?![\w-])/g)]
+        .map((m) => m[1]!)
+        .filter((c) => c !== 'c' && c !== 'h' && !shorts.some((o) => o.short === c));
       assert.deepEqual(usageShorts, [], `${name}: the usage names short options the command does not parse`);
     });
   }
 
   it('documents the global options and the version command', () => {
-    for (const text of ['--config FILE', '`-c`', '--help', '`-h`', '`mailtrail --version`']) assert.ok(doc.includes(text), `docs/cli.md does not mention ${text}`);
+    for (const text of ['--config FILE', '`-c`', '--help', '`-h`', '`mailtrail --version`'])
+      assert.ok(doc.includes(text), `docs/cli.md does not mention ${text}`);
     assert.ok(bySection.has('run') && bySection.has('version'));
   });
 });

@@ -20,11 +20,15 @@ export interface CliResult {
 
 export function runCli(args: readonly string[], timeoutMs = 30_000): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/run.ts'), ...args], { cwd: ROOT, timeout: timeoutMs, env: { ...process.env, DEBUG: '' } },
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'src/cli/run.ts'), ...args],
+      { cwd: ROOT, timeout: timeoutMs, env: { ...process.env, DEBUG: '' } },
       (err, stdout, stderr) => {
         if (err && typeof err.code !== 'number') return reject(err);
         resolve({ code: typeof err?.code === 'number' ? err.code : 0, stdout, stderr });
-      });
+      },
+    );
   });
 }
 
@@ -35,6 +39,10 @@ export function writeCliConfig(dir: string): string {
   return file;
 }
 
-export async function waitUntil(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   await waitFor(check, { what, timeoutMs });
 }

@@ -21,7 +21,11 @@ export interface FollowedCli {
 }
 
 export function followCli(args: readonly string[]): FollowedCli {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/run.ts'), ...args], { cwd: ROOT, env: { ...process.env, DEBUG: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/run.ts'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, DEBUG: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   let partial = '';
   let err = '';
@@ -33,7 +37,9 @@ export function followCli(args: readonly string[]): FollowedCli {
     for (const w of waiters) w();
   });
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
   return {
     child,
     lines,
@@ -50,7 +56,9 @@ export function followCli(args: readonly string[]): FollowedCli {
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms; got:\n${lines.join('\n')}\nstderr: ${err}`));
+          reject(
+            new Error(`no line matching ${pattern} within ${timeoutMs} ms; got:\n${lines.join('\n')}\nstderr: ${err}`),
+          );
         }, timeoutMs);
         waiters.add(check);
         check();

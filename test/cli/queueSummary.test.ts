@@ -20,7 +20,12 @@ describe('mailtrail queue --summary', () => {
   const cli = (...args: string[]) => runCli([...args, '--config', config]);
 
   before(async () => {
-    h = await makeHarness({ queue: { now: () => Date.now() - offset, retry: { minBackoff: 3_600_000, maxBackoff: 3_600_000, maxLifetime: 86_400_000 } } });
+    h = await makeHarness({
+      queue: {
+        now: () => Date.now() - offset,
+        retry: { minBackoff: 3_600_000, maxBackoff: 3_600_000, maxLifetime: 86_400_000 },
+      },
+    });
     config = writeCliConfig(h.dir);
     const at = async (minutesAgo: number, recipients: string[], states: string[]) => {
       offset = minutesAgo * MINUTE;
@@ -41,19 +46,22 @@ describe('mailtrail queue --summary', () => {
   it('prints the counts by state and the domain × age table of the live messages', async () => {
     const r = await cli('queue', '--summary');
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, [
-      'messages by state:',
-      '  deferred        3  live',
-      '  held            1  live',
-      '  delivered       1',
-      '',
-      'live messages by destination domain and age:',
-      '               T 0-5m 5-10m 10-20m 20-40m 40-80m 80-160m 160m+',
-      '        TOTAL  4    1     1      0      1      0       0     1',
-      '  remote.test  3    1     0      0      1      0       0     1',
-      '     far.test  2    0     1      0      1      0       0     0',
-      '',
-    ].join('\n'));
+    assert.equal(
+      r.stdout,
+      [
+        'messages by state:',
+        '  deferred        3  live',
+        '  held            1  live',
+        '  delivered       1',
+        '',
+        'live messages by destination domain and age:',
+        '               T 0-5m 5-10m 10-20m 20-40m 40-80m 80-160m 160m+',
+        '        TOTAL  4    1     1      0      1      0       0     1',
+        '  remote.test  3    1     0      0      1      0       0     1',
+        '     far.test  2    0     1      0      1      0       0     0',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('gives the same numbers as JSON', async () => {
@@ -78,26 +86,64 @@ describe('mailtrail queue --summary', () => {
 });
 
 describe('queue shape', () => {
-  const summary = (id: string, minutesAgo: number, now: number, recipients: Array<[string, 'pending' | 'delivered']>): MessageSummary => ({
-    id, state: 'deferred', sender: 'a@x.test', recipients: recipients.map(([address, status]) => ({ address, status })), attempts: 1,
-    nextAttemptAt: null, receivedAt: new Date(now - minutesAgo * MINUTE).toISOString(), updatedAt: '', finalAt: null, size: 1,
-    bodyRef: `bodies/${id}`, parentId: null, origin: 'smtp', sessionId: null, lastReason: null, revision: 1n,
+  const summary = (
+    id: string,
+    minutesAgo: number,
+    now: number,
+    recipients: Array<[string, 'pending' | 'delivered']>,
+  ): MessageSummary => ({
+    id,
+    state: 'deferred',
+    sender: 'a@x.test',
+    recipients: recipients.map(([address, status]) => ({ address, status })),
+    attempts: 1,
+    nextAttemptAt: null,
+    receivedAt: new Date(now - minutesAgo * MINUTE).toISOString(),
+    updatedAt: '',
+    finalAt: null,
+    size: 1,
+    bodyRef: `bodies/${id}`,
+    parentId: null,
+    origin: 'smtp',
+    sessionId: null,
+    lastReason: null,
+    revision: 1n,
   });
 
   it('puts an age on a bucket edge into the older bucket', () => {
-    assert.deepEqual([0, 4.99, 5, 9.99, 10, 20, 40, 80, 159.99, 160, 10_000].map((m) => ageBucket(m * MINUTE)), [0, 0, 1, 1, 2, 3, 4, 5, 5, 6, 6]);
+    assert.deepEqual(
+      [0, 4.99, 5, 9.99, 10, 20, 40, 80, 159.99, 160, 10_000].map((m) => ageBucket(m * MINUTE)),
+      [0, 0, 1, 1, 2, 3, 4, 5, 5, 6, 6],
+    );
   });
 
   it('counts a message once per pending destination domain, most loaded domain first', () => {
     const now = Date.parse('2026-05-01T12:00:00.000Z');
-    const shape = queueShape([
-      summary('A', 1, now, [['x@b.test', 'pending'], ['y@b.test', 'pending'], ['z@a.test', 'delivered']]),
-      summary('B', 50, now, [['x@a.test', 'pending'], ['x@b.test', 'pending']]),
-    ], [['deferred', 2], ['delivered', 9]], now);
-    assert.deepEqual(shape.domains.map((d) => [d.domain, d.total, d.counts]), [
-      ['b.test', 2, [1, 0, 0, 0, 1, 0, 0]],
-      ['a.test', 1, [0, 0, 0, 0, 1, 0, 0]],
-    ]);
+    const shape = queueShape(
+      [
+        summary('A', 1, now, [
+          ['x@b.test', 'pending'],
+          ['y@b.test', 'pending'],
+          ['z@a.test', 'delivered'],
+        ]),
+        summary('B', 50, now, [
+          ['x@a.test', 'pending'],
+          ['x@b.test', 'pending'],
+        ]),
+      ],
+      [
+        ['deferred', 2],
+        ['delivered', 9],
+      ],
+      now,
+    );
+    assert.deepEqual(
+      shape.domains.map((d) => [d.domain, d.total, d.counts]),
+      [
+        ['b.test', 2, [1, 0, 0, 0, 1, 0, 0]],
+        ['a.test', 1, [0, 0, 0, 0, 1, 0, 0]],
+      ],
+    );
     assert.match(formatShape(shape), /^ +TOTAL +2 +1 +0 +0 +0 +1 +0 +0$/m);
   });
 });

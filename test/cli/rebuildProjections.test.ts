@@ -35,10 +35,14 @@ describe('mailtrail rebuild-projections', () => {
 
   before(async () => {
     h = await makeHarness({
-      queue: { onBounce: createBounceSender({ hostname: 'mx.example.test' }), retry: { minBackoff: 3_600_000, maxBackoff: 3_600_000, maxLifetime: 86_400_000 } },
+      queue: {
+        onBounce: createBounceSender({ hostname: 'mx.example.test' }),
+        retry: { minBackoff: 3_600_000, maxBackoff: 3_600_000, maxLifetime: 86_400_000 },
+      },
     });
     config = writeCliConfig(h.dir);
-    const enqueue = (sender: string, recipients: string[]) => h.queue.enqueue({ envelope: { sender, recipients }, body: [sampleBody()] });
+    const enqueue = (sender: string, recipients: string[]) =>
+      h.queue.enqueue({ envelope: { sender, recipients }, body: [sampleBody()] });
     const delivered = await enqueue('alice@remote.test', ['bob@example.test']);
     const mixed = await enqueue('Alice@Remote.test', ['bob@example.test', 'carol@remote.test']);
     const held = await enqueue('dave@other.test', ['erin@remote.test']);
@@ -65,12 +69,17 @@ describe('mailtrail rebuild-projections', () => {
   it('rebuilds exactly the rows that the live appends produced, even from damaged tables', async () => {
     assert.equal(live.messages!.length, 6); // five and the DSN
     const damage = new SqliteEventLog(logPath());
-    damage.database.exec(`UPDATE messages SET state = 'bogus'; DELETE FROM message_search_rcpt; UPDATE message_search SET sender = 'x'; UPDATE message_snapshots SET snapshot = '{'`);
+    damage.database.exec(
+      `UPDATE messages SET state = 'bogus'; DELETE FROM message_search_rcpt; UPDATE message_search SET sender = 'x'; UPDATE message_snapshots SET snapshot = '{'`,
+    );
     await damage.close();
 
     const r = await cli('rebuild-projections');
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^rebuilt messages \(6 rows\), message_search \(6 rows\), message_search_rcpt \(\d+ rows\), message_snapshots \(\d+ rows\) from \d+ events in \d+\.\d s \(\d+\/s\)\n$/);
+    assert.match(
+      r.stdout,
+      /^rebuilt messages \(6 rows\), message_search \(6 rows\), message_search_rcpt \(\d+ rows\), message_snapshots \(\d+ rows\) from \d+ events in \d+\.\d s \(\d+\/s\)\n$/,
+    );
     assert.equal(r.stderr, '', 'no progress line when stderr is not a terminal');
 
     const after = new SqliteEventLog(logPath(), { readonly: true });
@@ -89,7 +98,10 @@ describe('mailtrail rebuild-projections', () => {
       log.database.exec(`UPDATE messages SET state = 'marked'`);
       const r = await cli('rebuild-projections');
       assert.equal(r.code, 69);
-      assert.match(r.stderr, /^mailtrail rebuild-projections: refused: the daemon is running \(pid \d+\): it answers on .*control\.sock\. Stop the daemon first/);
+      assert.match(
+        r.stderr,
+        /^mailtrail rebuild-projections: refused: the daemon is running \(pid \d+\): it answers on .*control\.sock\. Stop the daemon first/,
+      );
       assert.equal(log.database.prepare(`SELECT count(*) FROM messages WHERE state <> 'marked'`).pluck().get(), 0n);
     } finally {
       await server.stop();

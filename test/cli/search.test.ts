@@ -18,7 +18,14 @@ import { decodeEncodedWords } from '../../src/cli/subjectReader.js';
 import { makeHarness, sampleBody, type Harness } from '../support/queueHarness.js';
 import { runCli, writeCliConfig } from './cliProcess.js';
 
-interface Found { id: string; state: string; sender: string; recipients: string[]; subject: string | null; messageId: string | null }
+interface Found {
+  id: string;
+  state: string;
+  sender: string;
+  recipients: string[];
+  subject: string | null;
+  messageId: string | null;
+}
 
 describe('mailtrail search', () => {
   let h: Harness;
@@ -33,7 +40,9 @@ describe('mailtrail search', () => {
   const idsOf = (list: Found[]) => list.map((f) => f.id).sort();
 
   before(async () => {
-    h = await makeHarness({ queue: { retry: { minBackoff: 3_600_000, maxBackoff: 3_600_000, maxLifetime: 86_400_000 } } });
+    h = await makeHarness({
+      queue: { retry: { minBackoff: 3_600_000, maxBackoff: 3_600_000, maxLifetime: 86_400_000 } },
+    });
     config = writeCliConfig(h.dir);
     const enqueue = async (name: string, sender: string, recipients: string[], subject: string, state: string) => {
       ids[name] = await h.queue.enqueue({ envelope: { sender, recipients }, body: [sampleBody(subject)] });
@@ -48,11 +57,18 @@ describe('mailtrail search', () => {
   after(() => h.close());
 
   it('keeps one index row per message, written with the events (no search has run)', () => {
-    const rows = h.log.database.prepare('SELECT id, state, sender, recipients FROM message_search ORDER BY received_at').all();
+    const rows = h.log.database
+      .prepare('SELECT id, state, sender, recipients FROM message_search ORDER BY received_at')
+      .all();
     assert.deepEqual(rows, [
       { id: ids.invoice, state: 'deferred', sender: 'Alice@Remote.test', recipients: '["carol@remote.test"]' },
       { id: ids.report, state: 'delivered', sender: 'dave@other.test', recipients: '["bob@example.test"]' },
-      { id: ids.both, state: 'deferred', sender: 'alice@remote.test', recipients: '["bob@example.test","erin@remote.test"]' },
+      {
+        id: ids.both,
+        state: 'deferred',
+        sender: 'alice@remote.test',
+        recipients: '["bob@example.test","erin@remote.test"]',
+      },
       { id: ids.gone, state: 'delivered', sender: 'dave@other.test', recipients: '["bob@example.test"]' },
     ]);
   });
@@ -88,8 +104,16 @@ describe('mailtrail search', () => {
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trimEnd().split('\n');
     assert.equal(lines.length, 3);
-    assert.match(lines[0]!, new RegExp(`^${ids.gone}\\s+\\S+Z  delivered\\s+<dave@other\\.test> → <bob@example\\.test>  "Invoice 43"$`));
-    assert.match(lines[1]!, new RegExp(`^${ids.report}\\s+\\S+Z  delivered\\s+<dave@other\\.test> → <bob@example\\.test>  "Quarterly réport"$`));
+    assert.match(
+      lines[0]!,
+      new RegExp(`^${ids.gone}\\s+\\S+Z  delivered\\s+<dave@other\\.test> → <bob@example\\.test>  "Invoice 43"$`),
+    );
+    assert.match(
+      lines[1]!,
+      new RegExp(
+        `^${ids.report}\\s+\\S+Z  delivered\\s+<dave@other\\.test> → <bob@example\\.test>  "Quarterly réport"$`,
+      ),
+    );
     assert.equal(lines[2], '-- 2 messages');
     const limited = await cli('search', '--limit', '1');
     assert.match(limited.stdout, /^-- 1 message \(more match: raise --limit 1\)$/m);
@@ -102,9 +126,14 @@ describe('mailtrail search', () => {
   });
 
   it('answers a recipient-domain query from the index', () => {
-    const plan = h.log.database.prepare(`EXPLAIN QUERY PLAN SELECT id FROM message_search_rcpt WHERE domain = ?`).all('remote.test') as { detail: string }[];
+    const plan = h.log.database
+      .prepare(`EXPLAIN QUERY PLAN SELECT id FROM message_search_rcpt WHERE domain = ?`)
+      .all('remote.test') as { detail: string }[];
     assert.match(plan.map((p) => p.detail).join('\n'), /USING (COVERING )?INDEX message_search_rcpt_domain/);
-    assert.deepEqual(searchPage(h.log.database, { to: parseAddressPattern('remote.test') }, 10).map((r) => r.id), [ids.both, ids.invoice]);
+    assert.deepEqual(
+      searchPage(h.log.database, { to: parseAddressPattern('remote.test') }, 10).map((r) => r.id),
+      [ids.both, ids.invoice],
+    );
   });
 });
 
@@ -113,13 +142,31 @@ describe('the message_search index on a log written before it existed', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mailtrail-search-'));
     try {
       const old = new SqliteEventLog(join(dir, 'events.sqlite'), { projections: [messagesProjection] });
-      await old.append('message-OLD1', [{ type: 'MessageReceived', data: { messageId: 'OLD1', sender: 'a@x.test', recipients: ['b@y.test'], bodyRef: 'bodies/OLD1', size: 1, sha256: '', at: '2026-01-01T00:00:00.000Z' }, metadata: { state: 'received' } }]);
-      await old.append('message-OLD1', [{ type: 'MessageHeld', data: { at: '2026-01-01T00:01:00.000Z' }, metadata: { state: 'held' } }]);
+      await old.append('message-OLD1', [
+        {
+          type: 'MessageReceived',
+          data: {
+            messageId: 'OLD1',
+            sender: 'a@x.test',
+            recipients: ['b@y.test'],
+            bodyRef: 'bodies/OLD1',
+            size: 1,
+            sha256: '',
+            at: '2026-01-01T00:00:00.000Z',
+          },
+          metadata: { state: 'received' },
+        },
+      ]);
+      await old.append('message-OLD1', [
+        { type: 'MessageHeld', data: { at: '2026-01-01T00:01:00.000Z' }, metadata: { state: 'held' } },
+      ]);
       await old.close();
       const upgraded = new SqliteEventLog(join(dir, 'events.sqlite'), { projections: [...inlineProjections] });
       const rows = upgraded.database.prepare('SELECT id, sender, state, received_at FROM message_search').all();
       await upgraded.close();
-      assert.deepEqual(rows, [{ id: 'OLD1', sender: 'a@x.test', state: 'held', received_at: '2026-01-01T00:00:00.000Z' }]);
+      assert.deepEqual(rows, [
+        { id: 'OLD1', sender: 'a@x.test', state: 'held', received_at: '2026-01-01T00:00:00.000Z' },
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

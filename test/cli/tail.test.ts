@@ -10,7 +10,7 @@ import { makeHarness, sampleBody, type Harness } from '../support/queueHarness.j
 import { runCli, writeCliConfig } from './cliProcess.js';
 import { followCli, type FollowedCli } from './followCli.js';
 
-const LINE = /^(\S+Z)  (message-\S+|session-\S+)  (\w+)\s+(\S+)\s+(.*)$/;
+const LINE = /^(\S+Z) {2}(message-\S+|session-\S+) {2}(\w+)\s+(\S+)\s+(.*)$/;
 
 describe('mailtrail tail', () => {
   let h: Harness;
@@ -19,10 +19,13 @@ describe('mailtrail tail', () => {
   let fromDave: string;
   const followers: FollowedCli[] = [];
   const cli = (...args: string[]) => runCli([...args, '--config', config]);
-  const enqueue = (sender: string, recipients: string[]) => h.queue.enqueue({ envelope: { sender, recipients }, body: [sampleBody()] });
+  const enqueue = (sender: string, recipients: string[]) =>
+    h.queue.enqueue({ envelope: { sender, recipients }, body: [sampleBody()] });
 
   before(async () => {
-    h = await makeHarness({ queue: { retry: { minBackoff: 3_600_000, maxBackoff: 3_600_000, maxLifetime: 86_400_000 } } });
+    h = await makeHarness({
+      queue: { retry: { minBackoff: 3_600_000, maxBackoff: 3_600_000, maxLifetime: 86_400_000 } },
+    });
     config = writeCliConfig(h.dir);
     toCarol = await enqueue('alice@remote.test', ['carol@remote.test']);
     await h.waitFor(toCarol, ['deferred']);
@@ -50,22 +53,61 @@ describe('mailtrail tail', () => {
   it('prints every event with -n all, and one JSON object per line with --json', async () => {
     const all = await cli('tail', '-n', 'all', '--json');
     assert.equal(all.code, 0, all.stderr);
-    const events = all.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { position: string; stream: string; type: string; state: string; data: Record<string, unknown> });
+    const events = all.stdout
+      .trimEnd()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            position: string;
+            stream: string;
+            type: string;
+            state: string;
+            data: Record<string, unknown>;
+          },
+      );
     assert.equal(events[0]?.type, 'MessageReceived');
-    assert.deepEqual(events.map((e) => Number(e.position)), [...events.map((e) => Number(e.position))].sort((a, b) => a - b));
+    assert.deepEqual(
+      events.map((e) => Number(e.position)),
+      [...events.map((e) => Number(e.position))].sort((a, b) => a - b),
+    );
     const received = events.find((e) => e.stream === `message-${toCarol}` && e.type === 'MessageReceived');
     assert.equal(received?.state, 'received');
     assert.deepEqual(received?.data.recipients, ['carol@remote.test']);
   });
 
   it('filters by message, by sender (any case, or its domain), by recipient and by type', async () => {
-    const streamsOf = (out: string) => new Set(out.trimEnd().split('\n').map((l) => LINE.exec(l)?.[2]));
-    assert.deepEqual(streamsOf((await cli('tail', '-n', 'all', '--message', toCarol)).stdout), new Set([`message-${toCarol}`]));
-    assert.deepEqual(streamsOf((await cli('tail', '-n', 'all', '--from', 'dave@other.test')).stdout), new Set([`message-${fromDave}`]));
-    assert.deepEqual(streamsOf((await cli('tail', '-n', 'all', '--from', '@other.test')).stdout), new Set([`message-${fromDave}`]));
-    assert.deepEqual(streamsOf((await cli('tail', '-n', 'all', '--to', 'remote.test')).stdout), new Set([`message-${toCarol}`]));
+    const streamsOf = (out: string) =>
+      new Set(
+        out
+          .trimEnd()
+          .split('\n')
+          .map((l) => LINE.exec(l)?.[2]),
+      );
+    assert.deepEqual(
+      streamsOf((await cli('tail', '-n', 'all', '--message', toCarol)).stdout),
+      new Set([`message-${toCarol}`]),
+    );
+    assert.deepEqual(
+      streamsOf((await cli('tail', '-n', 'all', '--from', 'dave@other.test')).stdout),
+      new Set([`message-${fromDave}`]),
+    );
+    assert.deepEqual(
+      streamsOf((await cli('tail', '-n', 'all', '--from', '@other.test')).stdout),
+      new Set([`message-${fromDave}`]),
+    );
+    assert.deepEqual(
+      streamsOf((await cli('tail', '-n', 'all', '--to', 'remote.test')).stdout),
+      new Set([`message-${toCarol}`]),
+    );
     const types = await cli('tail', '-n', 'all', '--type', 'DeliveryDeferred', '--type', 'DeliverySucceeded');
-    assert.deepEqual(types.stdout.trimEnd().split('\n').map((l) => LINE.exec(l)?.[3]), ['DeliveryDeferred', 'DeliverySucceeded']);
+    assert.deepEqual(
+      types.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => LINE.exec(l)?.[3]),
+      ['DeliveryDeferred', 'DeliverySucceeded'],
+    );
     const none = await cli('tail', '--from', 'nobody@nowhere.test');
     assert.equal(none.code, 0);
     assert.equal(none.stdout, '');
@@ -73,7 +115,13 @@ describe('mailtrail tail', () => {
 
   it('-n counts the events that pass the filters', async () => {
     const r = await cli('tail', '-n', '2', '--message', toCarol);
-    assert.deepEqual(r.stdout.trimEnd().split('\n').map((l) => LINE.exec(l)?.[3]), ['RelayAttempted', 'DeliveryDeferred']);
+    assert.deepEqual(
+      r.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => LINE.exec(l)?.[3]),
+      ['RelayAttempted', 'DeliveryDeferred'],
+    );
   });
 
   it('rejects a bad -n with a usage error', async () => {

@@ -20,11 +20,16 @@ describe('mailtrail retry, hold, release, delete through a running daemon', () =
   const cli = (...args: string[]) => runCli([...args, '--config', config]);
 
   before(async () => {
-    h = await makeHarness({ queue: { retry: { minBackoff: 3_600_000, maxBackoff: 3_600_000, maxLifetime: 86_400_000 } } });
+    h = await makeHarness({
+      queue: { retry: { minBackoff: 3_600_000, maxBackoff: 3_600_000, maxLifetime: 86_400_000 } },
+    });
     server = new ControlServer({ path: controlSocketPath(h.dir), queue: h.queue });
     await server.start();
     config = writeCliConfig(h.dir);
-    id = await h.queue.enqueue({ envelope: { sender: 'alice@remote.test', recipients: ['carol@remote.test'] }, body: [sampleBody()] });
+    id = await h.queue.enqueue({
+      envelope: { sender: 'alice@remote.test', recipients: ['carol@remote.test'] },
+      body: [sampleBody()],
+    });
     await h.waitFor(id, ['deferred']);
   });
   after(async () => {
@@ -37,7 +42,10 @@ describe('mailtrail retry, hold, release, delete through a running daemon', () =
     const r = await cli('retry', id);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`message ${id}: retry requested, now deferred \\(via the daemon\\)`));
-    await waitUntil(() => h.queue.contextOf(id)?.attempts === 2 && h.queue.stateOf(id) === 'deferred', 'the running queue made attempt 2');
+    await waitUntil(
+      () => h.queue.contextOf(id)?.attempts === 2 && h.queue.stateOf(id) === 'deferred',
+      'the running queue made attempt 2',
+    );
     const history = await loadHistory(h.log, id);
     assert.ok(history?.entries.some((e) => e.type === 'RetryRequested' && e.data.by === 'cli'));
   });
@@ -53,7 +61,10 @@ describe('mailtrail retry, hold, release, delete through a running daemon', () =
   it('a refused event is reported with exit 1', async () => {
     const r = await cli('release', id);
     assert.equal(r.code, 1);
-    assert.equal(r.stderr, `mailtrail release: message ${id} is not held (it is deferred); only a held message can be released\n`);
+    assert.equal(
+      r.stderr,
+      `mailtrail release: message ${id} is not held (it is deferred); only a held message can be released\n`,
+    );
   });
 
   it('delete ends the running actor; deleting it again is refused as final', async () => {

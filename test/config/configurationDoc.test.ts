@@ -13,7 +13,10 @@ import { schemaKeys } from './schemaKeys.js';
 
 const doc = await readFile(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
 
-interface Section { heading: string; body: string }
+interface Section {
+  heading: string;
+  body: string;
+}
 
 /** Each heading with the text under it, down to the next heading of the same or a higher level. */
 function sections(markdown: string): Section[] {
@@ -47,7 +50,14 @@ describe('docs/configuration.md', () => {
 
   it('finds the keys of the schema (the walker works)', () => {
     const paths = keys.map((k) => k.path);
-    for (const expected of ['hostname', 'smtp.tls.implicit', 'queue.retry.minBackoff', 'relay.type', 'relay.root', 'eventLog.connectionString']) {
+    for (const expected of [
+      'hostname',
+      'smtp.tls.implicit',
+      'queue.retry.minBackoff',
+      'relay.type',
+      'relay.root',
+      'eventLog.connectionString',
+    ]) {
       assert.ok(paths.includes(expected), `walker missed ${expected}`);
     }
   });

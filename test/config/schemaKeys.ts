@@ -25,29 +25,37 @@ export function schemaKeys(root: AnySchema, prefix = ''): SchemaKey[] {
   const walk = (schema: AnySchema, path: string, variant?: SchemaKey['variant'], skip?: string): void => {
     const d = def(schema);
     switch (d.type) {
-      case 'optional': case 'default': case 'prefault': case 'nullable': case 'readonly': case 'catch':
-        return walk(d['innerType'] as AnySchema, path, variant, skip);
+      case 'optional':
+      case 'default':
+      case 'prefault':
+      case 'nullable':
+      case 'readonly':
+      case 'catch':
+        return walk(d.innerType as AnySchema, path, variant, skip);
       case 'pipe':
-        return walk(d['in'] as AnySchema, path, variant, skip);
+        return walk(d.in as AnySchema, path, variant, skip);
       case 'array':
-        return walk(d['element'] as AnySchema, path, variant);
+        return walk(d.element as AnySchema, path, variant);
       case 'record':
-        return walk(d['valueType'] as AnySchema, path, variant);
+        return walk(d.valueType as AnySchema, path, variant);
       case 'union': {
         if (seen.has(schema)) return;
         seen.add(schema);
-        const discriminator = d['discriminator'] as string | undefined;
-        for (const option of d['options'] as AnySchema[]) {
-          if (discriminator === undefined) { walk(option, path, variant); continue; }
-          const shape = (def(option)['shape'] as Record<string, AnySchema>);
-          const value = (def(shape[discriminator]!)['values'] as unknown[])[0];
+        const discriminator = d.discriminator as string | undefined;
+        for (const option of d.options as AnySchema[]) {
+          if (discriminator === undefined) {
+            walk(option, path, variant);
+            continue;
+          }
+          const shape = def(option).shape as Record<string, AnySchema>;
+          const value = (def(shape[discriminator]!).values as unknown[])[0];
           keys.push({ path: join(path, discriminator), ...(variant ? { variant } : {}) });
           walk(option, path, { parent: path, label: `${discriminator}: ${String(value)}` }, discriminator);
         }
         return;
       }
       case 'object':
-        for (const [key, child] of Object.entries(d['shape'] as Record<string, AnySchema>)) {
+        for (const [key, child] of Object.entries(d.shape as Record<string, AnySchema>)) {
           if (key === skip) continue;
           keys.push({ path: join(path, key), ...(variant ? { variant } : {}) });
           walk(child, join(path, key), variant);

@@ -27,7 +27,10 @@ function exchange(path: string, raw: string, count: number): Promise<unknown[]> 
     socket.on('data', (d: string) => {
       buf += d;
       const lines = buf.split('\n').filter(Boolean);
-      if (lines.length >= count) { socket.destroy(); resolve(lines.map((l) => JSON.parse(l))); }
+      if (lines.length >= count) {
+        socket.destroy();
+        resolve(lines.map((l) => JSON.parse(l)));
+      }
     });
     socket.on('error', reject);
     socket.on('close', () => reject(new Error(`closed after ${JSON.stringify(buf)}`)));
@@ -39,13 +42,18 @@ describe('ControlServer with a real queue', () => {
   let server: ControlServer;
   let path: string;
   const deferredMessage = async () => {
-    const id = await h.queue.enqueue({ envelope: { sender: 'alice@remote.test', recipients: ['carol@remote.test'] }, body: [sampleBody()] });
+    const id = await h.queue.enqueue({
+      envelope: { sender: 'alice@remote.test', recipients: ['carol@remote.test'] },
+      body: [sampleBody()],
+    });
     await h.waitFor(id, ['deferred']);
     return id;
   };
 
   before(async () => {
-    h = await makeHarness({ queue: { retry: { minBackoff: 3_600_000, maxBackoff: 3_600_000, maxLifetime: 86_400_000 } } });
+    h = await makeHarness({
+      queue: { retry: { minBackoff: 3_600_000, maxBackoff: 3_600_000, maxLifetime: 86_400_000 } },
+    });
     path = controlSocketPath(h.dir);
     server = new ControlServer({ path, queue: h.queue });
     await server.start();
@@ -72,7 +80,13 @@ describe('ControlServer with a real queue', () => {
     assert.deepEqual(await sendControl(path, { op: 'release', id }, 5000), { ok: true, state: 'deferred' });
     assert.equal(h.queue.stateOf(id), 'deferred');
     const history = await loadHistory(h.log, id);
-    assert.deepEqual(history?.entries.slice(-2).map((e) => [e.type, e.data.by]), [['MessageHeld', 'cli'], ['MessageReleased', 'cli']]);
+    assert.deepEqual(
+      history?.entries.slice(-2).map((e) => [e.type, e.data.by]),
+      [
+        ['MessageHeld', 'cli'],
+        ['MessageReleased', 'cli'],
+      ],
+    );
   });
 
   it('retry makes the running actor attempt again now', async () => {
@@ -80,7 +94,10 @@ describe('ControlServer with a real queue', () => {
     assert.equal(h.queue.contextOf(id)?.attempts, 1);
     const reply = await sendControl(path, { op: 'retry', id }, 5000);
     assert.equal(reply.ok, true);
-    await waitUntil(() => h.queue.contextOf(id)?.attempts === 2 && h.queue.stateOf(id) === 'deferred', 'a second attempt');
+    await waitUntil(
+      () => h.queue.contextOf(id)?.attempts === 2 && h.queue.stateOf(id) === 'deferred',
+      'a second attempt',
+    );
     const all = await sendControl(path, { op: 'retryAll' }, 5000);
     assert.equal(all.ok, true);
     assert.ok(all.ok && (all.count ?? 0) >= 1);
@@ -90,8 +107,15 @@ describe('ControlServer with a real queue', () => {
     const id = await deferredMessage();
     const refused = await sendControl(path, { op: 'release', id }, 5000);
     assert.equal(refused.ok, false);
-    assert.ok(!refused.ok && refused.code === ControlCodes.refused && refused.state === 'deferred', JSON.stringify(refused));
-    assert.ok(!refused.ok && refused.error === `message ${id} is not held (it is deferred); only a held message can be released`, refused.ok ? '' : refused.error);
+    assert.ok(
+      !refused.ok && refused.code === ControlCodes.refused && refused.state === 'deferred',
+      JSON.stringify(refused),
+    );
+    assert.ok(
+      !refused.ok &&
+        refused.error === `message ${id} is not held (it is deferred); only a held message can be released`,
+      refused.ok ? '' : refused.error,
+    );
     assert.deepEqual(await sendControl(path, { op: 'delete', id }, 5000), { ok: true, state: 'deleted' });
     await h.waitFor(id, ['deleted']);
     await waitUntil(() => h.queue.stateOf(id) === undefined, 'the actor is gone');
@@ -100,13 +124,20 @@ describe('ControlServer with a real queue', () => {
   });
 
   it('answers malformed, unknown and oversized requests with an error and keeps serving', async () => {
-    const replies = await exchange(path, 'not json\n[1]\n{"op":"explode"}\n{"op":"hold"}\n{"op":"ping"}\n', 5) as { ok: boolean; error?: string; code?: string }[];
-    assert.deepEqual(replies.map((r) => r.ok), [false, false, false, false, true]);
+    const replies = (await exchange(path, 'not json\n[1]\n{"op":"explode"}\n{"op":"hold"}\n{"op":"ping"}\n', 5)) as {
+      ok: boolean;
+      error?: string;
+      code?: string;
+    }[];
+    assert.deepEqual(
+      replies.map((r) => r.ok),
+      [false, false, false, false, true],
+    );
     assert.match(replies[0]?.error ?? '', /malformed request/);
     assert.match(replies[2]?.error ?? '', /unknown op "explode"/);
     assert.match(replies[3]?.error ?? '', /op "hold" needs a message "id"/);
     assert.ok(replies.slice(0, 4).every((r) => r.code === ControlCodes.badRequest));
-    const [big] = await exchange(path, 'x'.repeat(40_000), 1) as { ok: boolean; error: string }[];
+    const [big] = (await exchange(path, 'x'.repeat(40_000), 1)) as { ok: boolean; error: string }[];
     assert.match(big?.error ?? '', /request longer than/);
     assert.equal((await sendControl(path, { op: 'ping' }, 5000)).ok, true);
   });
@@ -116,7 +147,9 @@ describe('ControlServer with a real queue', () => {
       const socket = createConnection(path, () => socket.end('{"op":"ping"}'));
       let buf = '';
       socket.setEncoding('utf8');
-      socket.on('data', (d: string) => { buf += d; });
+      socket.on('data', (d: string) => {
+        buf += d;
+      });
       socket.on('end', () => resolve(buf));
       socket.on('error', reject);
     });
@@ -134,14 +167,25 @@ describe('ControlServer with a real queue', () => {
 
 describe('sendControl and stale sockets', () => {
   let h: Harness;
-  before(async () => { h = await makeHarness(); });
-  after(async () => { await h.close(); });
+  before(async () => {
+    h = await makeHarness();
+  });
+  after(async () => {
+    await h.close();
+  });
 
   it('reports a missing socket and a stale one as "daemon not running"', async () => {
     const path = join(h.dir, 'stale.sock');
     await assert.rejects(sendControl(path, { op: 'ping' }, 2000), DaemonNotRunningError);
     // a daemon killed with SIGKILL leaves its socket file behind
-    spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`], { stdio: 'ignore' });
+    spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`,
+      ],
+      { stdio: 'ignore' },
+    );
     assert.ok(existsSync(path));
     await assert.rejects(sendControl(path, { op: 'ping' }, 2000), DaemonNotRunningError);
     const server = new ControlServer({ path, queue: h.queue });
@@ -154,9 +198,14 @@ describe('sendControl and stale sockets', () => {
   it('times out as a ControlError, not as "daemon not running"', async () => {
     const path = join(h.dir, 'mute.sock');
     const connections: Socket[] = [];
-    const mute = createServer((s) => { connections.push(s); }).listen(path);
+    const mute = createServer((s) => {
+      connections.push(s);
+    }).listen(path);
     await new Promise((r) => mute.once('listening', r));
-    await assert.rejects(sendControl(path, { op: 'ping' }, 200), (err) => err instanceof ControlError && /no reply/.test(err.message));
+    await assert.rejects(
+      sendControl(path, { op: 'ping' }, 200),
+      (err) => err instanceof ControlError && /no reply/.test(err.message),
+    );
     for (const s of connections) s.destroy();
     await new Promise((r) => mute.close(r));
   });

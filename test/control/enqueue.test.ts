@@ -15,19 +15,42 @@ import { loadHistory } from '../../src/replay/history.js';
 import { makeHarness, type Harness } from '../support/queueHarness.js';
 
 /** Writes `chunks` on one connection, half-closes if asked, and collects `replies` reply lines. */
-function exchange(path: string, chunks: readonly (string | Buffer)[], replies: number, end = true): Promise<ControlReply[]> {
+function exchange(
+  path: string,
+  chunks: readonly (string | Buffer)[],
+  replies: number,
+  end = true,
+): Promise<ControlReply[]> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(path);
     let text = '';
-    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`only got: ${text}`)); }, 10_000);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`only got: ${text}`));
+    }, 10_000);
     socket.on('data', (d: Buffer) => {
       text += d.toString('utf8');
       const lines = text.split('\n').filter(Boolean);
-      if (lines.length >= replies) { clearTimeout(timer); socket.destroy(); resolve(lines.map((l) => JSON.parse(l) as ControlReply)); }
+      if (lines.length >= replies) {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(lines.map((l) => JSON.parse(l) as ControlReply));
+      }
     });
-    socket.on('close', () => { clearTimeout(timer); resolve(text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as ControlReply)); });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(
+        text
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as ControlReply),
+      );
+    });
     socket.on('error', reject);
-    socket.on('connect', () => { for (const c of chunks) socket.write(c); if (end) socket.end(); });
+    socket.on('connect', () => {
+      for (const c of chunks) socket.write(c);
+      if (end) socket.end();
+    });
   });
 }
 
@@ -49,8 +72,19 @@ describe('control socket: enqueue', () => {
   });
 
   it('stores the bytes after the line exactly, and answers a ping pipelined behind them', async () => {
-    const body = Buffer.concat([Buffer.from('Subject: caf\xe9\r\n\r\n', 'latin1'), Buffer.from([0x80, 0xff, 0x0d, 0x0a, 0x2e, 0x0d, 0x0a])]);
-    const [queued, pong] = await exchange(path, [line({ op: 'enqueue', sender: 'cron@example.test', recipients: ['bob@example.test'], size: body.length }), body.subarray(0, 5), Buffer.concat([body.subarray(5), Buffer.from(line({ op: 'ping' }))])], 2);
+    const body = Buffer.concat([
+      Buffer.from('Subject: caf\xe9\r\n\r\n', 'latin1'),
+      Buffer.from([0x80, 0xff, 0x0d, 0x0a, 0x2e, 0x0d, 0x0a]),
+    ]);
+    const [queued, pong] = await exchange(
+      path,
+      [
+        line({ op: 'enqueue', sender: 'cron@example.test', recipients: ['bob@example.test'], size: body.length }),
+        body.subarray(0, 5),
+        Buffer.concat([body.subarray(5), Buffer.from(line({ op: 'ping' }))]),
+      ],
+      2,
+    );
     assert.ok(queued?.ok && typeof queued.id === 'string', JSON.stringify(queued));
     assert.ok(pong?.ok && pong.pid === process.pid);
     const id = (queued as { id: string }).id;
@@ -62,7 +96,15 @@ describe('control socket: enqueue', () => {
   });
 
   it('answers a bad enqueue line with ERR_CONTROL_BAD_REQUEST and keeps the connection', async () => {
-    const replies = await exchange(path, [line({ op: 'enqueue', sender: 'a@example.test', recipients: [], size: 3 }), line({ op: 'enqueue', sender: 'x y@z', recipients: ['b@example.test'], size: 1 }), line({ op: 'ping' })], 3);
+    const replies = await exchange(
+      path,
+      [
+        line({ op: 'enqueue', sender: 'a@example.test', recipients: [], size: 3 }),
+        line({ op: 'enqueue', sender: 'x y@z', recipients: ['b@example.test'], size: 1 }),
+        line({ op: 'ping' }),
+      ],
+      3,
+    );
     assert.equal(replies.length, 3);
     assert.ok(!replies[0]!.ok && replies[0]!.code === ControlCodes.badRequest && /recipients/.test(replies[0]!.error));
     assert.ok(!replies[1]!.ok && replies[1]!.code === ControlCodes.badRequest && /sender/.test(replies[1]!.error));
@@ -71,16 +113,37 @@ describe('control socket: enqueue', () => {
 
   it('refuses a message over the size limit, reads past it, and goes on', async () => {
     const big = Buffer.alloc(5000, 'a');
-    const replies = await exchange(path, [line({ op: 'enqueue', sender: '', recipients: ['bob@example.test'], size: big.length }), big, line({ op: 'ping' })], 2);
+    const replies = await exchange(
+      path,
+      [
+        line({ op: 'enqueue', sender: '', recipients: ['bob@example.test'], size: big.length }),
+        big,
+        line({ op: 'ping' }),
+      ],
+      2,
+    );
     assert.ok(!replies[0]!.ok && replies[0]!.code === ControlCodes.refused, JSON.stringify(replies[0]));
     assert.ok(replies[1]!.ok && replies[1]!.pid === process.pid);
   });
 
   it('queues nothing when the client leaves in the middle of the message', async () => {
-    const before = h.log.database.prepare("SELECT count(*) FROM events WHERE type = 'MessageReceived'").pluck().get() as number;
-    const replies = await exchange(path, [line({ op: 'enqueue', sender: 'a@example.test', recipients: ['bob@example.test'], size: 1000 }), 'Subject: cut\r\n'], 1);
+    const before = h.log.database
+      .prepare("SELECT count(*) FROM events WHERE type = 'MessageReceived'")
+      .pluck()
+      .get() as number;
+    const replies = await exchange(
+      path,
+      [
+        line({ op: 'enqueue', sender: 'a@example.test', recipients: ['bob@example.test'], size: 1000 }),
+        'Subject: cut\r\n',
+      ],
+      1,
+    );
     assert.ok(replies.length === 0 || !replies[0]!.ok);
     assert.ok((await sendControl(path, { op: 'ping' }, 5000)).ok, 'the server still answers');
-    assert.equal(h.log.database.prepare("SELECT count(*) FROM events WHERE type = 'MessageReceived'").pluck().get(), before);
+    assert.equal(
+      h.log.database.prepare("SELECT count(*) FROM events WHERE type = 'MessageReceived'").pluck().get(),
+      before,
+    );
   });
 });

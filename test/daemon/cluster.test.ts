@@ -10,7 +10,16 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -48,11 +57,19 @@ function slowScript(relaySleep: string, gate = false): string {
   return `${gate ? '[ -e "$0/open" ] || exit 75; ' : ''}sleep ${relaySleep}; f=$(mktemp -p "$0/tmp" m.XXXXXX) && cat > "$f" && { ${complete} || { rm -f "$f"; exit 75; }; } && mv "$f" "$0/new/"`;
 }
 
-function nodeConfig(node: string, url: string, sinkDir: string, relaySleep: string, script = slowScript(relaySleep)): string {
+function nodeConfig(
+  node: string,
+  url: string,
+  sinkDir: string,
+  relaySleep: string,
+  script = slowScript(relaySleep),
+): string {
   const dir = join(root, `${node}-${Math.random().toString(36).slice(2, 8)}`);
   mkdirSync(dir, { recursive: true });
   // Recipients never reach the shell: only the sink directory does, as $0.
-  return writeConfig(dir, `hostname: mx.example.test
+  return writeConfig(
+    dir,
+    `hostname: mx.example.test
 node: ${node}
 dataDir: ${dir}
 eventLog: { type: postgres, connectionString: ${JSON.stringify(url)} }
@@ -60,7 +77,8 @@ smtp: { listen: 127.0.0.1:0, domains: [example.test] }
 relay: { type: pipe, command: ["/bin/sh", "-c", ${JSON.stringify(script)}, ${JSON.stringify(sinkDir)}], timeout: 30s }
 queue: { retry: { minBackoff: 1s, maxBackoff: 2s, maxLifetime: 1h }, claimLease: 3s, concurrency: 10 }
 log: { level: info }
-`);
+`,
+  );
 }
 
 function deliveredTokens(sinkDir: string): string[] {
@@ -78,7 +96,12 @@ async function waitFor(check: () => boolean | Promise<boolean>, what: string, tr
 }
 
 const send = (d: DaemonProcess, token: string) =>
-  smtpSend({ port: d.port, from: 'alice@remote.test', to: ['bob@example.test'], body: `Subject: ${token}\r\nX-Token: ${token}\r\n\r\n${token}\r\n` });
+  smtpSend({
+    port: d.port,
+    from: 'alice@remote.test',
+    to: ['bob@example.test'],
+    body: `Subject: ${token}\r\nX-Token: ${token}\r\n\r\n${token}\r\n`,
+  });
 
 /** Clients that send to `d` until stopped; 250s are recorded with the queue id. */
 function load(d: DaemonProcess, prefix: string, acknowledged: Map<string, string>, refused: { n: number }) {
@@ -100,10 +123,18 @@ function load(d: DaemonProcess, prefix: string, acknowledged: Map<string, string
       }
     }
   });
-  return { stop: async () => { stop = true; await Promise.all(clients); } };
+  return {
+    stop: async () => {
+      stop = true;
+      await Promise.all(clients);
+    },
+  };
 }
 
-interface ClaimRow { stream: string; data: { node: string; attempt: number; leaseUntil: string; at: string } }
+interface ClaimRow {
+  stream: string;
+  data: { node: string; attempt: number; leaseUntil: string; at: string };
+}
 
 describe('three daemons on one PostgreSQL', () => {
   it('loses no acknowledged message when one node is SIGKILLed mid-attempt: its claims are taken over after the lease', async () => {
@@ -115,8 +146,15 @@ describe('three daemons on one PostgreSQL', () => {
     const acknowledged = new Map<string, string>();
     const refused = { n: 0 };
     try {
-      const loads = [load(mx1, 'a', acknowledged, refused), load(mx2, 'b', acknowledged, refused), load(mx3, 'c', acknowledged, refused)];
-      await waitFor(() => [...acknowledged.keys()].filter((t) => t.startsWith('b')).length >= 8, 'mx2 acknowledged 8 messages');
+      const loads = [
+        load(mx1, 'a', acknowledged, refused),
+        load(mx2, 'b', acknowledged, refused),
+        load(mx3, 'c', acknowledged, refused),
+      ];
+      await waitFor(
+        () => [...acknowledged.keys()].filter((t) => t.startsWith('b')).length >= 8,
+        'mx2 acknowledged 8 messages',
+      );
       // mx2's attempts sleep 1.5 s in the relay: some are in flight now.
       mx2.child.kill('SIGKILL');
       await mx2.exited;
@@ -131,25 +169,41 @@ describe('three daemons on one PostgreSQL', () => {
       const counts = new Map<string, number>();
       for (const t of deliveredTokens(out)) counts.set(t, (counts.get(t) ?? 0) + 1);
       const duplicates = [...counts.entries()].filter(([, n]) => n > 1);
-      console.log(`cluster kill -9: ${acknowledged.size} acknowledged (${tokens.filter((t) => t.startsWith('b')).length} by mx2), 0 lost, ${duplicates.length} delivered twice or more, ${refused.n} refused or cut off`);
-      for (const t of counts.keys()) assert.ok(t === '?' ? false : true, 'every delivered file carries its token');
+      console.log(
+        `cluster kill -9: ${acknowledged.size} acknowledged (${tokens.filter((t) => t.startsWith('b')).length} by mx2), 0 lost, ${duplicates.length} delivered twice or more, ${refused.n} refused or cut off`,
+      );
+      for (const t of counts.keys()) assert.ok(t !== '?', 'every delivered file carries its token');
 
       // The dead node's claims: another node claimed the same message after mx2's lease ran out.
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       let claims: ClaimRow[];
       try {
-        claims = (await client.query<ClaimRow>(`SELECT stream, data FROM mailtrail_events WHERE type = 'AttemptClaimed' ORDER BY position`)).rows;
+        claims = (
+          await client.query<ClaimRow>(
+            `SELECT stream, data FROM mailtrail_events WHERE type = 'AttemptClaimed' ORDER BY position`,
+          )
+        ).rows;
       } finally {
         await client.end();
       }
       const byStream = new Map<string, ClaimRow['data'][]>();
       for (const c of claims) byStream.set(c.stream, [...(byStream.get(c.stream) ?? []), c.data]);
-      const takeovers = [...byStream.entries()].filter(([, list]) => list.some((c, i) => c.node === 'mx2' && list.slice(i + 1).some((l) => l.node !== 'mx2' && Date.parse(l.at) >= Date.parse(c.leaseUntil))));
+      const takeovers = [...byStream.entries()].filter(([, list]) =>
+        list.some(
+          (c, i) =>
+            c.node === 'mx2' &&
+            list.slice(i + 1).some((l) => l.node !== 'mx2' && Date.parse(l.at) >= Date.parse(c.leaseUntil)),
+        ),
+      );
       // Duplicates of messages mx2 never claimed: a live node's lease ran out under load (slow renewals).
-      const mx2Claimed = new Set([...byStream.entries()].filter(([, list]) => list.some((c) => c.node === 'mx2')).map(([stream]) => stream));
+      const mx2Claimed = new Set(
+        [...byStream.entries()].filter(([, list]) => list.some((c) => c.node === 'mx2')).map(([stream]) => stream),
+      );
       const elsewhere = duplicates.filter(([token]) => !mx2Claimed.has(`message-${acknowledged.get(token)}`)).length;
-      console.log(`cluster kill -9: ${takeovers.length} attempts of mx2 taken over after its lease; ${duplicates.length - elsewhere} duplicates on messages mx2 had claimed, ${elsewhere} on others (a live node's lease ran out)`);
+      console.log(
+        `cluster kill -9: ${takeovers.length} attempts of mx2 taken over after its lease; ${duplicates.length - elsewhere} duplicates on messages mx2 had claimed, ${elsewhere} on others (a live node's lease ran out)`,
+      );
       assert.ok(takeovers.length >= 1, 'some claim of mx2 was taken over by another node');
       // No claim was ever taken from a node whose lease still ran (the machine refuses it).
       for (const [, list] of byStream) {
@@ -157,16 +211,24 @@ describe('three daemons on one PostgreSQL', () => {
           const before = list[i - 1]!;
           const now = list[i]!;
           if (now.node !== before.node && now.attempt === before.attempt + 1) continue; // after the attempt ended or the lease ran out
-          if (now.node !== before.node) assert.ok(Date.parse(now.at) >= Date.parse(before.leaseUntil), `claim of ${now.node} while ${before.node}'s lease ran`);
+          if (now.node !== before.node)
+            assert.ok(
+              Date.parse(now.at) >= Date.parse(before.leaseUntil),
+              `claim of ${now.node} while ${before.node}'s lease ran`,
+            );
         }
       }
 
       // Every node sees the one queue: nothing is left live, and history shows who did what.
-      await waitFor(async () => {
-        const queue = await runCli(['queue', '--json', '--config', configs[2]!]);
-        assert.equal(queue.code, 0, queue.stderr);
-        return (JSON.parse(queue.stdout) as unknown[]).length === 0;
-      }, 'no message is left live', 200);
+      await waitFor(
+        async () => {
+          const queue = await runCli(['queue', '--json', '--config', configs[2]!]);
+          assert.equal(queue.code, 0, queue.stderr);
+          return (JSON.parse(queue.stdout) as unknown[]).length === 0;
+        },
+        'no message is left live',
+        200,
+      );
       const [takenStream] = takeovers[0]!;
       const history = await runCli(['history', takenStream.slice('message-'.length), '--config', configs[0]!]);
       assert.equal(history.code, 0, history.stderr);
@@ -193,7 +255,10 @@ describe('three daemons on one PostgreSQL', () => {
       await waitFor(() => refused.n > refusedAtKill + 3, 'the daemons refuse mail while PostgreSQL is down');
       await server.restart();
       const afterRestart = acknowledged.size;
-      await waitFor(() => acknowledged.size >= afterRestart + 10, '10 more messages acknowledged after PostgreSQL is back');
+      await waitFor(
+        () => acknowledged.size >= afterRestart + 10,
+        '10 more messages acknowledged after PostgreSQL is back',
+      );
       await Promise.all(loads.map((l) => l.stop()));
       const tokens = [...acknowledged.keys()];
       await waitFor(() => {
@@ -206,13 +271,18 @@ describe('three daemons on one PostgreSQL', () => {
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       try {
-        const { rows } = await client.query<{ id: string }>(`SELECT data->>'messageId' AS id FROM mailtrail_events WHERE type = 'MessageReceived'`);
+        const { rows } = await client.query<{ id: string }>(
+          `SELECT data->>'messageId' AS id FROM mailtrail_events WHERE type = 'MessageReceived'`,
+        );
         const recorded = new Set(rows.map((r) => r.id));
-        for (const [token, id] of acknowledged) assert.ok(recorded.has(id), `${token} was acknowledged as ${id} but has no MessageReceived`);
+        for (const [token, id] of acknowledged)
+          assert.ok(recorded.has(id), `${token} was acknowledged as ${id} but has no MessageReceived`);
       } finally {
         await client.end();
       }
-      console.log(`cluster PostgreSQL restart: ${acknowledged.size} acknowledged, 0 lost, ${[...counts.values()].filter((n) => n > 1).length} delivered twice, ${refused.n - refusedAtKill} refused while it was down or coming back`);
+      console.log(
+        `cluster PostgreSQL restart: ${acknowledged.size} acknowledged, 0 lost, ${[...counts.values()].filter((n) => n > 1).length} delivered twice, ${refused.n - refusedAtKill} refused while it was down or coming back`,
+      );
     } finally {
       for (const d of daemons) await d.kill('SIGTERM');
     }
@@ -234,7 +304,10 @@ describe('three daemons on one PostgreSQL', () => {
         assert.equal(queue.code, 0, queue.stderr);
         return (JSON.parse(queue.stdout) as { id: string; state: string }[]).find((m) => m.id === id)?.state;
       };
-      await waitFor(async () => (await stateOf(c2, ids[0]!)) === 'deferred' && (await stateOf(c2, ids[1]!)) === 'deferred', 'both messages are deferred');
+      await waitFor(
+        async () => (await stateOf(c2, ids[0]!)) === 'deferred' && (await stateOf(c2, ids[1]!)) === 'deferred',
+        'both messages are deferred',
+      );
       // mx1 stops; the operator holds the second message from mx2, which never held it in memory.
       await mx1.kill('SIGTERM');
       mx2 = await startDaemon(c2);
@@ -264,7 +337,10 @@ describe('three daemons on one PostgreSQL', () => {
       assert.equal(refused.code, 1);
       const search = await runCli(['search', '--subject', 'operated', '--json', '--config', c1]);
       assert.equal(search.code, 0, search.stderr);
-      assert.deepEqual((JSON.parse(search.stdout) as { id: string; state: string }[]).map((m) => [m.id, m.state]), [[ids[1]!, 'delivered']]);
+      assert.deepEqual(
+        (JSON.parse(search.stdout) as { id: string; state: string }[]).map((m) => [m.id, m.state]),
+        [[ids[1]!, 'delivered']],
+      );
     } finally {
       if (mx1.child.exitCode === null) await mx1.kill('SIGTERM');
       await mx2?.kill('SIGTERM');

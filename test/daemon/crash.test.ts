@@ -27,8 +27,16 @@ function halfData(port: number): Promise<void> {
     s.on('error', () => resolve());
     s.on('close', () => resolve());
     let step = 0;
-    const script = ['EHLO half.test\r\n', 'MAIL FROM:<half@remote.test>\r\n', 'RCPT TO:<half@example.test>\r\n', 'DATA\r\n', 'Subject: half\r\n\r\nthe first half of a body and never a dot\r\n'];
-    s.on('data', () => { if (step < script.length) s.write(script[step++]!); });
+    const script = [
+      'EHLO half.test\r\n',
+      'MAIL FROM:<half@remote.test>\r\n',
+      'RCPT TO:<half@example.test>\r\n',
+      'DATA\r\n',
+      'Subject: half\r\n\r\nthe first half of a body and never a dot\r\n',
+    ];
+    s.on('data', () => {
+      if (step < script.length) s.write(script[step++]!);
+    });
   });
 }
 
@@ -44,7 +52,12 @@ describe('crash safety', () => {
         for (let n = 0; !stop; n++) {
           const token = `r${round}c${c}n${n}`;
           try {
-            const reply = await smtpSend({ port: d.port, from: 'alice@remote.test', to: [`user${c}@example.test`], body: `Subject: ${token}\r\nX-Token: ${token}\r\n\r\n${token}\r\n` });
+            const reply = await smtpSend({
+              port: d.port,
+              from: 'alice@remote.test',
+              to: [`user${c}@example.test`],
+              body: `Subject: ${token}\r\nX-Token: ${token}\r\n\r\n${token}\r\n`,
+            });
             if (/^250 /.test(reply)) acknowledged.add(token);
           } catch {
             refusedOrCut += 1;
@@ -86,11 +99,21 @@ describe('crash safety', () => {
     }
     const lost = [...acknowledged].filter((tok) => !seen.has(tok));
     const duplicates = [...seen.values()].filter((n) => n > 1).length;
-    t.diagnostic(`acknowledged ${acknowledged.size}, delivered ${seen.size} distinct, duplicates ${duplicates}, clients cut by the kills ${refusedOrCut}`);
-    assert.ok(acknowledged.size >= 20, `only ${acknowledged.size} messages were acknowledged: the load was too light to prove anything`);
+    t.diagnostic(
+      `acknowledged ${acknowledged.size}, delivered ${seen.size} distinct, duplicates ${duplicates}, clients cut by the kills ${refusedOrCut}`,
+    );
+    assert.ok(
+      acknowledged.size >= 20,
+      `only ${acknowledged.size} messages were acknowledged: the load was too light to prove anything`,
+    );
     assert.deepEqual(lost, [], `acknowledged but not delivered: ${lost.join(', ')}`);
     // Run at the default configuration: small bodies inline in the log (spool.inlineThreshold).
     assert.deepEqual(readdirSync(join(dir, 'spool', 'bodies')), [], 'the bodies were inline: no body file');
-    assert.equal(existsSync(join(dir, 'mail', 'example.test', 'half', 'new')) && readdirSync(join(dir, 'mail', 'example.test', 'half', 'new')).length > 0, false, 'a half-received message was delivered');
+    assert.equal(
+      existsSync(join(dir, 'mail', 'example.test', 'half', 'new')) &&
+        readdirSync(join(dir, 'mail', 'example.test', 'half', 'new')).length > 0,
+      false,
+      'a half-received message was delivered',
+    );
   });
 });

@@ -18,31 +18,66 @@ import { waitUntil } from '../support/waitUntil.js';
 const dirs: string[] = [];
 const pids: number[] = [];
 after(() => {
-  for (const pid of pids) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  for (const pid of pids)
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-const tempDir = () => { const d = mkdtempSync(join(tmpdir(), 'mailtrail-detach-')); dirs.push(d); return d; };
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'mailtrail-detach-'));
+  dirs.push(d);
+  return d;
+};
 
 function runDaemonized(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', tsxLoader, runEntry, 'run', '--daemon', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', tsxLoader, runEntry, 'run', '--daemon', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
-const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 /** Whether `check` became true within 20 s (callers assert on it, or on its negation). */
-const waitFor = (check: () => boolean): Promise<boolean> => waitUntil(check, { what: 'the condition', timeoutMs: 20_000 }).then(() => true, () => false);
-const logLines = (file: string): Record<string, unknown>[] => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+const waitFor = (check: () => boolean): Promise<boolean> =>
+  waitUntil(check, { what: 'the condition', timeoutMs: 20_000 }).then(
+    () => true,
+    () => false,
+  );
+const logLines = (file: string): Record<string, unknown>[] =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('run --daemon', () => {
   it('returns once the copy listens: its pid, the pid file, logs in --log FILE, reopened on SIGHUP', async () => {
     const dir = tempDir();
     const pidfile = join(dir, 'mailtrail.pid');
     const log = join(dir, 'mailtrail.log');
-    const run = await runDaemonized(['--config', writeConfig(dir, baseConfig(dir, `pidfile: ${pidfile}\n`)), '--log', log]);
+    const run = await runDaemonized([
+      '--config',
+      writeConfig(dir, baseConfig(dir, `pidfile: ${pidfile}\n`)),
+      '--log',
+      log,
+    ]);
     assert.equal(run.code, 0, run.stderr);
     const pid = Number(/daemon started, pid (\d+)/.exec(run.stdout)?.[1]);
     assert.ok(pid > 0, run.stdout);
@@ -50,12 +85,21 @@ describe('run --daemon', () => {
     assert.match(run.stdout, new RegExp(`listening on 127\\.0\\.0\\.1:\\d+, .*; logs in ${log}`));
     assert.equal(Number(readFileSync(pidfile, 'utf8')), pid, 'the pid file exists when the parent returns');
     const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(run.stdout)![1]);
-    assert.match(await smtpSend({ port, from: 'a@remote.test', to: ['bob@example.test'], body: 'Subject: x\r\n\r\ny\r\n' }), /^250 /);
-    assert.ok(await waitFor(() => logLines(log).some((l) => /^queued as /.test(String(l.msg)))), 'the detached daemon logs into the file');
+    assert.match(
+      await smtpSend({ port, from: 'a@remote.test', to: ['bob@example.test'], body: 'Subject: x\r\n\r\ny\r\n' }),
+      /^250 /,
+    );
+    assert.ok(
+      await waitFor(() => logLines(log).some((l) => /^queued as /.test(String(l.msg)))),
+      'the detached daemon logs into the file',
+    );
     // logrotate: move the file away, SIGHUP, and the daemon writes a new one.
     renameSync(log, `${log}.1`);
     process.kill(pid, 'SIGHUP');
-    assert.ok(await waitFor(() => existsSync(log) && logLines(log).some((l) => /^reloaded/.test(String(l.msg)))), 'SIGHUP reopened the log file');
+    assert.ok(
+      await waitFor(() => existsSync(log) && logLines(log).some((l) => /^reloaded/.test(String(l.msg)))),
+      'SIGHUP reopened the log file',
+    );
     assert.ok(logLines(log).some((l) => l.msg === 'reopened the log file'));
     process.kill(pid, 'SIGTERM');
     assert.ok(await waitFor(() => !existsSync(pidfile)), 'the pid file is removed on exit');
@@ -63,17 +107,23 @@ describe('run --daemon', () => {
     assert.ok(logLines(log).some((l) => l.msg === 'stopped'));
   });
 
-  it('exits with the copy\'s status and message when it fails: a port in use, with --metrics', async () => {
+  it("exits with the copy's status and message when it fails: a port in use, with --metrics", async () => {
     const dir = tempDir();
     const busy = createServer();
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', () => resolve()));
     const { port } = busy.address() as { port: number };
     try {
       const pidfile = join(dir, 'mailtrail.pid');
-      const file = writeConfig(dir, baseConfig(dir, `pidfile: ${pidfile}\n`).replace('listen: 127.0.0.1:0', `listen: 127.0.0.1:${port}`));
+      const file = writeConfig(
+        dir,
+        baseConfig(dir, `pidfile: ${pidfile}\n`).replace('listen: 127.0.0.1:0', `listen: 127.0.0.1:${port}`),
+      );
       const run = await runDaemonized(['--config', file, '--metrics=0', '--log', join(dir, 'mailtrail.log')]);
       assert.equal(run.code, 70);
-      assert.match(run.stderr, new RegExp(`^mailtrail run: listen EADDRINUSE: address already in use 127\\.0\\.0\\.1:${port}$`, 'm'));
+      assert.match(
+        run.stderr,
+        new RegExp(`^mailtrail run: listen EADDRINUSE: address already in use 127\\.0\\.0\\.1:${port}$`, 'm'),
+      );
       assert.doesNotMatch(run.stdout, /daemon started/);
       assert.equal(existsSync(pidfile), false, 'no pid file');
       const fatal = logLines(join(dir, 'mailtrail.log')).find((l) => l.level === 60);

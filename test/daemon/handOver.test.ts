@@ -14,7 +14,9 @@ import { ensureSystemUser } from '../support/systemUser.js';
 
 const isRoot = process.getuid?.() === 0;
 const dirs: string[] = [];
-after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 describe('handOver', { skip: isRoot ? false : 'needs root to chown' }, () => {
   it('gives the spool tree to the user without following symlinks or giving away other names of a file', () => {

@@ -46,11 +46,20 @@ describe('inline bodies across kill -9', () => {
     const log = new SqliteEventLog(join(dir, 'events.sqlite'), { readonly: true });
     try {
       for (let i = 0; i < 400; i++) {
-        const n = log.database.prepare("SELECT count(*) AS n FROM messages WHERE state = 'deferred'").get() as { n: bigint };
+        const n = log.database.prepare("SELECT count(*) AS n FROM messages WHERE state = 'deferred'").get() as {
+          n: bigint;
+        };
         if (Number(n.n) === 3) break;
         await sleep(25);
       }
-      assert.equal(Number((log.database.prepare("SELECT count(*) AS n FROM messages WHERE state = 'deferred'").get() as { n: bigint }).n), 3, 'all three deferred before the crash');
+      assert.equal(
+        Number(
+          (log.database.prepare("SELECT count(*) AS n FROM messages WHERE state = 'deferred'").get() as { n: bigint })
+            .n,
+        ),
+        3,
+        'all three deferred before the crash',
+      );
     } finally {
       await log.close();
     }
@@ -76,12 +85,25 @@ describe('inline bodies across kill -9', () => {
       assert.deepEqual([...delivered.keys()].sort(), ['t1', 't2', 't3']);
       for (const [token, body] of bodies) {
         // The Maildir copy has LF line endings and the policies' headers on top.
-        assert.ok(delivered.get(token)!.endsWith(body.replaceAll('\r\n', '\n')), `${token}: the delivered message ends with the body as received`);
+        assert.ok(
+          delivered.get(token)!.endsWith(body.replaceAll('\r\n', '\n')),
+          `${token}: the delivered message ends with the body as received`,
+        );
       }
       // The CLI reads an inline body from the log as well.
-      const id = /"id":\s*"([^"]+)"/.exec(execFileSync(process.execPath, ['--import', tsxLoader, runEntry, 'queue', '--all', '--json', '--config', join(dir, 'mailtrail.yaml')], { encoding: 'utf8' }))?.[1];
+      const id = /"id":\s*"([^"]+)"/.exec(
+        execFileSync(
+          process.execPath,
+          ['--import', tsxLoader, runEntry, 'queue', '--all', '--json', '--config', join(dir, 'mailtrail.yaml')],
+          { encoding: 'utf8' },
+        ),
+      )?.[1];
       assert.ok(id, 'mailtrail queue --all --json lists the messages');
-      const raw = execFileSync(process.execPath, ['--import', tsxLoader, runEntry, 'show', id, '--raw', '--config', join(dir, 'mailtrail.yaml')], { encoding: 'utf8' });
+      const raw = execFileSync(
+        process.execPath,
+        ['--import', tsxLoader, runEntry, 'show', id, '--raw', '--config', join(dir, 'mailtrail.yaml')],
+        { encoding: 'utf8' },
+      );
       assert.match(raw, /X-Token: t\d/);
     } finally {
       await after.kill('SIGTERM');

@@ -53,10 +53,16 @@ describe('a lost or empty event log', () => {
     const d = await startDaemon(file);
     const ids: string[] = [];
     for (let n = 0; n < 5; n++) {
-      const reply = await smtpSend({ port: d.port, from: 'alice@remote.test', to: [`user${n}@example.test`], body: `Subject: m${n}\r\n\r\nbody ${n}\r\n` });
+      const reply = await smtpSend({
+        port: d.port,
+        from: 'alice@remote.test',
+        to: [`user${n}@example.test`],
+        body: `Subject: m${n}\r\n\r\nbody ${n}\r\n`,
+      });
       ids.push(/queued as (\S+)/.exec(reply)![1]!);
     }
-    for (const f of [logPath, `${logPath}-wal`, `${logPath}-shm`]) assert.equal(statSync(f).mode & 0o777, 0o600, `${f} is 0600`);
+    for (const f of [logPath, `${logPath}-wal`, `${logPath}-shm`])
+      assert.equal(statSync(f).mode & 0o777, 0o600, `${f} is 0600`);
     await d.kill('SIGTERM');
     assert.deepEqual(bodies(), [...ids].sort());
 
@@ -87,9 +93,15 @@ describe('a lost or empty event log', () => {
     assert.equal(statSync(logPath).mode & 0o777, 0o600, 'the new log is 0600');
     const again = await startDaemon(file);
     try {
-      const queue = JSON.parse((await runCli(['queue', '--json', '--config', file])).stdout) as { id: string; recipients: { address: string }[] }[];
+      const queue = JSON.parse((await runCli(['queue', '--json', '--config', file])).stdout) as {
+        id: string;
+        recipients: { address: string }[];
+      }[];
       assert.deepEqual(queue.map((m) => m.id).sort(), [...ids].sort());
-      assert.deepEqual(queue.find((m) => m.id === ids[3])!.recipients.map((r) => r.address), ['user3@example.test']);
+      assert.deepEqual(
+        queue.find((m) => m.id === ids[3])!.recipients.map((r) => r.address),
+        ['user3@example.test'],
+      );
       const history = await runCli(['history', ids[0]!, '--config', file]);
       assert.match(history.stdout, /MessageReceived .* recovered=spool/);
       assert.equal((await runCli(['check', '--config', file])).code, 0);
@@ -103,7 +115,15 @@ describe('a lost or empty event log', () => {
     mkdirSync(walDir);
     const file = writeConfig(walDir, config(undefined, walDir));
     const walLog = join(walDir, 'events.sqlite');
-    const send = async (port: number, n: number) => /queued as (\S+)/.exec(await smtpSend({ port, from: 'alice@remote.test', to: [`user${n}@example.test`], body: `Subject: w${n}\r\n\r\nbody ${n}\r\n` }))![1]!;
+    const send = async (port: number, n: number) =>
+      /queued as (\S+)/.exec(
+        await smtpSend({
+          port,
+          from: 'alice@remote.test',
+          to: [`user${n}@example.test`],
+          body: `Subject: w${n}\r\n\r\nbody ${n}\r\n`,
+        }),
+      )![1]!;
     const ids: string[] = [];
     const d = await startDaemon(file);
     for (let n = 0; n < 10; n++) ids.push(await send(d.port, n));

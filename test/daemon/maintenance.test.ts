@@ -17,12 +17,24 @@ const DAY = 86_400_000;
 describe('maintenance', () => {
   it('removes final bodies after their retention and old session streams', async () => {
     h = await makeHarness();
-    const done = await h.queue.enqueue({ envelope: { sender: 'a@remote.test', recipients: ['bob@example.test'] }, body: [sampleBody()] });
+    const done = await h.queue.enqueue({
+      envelope: { sender: 'a@remote.test', recipients: ['bob@example.test'] },
+      body: [sampleBody()],
+    });
     await h.waitFor(done, ['delivered']);
-    const waiting = await h.queue.enqueue({ envelope: { sender: 'a@remote.test', recipients: ['x@elsewhere.test'] }, body: [sampleBody()] });
+    const waiting = await h.queue.enqueue({
+      envelope: { sender: 'a@remote.test', recipients: ['x@elsewhere.test'] },
+      body: [sampleBody()],
+    });
     await h.waitFor(waiting, ['deferred']);
     await h.log.append('session-OLD', [{ type: 'SessionConnected', data: { at: 'x' }, metadata: {} }]);
-    const base = { sqlite: h.log, spool: h.spool, bodyRetention: 7 * DAY, sessionRetention: 30 * DAY, logger: silentLogger };
+    const base = {
+      sqlite: h.log,
+      spool: h.spool,
+      bodyRetention: 7 * DAY,
+      sessionRetention: 30 * DAY,
+      logger: silentLogger,
+    };
 
     const soon = await runMaintenance({ ...base, now: () => Date.now() + DAY });
     assert.deepEqual(soon, { bodies: 0, streams: 0 });
@@ -34,6 +46,10 @@ describe('maintenance', () => {
     assert.equal(await h.spool.exists(`bodies/${waiting}`), true, 'a live message keeps its body');
     assert.equal((await loadHistory(h.log, done))?.entries.at(-1)?.state, 'delivered', 'the history stays');
     assert.equal(await loadHistory(h.log, 'OLD'), undefined);
-    assert.deepEqual(await runMaintenance({ ...base, now: () => Date.now() + 32 * DAY }), { bodies: 0, streams: 0 }, 'nothing twice');
+    assert.deepEqual(
+      await runMaintenance({ ...base, now: () => Date.now() + 32 * DAY }),
+      { bodies: 0, streams: 0 },
+      'nothing twice',
+    );
   });
 });

@@ -28,8 +28,13 @@ before(async () => {
   const url = await server.createDatabase('outcomes');
   // A pipe relay that says when it runs and waits for the test before it delivers (appends to `out`).
   const script = `touch ${started}; while [ ! -e ${go} ]; do sleep 0.05; done; cat >> ${out}`;
-  config = writeConfig(dir, baseConfig(dir, `eventLog: { type: postgres, connectionString: ${JSON.stringify(url)} }\n`)
-    .replace(/^relay: .*$/m, `relay: { type: pipe, command: [sh, -c, ${JSON.stringify(script)}], timeout: 60s }`));
+  config = writeConfig(
+    dir,
+    baseConfig(dir, `eventLog: { type: postgres, connectionString: ${JSON.stringify(url)} }\n`).replace(
+      /^relay: .*$/m,
+      `relay: { type: pipe, command: [sh, -c, ${JSON.stringify(script)}], timeout: 60s }`,
+    ),
+  );
 });
 
 after(async () => {
@@ -40,7 +45,12 @@ after(async () => {
 describe('the daemon when the log refuses an outcome', () => {
   it('stops with exit 75 rather than lose track, and the next start delivers the message', async () => {
     const d = await startDaemon(config);
-    const reply = await smtpSend({ port: d.port, from: 'alice@remote.test', to: ['bob@example.test'], body: 'Subject: kept\r\nX-Token: kept\r\n\r\nkept\r\n' });
+    const reply = await smtpSend({
+      port: d.port,
+      from: 'alice@remote.test',
+      to: ['bob@example.test'],
+      body: 'Subject: kept\r\nX-Token: kept\r\n\r\nkept\r\n',
+    });
     const id = /queued as (\S+)/.exec(reply)?.[1];
     assert.ok(id, reply);
     await waitUntil(() => existsSync(started), { what: 'the relay to run' });
@@ -55,10 +65,18 @@ describe('the daemon when the log refuses an outcome', () => {
     await server.restart();
     const again = await startDaemon(config);
     try {
-      await waitUntil(async () => {
-        const q = await runCli(['queue', '--all', '--json', '--config', config]);
-        return q.code === 0 && (JSON.parse(q.stdout) as { id: string; state: string }[]).some((m) => m.id === id && m.state === 'delivered');
-      }, { what: `message ${id} delivered after the restart`, timeoutMs: 30_000 });
+      await waitUntil(
+        async () => {
+          const q = await runCli(['queue', '--all', '--json', '--config', config]);
+          return (
+            q.code === 0 &&
+            (JSON.parse(q.stdout) as { id: string; state: string }[]).some(
+              (m) => m.id === id && m.state === 'delivered',
+            )
+          );
+        },
+        { what: `message ${id} delivered after the restart`, timeoutMs: 30_000 },
+      );
       const copies = readFileSync(out, 'utf8').split('X-Token: kept').length - 1;
       assert.ok(copies >= 1, 'delivered at least once');
     } finally {

@@ -23,7 +23,10 @@ let config: string;
 before(async () => {
   server = await startPostgres();
   const url = await server.createDatabase('daemon');
-  config = writeConfig(dir, baseConfig(dir, `eventLog: { type: postgres, connectionString: ${JSON.stringify(url)} }\n`));
+  config = writeConfig(
+    dir,
+    baseConfig(dir, `eventLog: { type: postgres, connectionString: ${JSON.stringify(url)} }\n`),
+  );
 });
 after(async () => {
   await server.stop();
@@ -32,14 +35,20 @@ after(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const inbox = join(dir, 'mail', 'example.test', 'bob', 'new');
-const delivered = (): string[] => (existsSync(inbox) ? readdirSync(inbox).map((f) => readFileSync(join(inbox, f), 'utf8')) : []);
+const delivered = (): string[] =>
+  existsSync(inbox) ? readdirSync(inbox).map((f) => readFileSync(join(inbox, f), 'utf8')) : [];
 
 async function waitFor(check: () => boolean, what: string): Promise<void> {
   await waitUntil(check, { what, timeoutMs: 15_000 });
 }
 
 const send = (d: DaemonProcess, token: string) =>
-  smtpSend({ port: d.port, from: 'alice@remote.test', to: ['bob@example.test'], body: `Subject: ${token}\r\nX-Token: ${token}\r\n\r\n${token}\r\n` });
+  smtpSend({
+    port: d.port,
+    from: 'alice@remote.test',
+    to: ['bob@example.test'],
+    body: `Subject: ${token}\r\nX-Token: ${token}\r\n\r\n${token}\r\n`,
+  });
 
 describe('daemon on a PostgreSQL event log', () => {
   it('delivers mail, shows it in queue and history, recovers after a restart, and answers 451 while the log is down', async () => {
@@ -52,7 +61,12 @@ describe('daemon on a PostgreSQL event log', () => {
         ids.push(/queued as (\S+)/.exec(reply)![1]!);
       }
       await waitFor(() => delivered().length === 3, 'three messages are in the Maildir');
-      assert.deepEqual(delivered().map((m) => /X-Token: (\S+)/.exec(m)![1]).sort(), ['pg-0', 'pg-1', 'pg-2']);
+      assert.deepEqual(
+        delivered()
+          .map((m) => /X-Token: (\S+)/.exec(m)![1])
+          .sort(),
+        ['pg-0', 'pg-1', 'pg-2'],
+      );
 
       const queue = await runCli(['queue', '--all', '--json', '--config', config]);
       assert.equal(queue.code, 0, queue.stderr);
@@ -82,8 +96,14 @@ describe('daemon on a PostgreSQL event log', () => {
       const otherDir = mkdtempSync(join(tmpdir(), 'mailtrail-pgd2-'));
       try {
         const url = /connectionString: ("[^"]+")/.exec(readFileSync(config, 'utf8'))![1]!;
-        const second = writeConfig(otherDir, baseConfig(otherDir, `eventLog: { type: postgres, connectionString: ${url} }\n`));
-        await assert.rejects(startDaemon(second), /daemon exited 75 before listening: .*in use by another mailtrail daemon named "mx\.example\.test" \(mailtrail mx\.example\.test from the local socket/s);
+        const second = writeConfig(
+          otherDir,
+          baseConfig(otherDir, `eventLog: { type: postgres, connectionString: ${url} }\n`),
+        );
+        await assert.rejects(
+          startDaemon(second),
+          /daemon exited 75 before listening: .*in use by another mailtrail daemon named "mx\.example\.test" \(mailtrail mx\.example\.test from the local socket/s,
+        );
       } finally {
         rmSync(otherDir, { recursive: true, force: true });
       }
@@ -142,7 +162,10 @@ describe('daemon on a PostgreSQL event log', () => {
     const again = await startDaemon(config);
     try {
       const tokens = () => new Set(delivered().map((m) => /X-Token: (\S+)/.exec(m)?.[1]));
-      await waitFor(() => [...acknowledged].every((t) => tokens().has(t)), 'every acknowledged message is in the Maildir');
+      await waitFor(
+        () => [...acknowledged].every((t) => tokens().has(t)),
+        'every acknowledged message is in the Maildir',
+      );
       const counts = new Map<string, number>();
       for (const m of delivered()) {
         const t = /X-Token: (\S+)/.exec(m)?.[1];

@@ -8,7 +8,18 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { smtpSend } from '../support/smtpClient.js';
@@ -19,9 +30,13 @@ import { waitUntil } from '../support/waitUntil.js';
 
 const isRoot = process.getuid?.() === 0;
 const dirs: string[] = [];
-after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 let user: SystemUser;
-before(() => { if (isRoot) user = ensureSystemUser(); });
+before(() => {
+  if (isRoot) user = ensureSystemUser();
+});
 
 /** An empty directory as an admin makes one under /var/lib: root's, mode 0755. */
 function emptyRoot(): string {
@@ -33,13 +48,16 @@ function emptyRoot(): string {
 
 function configIn(root: string, dataDir: string): string {
   const file = join(root, 'mailtrail.yaml');
-  writeFileSync(file, `hostname: mx.example.test
+  writeFileSync(
+    file,
+    `hostname: mx.example.test
 dataDir: ${dataDir}
 smtp: { listen: 127.0.0.1:0, domains: [example.test] }
 user: ${user.name}
 group: ${user.name}
 log: { level: info }
-`);
+`,
+  );
   return file;
 }
 
@@ -69,12 +87,18 @@ async function deliversAsTheUser(dataDir: string, file: string, delivered = 1): 
   const d = await startDaemon(file);
   try {
     assert.deepEqual(statusIds(d.child.pid!), { uid: user.uid, gid: user.gid });
-    const reply = await smtpSend({ port: d.port, from: 'a@remote.test', to: ['bob@example.test'], body: 'Subject: x\r\n\r\ny\r\n' });
+    const reply = await smtpSend({
+      port: d.port,
+      from: 'a@remote.test',
+      to: ['bob@example.test'],
+      body: 'Subject: x\r\n\r\ny\r\n',
+    });
     assert.match(reply, /^250 2\.0\.0 Ok: queued as /);
     const newDir = join(dataDir, 'mail', 'example.test', 'bob', 'new');
     await waitFor(() => existsSync(newDir) && readdirSync(newDir).length >= delivered);
     assert.equal(readdirSync(newDir).length, delivered, 'delivered into the Maildir');
-    for (const name of readdirSync(newDir)) assert.equal(statSync(join(newDir, name)).uid, user.uid, 'delivered as the unprivileged user');
+    for (const name of readdirSync(newDir))
+      assert.equal(statSync(join(newDir, name)).uid, user.uid, 'delivered as the unprivileged user');
     assert.deepEqual(notOwnedBy(dataDir, user.uid), [], 'everything in the data directory belongs to the mail user');
     assert.equal(statSync(join(dataDir, 'control.sock')).uid, user.uid, 'the control socket is made after the drop');
   } finally {
@@ -82,7 +106,9 @@ async function deliversAsTheUser(dataDir: string, file: string, delivered = 1): 
   }
 }
 
-describe('running as root with a privilege drop (tutorial step 5)', { skip: isRoot ? false : 'needs root to drop privileges' }, () => {
+describe('running as root with a privilege drop (tutorial step 5)', {
+  skip: isRoot ? false : 'needs root to drop privileges',
+}, () => {
   it('makes its data directory, gives it to the user, delivers as that user, and restarts', async () => {
     const root = emptyRoot();
     const dataDir = join(root, 'var', 'lib', 'mailtrail');
@@ -99,7 +125,7 @@ describe('running as root with a privilege drop (tutorial step 5)', { skip: isRo
     await deliversAsTheUser(dataDir, configIn(root, dataDir));
   });
 
-  it('works in a data directory chowned to the user beforehand (the files made before the drop are the user\'s)', async () => {
+  it("works in a data directory chowned to the user beforehand (the files made before the drop are the user's)", async () => {
     const root = emptyRoot();
     const dataDir = join(root, 'data');
     mkdirSync(dataDir, { mode: 0o700 });
@@ -112,12 +138,24 @@ describe('running as root with a privilege drop (tutorial step 5)', { skip: isRo
     const dataDir = join(root, 'shared');
     mkdirSync(dataDir, { mode: 0o755 });
     writeFileSync(join(dataDir, 'not-mailtrails'), 'x'); // not empty, not ours: never chowned
-    const child = spawn(process.execPath, ['--import', tsxLoader, runEntry, 'run', '--config', configIn(root, dataDir)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', tsxLoader, runEntry, 'run', '--config', configIn(root, dataDir)],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     const code = await new Promise((resolve) => child.on('exit', resolve));
     assert.equal(code, 73, stderr);
-    assert.match(stderr, new RegExp(`^mailtrail run: ${dataDir}: owned by root \\(uid 0, gid 0, mode 0755\\), not writable by ${user.name} \\(uid ${user.uid}\\)`, 'm'));
+    assert.match(
+      stderr,
+      new RegExp(
+        `^mailtrail run: ${dataDir}: owned by root \\(uid 0, gid 0, mode 0755\\), not writable by ${user.name} \\(uid ${user.uid}\\)`,
+        'm',
+      ),
+    );
     assert.equal(statSync(dataDir).uid, 0, 'a directory holding other files is not taken over');
   });
 });

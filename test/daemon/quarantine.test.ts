@@ -34,7 +34,10 @@ function rawSession(port: number, steps: string[]): { socket: Socket; replies: s
     replies.push(...d.split('\r\n').filter(Boolean));
     if (step < steps.length) socket.write(steps[step++]!);
   });
-  const closed = new Promise<void>((resolve) => { socket.on('close', () => resolve()); socket.on('error', () => resolve()); });
+  const closed = new Promise<void>((resolve) => {
+    socket.on('close', () => resolve());
+    socket.on('error', () => resolve());
+  });
   return { socket, replies, closed };
 }
 
@@ -49,20 +52,49 @@ describe('crash orphans', () => {
     const spool = new Spool(join(dir, 'spool'));
     const d = await startDaemon(file);
     // The log must record a message already: an empty log with bodies is a refused start.
-    assert.match(await smtpSend({ port: d.port, from: 'alice@remote.test', to: ['bob@example.test'], body: 'Subject: first\r\n\r\nfirst\r\n' }), /^250 /);
+    assert.match(
+      await smtpSend({
+        port: d.port,
+        from: 'alice@remote.test',
+        to: ['bob@example.test'],
+        body: 'Subject: first\r\n\r\nfirst\r\n',
+      }),
+      /^250 /,
+    );
 
     const lock = new Database(join(dir, 'events.sqlite'), { timeout: 5000 });
     lock.exec('BEGIN EXCLUSIVE');
     const before = new Set(await spool.list());
     const orphanBody = 'Subject: orphan\r\nX-Token: crash-orphan\r\n\r\nwritten, never acknowledged\r\n';
-    const session = rawSession(d.port, ['EHLO client.test\r\n', 'MAIL FROM:<carol@remote.test>\r\n', 'RCPT TO:<dave@example.test>\r\n', 'DATA\r\n', `${orphanBody}.\r\n`]);
+    const session = rawSession(d.port, [
+      'EHLO client.test\r\n',
+      'MAIL FROM:<carol@remote.test>\r\n',
+      'RCPT TO:<dave@example.test>\r\n',
+      'DATA\r\n',
+      `${orphanBody}.\r\n`,
+    ]);
     let orphan: string | undefined;
-    await waitUntil(() => (orphan = readdirSync(join(dir, 'spool', 'bodies')).find((id) => !before.has(id))) !== undefined, 'the body is spooled', 20_000);
-    await waitUntil(async () => (await spool.prefixOf(orphan!)).complete === true, 'the body is complete on disk', 10_000).catch(() => undefined);
+    await waitUntil(
+      () => {
+        orphan = readdirSync(join(dir, 'spool', 'bodies')).find((id) => !before.has(id));
+        return orphan !== undefined;
+      },
+      'the body is spooled',
+      20_000,
+    );
+    await waitUntil(
+      async () => (await spool.prefixOf(orphan!)).complete === true,
+      'the body is complete on disk',
+      10_000,
+    ).catch(() => undefined);
     assert.equal((await spool.prefixOf(orphan!)).complete, true, 'the body is complete on disk');
     await d.kill('SIGKILL');
     await session.closed;
-    assert.equal(session.replies.some((l) => l.startsWith('250 ') && l.includes('queued')), false, 'the client never saw 250 for it');
+    assert.equal(
+      session.replies.some((l) => l.startsWith('250 ') && l.includes('queued')),
+      false,
+      'the client never saw 250 for it',
+    );
     lock.exec('ROLLBACK');
     lock.close();
 
@@ -74,7 +106,10 @@ describe('crash orphans', () => {
       assert.deepEqual(await spool.listQuarantined(), [orphan]);
       assert.equal(existsSync(join(dir, 'spool', 'bodies', orphan!)), false);
       const envelope = await spool.envelopeOf(orphan!, 'quarantine');
-      assert.deepEqual({ sender: envelope?.sender, recipients: envelope?.recipients }, { sender: 'carol@remote.test', recipients: ['dave@example.test'] });
+      assert.deepEqual(
+        { sender: envelope?.sender, recipients: envelope?.recipients },
+        { sender: 'carol@remote.test', recipients: ['dave@example.test'] },
+      );
 
       const check = await runCli(['check', '--config', file]);
       assert.equal(check.code, 0, check.stderr);
@@ -83,16 +118,26 @@ describe('crash orphans', () => {
 
       const requeue = await runCli(['requeue', '--quarantined', '--config', file]);
       assert.equal(requeue.code, 0, requeue.stderr);
-      assert.match(requeue.stdout, new RegExp(`${orphan}: from <carol@remote.test> to <dave@example.test>: queued again .*via the daemon`));
+      assert.match(
+        requeue.stdout,
+        new RegExp(`${orphan}: from <carol@remote.test> to <dave@example.test>: queued again .*via the daemon`),
+      );
       const inbox = join(dir, 'mail', 'example.test', 'dave', 'new');
-      await waitUntil(() => existsSync(inbox) && readdirSync(inbox).length === 1, 'the requeued message is delivered', 20_000);
+      await waitUntil(
+        () => existsSync(inbox) && readdirSync(inbox).length === 1,
+        'the requeued message is delivered',
+        20_000,
+      );
       const delivered = readFileSync(join(inbox, readdirSync(inbox)[0]!), 'utf8');
       assert.match(delivered, /X-Token: crash-orphan/);
       assert.match(delivered, /written, never acknowledged/);
       assert.doesNotMatch(delivered, /mailtrail-envelope/, 'the stored envelope is not part of the message');
       assert.match((await runCli(['history', orphan!, '--config', file])).stdout, /recovered=quarantine/);
       assert.deepEqual(await spool.listQuarantined(), []);
-      assert.equal((await runCli(['requeue', '--quarantined', '--config', file])).stdout.trim(), 'the quarantine is empty: nothing to requeue');
+      assert.equal(
+        (await runCli(['requeue', '--quarantined', '--config', file])).stdout.trim(),
+        'the quarantine is empty: nothing to requeue',
+      );
     } finally {
       await d2.kill('SIGTERM');
     }
@@ -104,9 +149,22 @@ describe('crash orphans', () => {
     const d = await startDaemon(file);
     const before = new Set(await spool.list());
     // More than one 64 KiB write batch, so part of the body reaches the disk; never a final dot.
-    const session = rawSession(d.port, ['EHLO client.test\r\n', 'MAIL FROM:<erin@remote.test>\r\n', 'RCPT TO:<frank@example.test>\r\n', 'DATA\r\n', `Subject: half\r\n\r\n${'x'.repeat(998)}\r\n`.repeat(200)]);
+    const session = rawSession(d.port, [
+      'EHLO client.test\r\n',
+      'MAIL FROM:<erin@remote.test>\r\n',
+      'RCPT TO:<frank@example.test>\r\n',
+      'DATA\r\n',
+      `Subject: half\r\n\r\n${'x'.repeat(998)}\r\n`.repeat(200),
+    ]);
     let cut: string | undefined;
-    await waitUntil(() => (cut = readdirSync(join(dir, 'spool', 'bodies')).find((id) => !before.has(id))) !== undefined, 'the partial body is on disk', 20_000);
+    await waitUntil(
+      () => {
+        cut = readdirSync(join(dir, 'spool', 'bodies')).find((id) => !before.has(id));
+        return cut !== undefined;
+      },
+      'the partial body is on disk',
+      20_000,
+    );
     await d.kill('SIGKILL');
     await session.closed;
     const d2 = await startDaemon(file);

@@ -45,19 +45,30 @@ async function history(id: string) {
 }
 
 /** The state the message's last event reached, once it is one of `states`. */
-const reaches = (id: string, states: string[]) => until(`${id} in ${states.join('|')}`, async () => {
-  const state = (await history(id).catch(() => undefined))?.entries.at(-1)?.state;
-  return state && states.includes(state) ? state : undefined;
-});
+const reaches = (id: string, states: string[]) =>
+  until(`${id} in ${states.join('|')}`, async () => {
+    const state = (await history(id).catch(() => undefined))?.entries.at(-1)?.state;
+    return state && states.includes(state) ? state : undefined;
+  });
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mailtrail-routing-'));
   cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
   const port = await freePort([MX]);
   sink = await startSmtpSink(MX, port);
-  const dns = await startDnsmasq(['local=/test/', 'mx-host=remote.test,mx.remote.test,10', `host-record=mx.remote.test,${MX}`]);
-  cleanup.push(() => sink.stop(), () => dns.stop());
-  daemon = await startDaemon(writeConfig(dir, `hostname: mx.example.test
+  const dns = await startDnsmasq([
+    'local=/test/',
+    'mx-host=remote.test,mx.remote.test,10',
+    `host-record=mx.remote.test,${MX}`,
+  ]);
+  cleanup.push(
+    () => sink.stop(),
+    () => dns.stop(),
+  );
+  daemon = await startDaemon(
+    writeConfig(
+      dir,
+      `hostname: mx.example.test
 dataDir: ${dir}
 smtp:
   listen: 127.0.0.1:0
@@ -68,7 +79,9 @@ routes:
   fail.test: { type: pipe, command: [/bin/sh, -c, "exit 67"] }
 outbound: { type: smtp, port: ${port}, starttls: never, dnsServers: [${dns.server}] }
 queue: { retry: { minBackoff: 1s, maxBackoff: 2s, maxLifetime: 1h } }
-`));
+`,
+    ),
+  );
   cleanup.push(() => daemon.kill());
 });
 after(async () => {
@@ -77,10 +90,19 @@ after(async () => {
 
 describe('routing in the daemon', () => {
   it('sends the bounce for a remote sender through outbound, to the MX of its domain', async () => {
-    const id = queuedId(await smtpSend({ port: daemon.port, from: 'alice@remote.test', to: ['x@fail.test'], body: body('to be bounced') }));
+    const id = queuedId(
+      await smtpSend({
+        port: daemon.port,
+        from: 'alice@remote.test',
+        to: ['x@fail.test'],
+        body: body('to be bounced'),
+      }),
+    );
     assert.equal(await reaches(id, ['bounced']), 'bounced');
     assert.equal(await reaches(dsnIdFor(id), ['delivered', 'deferred']), 'delivered');
-    const dump = await until('the DSN at smtp-sink', async () => (await sink.dumps()).find((d) => d.includes('to be bounced')));
+    const dump = await until('the DSN at smtp-sink', async () =>
+      (await sink.dumps()).find((d) => d.includes('to be bounced')),
+    );
     assert.match(dump, /^X-Mail-Args: <>$/m);
     assert.deepEqual(dump.match(/^X-Rcpt-Args: .*$/gm), ['X-Rcpt-Args: <alice@remote.test>']);
     assert.match(dump, /^Subject: Undelivered Mail Returned to Sender$/m);
@@ -91,8 +113,12 @@ describe('routing in the daemon', () => {
   });
 
   it('delivers BOB@ and Bob@ into the Maildir of bob@ as configured', async () => {
-    const upper = queuedId(await smtpSend({ port: daemon.port, from: 'carol@remote.test', to: ['BOB@example.test'], body: body('upper') }));
-    const mixed = queuedId(await smtpSend({ port: daemon.port, from: 'carol@remote.test', to: ['Bob@EXAMPLE.test'], body: body('mixed') }));
+    const upper = queuedId(
+      await smtpSend({ port: daemon.port, from: 'carol@remote.test', to: ['BOB@example.test'], body: body('upper') }),
+    );
+    const mixed = queuedId(
+      await smtpSend({ port: daemon.port, from: 'carol@remote.test', to: ['Bob@EXAMPLE.test'], body: body('mixed') }),
+    );
     assert.equal(await reaches(upper, ['delivered', 'bounced', 'deferred']), 'delivered');
     assert.equal(await reaches(mixed, ['delivered', 'bounced', 'deferred']), 'delivered');
     assert.deepEqual(readdirSync(join(dir, 'mail', 'example.test')), ['bob']);
@@ -104,7 +130,14 @@ describe('routing in the daemon', () => {
   });
 
   it('a bounce to a hosted sender that is no mailbox fails 5.1.1, is logged as a double bounce, and creates no Maildir', async () => {
-    const id = queuedId(await smtpSend({ port: daemon.port, from: 'nosuchuser@example.test', to: ['x@fail.test'], body: body('from nobody') }));
+    const id = queuedId(
+      await smtpSend({
+        port: daemon.port,
+        from: 'nosuchuser@example.test',
+        to: ['x@fail.test'],
+        body: body('from nobody'),
+      }),
+    );
     assert.equal(await reaches(id, ['bounced']), 'bounced');
     assert.equal(await reaches(dsnIdFor(id), ['bounced', 'delivered', 'deferred']), 'bounced');
     const dsn = await history(dsnIdFor(id));
@@ -113,7 +146,9 @@ describe('routing in the daemon', () => {
     assert.equal(failed?.data.recipient, 'nosuchuser@example.test');
     assert.match(String(failed?.data.reply), /user unknown/);
     assert.ok(!existsSync(join(dir, 'mail', 'example.test', 'nosuchuser')));
-    const line = await until('the double-bounce log line', () => daemon.lines.find((l) => /double bounce/.test(String(l.msg)) && l.messageId === dsnIdFor(id)));
+    const line = await until('the double-bounce log line', () =>
+      daemon.lines.find((l) => /double bounce/.test(String(l.msg)) && l.messageId === dsnIdFor(id)),
+    );
     assert.equal(line.level, 40);
     assert.match(String(line.msg), /<nosuchuser@example\.test>: 5\.1\.1/);
   });

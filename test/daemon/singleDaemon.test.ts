@@ -18,8 +18,14 @@ import { baseConfig, runEntry, startDaemon, tsxLoader, writeConfig } from '../su
 import { waitUntil } from '../support/waitUntil.js';
 
 const dirs: string[] = [];
-after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
-const tempDir = () => { const d = mkdtempSync(join(tmpdir(), 'mailtrail-single-')); dirs.push(d); return d; };
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'mailtrail-single-'));
+  dirs.push(d);
+  return d;
+};
 
 function eventCount(dir: string): number {
   const db = new Database(join(dir, 'events.sqlite'), { readonly: true });
@@ -32,15 +38,22 @@ function eventCount(dir: string): number {
 
 /** Runs `mailtrail run` to its exit: code, stdout, stderr. */
 function runToExit(configFile: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', tsxLoader, runEntry, 'run', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', tsxLoader, runEntry, 'run', '--config', configFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
-const send = (port: number) => smtpSend({ port, from: 'a@remote.test', to: ['bob@example.test'], body: 'Subject: x\r\n\r\ny\r\n' });
+const send = (port: number) =>
+  smtpSend({ port, from: 'a@remote.test', to: ['bob@example.test'], body: 'Subject: x\r\n\r\ny\r\n' });
 
 describe('one daemon per data directory', () => {
   it('refuses a second daemon on another port and on the same port, at once, naming the pid, with no recovery and no event', async () => {
@@ -49,19 +62,37 @@ describe('one daemon per data directory', () => {
     try {
       assert.match(await send(first.port), /^250 /);
       const newDir = join(dir, 'mail', 'example.test', 'bob', 'new');
-      await waitUntil(() => existsSync(newDir) && readdirSync(newDir).length > 0, { what: 'a message in ' + newDir, timeoutMs: 5000 });
+      await waitUntil(() => existsSync(newDir) && readdirSync(newDir).length > 0, {
+        what: `a message in ${newDir}`,
+        timeoutMs: 5000,
+      });
       const before = eventCount(dir);
-      const sameData = (listen: string) => writeConfig(tempDir(), baseConfig(dir).replace('listen: 127.0.0.1:0', `listen: ${listen}`));
+      const sameData = (listen: string) =>
+        writeConfig(tempDir(), baseConfig(dir).replace('listen: 127.0.0.1:0', `listen: ${listen}`));
       for (const listen of ['127.0.0.1:0', `127.0.0.1:${first.port}`]) {
         const second = await runToExit(sameData(listen));
         assert.equal(second.code, 75, `listen ${listen}: ${second.stderr}`);
-        assert.match(second.stderr, new RegExp(`^mailtrail run: ${join(dir, 'mailtrail.lock')} is locked by process ${first.child.pid}: another mailtrail daemon`, 'm'));
+        assert.match(
+          second.stderr,
+          new RegExp(
+            `^mailtrail run: ${join(dir, 'mailtrail.lock')} is locked by process ${first.child.pid}: another mailtrail daemon`,
+            'm',
+          ),
+        );
         assert.doesNotMatch(second.stdout, /recovered|listening on/, 'no recovery, no listener');
         assert.doesNotMatch(second.stderr, /EADDRINUSE/);
       }
       assert.equal(eventCount(dir), before, 'the second daemons appended nothing');
       // The read-only CLI reads the log beside the running daemon.
-      const queue = await promisify(execFile)(process.execPath, ['--import', tsxLoader, runEntry, 'queue', '--all', '--config', join(dir, 'mailtrail.yaml')]);
+      const queue = await promisify(execFile)(process.execPath, [
+        '--import',
+        tsxLoader,
+        runEntry,
+        'queue',
+        '--all',
+        '--config',
+        join(dir, 'mailtrail.yaml'),
+      ]);
       assert.match(queue.stdout, /delivered/);
       assert.match(await send(first.port), /^250 /, 'the first one still accepts mail');
     } finally {
@@ -86,12 +117,16 @@ describe('one daemon per data directory', () => {
     const logDir = tempDir();
     const a = tempDir();
     const b = tempDir();
-    const withLog = (dir: string) => writeConfig(dir, baseConfig(dir, `eventLog: { type: sqlite, path: ${join(logDir, 'events.sqlite')} }\n`));
+    const withLog = (dir: string) =>
+      writeConfig(dir, baseConfig(dir, `eventLog: { type: sqlite, path: ${join(logDir, 'events.sqlite')} }\n`));
     const first = await startDaemon(withLog(a));
     try {
       const second = await runToExit(withLog(b));
       assert.equal(second.code, 75, second.stderr);
-      assert.match(second.stderr, new RegExp(`${join(logDir, 'mailtrail.lock')} is locked by process ${first.child.pid}`));
+      assert.match(
+        second.stderr,
+        new RegExp(`${join(logDir, 'mailtrail.lock')} is locked by process ${first.child.pid}`),
+      );
     } finally {
       assert.equal(await first.kill('SIGTERM'), 0);
     }

@@ -14,8 +14,14 @@ import { join } from 'node:path';
 import { baseConfig, runEntry, startDaemon, tsxLoader, writeConfig } from '../support/daemonProcess.js';
 
 const dirs: string[] = [];
-after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
-const tempDir = () => { const d = mkdtempSync(join(tmpdir(), 'mailtrail-startfail-')); dirs.push(d); return d; };
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'mailtrail-startfail-'));
+  dirs.push(d);
+  return d;
+};
 
 async function busyPort(): Promise<{ server: Server; port: number }> {
   const server = createServer();
@@ -24,9 +30,13 @@ async function busyPort(): Promise<{ server: Server; port: number }> {
 }
 
 function runToExit(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', tsxLoader, runEntry, 'run', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', tsxLoader, runEntry, 'run', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr })));
 }
 
@@ -51,7 +61,12 @@ describe('a failed start', () => {
     const dir = tempDir();
     const busy = await busyPort();
     try {
-      const run = await runToExit(['--config', writeConfig(dir, baseConfig(dir)), '--metrics=0', `--inspect=${busy.port}`]);
+      const run = await runToExit([
+        '--config',
+        writeConfig(dir, baseConfig(dir)),
+        '--metrics=0',
+        `--inspect=${busy.port}`,
+      ]);
       assert.equal(run.code, 70, run.stderr);
       assert.match(run.stderr, new RegExp(`inspector: port ${busy.port} on 127\\.0\\.0\\.1 is in use`));
     } finally {

@@ -10,7 +10,12 @@ import { it } from 'node:test';
 import * as mailtrail from '../../src/index.js';
 
 const root = join(import.meta.dirname, '..', '..');
-const files = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
+const files = [
+  'README.md',
+  ...readdirSync(join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => join('docs', f)),
+];
 
 it("every name the docs import from 'mailtrail' is exported by src/index.ts", () => {
   const exported = new Set(Object.keys(mailtrail));
@@ -21,7 +26,10 @@ it("every name the docs import from 'mailtrail' is exported by src/index.ts", ()
     for (const m of text.matchAll(/import\s*(type\s*)?\{([^}]*)\}\s*from\s*['"]mailtrail['"]/g)) {
       if (m[1]) continue; // types are erased: checked by the type-checked example instead
       for (const raw of m[2]!.split(',')) {
-        const name = raw.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0]!;
+        const name = raw
+          .trim()
+          .replace(/^type\s+/, '')
+          .split(/\s+as\s+/)[0]!;
         if (!name || raw.trim().startsWith('type ')) continue;
         names += 1;
         if (!exported.has(name)) missing.push(`${file}: ${name}`);

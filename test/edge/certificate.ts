@@ -19,9 +19,32 @@ export function makeCertificate(hostname = 'mx.example.test'): TestCertificate {
   const dir = mkdtempSync(join(tmpdir(), 'mailtrail-tls-'));
   const keyPath = join(dir, 'key.pem');
   const certPath = join(dir, 'cert.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${hostname}`,
-    '-addext', `subjectAltName=DNS:${hostname},IP:127.0.0.1`, '-keyout', keyPath, '-out', certPath,
-  ], { stdio: 'ignore' });
-  return { key: readFileSync(keyPath), cert: readFileSync(certPath), keyPath, certPath, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${hostname}`,
+      '-addext',
+      `subjectAltName=DNS:${hostname},IP:127.0.0.1`,
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
+    ],
+    { stdio: 'ignore' },
+  );
+  return {
+    key: readFileSync(keyPath),
+    cert: readFileSync(certPath),
+    keyPath,
+    certPath,
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }

@@ -55,25 +55,59 @@ describe('SMTP edge with real clients', () => {
   for (const tls of [false, true]) {
     it(`python smtplib${tls ? ' with STARTTLS' : ''}: queued, delivered, the foreign recipient refused`, async () => {
       const subject = `from smtplib ${tls ? 'tls' : 'plain'}`;
-      const { stdout } = await run('/usr/bin/python3', ['-c', PYTHON_CLIENT, String(e.port), tls ? cert.certPath : '', subject]);
-      const out = JSON.parse(stdout) as { features: string[]; mail: [number, string]; rcpt: [number, string][]; data: [number, string] };
-      assert.deepEqual(out.features, ['8bitmime', 'enhancedstatuscodes', 'pipelining', 'size', 'smtputf8', ...(tls ? [] : ['starttls'])]);
+      const { stdout } = await run('/usr/bin/python3', [
+        '-c',
+        PYTHON_CLIENT,
+        String(e.port),
+        tls ? cert.certPath : '',
+        subject,
+      ]);
+      const out = JSON.parse(stdout) as {
+        features: string[];
+        mail: [number, string];
+        rcpt: [number, string][];
+        data: [number, string];
+      };
+      assert.deepEqual(out.features, [
+        '8bitmime',
+        'enhancedstatuscodes',
+        'pipelining',
+        'size',
+        'smtputf8',
+        ...(tls ? [] : ['starttls']),
+      ]);
       assert.deepEqual(out.mail, [250, '2.1.0 Accepted']);
-      assert.deepEqual(out.rcpt, [[250, '2.1.5 Accepted'], [550, '5.7.1 <eve@elsewhere.test>: Relay access denied']]);
+      assert.deepEqual(out.rcpt, [
+        [250, '2.1.5 Accepted'],
+        [550, '5.7.1 <eve@elsewhere.test>: Relay access denied'],
+      ]);
       assert.equal(out.data[0], 250);
       const id = /^2\.0\.0 Ok: queued as (\S+)$/.exec(out.data[1])?.[1];
       assert.ok(id, out.data[1]);
       assert.equal(await e.h.waitFor(id, ['delivered']), 'delivered');
       const [received] = await e.events(`message-${id}`);
-      assert.equal((received?.data as { client: { protocol: string } }).client.protocol, tls ? 'ESMTPS' : 'ESMTP');
+      assert.equal((received!.data as { client: { protocol: string } }).client.protocol, tls ? 'ESMTPS' : 'ESMTP');
       assert.ok(maildirFiles(e).some((m) => m.includes(`Subject: ${subject}`)));
     });
   }
 
   it('swaks with STARTTLS: queued and delivered', async () => {
     const { stdout } = await run('swaks', [
-      '--server', '127.0.0.1', '--port', String(e.port), '--helo', 'swaks.example.org', '--tls',
-      '--from', 'alice@remote.test', '--to', 'bob@example.test', '--header', 'Subject: from swaks', '--body', 'Hello from swaks',
+      '--server',
+      '127.0.0.1',
+      '--port',
+      String(e.port),
+      '--helo',
+      'swaks.example.org',
+      '--tls',
+      '--from',
+      'alice@remote.test',
+      '--to',
+      'bob@example.test',
+      '--header',
+      'Subject: from swaks',
+      '--body',
+      'Hello from swaks',
     ]);
     assert.match(stdout, /<- {2}220 2\.0\.0 Ready to start TLS/);
     const id = /<~ {2}250 2\.0\.0 Ok: queued as (\S+)/.exec(stdout)?.[1];
@@ -84,9 +118,23 @@ describe('SMTP edge with real clients', () => {
 
   it('swaks to a foreign domain sees the exact relay refusal', async () => {
     const result = await run('swaks', [
-      '--server', '127.0.0.1', '--port', String(e.port), '--helo', 'swaks.example.org',
-      '--from', 'alice@remote.test', '--to', 'eve@elsewhere.test',
-    ]).then((r) => r.stdout, (err: { stdout: string; code: number }) => { assert.notEqual(err.code, 0); return err.stdout; });
+      '--server',
+      '127.0.0.1',
+      '--port',
+      String(e.port),
+      '--helo',
+      'swaks.example.org',
+      '--from',
+      'alice@remote.test',
+      '--to',
+      'eve@elsewhere.test',
+    ]).then(
+      (r) => r.stdout,
+      (err: { stdout: string; code: number }) => {
+        assert.notEqual(err.code, 0);
+        return err.stdout;
+      },
+    );
     assert.match(result, /<\*\* 550 5\.7\.1 <eve@elsewhere\.test>: Relay access denied\n/);
   });
 });

@@ -31,7 +31,9 @@ export class SmtpTestClient {
   /** `localAddress` binds the client to another loopback address (127.0.0.2 …), as another host. */
   static open(port: number, host = '127.0.0.1', localAddress?: string): Promise<SmtpTestClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ port, host, ...(localAddress ? { localAddress } : {}) }, () => resolve(new SmtpTestClient(socket)));
+      const socket = connect({ port, host, ...(localAddress ? { localAddress } : {}) }, () =>
+        resolve(new SmtpTestClient(socket)),
+      );
       socket.once('error', reject);
     });
   }
@@ -41,6 +43,7 @@ export class SmtpTestClient {
     socket.on('data', (chunk: string) => {
       this.buffer += chunk;
       let i: number;
+      // biome-ignore lint/suspicious/noAssignInExpressions: the usual scan-for-line-end loop.
       while ((i = this.buffer.indexOf('\r\n')) >= 0) {
         this.lines.push(this.buffer.slice(0, i));
         this.buffer = this.buffer.slice(i + 2);
@@ -65,10 +68,14 @@ export class SmtpTestClient {
     while (this.lines.length === 0) {
       if (this.ended) return undefined;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no reply within ${timeoutMs} ms (partial: ${JSON.stringify(this.buffer.slice(0, 200))})`);
+      if (left <= 0)
+        throw new Error(`no reply within ${timeoutMs} ms (partial: ${JSON.stringify(this.buffer.slice(0, 200))})`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
-        this.waiters.push(() => { clearTimeout(t); resolve(); });
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
       });
     }
     return this.lines.shift();
@@ -104,7 +111,13 @@ export class SmtpTestClient {
     const deadline = Date.now() + timeoutMs;
     while (!this.ended) {
       if (Date.now() > deadline) throw new Error('the server did not close the connection');
-      await new Promise<void>((resolve) => { const t = setTimeout(resolve, 20); this.waiters.push(() => { clearTimeout(t); resolve(); }); });
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 20);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
     }
   }
 
@@ -144,7 +157,8 @@ export async function converse(port: number, steps: readonly Step[], client?: Sm
         const reply = await c.reply();
         seen.push(reply ?? '<closed>');
         const where = `step ${i}: after ${JSON.stringify(seen.slice(-4))}`;
-        if (reply === undefined) assert.fail(`${where}: the server closed the connection, expected ${String(step.server)}`);
+        if (reply === undefined)
+          assert.fail(`${where}: the server closed the connection, expected ${String(step.server)}`);
         if (typeof step.server === 'string') assert.equal(reply, step.server, where);
         else assert.match(reply, step.server, where);
       }

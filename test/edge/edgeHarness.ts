@@ -66,7 +66,8 @@ export async function startEdge(
 }
 
 /** Poll `probe` until it returns something truthy (test/support/waitUntil.ts). */
-export const until = <T>(probe: () => Promise<T> | T, what: string, timeoutMs = 5000): Promise<Truthy<T>> => waitUntil(probe, { what, timeoutMs });
+export const until = <T>(probe: () => Promise<T> | T, what: string, timeoutMs = 5000): Promise<Truthy<T>> =>
+  waitUntil(probe, { what, timeoutMs });
 
 export const types = (events: readonly RecordedEvent[]): string[] => events.map((e) => e.type);
 

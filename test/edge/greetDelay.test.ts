@@ -9,7 +9,9 @@ import { converse } from './conversation.js';
 import { startEdge, type EdgeHarness } from './edgeHarness.js';
 
 const open: EdgeHarness[] = [];
-after(async () => { for (const e of open) await e.close(); });
+after(async () => {
+  for (const e of open) await e.close();
+});
 
 describe('greetDelay', () => {
   it('refuses a client that talks before a long greeting delay', async () => {

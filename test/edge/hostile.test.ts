@@ -9,11 +9,19 @@ import { type Step, SmtpTestClient, converse } from './conversation.js';
 import { type EdgeHarness, message, queuedId, startEdge, types, until } from './edgeHarness.js';
 
 const normalClient: Step[] = [
-  { server: /^220 / }, { client: 'EHLO client.example.org' }, { server: /^250-/ },
-  { client: 'MAIL FROM:<alice@remote.test>' }, { server: '250 2.1.0 Accepted' },
-  { client: 'RCPT TO:<bob@example.test>' }, { server: '250 2.1.5 Accepted' },
-  { client: 'DATA' }, { server: /^354 / }, { raw: message('still alive') }, { server: /^250 2\.0\.0 Ok: queued as / },
-  { client: 'QUIT' }, { server: '221 2.0.0 Bye' },
+  { server: /^220 / },
+  { client: 'EHLO client.example.org' },
+  { server: /^250-/ },
+  { client: 'MAIL FROM:<alice@remote.test>' },
+  { server: '250 2.1.0 Accepted' },
+  { client: 'RCPT TO:<bob@example.test>' },
+  { server: '250 2.1.5 Accepted' },
+  { client: 'DATA' },
+  { server: /^354 / },
+  { raw: message('still alive') },
+  { server: /^250 2\.0\.0 Ok: queued as / },
+  { client: 'QUIT' },
+  { server: '221 2.0.0 Bye' },
 ];
 
 async function probes(e: EdgeHarness) {
@@ -24,33 +32,47 @@ async function probes(e: EdgeHarness) {
 
 describe('SMTP edge under hostile input', () => {
   let e: EdgeHarness;
-  before(async () => { e = await startEdge({ maxRecipients: 100 }); });
+  before(async () => {
+    e = await startEdge({ maxRecipients: 100 });
+  });
   after(() => e.close());
 
   it('garbled commands and NUL bytes get 5xx and the session goes on', async () => {
     await converse(e.port, [
       { server: /^220 / },
-      { raw: '\x00\x01\x02\xff\xfe garbage\r\n' }, { server: '500 5.5.2 Error: command not recognized' },
-      { raw: 'EHLO a\x00b\r\n' }, { server: '501 Error: Bad hostname syntax' },
-      { client: 'EHLO client.example.org' }, { server: /^250-/ },
-      { raw: 'MAIL FROM:<al\x00ice@remote.test>\r\n' }, { server: '501 5.1.7 Error: Bad sender address syntax' },
-      { client: 'MAIL FROM:<alice@remote.test>' }, { server: '250 2.1.0 Accepted' },
-      { raw: 'RCPT TO:<bo\x00b@example.test>\r\n' }, { server: '501 5.1.3 Error: Bad recipient address syntax' },
-      { client: 'GET / HTTP/1.1' }, { server: '421 4.4.2 HTTP requests not allowed' }, { closed: true },
+      { raw: '\x00\x01\x02\xff\xfe garbage\r\n' },
+      { server: '500 5.5.2 Error: command not recognized' },
+      { raw: 'EHLO a\x00b\r\n' },
+      { server: '501 Error: Bad hostname syntax' },
+      { client: 'EHLO client.example.org' },
+      { server: /^250-/ },
+      { raw: 'MAIL FROM:<al\x00ice@remote.test>\r\n' },
+      { server: '501 5.1.7 Error: Bad sender address syntax' },
+      { client: 'MAIL FROM:<alice@remote.test>' },
+      { server: '250 2.1.0 Accepted' },
+      { raw: 'RCPT TO:<bo\x00b@example.test>\r\n' },
+      { server: '501 5.1.3 Error: Bad recipient address syntax' },
+      { client: 'GET / HTTP/1.1' },
+      { server: '421 4.4.2 HTTP requests not allowed' },
+      { closed: true },
     ]);
     await converse(e.port, normalClient);
   });
 
   it('ten unrecognized commands close the session with smtp-server’s own 421', async () => {
     const steps: Step[] = [{ server: /^220 / }];
-    for (let i = 0; i < 9; i++) steps.push({ client: `XYZZY${i}` }, { server: '500 5.5.2 Error: command not recognized' });
+    for (let i = 0; i < 9; i++)
+      steps.push({ client: `XYZZY${i}` }, { server: '500 5.5.2 Error: command not recognized' });
     steps.push({ client: 'XYZZY9' }, { server: '421 4.4.2 Error: too many unrecognized commands' }, { closed: true });
     await converse(e.port, steps);
   });
 
   it('a 20 kB command line is refused with 421 and the daemon still serves', async () => {
     await converse(e.port, [
-      { server: /^220 / }, { client: `EHLO ${'x'.repeat(20_000)}` }, { server: '421 4.4.2 Error: Command line too long' }, { closed: true },
+      { server: /^220 / },
+      { client: `EHLO ${'x'.repeat(20_000)}` },
+      { server: '421 4.4.2 Error: Command line too long' },
+      { closed: true },
     ]);
     await converse(e.port, normalClient);
   });
@@ -61,7 +83,17 @@ describe('SMTP edge under hostile input', () => {
     // clientConnectionLimit in the next test.
     let seen: string[];
     try {
-      await converse(e.port, [{ server: /^220 / }, { client: 'EHLO flood.example.org' }, { server: /^250-/ }, { client: 'MAIL FROM:<alice@remote.test>' }, { server: /^250 / }], c);
+      await converse(
+        e.port,
+        [
+          { server: /^220 / },
+          { client: 'EHLO flood.example.org' },
+          { server: /^250-/ },
+          { client: 'MAIL FROM:<alice@remote.test>' },
+          { server: /^250 / },
+        ],
+        c,
+      );
       let batch = '';
       for (let i = 0; i < 1500; i++) batch += `RCPT TO:<user${i}@example.test>\r\n`;
       c.write(batch);
@@ -70,15 +102,36 @@ describe('SMTP edge under hostile input', () => {
         const r = (await c.reply()) ?? '<closed>';
         counts.set(r, (counts.get(r) ?? 0) + 1);
       }
-      assert.deepEqual(Object.fromEntries(counts), { '250 2.1.5 Accepted': 100, '452 4.5.3 Error: too many recipients': 1400 });
-      seen = await converse(e.port, [{ client: 'DATA' }, { server: /^354 / }, { raw: message('flood') }, { server: /^250 / }, { client: 'QUIT' }, { server: /^221 / }], c);
+      assert.deepEqual(Object.fromEntries(counts), {
+        '250 2.1.5 Accepted': 100,
+        '452 4.5.3 Error: too many recipients': 1400,
+      });
+      seen = await converse(
+        e.port,
+        [
+          { client: 'DATA' },
+          { server: /^354 / },
+          { raw: message('flood') },
+          { server: /^250 / },
+          { client: 'QUIT' },
+          { server: /^221 / },
+        ],
+        c,
+      );
     } finally {
       c.close();
     }
     const [received] = await e.events(`message-${queuedId(seen)}`);
-    assert.equal((received?.data as { recipients: string[] }).recipients.length, 100);
-    const sessionId = (received?.data as { sessionId: string }).sessionId;
-    const events = await until(async () => { const ev = await e.events(`session-${sessionId}`); return ev.at(-1)?.type === 'SessionClosed' ? ev : undefined; }, 'the flood session', 20_000);
+    assert.equal((received!.data as { recipients: string[] }).recipients.length, 100);
+    const sessionId = (received!.data as { sessionId: string }).sessionId;
+    const events = await until(
+      async () => {
+        const ev = await e.events(`session-${sessionId}`);
+        return ev.at(-1)?.type === 'SessionClosed' ? ev : undefined;
+      },
+      'the flood session',
+      20_000,
+    );
     assert.equal(types(events).filter((t) => t === 'RecipientRefused').length, 1400);
   });
 
@@ -86,11 +139,14 @@ describe('SMTP edge under hostile input', () => {
     const before = (await probes(e)).length;
     const clients = await Promise.all(Array.from({ length: 50 }, () => SmtpTestClient.open(e.port)));
     await Promise.all(clients.slice(0, 40).map((c) => c.reply()));
-    clients.slice(20, 40).forEach((c) => c.write('EHLO half'));
-    clients.slice(40).forEach((c) => c.write('EHLO too.soon\r\n'));
-    clients.forEach((c) => c.close());
+    for (const c of clients.slice(20, 40)) c.write('EHLO half');
+    for (const c of clients.slice(40)) c.write('EHLO too.soon\r\n');
+    for (const c of clients) c.close();
     await converse(e.port, normalClient);
-    const recorded = await until(async () => { const p = await probes(e); return p.length - before >= 40 ? p.slice(before) : undefined; }, '40 probes');
+    const recorded = await until(async () => {
+      const p = await probes(e);
+      return p.length - before >= 40 ? p.slice(before) : undefined;
+    }, '40 probes');
     assert.ok(recorded.every((p) => p.type === 'SessionProbed' && p.data.reason === 'disconnect'));
     await until(() => e.edge.connections === 0, 'every connection closed');
   });
@@ -101,15 +157,25 @@ describe('SMTP edge limits', () => {
     const e = await startEdge({ hardErrorLimit: 3 });
     try {
       await converse(e.port, [
-        { server: /^220 / }, { client: 'EHLO client.example.org' }, { server: /^250-/ },
-        { client: 'MAIL FROM:<alice@remote.test>' }, { server: /^250 / },
-        { client: 'RCPT TO:<a@elsewhere.test>' }, { server: /^550 5\.7\.1 / },
-        { client: 'BOGUS' }, { server: /^500 5\.5\.2 / },
-        { client: 'RCPT TO:<c@elsewhere.test>' }, { server: '550 5.7.1 <c@elsewhere.test>: Relay access denied' },
-        { server: '421 4.7.0 mx.example.test Error: too many errors' }, { closed: true },
+        { server: /^220 / },
+        { client: 'EHLO client.example.org' },
+        { server: /^250-/ },
+        { client: 'MAIL FROM:<alice@remote.test>' },
+        { server: /^250 / },
+        { client: 'RCPT TO:<a@elsewhere.test>' },
+        { server: /^550 5\.7\.1 / },
+        { client: 'BOGUS' },
+        { server: /^500 5\.5\.2 / },
+        { client: 'RCPT TO:<c@elsewhere.test>' },
+        { server: '550 5.7.1 <c@elsewhere.test>: Relay access denied' },
+        { server: '421 4.7.0 mx.example.test Error: too many errors' },
+        { closed: true },
       ]);
       const [stream] = await until(() => e.streams('session-').then((s) => (s.length ? s : undefined)), 'the session');
-      const events = await until(async () => { const ev = await e.events(stream as string); return ev.at(-1)?.type === 'SessionClosed' ? ev : undefined; }, 'closed');
+      const events = await until(async () => {
+        const ev = await e.events(stream as string);
+        return ev.at(-1)?.type === 'SessionClosed' ? ev : undefined;
+      }, 'closed');
       assert.equal(events.at(-1)?.data.reason, 'limit');
       await converse(e.port, normalClient);
     } finally {
@@ -120,7 +186,13 @@ describe('SMTP edge limits', () => {
   it('an idle client is closed with 421 4.4.2 and recorded as a timeout probe', async () => {
     const e = await startEdge({ idleTimeout: 300 });
     try {
-      await converse(e.port, [{ server: /^220 / }, { client: 'EHLO idle.example.org' }, { server: /^250-/ }, { server: '421 4.4.2 Timeout - closing connection' }, { closed: true }]);
+      await converse(e.port, [
+        { server: /^220 / },
+        { client: 'EHLO idle.example.org' },
+        { server: /^250-/ },
+        { server: '421 4.4.2 Timeout - closing connection' },
+        { closed: true },
+      ]);
       const [probe] = await until(() => probes(e).then((p) => (p.length ? p : undefined)), 'the probe');
       assert.equal(probe?.data.reason, 'timeout');
       assert.equal(probe?.data.helo, 'idle.example.org');
@@ -135,8 +207,15 @@ describe('SMTP edge limits', () => {
       const a = await SmtpTestClient.open(e.port);
       const b = await SmtpTestClient.open(e.port);
       await Promise.all([a.reply(), b.reply()]);
-      await converse(e.port, [{ server: '421 mx.example.test Too many connected clients, try again in a moment' }, { closed: true }]);
-      await converse(e.port, [{ client: 'EHLO a.example.org' }, { server: /^250-/ }, { client: 'QUIT' }, { server: /^221 / }], a);
+      await converse(e.port, [
+        { server: '421 mx.example.test Too many connected clients, try again in a moment' },
+        { closed: true },
+      ]);
+      await converse(
+        e.port,
+        [{ client: 'EHLO a.example.org' }, { server: /^250-/ }, { client: 'QUIT' }, { server: /^221 / }],
+        a,
+      );
       b.close();
       a.close();
       await until(() => e.edge.connections === 0, 'both closed');
@@ -149,7 +228,17 @@ describe('SMTP edge limits', () => {
   it('stop() closes an idle session with 421 and records it as a shutdown', async () => {
     const e = await startEdge({ closeTimeout: 200 });
     const c = await SmtpTestClient.open(e.port);
-    await converse(e.port, [{ server: /^220 / }, { client: 'EHLO late.example.org' }, { server: /^250-/ }, { client: 'MAIL FROM:<>' }, { server: /^250 / }], c);
+    await converse(
+      e.port,
+      [
+        { server: /^220 / },
+        { client: 'EHLO late.example.org' },
+        { server: /^250-/ },
+        { client: 'MAIL FROM:<>' },
+        { server: /^250 / },
+      ],
+      c,
+    );
     await e.edge.stop();
     assert.equal(await c.reply(), '421 4.4.2 Server shutting down');
     const [stream] = await e.streams('session-');

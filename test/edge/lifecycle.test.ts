@@ -12,16 +12,33 @@ import { converse } from './conversation.js';
 import { message, queuedId, startEdge, until } from './edgeHarness.js';
 
 const session = (to = 'bob@example.test') => [
-  { server: /^220 / }, { client: 'EHLO client.example.org' }, { server: /^250-/ },
-  { client: 'MAIL FROM:<alice@remote.test>' }, { server: '250 2.1.0 Accepted' },
-  { client: `RCPT TO:<${to}>` }, { server: '250 2.1.5 Accepted' },
-  { client: 'QUIT' }, { server: '221 2.0.0 Bye' },
+  { server: /^220 / },
+  { client: 'EHLO client.example.org' },
+  { server: /^250-/ },
+  { client: 'MAIL FROM:<alice@remote.test>' },
+  { server: '250 2.1.0 Accepted' },
+  { client: `RCPT TO:<${to}>` },
+  { server: '250 2.1.5 Accepted' },
+  { client: 'QUIT' },
+  { server: '221 2.0.0 Bye' },
 ];
 
 describe('SmtpEdge life cycle', () => {
   it('listens on every address given and serves on each', async () => {
     const e = await startEdge();
-    const second = new SmtpEdge({ listen: [{ host: '127.0.0.1', port: 0 }, { host: '127.0.0.1', port: 0 }], hostname: 'mx.example.test', domains: ['example.test'], reverseLookup: false, log: e.h.log }, e.h.queue);
+    const second = new SmtpEdge(
+      {
+        listen: [
+          { host: '127.0.0.1', port: 0 },
+          { host: '127.0.0.1', port: 0 },
+        ],
+        hostname: 'mx.example.test',
+        domains: ['example.test'],
+        reverseLookup: false,
+        log: e.h.log,
+      },
+      e.h.queue,
+    );
     try {
       const bound = await second.start();
       assert.equal(bound.length, 2);
@@ -37,7 +54,12 @@ describe('SmtpEdge life cycle', () => {
     const e = await startEdge({ closeTimeout: 200 });
     const socket = connect(e.port, '127.0.0.1');
     let seen = '';
-    const gotGreeting = new Promise<void>((resolve) => socket.on('data', (d: Buffer) => { seen += d.toString(); if (seen.includes('220 ')) resolve(); }));
+    const gotGreeting = new Promise<void>((resolve) =>
+      socket.on('data', (d: Buffer) => {
+        seen += d.toString();
+        if (seen.includes('220 ')) resolve();
+      }),
+    );
     const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
     socket.on('error', () => {});
     try {
@@ -56,7 +78,17 @@ describe('SmtpEdge life cycle', () => {
 
   it('start() rejects when the port is taken and leaves nothing listening', async () => {
     const e = await startEdge();
-    const clash = new SmtpEdge({ listen: [{ host: '127.0.0.1', port: 0 }, { host: '127.0.0.1', port: e.port }], hostname: 'mx.example.test', log: e.h.log }, e.h.queue);
+    const clash = new SmtpEdge(
+      {
+        listen: [
+          { host: '127.0.0.1', port: 0 },
+          { host: '127.0.0.1', port: e.port },
+        ],
+        hostname: 'mx.example.test',
+        log: e.h.log,
+      },
+      e.h.queue,
+    );
     try {
       await assert.rejects(clash.start(), /EADDRINUSE/);
       assert.equal(clash.connections, 0);
@@ -70,10 +102,17 @@ describe('SmtpEdge life cycle', () => {
     const e = await startEdge();
     try {
       const seen = await converse(e.port, [
-        { server: /^220 / }, { client: 'EHLO client.example.org' }, { server: /^250-/ },
-        { client: 'MAIL FROM:<álice@remote.test> SMTPUTF8' }, { server: '250 2.1.0 Accepted' },
-        { client: 'RCPT TO:<bob@example.test>' }, { server: '250 2.1.5 Accepted' },
-        { client: 'DATA' }, { server: /^354 / }, { raw: message('ünïcode') }, { server: /^250 2\.0\.0 Ok: queued as / },
+        { server: /^220 / },
+        { client: 'EHLO client.example.org' },
+        { server: /^250-/ },
+        { client: 'MAIL FROM:<álice@remote.test> SMTPUTF8' },
+        { server: '250 2.1.0 Accepted' },
+        { client: 'RCPT TO:<bob@example.test>' },
+        { server: '250 2.1.5 Accepted' },
+        { client: 'DATA' },
+        { server: /^354 / },
+        { raw: message('ünïcode') },
+        { server: /^250 2\.0\.0 Ok: queued as / },
       ]);
       const [received] = await e.events(`message-${queuedId(seen)}`);
       const data = received?.data as { sender: string; smtputf8?: boolean; client: { protocol: string } };

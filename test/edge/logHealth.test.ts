@@ -20,7 +20,7 @@ import { replyLine } from '../../src/edge/smtpReply.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import { type DaemonProcess, startDaemon, writeConfig } from '../support/daemonProcess.js';
 import { freePort } from '../relay/realServers.js';
-import { type Step, SmtpTestClient, converse } from './conversation.js';
+import { SmtpTestClient } from './conversation.js';
 import { message, until } from './edgeHarness.js';
 
 const FULL = '452 4.3.1 Error: insufficient system storage';
@@ -75,7 +75,9 @@ describe('health gate on the event log (real daemon, event log on a full tmpfs)'
     mkdirSync(logDir);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', logDir]);
     metricsPort = await freePort();
-    const config = writeConfig(dir, `hostname: mx.example.test
+    const config = writeConfig(
+      dir,
+      `hostname: mx.example.test
 dataDir: ${dir}
 eventLog: { type: sqlite, path: ${join(logDir, 'events.sqlite')} }
 smtp:
@@ -84,13 +86,18 @@ smtp:
   greetDelay: 0
 relay: { type: maildir, root: ${join(dir, 'mail')} }
 log: { level: info }
-`);
+`,
+    );
     d = await startDaemon(config, { args: [`--metrics=${metricsPort}`] });
   });
 
   after(async () => {
     await d?.kill('SIGTERM');
-    try { execFileSync('umount', [logDir]); } catch { /* not mounted */ }
+    try {
+      execFileSync('umount', [logDir]);
+    } catch {
+      /* not mounted */
+    }
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -110,27 +117,44 @@ log: { level: info }
     // The first transactions find out: DATA gets 452 4.3.1 (the MessageReceived append failed
     // with SQLITE_FULL, or the gate closed on a session append meanwhile) …
     const tries: string[][] = [];
-    const refusedAtMail = await until(async () => {
-      const seen = await transaction(d.port, `while full ${tries.length}`);
-      tries.push(seen);
-      return seen[2] === FULL ? seen : undefined;
-    }, 'MAIL refused by the gate', 20_000);
+    const refusedAtMail = await until(
+      async () => {
+        const seen = await transaction(d.port, `while full ${tries.length}`);
+        tries.push(seen);
+        return seen[2] === FULL ? seen : undefined;
+      },
+      'MAIL refused by the gate',
+      20_000,
+    );
     // … and once the gate is closed, MAIL gets it right away.
     assert.equal(refusedAtMail.length, 3);
-    assert.ok(tries.flat().every((r) => !/queued as/.test(r)), `nothing was queued on a full log: ${JSON.stringify(tries)}`);
+    assert.ok(
+      tries.flat().every((r) => !/queued as/.test(r)),
+      `nothing was queued on a full log: ${JSON.stringify(tries)}`,
+    );
     assert.ok(tries.some((t) => t.includes(FULL)));
     assert.equal(await metric('mailtrail_eventlog_append_failing'), 1);
     assert.ok((await metric('mailtrail_eventlog_append_failures_total')) >= 1);
-    assert.ok(d.lines.some((l) => /event log appends are failing/.test(String(l.msg))), 'the daemon logged the failure');
+    assert.ok(
+      d.lines.some((l) => /event log appends are failing/.test(String(l.msg))),
+      'the daemon logged the failure',
+    );
 
     rmSync(join(logDir, 'filler'));
-    const accepted = await until(async () => {
-      const seen = await transaction(d.port, 'after');
-      return seen.some((r) => /^250 2\.0\.0 Ok: queued as /.test(r)) ? seen : undefined;
-    }, 'mail accepted again', 20_000);
+    const accepted = await until(
+      async () => {
+        const seen = await transaction(d.port, 'after');
+        return seen.some((r) => /^250 2\.0\.0 Ok: queued as /.test(r)) ? seen : undefined;
+      },
+      'mail accepted again',
+      20_000,
+    );
     assert.ok(accepted);
     assert.equal(await metric('mailtrail_eventlog_append_failing'), 0);
-    assert.ok(d.lines.some((l) => /appends succeed again/.test(String(l.msg))), 'the daemon logged the recovery');
+    assert.ok(
+      d.lines.some((l) => /appends succeed again/.test(String(l.msg))),
+      'the daemon logged the recovery',
+    );
 
     const log = new SqliteEventLog(join(logDir, 'events.sqlite'), { readonly: true });
     try {
@@ -138,7 +162,13 @@ log: { level: info }
       for await (const e of log.readStream('daemon-mx.example.test')) recovered.push(e);
       assert.equal(recovered.length, 1);
       assert.equal(recovered[0]?.type, 'EventLogRecovered');
-      const data = recovered[0]?.data as { failingSince: string; at: string; durationMs: number; failedAppends: number; code?: string };
+      const data = recovered[0]?.data as {
+        failingSince: string;
+        at: string;
+        durationMs: number;
+        failedAppends: number;
+        code?: string;
+      };
       assert.ok(data.failedAppends >= 1);
       assert.equal(data.durationMs, Date.parse(data.at) - Date.parse(data.failingSince));
       assert.equal(data.code, 'ERR_EVENTLOG_WRITE');
@@ -150,12 +180,17 @@ log: { level: info }
   });
 });
 
-
 describe('append health and the store-failure reply', () => {
   it('a full event log (SQLITE_FULL) is 452 4.3.1 like a full spool; other commit failures 451 4.3.0', () => {
-    const full = new EventLogWriteError('/x/events.sqlite', Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }));
+    const full = new EventLogWriteError(
+      '/x/events.sqlite',
+      Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }),
+    );
     assert.equal(replyLine(storeFailureReply(full, silentLogger)), FULL);
-    const io = new EventLogWriteError('/x/events.sqlite', Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' }));
+    const io = new EventLogWriteError(
+      '/x/events.sqlite',
+      Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' }),
+    );
     assert.equal(replyLine(storeFailureReply(io, silentLogger)), '451 4.3.0 Error: queue file write error');
   });
 
@@ -163,7 +198,12 @@ describe('append health and the store-failure reply', () => {
     const log = new MemoryEventLog();
     let broken = false;
     const append = log.append.bind(log);
-    log.append = (stream, events, options) => (broken && !stream.startsWith('daemon-') ? Promise.reject(new Error('database unreachable')) : broken && stream.startsWith('daemon-') ? Promise.reject(new Error('still unreachable')) : append(stream, events, options));
+    log.append = (stream, events, options) =>
+      broken && !stream.startsWith('daemon-')
+        ? Promise.reject(new Error('database unreachable'))
+        : broken && stream.startsWith('daemon-')
+          ? Promise.reject(new Error('still unreachable'))
+          : append(stream, events, options);
     const health = new AppendHealth(log, { node: 'n1', probeInterval: 20 });
     const failing = () => health.failing;
     await log.append('s-1', [{ type: 'A', data: {} }], { expectedRevision: 'no_stream' });
@@ -179,7 +219,7 @@ describe('append health and the store-failure reply', () => {
     for await (const e of log.readStream('daemon-n1')) events.push(e);
     assert.equal(events.length, 1);
     assert.equal(events[0]?.type, 'EventLogRecovered');
-    assert.ok((events[0]?.data as { failedAppends: number }).failedAppends >= 3);
+    assert.ok((events[0]!.data as { failedAppends: number }).failedAppends >= 3);
     health.stop();
   });
 });

@@ -17,33 +17,54 @@ import { type EdgeHarness, message, queuedId, startEdge, types, until } from './
 
 async function sessionOf(e: EdgeHarness, messageId: string): Promise<string> {
   const [received] = await e.events(`message-${messageId}`);
-  const id = (received?.data as { sessionId?: string }).sessionId;
+  const id = (received!.data as { sessionId?: string }).sessionId;
   assert.ok(id, 'MessageReceived names its session');
   return id;
 }
 
 const closedStream = (e: EdgeHarness, stream: string) =>
-  until(async () => { const ev = await e.events(stream); return ev.some((x) => x.type === 'SessionClosed') ? ev : undefined; }, `${stream} closed`);
+  until(async () => {
+    const ev = await e.events(stream);
+    return ev.some((x) => x.type === 'SessionClosed') ? ev : undefined;
+  }, `${stream} closed`);
 
 describe('SMTP session recording', () => {
   let e: EdgeHarness;
-  before(async () => { e = await startEdge(); });
+  before(async () => {
+    e = await startEdge();
+  });
   after(() => e.close());
 
   it('a delivered message’s session stream replays to closed with the message listed', async () => {
     const seen = await converse(e.port, [
-      { server: /^220 / }, { client: 'EHLO client.example.org' }, { server: /^250-/ },
-      { client: 'MAIL FROM:<alice@remote.test> SIZE=200' }, { server: /^250 / },
-      { client: 'RCPT TO:<bob@example.test>' }, { server: /^250 / },
-      { client: 'RCPT TO:<eve@elsewhere.test>' }, { server: /^550 5\.7\.1 / },
-      { client: 'DATA' }, { server: /^354 / }, { raw: message() }, { server: /^250 2\.0\.0 Ok: queued as / },
-      { client: 'QUIT' }, { server: /^221 / }, { closed: true },
+      { server: /^220 / },
+      { client: 'EHLO client.example.org' },
+      { server: /^250-/ },
+      { client: 'MAIL FROM:<alice@remote.test> SIZE=200' },
+      { server: /^250 / },
+      { client: 'RCPT TO:<bob@example.test>' },
+      { server: /^250 / },
+      { client: 'RCPT TO:<eve@elsewhere.test>' },
+      { server: /^550 5\.7\.1 / },
+      { client: 'DATA' },
+      { server: /^354 / },
+      { raw: message() },
+      { server: /^250 2\.0\.0 Ok: queued as / },
+      { client: 'QUIT' },
+      { server: /^221 / },
+      { closed: true },
     ]);
     const id = queuedId(seen);
     const stream = `session-${await sessionOf(e, id)}`;
     const events = await closedStream(e, stream);
     assert.deepEqual(types(events), [
-      'SessionConnected', 'ClientGreeted', 'MailFromAccepted', 'RecipientAccepted', 'RecipientRefused', 'MessageAccepted', 'SessionClosed',
+      'SessionConnected',
+      'ClientGreeted',
+      'MailFromAccepted',
+      'RecipientAccepted',
+      'RecipientRefused',
+      'MessageAccepted',
+      'SessionClosed',
     ]);
     assert.equal(events[0]?.metadata.machine, 'smtpSession');
     assert.deepEqual(events[1]?.data, { helo: 'client.example.org', esmtp: true, at: events[1]?.data.at });
@@ -54,40 +75,73 @@ describe('SMTP session recording', () => {
     assert.equal(replayed.state, 'closed');
     assert.deepEqual(replayed.snapshot.context.messages, [id]);
     const [received] = await e.events(`message-${id}`);
-    assert.deepEqual((received?.data as { client?: unknown }).client, { ip: '127.0.0.1', helo: 'client.example.org', protocol: 'ESMTP' });
+    assert.deepEqual((received!.data as { client?: unknown }).client, {
+      ip: '127.0.0.1',
+      helo: 'client.example.org',
+      protocol: 'ESMTP',
+    });
   });
 
   it('records SessionReset before a MAIL that follows an unfinished transaction', async () => {
     const c = await SmtpTestClient.open(e.port);
-    await converse(e.port, [
-      { server: /^220 / }, { client: 'EHLO client.example.org' }, { server: /^250-/ },
-      { client: 'MAIL FROM:<alice@remote.test>' }, { server: /^250 / },
-      { client: 'RCPT TO:<bob@example.test>' }, { server: /^250 / },
-      { client: 'RSET' }, { server: /^250 / },
-      { client: 'MAIL FROM:<alice@remote.test>' }, { server: /^250 / },
-      { client: 'EHLO other.example.org' }, { server: /^250-/ },
-      { client: 'MAIL FROM:<alice@remote.test>' }, { server: /^250 / },
-      { client: 'QUIT' }, { server: /^221 / },
-    ], c);
+    await converse(
+      e.port,
+      [
+        { server: /^220 / },
+        { client: 'EHLO client.example.org' },
+        { server: /^250-/ },
+        { client: 'MAIL FROM:<alice@remote.test>' },
+        { server: /^250 / },
+        { client: 'RCPT TO:<bob@example.test>' },
+        { server: /^250 / },
+        { client: 'RSET' },
+        { server: /^250 / },
+        { client: 'MAIL FROM:<alice@remote.test>' },
+        { server: /^250 / },
+        { client: 'EHLO other.example.org' },
+        { server: /^250-/ },
+        { client: 'MAIL FROM:<alice@remote.test>' },
+        { server: /^250 / },
+        { client: 'QUIT' },
+        { server: /^221 / },
+      ],
+      c,
+    );
     c.close();
     const streams = await until(async () => {
       for (const s of await e.streams('session-')) {
         const ev = await e.events(s);
-        if (ev.filter((x) => x.type === 'ClientGreeted').length === 2 && ev.some((x) => x.type === 'SessionClosed')) return ev;
+        if (ev.filter((x) => x.type === 'ClientGreeted').length === 2 && ev.some((x) => x.type === 'SessionClosed'))
+          return ev;
       }
       return undefined;
     }, 'the reset session');
     assert.deepEqual(types(streams), [
-      'SessionConnected', 'ClientGreeted', 'MailFromAccepted', 'RecipientAccepted', 'SessionReset', 'MailFromAccepted', 'ClientGreeted', 'MailFromAccepted', 'SessionClosed',
+      'SessionConnected',
+      'ClientGreeted',
+      'MailFromAccepted',
+      'RecipientAccepted',
+      'SessionReset',
+      'MailFromAccepted',
+      'ClientGreeted',
+      'MailFromAccepted',
+      'SessionClosed',
     ]);
   });
 
   it('a connection that closes before MAIL gets one SessionProbed and no stream', async () => {
     const before = new Set(await e.streams('session-'));
-    await converse(e.port, [{ server: /^220 / }, { client: 'EHLO scanner.example.net' }, { server: /^250-/ }, { client: 'QUIT' }, { server: /^221 / }]);
+    await converse(e.port, [
+      { server: /^220 / },
+      { client: 'EHLO scanner.example.net' },
+      { server: /^250-/ },
+      { client: 'QUIT' },
+      { server: /^221 / },
+    ]);
     const probe = await until(async () => {
       for (const s of await e.streams('probes-')) {
-        for (const ev of await e.events(s)) if ((ev.data as { helo?: string }).helo === 'scanner.example.net') return ev;
+        for (const ev of await e.events(s))
+          if ((ev.data as { helo?: string }).helo === 'scanner.example.net') return ev;
       }
       return undefined;
     }, 'the probe record');
@@ -105,20 +159,35 @@ describe('SMTP session recording', () => {
 /** An event log whose appends to session streams wait until `open()` is called. */
 class GatedLog implements EventLog {
   private release!: () => void;
-  private readonly gate = new Promise<void>((r) => { this.release = r; });
+  private readonly gate = new Promise<void>((r) => {
+    this.release = r;
+  });
   waiting = 0;
-  constructor(private readonly inner: EventLog, private readonly fail = false) {}
-  open(): void { this.release(); }
+  constructor(
+    private readonly inner: EventLog,
+    private readonly fail = false,
+  ) {}
+  open(): void {
+    this.release();
+  }
   append(...args: Parameters<EventLog['append']>): ReturnType<EventLog['append']> {
     if (!args[0].startsWith('session-')) return this.inner.append(...args);
     if (this.fail) return Promise.reject(new Error('disk on fire'));
     this.waiting += 1;
     return this.gate.then(() => this.inner.append(...args));
   }
-  readStream(...a: Parameters<EventLog['readStream']>) { return this.inner.readStream(...a); }
-  readAll(...a: Parameters<EventLog['readAll']>) { return this.inner.readAll(...a); }
-  subscribe(...a: Parameters<EventLog['subscribe']>) { return this.inner.subscribe(...a); }
-  close() { return this.inner.close(); }
+  readStream(...a: Parameters<EventLog['readStream']>) {
+    return this.inner.readStream(...a);
+  }
+  readAll(...a: Parameters<EventLog['readAll']>) {
+    return this.inner.readAll(...a);
+  }
+  subscribe(...a: Parameters<EventLog['subscribe']>) {
+    return this.inner.subscribe(...a);
+  }
+  close() {
+    return this.inner.close();
+  }
 }
 
 describe('SMTP session recording is off the reply path', () => {
@@ -127,15 +196,26 @@ describe('SMTP session recording is off the reply path', () => {
     const e = await startEdge({}, undefined, (log) => (gated = new GatedLog(log)));
     try {
       await converse(e.port, [
-        { server: /^220 / }, { client: 'EHLO client.example.org' }, { server: /^250-/ },
-        { client: 'MAIL FROM:<alice@remote.test>' }, { server: /^250 / },
-        { client: 'RCPT TO:<bob@example.test>' }, { server: /^250 / },
-        { client: 'DATA' }, { server: /^354 / }, { raw: message() }, { server: /^250 2\.0\.0 Ok: queued as / },
-        { client: 'QUIT' }, { server: /^221 / },
+        { server: /^220 / },
+        { client: 'EHLO client.example.org' },
+        { server: /^250-/ },
+        { client: 'MAIL FROM:<alice@remote.test>' },
+        { server: /^250 / },
+        { client: 'RCPT TO:<bob@example.test>' },
+        { server: /^250 / },
+        { client: 'DATA' },
+        { server: /^354 / },
+        { raw: message() },
+        { server: /^250 2\.0\.0 Ok: queued as / },
+        { client: 'QUIT' },
+        { server: /^221 / },
       ]);
       assert.ok(gated && gated.waiting >= 1, 'the session append was still waiting when every reply had arrived');
       gated.open();
-      const [stream] = await until(() => e.streams('session-').then((s) => (s.length ? s : undefined)), 'the session stream');
+      const [stream] = await until(
+        () => e.streams('session-').then((s) => (s.length ? s : undefined)),
+        'the session stream',
+      );
       const events = await closedStream(e, stream as string);
       assert.equal(events.at(-1)?.type, 'SessionClosed');
     } finally {
@@ -146,19 +226,43 @@ describe('SMTP session recording is off the reply path', () => {
 
   it('a session log that fails is logged; the client is still served and the message queued', async () => {
     const lines: string[] = [];
-    const logger = pino({ level: 'info' }, new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } }));
+    const logger = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk, _enc, cb) {
+          lines.push(String(chunk));
+          cb();
+        },
+      }),
+    );
     const e = await startEdge({ logger }, undefined, (log) => new GatedLog(log, true));
     try {
       const seen = await converse(e.port, [
-        { server: /^220 / }, { client: 'EHLO client.example.org' }, { server: /^250-/ },
-        { client: 'MAIL FROM:<alice@remote.test>' }, { server: /^250 / },
-        { client: 'RCPT TO:<bob@example.test>' }, { server: /^250 / },
-        { client: 'DATA' }, { server: /^354 / }, { raw: message() }, { server: /^250 2\.0\.0 Ok: queued as / },
-        { client: 'QUIT' }, { server: /^221 / },
+        { server: /^220 / },
+        { client: 'EHLO client.example.org' },
+        { server: /^250-/ },
+        { client: 'MAIL FROM:<alice@remote.test>' },
+        { server: /^250 / },
+        { client: 'RCPT TO:<bob@example.test>' },
+        { server: /^250 / },
+        { client: 'DATA' },
+        { server: /^354 / },
+        { raw: message() },
+        { server: /^250 2\.0\.0 Ok: queued as / },
+        { client: 'QUIT' },
+        { server: /^221 / },
       ]);
       const id = queuedId(seen);
       assert.ok((await e.events(`message-${id}`)).length >= 1);
-      const errors = await until(() => Promise.resolve(lines.map((l) => JSON.parse(l) as { level: number; msg: string; sessionId?: string }).filter((l) => l.level >= 50)).then((l) => (l.length ? l : undefined)), 'an error line');
+      const errors = await until(
+        () =>
+          Promise.resolve(
+            lines
+              .map((l) => JSON.parse(l) as { level: number; msg: string; sessionId?: string })
+              .filter((l) => l.level >= 50),
+          ).then((l) => (l.length ? l : undefined)),
+        'an error line',
+      );
       assert.match(errors[0]?.msg ?? '', /could not record the SMTP session/);
       assert.ok(errors[0]?.sessionId, 'the line names the session');
     } finally {

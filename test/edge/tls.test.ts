@@ -32,7 +32,15 @@ describe('SMTP edge with STARTTLS', () => {
   let e: EdgeHarness;
   const lines: string[] = [];
   before(async () => {
-    const logger = pino({ level: 'debug' }, new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } }));
+    const logger = pino(
+      { level: 'debug' },
+      new Writable({
+        write(c, _e, cb) {
+          lines.push(String(c));
+          cb();
+        },
+      }),
+    );
     e = await startEdge({
       tls: { key, cert },
       logger,
@@ -47,32 +55,65 @@ describe('SMTP edge with STARTTLS', () => {
 
   it('offers STARTTLS and not AUTH in EHLO, AUTH only after the upgrade, and STARTTLS no more', async () => {
     const c = await SmtpTestClient.open(e.port);
-    await converse(e.port, [
-      { server: /^220 / }, { client: 'EHLO client.example.org' },
-      { server: '250-mx.example.test Nice to meet you, [127.0.0.1]\n250-PIPELINING\n250-8BITMIME\n250-SMTPUTF8\n250-ENHANCEDSTATUSCODES\n250-STARTTLS\n250 SIZE 26214400' },
-      { client: `AUTH PLAIN ${plain('alice', 's3cret-Pa55')}` }, { server: '538 5.7.0 Error: Must issue a STARTTLS command first' },
-      { client: 'STARTTLS' }, { server: '220 2.0.0 Ready to start TLS' },
-      { starttls: trust },
-      { client: 'EHLO client.example.org' },
-      { server: '250-mx.example.test Nice to meet you, [127.0.0.1]\n250-PIPELINING\n250-8BITMIME\n250-SMTPUTF8\n250-ENHANCEDSTATUSCODES\n250-AUTH PLAIN LOGIN\n250 SIZE 26214400' },
-      { client: 'STARTTLS' }, { server: '503 5.5.1 Error: TLS already active' },
-    ], c);
+    await converse(
+      e.port,
+      [
+        { server: /^220 / },
+        { client: 'EHLO client.example.org' },
+        {
+          server:
+            '250-mx.example.test Nice to meet you, [127.0.0.1]\n250-PIPELINING\n250-8BITMIME\n250-SMTPUTF8\n250-ENHANCEDSTATUSCODES\n250-STARTTLS\n250 SIZE 26214400',
+        },
+        { client: `AUTH PLAIN ${plain('alice', 's3cret-Pa55')}` },
+        { server: '538 5.7.0 Error: Must issue a STARTTLS command first' },
+        { client: 'STARTTLS' },
+        { server: '220 2.0.0 Ready to start TLS' },
+        { starttls: trust },
+        { client: 'EHLO client.example.org' },
+        {
+          server:
+            '250-mx.example.test Nice to meet you, [127.0.0.1]\n250-PIPELINING\n250-8BITMIME\n250-SMTPUTF8\n250-ENHANCEDSTATUSCODES\n250-AUTH PLAIN LOGIN\n250 SIZE 26214400',
+        },
+        { client: 'STARTTLS' },
+        { server: '503 5.5.1 Error: TLS already active' },
+      ],
+      c,
+    );
     c.close();
   });
 
   it('records TlsStarted, and the message’s client says ESMTPS with the cipher', async () => {
     const seen = await converse(e.port, [
-      { server: /^220 / }, { client: 'EHLO client.example.org' }, { server: /^250-/ },
-      { client: 'STARTTLS' }, { server: /^220 / }, { starttls: trust },
-      { client: 'EHLO client.example.org' }, { server: /^250-/ },
-      { client: 'MAIL FROM:<alice@remote.test>' }, { server: '250 2.1.0 Accepted' },
-      { client: 'RCPT TO:<bob@example.test>' }, { server: '250 2.1.5 Accepted' },
-      { client: 'DATA' }, { server: /^354 / }, { raw: message('over tls') }, { server: /^250 2\.0\.0 Ok: queued as / },
-      { client: 'QUIT' }, { server: '221 2.0.0 Bye' },
+      { server: /^220 / },
+      { client: 'EHLO client.example.org' },
+      { server: /^250-/ },
+      { client: 'STARTTLS' },
+      { server: /^220 / },
+      { starttls: trust },
+      { client: 'EHLO client.example.org' },
+      { server: /^250-/ },
+      { client: 'MAIL FROM:<alice@remote.test>' },
+      { server: '250 2.1.0 Accepted' },
+      { client: 'RCPT TO:<bob@example.test>' },
+      { server: '250 2.1.5 Accepted' },
+      { client: 'DATA' },
+      { server: /^354 / },
+      { raw: message('over tls') },
+      { server: /^250 2\.0\.0 Ok: queued as / },
+      { client: 'QUIT' },
+      { server: '221 2.0.0 Bye' },
     ]);
     const id = queuedId(seen);
     const { client, events } = await sessionEvents(e, id);
-    assert.deepEqual(types(events), ['SessionConnected', 'TlsStarted', 'ClientGreeted', 'MailFromAccepted', 'RecipientAccepted', 'MessageAccepted', 'SessionClosed']);
+    assert.deepEqual(types(events), [
+      'SessionConnected',
+      'TlsStarted',
+      'ClientGreeted',
+      'MailFromAccepted',
+      'RecipientAccepted',
+      'MessageAccepted',
+      'SessionClosed',
+    ]);
     const tls = events[1]?.data as { cipher?: string; version?: string };
     assert.equal(tls.version, 'TLSv1.3');
     assert.ok(tls.cipher);
@@ -82,27 +123,48 @@ describe('SMTP edge with STARTTLS', () => {
 
   it('AUTH after STARTTLS: a failure and a success are recorded, the protocol is ESMTPSA, no secret is logged', async () => {
     const seen = await converse(e.port, [
-      { server: /^220 / }, { client: 'EHLO client.example.org' }, { server: /^250-/ },
-      { client: 'STARTTLS' }, { server: /^220 / }, { starttls: trust },
-      { client: 'EHLO client.example.org' }, { server: /^250-/ },
-      { client: `AUTH PLAIN ${plain('alice', 'wrong-Pa55')}` }, { server: '535 5.7.8 Error: authentication failed' },
-      { client: `AUTH PLAIN ${plain('alice', 's3cret-Pa55')}` }, { server: '235 2.7.0 Authentication successful' },
-      { client: 'MAIL FROM:<alice@remote.test>' }, { server: /^250 / },
-      { client: 'RCPT TO:<bob@example.test>' }, { server: /^250 / },
-      { client: 'DATA' }, { server: /^354 / }, { raw: message('secret body text') }, { server: /^250 2\.0\.0 Ok: queued as / },
-      { client: 'QUIT' }, { server: /^221 / },
+      { server: /^220 / },
+      { client: 'EHLO client.example.org' },
+      { server: /^250-/ },
+      { client: 'STARTTLS' },
+      { server: /^220 / },
+      { starttls: trust },
+      { client: 'EHLO client.example.org' },
+      { server: /^250-/ },
+      { client: `AUTH PLAIN ${plain('alice', 'wrong-Pa55')}` },
+      { server: '535 5.7.8 Error: authentication failed' },
+      { client: `AUTH PLAIN ${plain('alice', 's3cret-Pa55')}` },
+      { server: '235 2.7.0 Authentication successful' },
+      { client: 'MAIL FROM:<alice@remote.test>' },
+      { server: /^250 / },
+      { client: 'RCPT TO:<bob@example.test>' },
+      { server: /^250 / },
+      { client: 'DATA' },
+      { server: /^354 / },
+      { raw: message('secret body text') },
+      { server: /^250 2\.0\.0 Ok: queued as / },
+      { client: 'QUIT' },
+      { server: /^221 / },
     ]);
     const id = queuedId(seen);
     const { client, events } = await sessionEvents(e, id);
     assert.deepEqual(types(events).slice(1, 4), ['TlsStarted', 'AuthFailed', 'AuthSucceeded']);
-    assert.deepEqual(events[2]?.data, { user: 'alice', method: 'PLAIN', reply: '535 5.7.8 Error: authentication failed', at: events[2]?.data.at });
+    assert.deepEqual(events[2]?.data, {
+      user: 'alice',
+      method: 'PLAIN',
+      reply: '535 5.7.8 Error: authentication failed',
+      at: events[2]?.data.at,
+    });
     assert.equal(client.protocol, 'ESMTPSA');
     assert.equal(client.user, 'alice');
     const all = lines.join('') + JSON.stringify(events.map((ev) => ev.data));
     for (const secret of ['s3cret-Pa55', 'wrong-Pa55', plain('alice', 's3cret-Pa55'), 'secret body text']) {
       assert.ok(!all.includes(secret), `${secret} must not be logged or stored`);
     }
-    assert.ok(lines.some((l) => l.includes(`queued as ${id}`)), 'the queue id is logged');
+    assert.ok(
+      lines.some((l) => l.includes(`queued as ${id}`)),
+      'the queue id is logged',
+    );
   });
 });
 
@@ -116,7 +178,9 @@ describe('SMTP edge with implicit TLS', () => {
       });
       let text = '';
       socket.setEncoding('latin1');
-      socket.on('data', (d: string) => { text += d; });
+      socket.on('data', (d: string) => {
+        text += d;
+      });
       await until(() => text.includes('\r\n'), 'the greeting');
       socket.write('EHLO client.example.org\r\n');
       await until(() => /\r\n250 SIZE/.test(text), 'the EHLO reply');

@@ -30,7 +30,9 @@ async function sourceFiles(dir: string): Promise<string[]> {
 }
 
 const sources = await Promise.all(
-  (await sourceFiles(join(root, 'src'))).filter((f) => !f.endsWith(join('errors', 'catalogue.ts'))).map(async (file) => ({ file, text: await readFile(file, 'utf8') })),
+  (await sourceFiles(join(root, 'src')))
+    .filter((f) => !f.endsWith(join('errors', 'catalogue.ts')))
+    .map(async (file) => ({ file, text: await readFile(file, 'utf8') })),
 );
 
 /** Every `class X extends Y` in src/, with the file that declares it. */
@@ -38,7 +40,8 @@ const declared = new Map<string, { base: string; file: string }>();
 for (const { file, text } of sources) {
   for (const m of text.matchAll(/\bclass (\w+) extends (\w+)/g)) declared.set(m[1]!, { base: m[2]!, file });
 }
-const isMailtrailError = (name: string): boolean => name === 'MailtrailError' || (declared.has(name) && isMailtrailError(declared.get(name)!.base));
+const isMailtrailError = (name: string): boolean =>
+  name === 'MailtrailError' || (declared.has(name) && isMailtrailError(declared.get(name)!.base));
 const errorClasses = [...declared.keys()].filter((n) => n !== 'MailtrailError' && isMailtrailError(n));
 
 describe('the error catalogue', () => {
@@ -57,22 +60,31 @@ describe('the error catalogue', () => {
     assert.deepEqual(missing, [], `error classes without a catalogue entry: ${missing.join(', ')}`);
     const gone = errorCatalogue.filter((e) => e.class && !errorClasses.includes(e.class)).map((e) => e.class);
     assert.deepEqual(gone, [], `catalogued classes that src/ no longer declares: ${gone.join(', ')}`);
-    for (const name of errorClasses) assert.equal(errorEntryOf(name)!.extends, declared.get(name)!.base, `${name}'s base class`);
+    for (const name of errorClasses)
+      assert.equal(errorEntryOf(name)!.extends, declared.get(name)!.base, `${name}'s base class`);
     const keys = errorCatalogue.map((e) => `${e.code}/${e.class ?? ''}`);
     assert.equal(new Set(keys).size, keys.length, 'an entry is listed twice');
   });
 
   it('gives every error class its own code, so code can decide on it', () => {
     const byCode = new Map<string, string[]>();
-    for (const e of errorCatalogue.filter((x) => x.class)) byCode.set(e.code, [...(byCode.get(e.code) ?? []), e.class!]);
-    const shared = [...byCode].filter(([, classes]) => classes.length > 1).map(([code, classes]) => `${code}: ${classes.join(', ')}`);
+    for (const e of errorCatalogue.filter((x) => x.class))
+      byCode.set(e.code, [...(byCode.get(e.code) ?? []), e.class!]);
+    const shared = [...byCode]
+      .filter(([, classes]) => classes.length > 1)
+      .map(([code, classes]) => `${code}: ${classes.join(', ')}`);
     assert.deepEqual(shared, [], 'codes carried by more than one class');
   });
 
   for (const name of errorClasses) {
     it(`${name} carries the code and SMTP status its entry gives`, async () => {
       const { file } = declared.get(name)!;
-      const mod = (await import(join(root, relative(root, file)))) as Record<string, new (...a: unknown[]) => MailtrailError>;
+      const mod = (await import(join(root, relative(root, file)))) as Record<
+        string,
+        new (
+          ...a: unknown[]
+        ) => MailtrailError
+      >;
       const Cls = mod[name];
       assert.ok(Cls, `${name} is not exported from ${relative(root, file)}`);
       // One string per required parameter: defaults (a base class's status) stay as they are.
@@ -82,20 +94,26 @@ describe('the error catalogue', () => {
       assert.equal(err.code, entry.code);
       const smtp = err.smtpCode === undefined ? undefined : `${err.smtpCode} ${err.enhancedStatus}`;
       if (smtp === undefined) assert.equal(entry.smtp, undefined, `${name} carries no SMTP status`);
-      else assert.ok(entry.smtp?.includes(smtp), `${name} carries ${smtp}, the catalogue says ${entry.smtp?.join(', ') ?? 'none'}`);
+      else
+        assert.ok(
+          entry.smtp?.includes(smtp),
+          `${name} carries ${smtp}, the catalogue says ${entry.smtp?.join(', ') ?? 'none'}`,
+        );
     });
   }
 
   it('lists reply-only codes the control protocol really sends', async () => {
     const { ControlCodes } = await import('../../src/control/protocol.js');
-    for (const e of errorCatalogue.filter((x) => !x.class)) assert.ok(Object.values(ControlCodes).includes(e.code as never), `${e.code} is not a control reply code`);
+    for (const e of errorCatalogue.filter((x) => !x.class))
+      assert.ok(Object.values(ControlCodes).includes(e.code as never), `${e.code} is not a control reply code`);
   });
 });
 
 describe('docs/errors.md', () => {
   it('has a row for every catalogue entry, exactly as the catalogue renders it', () => {
     const lines = new Set(doc.split('\n'));
-    for (const entry of errorCatalogue) assert.ok(lines.has(errorRow(entry)), `docs/errors.md lacks or differs from:\n${errorRow(entry)}`);
+    for (const entry of errorCatalogue)
+      assert.ok(lines.has(errorRow(entry)), `docs/errors.md lacks or differs from:\n${errorRow(entry)}`);
   });
 
   it('has no error row the catalogue does not have', () => {

@@ -30,7 +30,10 @@ export async function take(sub: Subscription, count: number, timeoutMs = LIVE_TI
   const iterator = sub[Symbol.asyncIterator]();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`subscription: got ${out.length}/${count} events in ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(
+      () => reject(new Error(`subscription: got ${out.length}/${count} events in ${timeoutMs} ms`)),
+      timeoutMs,
+    );
   });
   try {
     while (out.length < count) {

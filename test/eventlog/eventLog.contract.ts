@@ -8,7 +8,12 @@
  */
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventLogClosedError, ExpectedRevisionConflictError, type EventLog, type RecordedEvent } from '../../src/eventlog/eventLog.js';
+import {
+  EventLogClosedError,
+  ExpectedRevisionConflictError,
+  type EventLog,
+  type RecordedEvent,
+} from '../../src/eventlog/eventLog.js';
 import { assertStrictlyIncreasing, ev, nextWithin, sleep, take, toArray, uniquePrefix } from './contractHelpers.js';
 
 /**
@@ -48,8 +53,14 @@ export function eventLogContract(
       await log.append(stream, [ev('Opened', 0), ev('Noted', 1)]);
       await log.append(stream, [ev('Noted', 2), ev('Closed', 3)]);
       const events = await toArray(log.readStream(stream));
-      assert.deepEqual(events.map((e) => e.type), ['Opened', 'Noted', 'Noted', 'Closed']);
-      assert.deepEqual(events.map((e) => e.data), [{ n: 0 }, { n: 1 }, { n: 2 }, { n: 3 }]);
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ['Opened', 'Noted', 'Noted', 'Closed'],
+      );
+      assert.deepEqual(
+        events.map((e) => e.data),
+        [{ n: 0 }, { n: 1 }, { n: 2 }, { n: 3 }],
+      );
       for (const e of events) {
         assert.equal(e.stream, stream);
         assert.equal(e.metadata.schema, 1);
@@ -63,21 +74,35 @@ export function eventLogContract(
       const stream = `${prefix}rev`;
       const first = await log.append(stream, [ev('A', 0)], { expectedRevision: 'no_stream' });
       assert.equal(first.nextExpectedRevision, 0n);
-      const second = await log.append(stream, [ev('B', 1), ev('C', 2)], { expectedRevision: first.nextExpectedRevision });
+      const second = await log.append(stream, [ev('B', 1), ev('C', 2)], {
+        expectedRevision: first.nextExpectedRevision,
+      });
       assert.equal(second.nextExpectedRevision, 2n);
       assert.ok(second.position > first.position);
       const events = await toArray(log.readStream(stream));
-      assert.deepEqual(events.map((e) => e.revision), [0n, 1n, 2n]);
+      assert.deepEqual(
+        events.map((e) => e.revision),
+        [0n, 1n, 2n],
+      );
       assert.equal(events[2]!.position, second.position);
     });
 
     it('reads a stream from a revision and up to maxCount; a missing stream reads empty', async () => {
       const stream = `${prefix}page`;
-      await log.append(stream, Array.from({ length: 10 }, (_, i) => ev('E', i)));
+      await log.append(
+        stream,
+        Array.from({ length: 10 }, (_, i) => ev('E', i)),
+      );
       const tail = await toArray(log.readStream(stream, { fromRevision: 7n }));
-      assert.deepEqual(tail.map((e) => e.revision), [7n, 8n, 9n]);
+      assert.deepEqual(
+        tail.map((e) => e.revision),
+        [7n, 8n, 9n],
+      );
       const some = await toArray(log.readStream(stream, { fromRevision: 2n, maxCount: 3 }));
-      assert.deepEqual(some.map((e) => e.revision), [2n, 3n, 4n]);
+      assert.deepEqual(
+        some.map((e) => e.revision),
+        [2n, 3n, 4n],
+      );
       assert.deepEqual(await toArray(log.readStream(`${prefix}missing`)), []);
     });
 
@@ -98,7 +123,10 @@ export function eventLogContract(
       await log.append(stream, [ev('A', 0), ev('B', 1)]);
       await assert.rejects(log.append(stream, [ev('C', 2)], { expectedRevision: 0n }), ExpectedRevisionConflictError);
       await assert.rejects(log.append(stream, [ev('C', 2)], { expectedRevision: 5n }), ExpectedRevisionConflictError);
-      await assert.rejects(log.append(`${prefix}absent`, [ev('C', 2)], { expectedRevision: 0n }), ExpectedRevisionConflictError);
+      await assert.rejects(
+        log.append(`${prefix}absent`, [ev('C', 2)], { expectedRevision: 0n }),
+        ExpectedRevisionConflictError,
+      );
       const ok = await log.append(stream, [ev('C', 2)], { expectedRevision: 1n });
       assert.equal(ok.nextExpectedRevision, 2n);
       assert.deepEqual(await toArray(log.readStream(`${prefix}absent`)), []);
@@ -124,7 +152,13 @@ export function eventLogContract(
       for (let i = 0; i < 50; i++) {
         assert.equal(results[i]!.nextExpectedRevision, 1n);
         const events = await toArray(log.readStream(`${prefix}par-${i}`));
-        assert.deepEqual(events.map((e) => [e.type, e.data.n]), [['A', i], ['B', i]]);
+        assert.deepEqual(
+          events.map((e) => [e.type, e.data.n]),
+          [
+            ['A', i],
+            ['B', i],
+          ],
+        );
       }
     });
 
@@ -142,7 +176,10 @@ export function eventLogContract(
       assert.equal(lost.length, 9);
       for (const l of lost) assert.ok(l.reason instanceof ExpectedRevisionConflictError, String(l.reason));
       const events = await toArray(log.readStream(stream));
-      assert.deepEqual(events.map((e) => e.revision), [0n, 1n]);
+      assert.deepEqual(
+        events.map((e) => e.revision),
+        [0n, 1n],
+      );
     });
 
     it('fails only the conflicting append among appends issued in the same tick', async () => {
@@ -154,9 +191,15 @@ export function eventLogContract(
         log.append(`${prefix}tick-2`, [ev('A', 3)], { expectedRevision: 'no_stream' }),
         log.append(taken, [ev('C', 4)], { expectedRevision: 0n }),
       ]);
-      assert.deepEqual(settled.map((s) => s.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+      assert.deepEqual(
+        settled.map((s) => s.status),
+        ['fulfilled', 'rejected', 'fulfilled', 'fulfilled'],
+      );
       assert.ok((settled[1] as PromiseRejectedResult).reason instanceof ExpectedRevisionConflictError);
-      assert.deepEqual((await toArray(log.readStream(taken))).map((e) => e.type), ['A', 'C']);
+      assert.deepEqual(
+        (await toArray(log.readStream(taken))).map((e) => e.type),
+        ['A', 'C'],
+      );
       assert.equal((await toArray(log.readStream(`${prefix}tick-1`))).length, 1);
       assert.equal((await toArray(log.readStream(`${prefix}tick-2`))).length, 1);
     });
@@ -169,24 +212,44 @@ export function eventLogContract(
       const mine = { streamPrefixes: [prefix] };
 
       const all = await toArray(log.readAll({ fromPosition: first.position, filter: mine }));
-      assert.deepEqual(all.map((e) => e.data.n), [0, 1, 2, 3, 4]);
+      assert.deepEqual(
+        all.map((e) => e.data.n),
+        [0, 1, 2, 3, 4],
+      );
       assertStrictlyIncreasing(all.map((e) => e.position));
       assert.equal(all[0]!.position, first.position);
       assert.equal(all[2]!.position, second.position);
 
       const fromSecond = await toArray(log.readAll({ fromPosition: all[1]!.position, filter: mine }));
-      assert.deepEqual(fromSecond.map((e) => e.data.n), [1, 2, 3, 4]);
+      assert.deepEqual(
+        fromSecond.map((e) => e.data.n),
+        [1, 2, 3, 4],
+      );
 
-      const xOnly = await toArray(log.readAll({ fromPosition: first.position, filter: { streamPrefixes: [`${prefix}x-`] } }));
-      assert.deepEqual(xOnly.map((e) => e.data.n), [0, 3, 4]);
+      const xOnly = await toArray(
+        log.readAll({ fromPosition: first.position, filter: { streamPrefixes: [`${prefix}x-`] } }),
+      );
+      assert.deepEqual(
+        xOnly.map((e) => e.data.n),
+        [0, 3, 4],
+      );
 
       const delivered = await toArray(
         log.readAll({ fromPosition: first.position, filter: { streamPrefixes: [prefix], types: ['Delivered'] } }),
       );
-      assert.deepEqual(delivered.map((e) => [e.stream, e.data.n]), [[`${prefix}y-1`, 2], [`${prefix}x-1`, 4]]);
+      assert.deepEqual(
+        delivered.map((e) => [e.stream, e.data.n]),
+        [
+          [`${prefix}y-1`, 2],
+          [`${prefix}x-1`, 4],
+        ],
+      );
 
       const two = await toArray(log.readAll({ fromPosition: first.position, filter: mine, maxCount: 2 }));
-      assert.deepEqual(two.map((e) => e.data.n), [0, 1]);
+      assert.deepEqual(
+        two.map((e) => e.data.n),
+        [0, 1],
+      );
     });
 
     it('subscribes with catch-up then live, without gaps or duplicates', async () => {
@@ -205,7 +268,10 @@ export function eventLogContract(
         await sleep(250);
         await log.append(stream, [ev('E', 7)]);
         const got = await reading;
-        assert.deepEqual(got.map((e) => e.revision), [0n, 1n, 2n, 3n, 4n, 5n, 6n, 7n]);
+        assert.deepEqual(
+          got.map((e) => e.revision),
+          [0n, 1n, 2n, 3n, 4n, 5n, 6n, 7n],
+        );
         assert.deepEqual(new Set(got.map((e) => e.data.n)), new Set([0, 1, 2, 3, 4, 5, 6, 7]));
         assertStrictlyIncreasing(got.map((e) => e.position));
         assert.equal(await nextWithin(sub, 300), undefined, 'no duplicate or stray event after the last one');
@@ -224,7 +290,10 @@ export function eventLogContract(
           await Promise.all(Array.from({ length: 10 }, (_, j) => log.append(stream, [ev('E', i + j)])));
         }
         const got = await reading;
-        assert.deepEqual(got.map((e) => e.revision), Array.from({ length: 101 }, (_, i) => BigInt(i)));
+        assert.deepEqual(
+          got.map((e) => e.revision),
+          Array.from({ length: 101 }, (_, i) => BigInt(i)),
+        );
         assertStrictlyIncreasing(got.map((e) => e.position));
       } finally {
         await sub.close();
@@ -240,8 +309,14 @@ export function eventLogContract(
         const reading = take(sub, 2);
         await log.append(stream, [ev('After', 1), ev('After', 2)]);
         const got = await reading;
-        assert.deepEqual(got.map((e) => e.type), ['After', 'After']);
-        assert.deepEqual(got.map((e) => e.revision), [1n, 2n]);
+        assert.deepEqual(
+          got.map((e) => e.type),
+          ['After', 'After'],
+        );
+        assert.deepEqual(
+          got.map((e) => e.revision),
+          [1n, 2n],
+        );
       } finally {
         await sub.close();
       }

@@ -38,7 +38,16 @@ export class FakeKurrentClient {
     this.#revisions.set(stream, revision);
     const position: Position = { commit: this.#nextPosition, prepare: this.#nextPosition };
     this.#nextPosition += 100n;
-    const rec: ClientRecord = { id: randomUUID(), streamId: stream, revision, type, data, metadata, created: new Date(), position };
+    const rec: ClientRecord = {
+      id: randomUUID(),
+      streamId: stream,
+      revision,
+      type,
+      data,
+      metadata,
+      created: new Date(),
+      position,
+    };
     this.records.push(rec);
     for (const live of this.lives) live.write({ event: rec, commitPosition: position.commit });
     return rec;
@@ -56,7 +65,11 @@ export class FakeKurrentClient {
       (streamState === 'no_stream' && current === undefined) ||
       (typeof streamState === 'bigint' && current === streamState);
     if (!ok) {
-      throw new WrongExpectedVersionError(undefined, { streamName: stream, expected: streamState, current: current ?? 'no_stream' });
+      throw new WrongExpectedVersionError(undefined, {
+        streamName: stream,
+        expected: streamState,
+        current: current ?? 'no_stream',
+      });
     }
     let last: ClientRecord | undefined;
     for (const e of events) last = this.add(stream, e.type, e.data, e.metadata);
@@ -65,7 +78,8 @@ export class FakeKurrentClient {
 
   async *readStream(stream: string, options: { fromRevision?: bigint | 'start'; maxCount?: number | bigint } = {}) {
     if (!this.#revisions.has(stream)) throw new StreamNotFoundError(undefined, stream);
-    const from = options.fromRevision === undefined || options.fromRevision === START ? 0n : (options.fromRevision as bigint);
+    const from =
+      options.fromRevision === undefined || options.fromRevision === START ? 0n : (options.fromRevision as bigint);
     let left = BigInt(options.maxCount ?? Number.MAX_SAFE_INTEGER);
     for (const rec of this.records.filter((r) => r.streamId === stream && r.revision >= from)) {
       if (left-- <= 0n) return;

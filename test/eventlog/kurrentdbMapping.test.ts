@@ -94,7 +94,10 @@ describe('kurrentdb position mapping', () => {
   });
 
   it("prefers the record's position, else the resolved commit position", () => {
-    assert.deepEqual(positionOf({ event: { position: { commit: 9n, prepare: 8n } }, commitPosition: 1n }), { commit: 9n, prepare: 8n });
+    assert.deepEqual(positionOf({ event: { position: { commit: 9n, prepare: 8n } }, commitPosition: 1n }), {
+      commit: 9n,
+      prepare: 8n,
+    });
     assert.deepEqual(positionOf({ event: {}, commitPosition: 77n }), { commit: 77n, prepare: 77n });
     assert.equal(positionOf({}), undefined);
   });
@@ -107,7 +110,10 @@ describe('kurrentdb position mapping', () => {
     assert.equal(laterPosition(undefined, a), a);
     assert.equal(laterPosition(a, undefined), a);
     assert.equal(laterPosition(undefined, undefined), undefined);
-    assert.deepEqual(laterPosition({ commit: 5n, prepare: 1n }, { commit: 5n, prepare: 3n }), { commit: 5n, prepare: 3n });
+    assert.deepEqual(laterPosition({ commit: 5n, prepare: 1n }, { commit: 5n, prepare: 3n }), {
+      commit: 5n,
+      prepare: 3n,
+    });
   });
 });
 

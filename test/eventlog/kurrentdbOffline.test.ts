@@ -52,22 +52,35 @@ describe('kurrentdb adapter against a fake client', () => {
 
   it('appends with streamState and returns the last revision and commit position', async () => {
     const first = await log.append('message-1', [{ type: 'A', data: { n: 0 } }], { expectedRevision: 'no_stream' });
-    const second = await log.append('message-1', [{ type: 'B', data: { n: 1 } }, { type: 'C', data: { n: 2 } }], {
-      expectedRevision: 0n,
-    });
+    const second = await log.append(
+      'message-1',
+      [
+        { type: 'B', data: { n: 1 } },
+        { type: 'C', data: { n: 2 } },
+      ],
+      {
+        expectedRevision: 0n,
+      },
+    );
     await log.append('message-1', [{ type: 'D', data: { n: 3 } }]);
-    assert.deepEqual(fake.appendCalls.map((c) => c.streamState), ['no_stream', 0n, 'any']);
+    assert.deepEqual(
+      fake.appendCalls.map((c) => c.streamState),
+      ['no_stream', 0n, 'any'],
+    );
     assert.deepEqual(first, { nextExpectedRevision: 0n, position: 100n });
     assert.deepEqual(second, { nextExpectedRevision: 2n, position: 300n });
   });
 
   it('translates a wrong expected version into ExpectedRevisionConflictError', async () => {
     await log.append('message-1', [{ type: 'A', data: {} }]);
-    await assert.rejects(log.append('message-1', [{ type: 'B', data: {} }], { expectedRevision: 'no_stream' }), (err) => {
-      assert.ok(err instanceof ExpectedRevisionConflictError);
-      assert.deepEqual([err.stream, err.expected, err.actual], ['message-1', 'no_stream', 0n]);
-      return true;
-    });
+    await assert.rejects(
+      log.append('message-1', [{ type: 'B', data: {} }], { expectedRevision: 'no_stream' }),
+      (err) => {
+        assert.ok(err instanceof ExpectedRevisionConflictError);
+        assert.deepEqual([err.stream, err.expected, err.actual], ['message-1', 'no_stream', 0n]);
+        return true;
+      },
+    );
     await assert.rejects(log.append('message-2', [{ type: 'B', data: {} }], { expectedRevision: 4n }), (err) => {
       assert.ok(err instanceof ExpectedRevisionConflictError);
       assert.deepEqual([err.expected, err.actual], [4n, 'no_stream']);
@@ -82,7 +95,13 @@ describe('kurrentdb adapter against a fake client', () => {
   it('reads a stream from a revision up to maxCount, and a missing stream as empty', async () => {
     for (let i = 0; i < 5; i++) fake.add('message-1', 'E', { n: i });
     const events = await toArray(log.readStream('message-1', { fromRevision: 1n, maxCount: 2 }));
-    assert.deepEqual(events.map((e) => [e.revision, e.data.n, e.position]), [[1n, 1, 200n], [2n, 2, 300n]]);
+    assert.deepEqual(
+      events.map((e) => [e.revision, e.data.n, e.position]),
+      [
+        [1n, 1, 200n],
+        [2n, 2, 300n],
+      ],
+    );
     assert.deepEqual(await toArray(log.readStream('message-404')), []);
   });
 
@@ -94,11 +113,20 @@ describe('kurrentdb adapter against a fake client', () => {
     fake.add('message-2', 'Delivered', { n: 2 }); // 500
     fake.add('message-1', 'Delivered', { n: 3 }); // 600
     const all = await toArray(log.readAll({ fromPosition: 300n }));
-    assert.deepEqual(all.map((e) => e.position), [300n, 500n, 600n]);
+    assert.deepEqual(
+      all.map((e) => e.position),
+      [300n, 500n, 600n],
+    );
     const delivered = await toArray(log.readAll({ filter: { streamPrefixes: ['message-'], types: ['Delivered'] } }));
-    assert.deepEqual(delivered.map((e) => e.data.n), [2, 3]);
+    assert.deepEqual(
+      delivered.map((e) => e.data.n),
+      [2, 3],
+    );
     const two = await toArray(log.readAll({ filter: { streamPrefixes: ['message-'] }, maxCount: 2 }));
-    assert.deepEqual(two.map((e) => e.data.n), [0, 2]);
+    assert.deepEqual(
+      two.map((e) => e.data.n),
+      [0, 2],
+    );
   });
 
   it('catches up from an inclusive position, then goes live from the last covered position', async () => {
@@ -117,8 +145,14 @@ describe('kurrentdb adapter against a fake client', () => {
       fake.add('m-1', 'E', { n: 4 }); // 700, live
       fake.add('m-1', 'E', { n: 5 }); // 800, live
       const got = await reading;
-      assert.deepEqual(got.map((e) => e.revision), [1n, 2n, 3n, 4n]);
-      assert.deepEqual((await take(sub, 1)).map((e) => e.revision), [5n]);
+      assert.deepEqual(
+        got.map((e) => e.revision),
+        [1n, 2n, 3n, 4n],
+      );
+      assert.deepEqual(
+        (await take(sub, 1)).map((e) => e.revision),
+        [5n],
+      );
       assert.deepEqual(fake.subscribedFrom, [{ commit: 600n, prepare: 600n } satisfies Position]);
       const extra = await Promise.race([sub[Symbol.asyncIterator]().next(), sleep(50).then(() => 'none')]);
       assert.equal(extra, 'none');
@@ -135,7 +169,10 @@ describe('kurrentdb adapter against a fake client', () => {
       await sleep(30);
       assert.deepEqual(fake.subscribedFrom, [{ commit: 200n, prepare: 200n }]);
       fake.add('z-1', 'E', { n: 7 });
-      assert.deepEqual((await take(sub, 1)).map((e) => e.data.n), [7]);
+      assert.deepEqual(
+        (await take(sub, 1)).map((e) => e.data.n),
+        [7],
+      );
     } finally {
       await sub.close();
     }
@@ -149,9 +186,18 @@ describe('kurrentdb adapter against a fake client', () => {
     try {
       await sleep(30);
       fake.add('m-1', 'E', { n: 1 });
-      assert.deepEqual((await take(fromStart, 2)).map((e) => e.data.n), [0, 1]);
-      assert.deepEqual((await take(fromZero, 2)).map((e) => e.data.n), [0, 1]);
-      assert.deepEqual((await take(fromEnd, 1)).map((e) => e.data.n), [1]);
+      assert.deepEqual(
+        (await take(fromStart, 2)).map((e) => e.data.n),
+        [0, 1],
+      );
+      assert.deepEqual(
+        (await take(fromZero, 2)).map((e) => e.data.n),
+        [0, 1],
+      );
+      assert.deepEqual(
+        (await take(fromEnd, 1)).map((e) => e.data.n),
+        [1],
+      );
       assert.deepEqual(fake.subscribedFrom, [START, START, END]);
     } finally {
       await Promise.all([fromStart.close(), fromZero.close(), fromEnd.close()]);

@@ -68,19 +68,38 @@ describe('postgres event log', () => {
       // A writer on another connection takes its transaction id (and so its positions) first,
       // then stays open while a later transaction commits.
       await held.query('BEGIN');
-      const payload = JSON.stringify([{ stream: `${prefix}late`, expected: 'any', events: [{ type: 'E', data: '{"n":1}', metadata: '{"schema":1}' }] }]);
-      const lateRow = (await held.query('SELECT last_position FROM mailtrail_append($1::json)', [payload])).rows[0] as { last_position: string };
+      const payload = JSON.stringify([
+        {
+          stream: `${prefix}late`,
+          expected: 'any',
+          events: [{ type: 'E', data: '{"n":1}', metadata: '{"schema":1}' }],
+        },
+      ]);
+      const lateRow = (await held.query('SELECT last_position FROM mailtrail_append($1::json)', [payload])).rows[0] as {
+        last_position: string;
+      };
       const early = await log.append(`${prefix}early`, [ev('E', 2)]);
       assert.ok(BigInt(lateRow.last_position) < early.position, 'the open transaction holds the lower position');
       // While it is open, neither readAll nor the subscription may pass it.
-      const meanwhile = await toArray(log.readAll({ fromPosition: start.position, filter: { streamPrefixes: [prefix] } }));
-      assert.deepEqual(meanwhile.map((e) => e.data.n), [0]);
+      const meanwhile = await toArray(
+        log.readAll({ fromPosition: start.position, filter: { streamPrefixes: [prefix] } }),
+      );
+      assert.deepEqual(
+        meanwhile.map((e) => e.data.n),
+        [0],
+      );
       await held.query('COMMIT');
       const got = await reading;
-      assert.deepEqual(got.map((e) => e.data.n), [0, 1, 2]);
+      assert.deepEqual(
+        got.map((e) => e.data.n),
+        [0, 1, 2],
+      );
       assertStrictlyIncreasing(got.map((e) => e.position));
       const all = await toArray(log.readAll({ fromPosition: start.position, filter: { streamPrefixes: [prefix] } }));
-      assert.deepEqual(all.map((e) => e.data.n), [0, 1, 2]);
+      assert.deepEqual(
+        all.map((e) => e.data.n),
+        [0, 1, 2],
+      );
       await sub.close();
     } finally {
       await held.end();
@@ -96,11 +115,13 @@ describe('postgres event log', () => {
     const sub = reader.subscribe({ fromPosition: marker.position + 1n, filter: { streamPrefixes: [prefix] } });
     // Raw connections whose transactions stay open a while after writing, so commits come
     // out of position order while the logs keep committing.
-    const slow = await Promise.all(Array.from({ length: 3 }, async () => {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      return client;
-    }));
+    const slow = await Promise.all(
+      Array.from({ length: 3 }, async () => {
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        return client;
+      }),
+    );
     const perWriter = 30;
     const rounds = 5;
     const slowTransactions = 10;
@@ -109,14 +130,18 @@ describe('postgres event log', () => {
       const reading = take(sub, total, 60_000);
       const slowWriting = slow.map(async (client, c) => {
         for (let t = 0; t < slowTransactions; t++) {
-          const payload = JSON.stringify([{ stream: `${prefix}slow${c}`, expected: 'any', events: [{ type: 'E', data: '{}', metadata: '{}' }] }]);
+          const payload = JSON.stringify([
+            { stream: `${prefix}slow${c}`, expected: 'any', events: [{ type: 'E', data: '{}', metadata: '{}' }] },
+          ]);
           await client.query('BEGIN');
           await client.query('SELECT * FROM mailtrail_append($1::json)', [payload]);
           await client.query('SELECT pg_sleep($1)', [0.02 + 0.03 * ((t * 7 + c * 3) % 5)]);
           await client.query('COMMIT');
         }
       });
-      await Promise.all([...slowWriting, ...writers.map(async (log, w) => {
+      await Promise.all([
+        ...slowWriting,
+        ...writers.map(async (log, w) => {
           for (let round = 0; round < rounds; round++) {
             await Promise.all(
               Array.from({ length: perWriter }, (_, i) =>
@@ -126,7 +151,8 @@ describe('postgres event log', () => {
               ),
             );
           }
-        })]);
+        }),
+      ]);
       const got: RecordedEvent[] = await reading;
       assertStrictlyIncreasing(got.map((e) => e.position));
       const keys = got.map((e) => `${e.stream}#${e.revision}`);
@@ -134,15 +160,26 @@ describe('postgres event log', () => {
       for (let w = 0; w < writers.length; w++) {
         for (let i = 0; i < perWriter; i++) {
           const revisions = got.filter((e) => e.stream === `${prefix}w${w}-${i}`).map((e) => e.revision);
-          assert.deepEqual(revisions, Array.from({ length: rounds * 2 }, (_, r) => BigInt(r)));
+          assert.deepEqual(
+            revisions,
+            Array.from({ length: rounds * 2 }, (_, r) => BigInt(r)),
+          );
         }
       }
       for (let c = 0; c < slow.length; c++) {
         const revisions = got.filter((e) => e.stream === `${prefix}slow${c}`).map((e) => e.revision);
-        assert.deepEqual(revisions, Array.from({ length: slowTransactions }, (_, r) => BigInt(r)));
+        assert.deepEqual(
+          revisions,
+          Array.from({ length: slowTransactions }, (_, r) => BigInt(r)),
+        );
       }
-      const replay = await toArray(reader.readAll({ fromPosition: got[0]!.position, filter: { streamPrefixes: [prefix] } }));
-      assert.deepEqual(replay.map((e) => e.position), got.map((e) => e.position));
+      const replay = await toArray(
+        reader.readAll({ fromPosition: got[0]!.position, filter: { streamPrefixes: [prefix] } }),
+      );
+      assert.deepEqual(
+        replay.map((e) => e.position),
+        got.map((e) => e.position),
+      );
     } finally {
       await sub.close();
       await Promise.all(slow.map((client) => client.end()));
@@ -225,8 +262,14 @@ describe('postgres event log without its server', () => {
 
 describe('postgres event log target', () => {
   it('names the server, database and socket in messages, never the password', () => {
-    assert.equal(describeTarget('postgresql://mail:s3cret@db.example.test:5433/mt?sslmode=require'), 'postgres://mail@db.example.test:5433/mt');
-    assert.equal(describeTarget('postgresql://mail@/mt?host=%2Frun%2Fpostgresql'), 'postgres://mail@/mt (socket /run/postgresql)');
+    assert.equal(
+      describeTarget('postgresql://mail:s3cret@db.example.test:5433/mt?sslmode=require'),
+      'postgres://mail@db.example.test:5433/mt',
+    );
+    assert.equal(
+      describeTarget('postgresql://mail@/mt?host=%2Frun%2Fpostgresql'),
+      'postgres://mail@/mt (socket /run/postgresql)',
+    );
     assert.equal(describeTarget('postgres://mail:s3cret@/mt'), 'postgres://mail@/mt');
     assert.equal(describeTarget('not a url'), 'postgres (unparsable connection string)');
   });

@@ -10,7 +10,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { smtpSend } from '../support/smtpClient.js';
@@ -34,7 +43,8 @@ let port = 0;
 
 const waitForFiles = async (at: string, n = 1): Promise<string[]> => {
   for (let i = 0; i < 400; i++) {
-    if (existsSync(at) && readdirSync(at).length >= n) return readdirSync(at).map((f) => readFileSync(join(at, f), 'utf8'));
+    if (existsSync(at) && readdirSync(at).length >= n)
+      return readdirSync(at).map((f) => readFileSync(join(at, f), 'utf8'));
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`nothing delivered into ${at}`);
@@ -44,7 +54,8 @@ before(async () => {
   if (skip) return;
   // The test's directory stands for /var/vmail and the example's storage: all nobody's.
   chmodSync(dir, 0o755);
-  for (const d of [maildir, join(maildir, '.Spam')]) for (const sub of ['tmp', 'new', 'cur']) mkdirSync(join(d, sub), { recursive: true });
+  for (const d of [maildir, join(maildir, '.Spam')])
+    for (const sub of ['tmp', 'new', 'cur']) mkdirSync(join(d, sub), { recursive: true });
   // The storage too, as an admin would prepare it: the example opens it as root, then works as nobody.
   mkdirSync(join(dir, 'var', 'spool', 'bodies'), { recursive: true });
   writeFileSync(join(dir, 'var', 'events.sqlite'), '');
@@ -55,13 +66,24 @@ before(async () => {
   const sinkPort = await freePort();
   sink = await startSmtpSink('127.0.0.1', sinkPort);
   const address = spamd.address as { host?: string; port?: number };
-  child = spawn(process.execPath, ['--import', tsxLoader, join(import.meta.dirname, '..', '..', 'examples', 'mda.ts')], {
-    env: {
-      ...process.env, MDA_DIR: join(dir, 'var'), MDA_PORT: '0', MDA_DOMAIN: 'example.test', MAILDROP_FILTER: filter,
-      SPAMD_HOST: address.host ?? '127.0.0.1', SPAMD_PORT: String(address.port), MDA_USER: USER, MDA_OUTBOUND: `127.0.0.1:${sinkPort}`,
+  child = spawn(
+    process.execPath,
+    ['--import', tsxLoader, join(import.meta.dirname, '..', '..', 'examples', 'mda.ts')],
+    {
+      env: {
+        ...process.env,
+        MDA_DIR: join(dir, 'var'),
+        MDA_PORT: '0',
+        MDA_DOMAIN: 'example.test',
+        MAILDROP_FILTER: filter,
+        SPAMD_HOST: address.host ?? '127.0.0.1',
+        SPAMD_PORT: String(address.port),
+        MDA_USER: USER,
+        MDA_OUTBOUND: `127.0.0.1:${sinkPort}`,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  );
   port = await new Promise<number>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
       const m = /listening on [^:]+:(\d+)/.exec(d.toString());
@@ -79,8 +101,13 @@ after(async () => {
 });
 
 describe('examples/mda.ts (the tutorial)', { skip }, () => {
-  it('delivers through the real maildrop into the Maildir, with the tutorial\'s headers', async () => {
-    const reply = await smtpSend({ port, from: 'alice@remote.test', to: ['bob@example.test'], body: 'Subject: hello\r\n\r\nJust a normal message.\r\n' });
+  it("delivers through the real maildrop into the Maildir, with the tutorial's headers", async () => {
+    const reply = await smtpSend({
+      port,
+      from: 'alice@remote.test',
+      to: ['bob@example.test'],
+      body: 'Subject: hello\r\n\r\nJust a normal message.\r\n',
+    });
     assert.match(reply, /^250 2\.0\.0 Ok: queued as /);
     const [text] = await waitForFiles(join(maildir, 'new'));
     assert.match(text!, /^Return-Path: <alice@remote\.test>\n/);
@@ -92,7 +119,12 @@ describe('examples/mda.ts (the tutorial)', { skip }, () => {
   });
 
   it('files the GTUBE message, tagged by spamd, into the .Spam quarantine', async () => {
-    const reply = await smtpSend({ port, from: 'spammer@remote.test', to: ['bob@example.test'], body: `Subject: win\r\n\r\n${GTUBE}\r\n` });
+    const reply = await smtpSend({
+      port,
+      from: 'spammer@remote.test',
+      to: ['bob@example.test'],
+      body: `Subject: win\r\n\r\n${GTUBE}\r\n`,
+    });
     assert.match(reply, /^250 /);
     const [text] = await waitForFiles(join(maildir, '.Spam', 'new'));
     assert.match(text!, /\nX-Spam-Flag: YES\n/);
@@ -107,10 +139,17 @@ describe('examples/mda.ts (the tutorial)', { skip }, () => {
   });
 
   it('bounces mail for a mailbox that does not exist, and the DSN to the remote sender leaves over SMTP', async () => {
-    const reply = await smtpSend({ port, from: 'alice@remote.test', to: ['carol@example.test'], body: 'Subject: for carol\r\n\r\nHello.\r\n' });
+    const reply = await smtpSend({
+      port,
+      from: 'alice@remote.test',
+      to: ['carol@example.test'],
+      body: 'Subject: for carol\r\n\r\nHello.\r\n',
+    });
     assert.match(reply, /^250 /);
     let dump: string | undefined;
-    dump = await waitUntil(async () => (await sink.dumps()).find((d) => d.includes('for carol')), { what: "the sink's dump of the message for carol" }).catch(() => undefined);
+    dump = await waitUntil(async () => (await sink.dumps()).find((d) => d.includes('for carol')), {
+      what: "the sink's dump of the message for carol",
+    }).catch(() => undefined);
     assert.ok(dump, 'the DSN reached smtp-sink');
     assert.deepEqual(dump.match(/^X-Rcpt-Args: .*$/gm), ['X-Rcpt-Args: <alice@remote.test>']);
     assert.match(dump, /^Status: 5\.1\.1$/m);
@@ -118,10 +157,11 @@ describe('examples/mda.ts (the tutorial)', { skip }, () => {
     assert.ok(!existsSync(join(vmail, 'remote.test')));
   });
 
-  it('refuses recipients outside its domain with the tutorial\'s reply', async () => {
+  it("refuses recipients outside its domain with the tutorial's reply", async () => {
     await assert.rejects(
       smtpSend({ port, from: 'alice@remote.test', to: ['eve@elsewhere.test'], body: 'Subject: x\r\n\r\ny\r\n' }),
-      (err: Error & { response?: string }) => /550 5\.7\.1 <eve@elsewhere\.test> Not authenticated/.test(err.response ?? err.message),
+      (err: Error & { response?: string }) =>
+        /550 5\.7\.1 <eve@elsewhere\.test> Not authenticated/.test(err.response ?? err.message),
     );
   });
 });

@@ -17,7 +17,9 @@ function get(port: number): Promise<{ body: string; csp: string | undefined }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path: '/', headers: { host: `127.0.0.1:${port}` } }, (res) => {
       let body = '';
-      res.on('data', (d: Buffer) => { body += d.toString(); });
+      res.on('data', (d: Buffer) => {
+        body += d.toString();
+      });
       res.on('end', () => resolve({ body, csp: res.headers['content-security-policy'] as string | undefined }));
     });
     req.on('error', reject);
@@ -29,9 +31,18 @@ function get(port: number): Promise<{ body: string; csp: string | undefined }> {
 function standInBrowser(html: string) {
   const script = /<script>([\s\S]*)<\/script>/.exec(html)?.[1];
   assert.ok(script, 'the page has its inline script');
-  const elements = new Map<string, { id: string; style: { display: string }; textContent: string; contentWindow?: object }>();
-  for (const m of html.matchAll(/id="([^"]+)"/g)) elements.set(m[1]!, { id: m[1]!, style: { display: '' }, textContent: '' });
-  const frameWindow = { posted: [] as unknown[], postMessage(data: unknown) { this.posted.push(data); } };
+  const elements = new Map<
+    string,
+    { id: string; style: { display: string }; textContent: string; contentWindow?: object }
+  >();
+  for (const m of html.matchAll(/id="([^"]+)"/g))
+    elements.set(m[1]!, { id: m[1]!, style: { display: '' }, textContent: '' });
+  const frameWindow = {
+    posted: [] as unknown[],
+    postMessage(data: unknown) {
+      this.posted.push(data);
+    },
+  };
   elements.get('inspector')!.contentWindow = frameWindow;
   const ports = [...html.matchAll(/class="port"/g)].map(() => ({ textContent: 'PORT' }));
   const timers: { fn: () => void; at: number; id: number }[] = [];
@@ -39,11 +50,27 @@ function standInBrowser(html: string) {
   let listener: ((e: { source: unknown; data: unknown }) => void) | undefined;
   const context = {
     document: { getElementById: (id: string) => elements.get(id) ?? null, querySelectorAll: () => ports },
-    window: { addEventListener: (type: string, fn: typeof listener) => { if (type === 'message') listener = fn; } },
+    window: {
+      addEventListener: (type: string, fn: typeof listener) => {
+        if (type === 'message') listener = fn;
+      },
+    },
     location: { host: '127.0.0.1:8080', port: '8080' },
-    setTimeout: (fn: () => void, ms: number) => { const id = timers.length + 1; timers.push({ fn, at: now + ms, id }); return id; },
-    clearTimeout: (id: number) => { const i = timers.findIndex((t) => t.id === id); if (i >= 0) timers.splice(i, 1); },
-    WebSocket: class { onopen?: () => void; onmessage?: () => void; onclose?: () => void; constructor(readonly url: string) {} },
+    setTimeout: (fn: () => void, ms: number) => {
+      const id = timers.length + 1;
+      timers.push({ fn, at: now + ms, id });
+      return id;
+    },
+    clearTimeout: (id: number) => {
+      const i = timers.findIndex((t) => t.id === id);
+      if (i >= 0) timers.splice(i, 1);
+    },
+    WebSocket: class {
+      onopen?: () => void;
+      onmessage?: () => void;
+      onclose?: () => void;
+      constructor(readonly url: string) {}
+    },
     JSON,
   };
   runInNewContext(script, context);
@@ -52,23 +79,35 @@ function standInBrowser(html: string) {
     ports,
     advance(ms: number) {
       now += ms;
-      for (const t of timers.filter((x) => x.at <= now)) { timers.splice(timers.indexOf(t), 1); t.fn(); }
+      for (const t of timers.filter((x) => x.at <= now)) {
+        timers.splice(timers.indexOf(t), 1);
+        t.fn();
+      }
     },
-    inspectorSays(type: string) { listener?.({ source: frameWindow, data: { type } }); },
+    inspectorSays(type: string) {
+      listener?.({ source: frameWindow, data: { type } });
+    },
   };
 }
 
 describe('the inspector page when stately.ai cannot load', () => {
   const relay = new InspectorRelay({ port: 0 });
   let address: RelayAddress;
-  before(async () => { address = await relay.start(); });
+  before(async () => {
+    address = await relay.start();
+  });
   after(() => relay.stop());
 
   it('is served with the plain-words fallback and what to use instead', async () => {
     const { body, csp } = await get(address.port);
     assert.ok(body.includes(OFFLINE_HEADLINE));
     assert.match(body, /This browser probably cannot reach\s+stately\.ai/);
-    for (const alternative of ['mailtrail machines export --format svg', 'mailtrail history ID --diagram --format svg', 'mailtrail tail -f', 'ssh -L']) {
+    for (const alternative of [
+      'mailtrail machines export --format svg',
+      'mailtrail history ID --diagram --format svg',
+      'mailtrail tail -f',
+      'ssh -L',
+    ]) {
       assert.ok(body.includes(alternative), `the page names ${alternative}`);
     }
     assert.match(csp ?? '', /script-src 'unsafe-inline'/);
@@ -76,7 +115,11 @@ describe('the inspector page when stately.ai cannot load', () => {
 
   it('shows the fallback once the timeout passes without the inspector', () => {
     const page = standInBrowser(bridgePage());
-    assert.equal(page.ports.every((p) => p.textContent === '8080'), true, 'the ssh hint names the real port');
+    assert.equal(
+      page.ports.every((p) => p.textContent === '8080'),
+      true,
+      'the ssh hint names the real port',
+    );
     page.advance(INSPECTOR_LOAD_TIMEOUT_MS - 1);
     assert.notEqual(page.offline.style.display, 'block', 'not before the timeout');
     page.advance(1);

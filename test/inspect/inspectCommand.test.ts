@@ -20,7 +20,11 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MARKER = 'REPLAY-BODY-MARKER-51c0';
 const historyTypes = ['MessageReceived', 'PoliciesApplied', 'RelayAttempted', 'DeliverySucceeded'];
 const replayEvents = (v: Viewer, actor: Received) =>
-  v.ofType('@xstate.event').filter((m) => m.sessionId === actor.sessionId).map((m) => m.event?.type).filter((t) => !t?.startsWith('xstate.'));
+  v
+    .ofType('@xstate.event')
+    .filter((m) => m.sessionId === actor.sessionId)
+    .map((m) => m.event?.type)
+    .filter((t) => !t?.startsWith('xstate.'));
 
 describe('mailtrail inspect', () => {
   let h: Harness;
@@ -48,12 +52,21 @@ describe('mailtrail inspect', () => {
       const result = await runCli(['inspect', id, '--all', '--config', config]);
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stdout, new RegExp(`open http://127\\.0\\.0\\.1:${address.port}/`));
-      const actor = await viewer.until(() => viewer.messages.find((m) => m.type === '@xstate.actor' && m.name === `message-${id} (replay)`), 'the replay actor');
+      const actor = await viewer.until(
+        () => viewer.messages.find((m) => m.type === '@xstate.actor' && m.name === `message-${id} (replay)`),
+        'the replay actor',
+      );
       await viewer.until(() => replayEvents(viewer, actor).length === historyTypes.length, 'every event');
       assert.deepEqual(replayEvents(viewer, actor), historyTypes);
-      const last = viewer.ofType('@xstate.snapshot').filter((m) => m.sessionId === actor.sessionId).at(-1);
+      const last = viewer
+        .ofType('@xstate.snapshot')
+        .filter((m) => m.sessionId === actor.sessionId)
+        .at(-1);
       assert.equal(last?.snapshot?.value, 'delivered');
-      assert.ok(!viewer.text.includes(MARKER) && !viewer.text.includes('bob@example.test'), 'sanitized: no body, addresses masked');
+      assert.ok(
+        !viewer.text.includes(MARKER) && !viewer.text.includes('bob@example.test'),
+        'sanitized: no body, addresses masked',
+      );
       viewer.close();
     } finally {
       removeAnnouncement(h.dir, relay.token);
@@ -62,7 +75,24 @@ describe('mailtrail inspect', () => {
   });
 
   it('without a running relay starts its own, prints the page and serves a late viewer until SIGINT', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/run.ts'), 'inspect', id, '--all', '--port', '0', '--addresses', 'show', '--config', config], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'src/cli/run.ts'),
+        'inspect',
+        id,
+        '--all',
+        '--port',
+        '0',
+        '--addresses',
+        'show',
+        '--config',
+        config,
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
       const lines: string[] = [];
@@ -74,9 +104,15 @@ describe('mailtrail inspect', () => {
         });
         void exited.then((code) => reject(new Error(`exited ${code}: ${lines.join('\n')}`)));
       });
-      assert.ok(lines.some((l) => l.includes(`open ${page}`)), lines.join('\n'));
+      assert.ok(
+        lines.some((l) => l.includes(`open ${page}`)),
+        lines.join('\n'),
+      );
       const viewer = await Viewer.open(page.replace('http://', 'ws://'));
-      const actor = await viewer.until(() => viewer.messages.find((m) => m.type === '@xstate.actor' && m.name === `message-${id} (replay)`), 'the retained registration');
+      const actor = await viewer.until(
+        () => viewer.messages.find((m) => m.type === '@xstate.actor' && m.name === `message-${id} (replay)`),
+        'the retained registration',
+      );
       await viewer.until(() => replayEvents(viewer, actor).length === historyTypes.length, 'the retained events');
       assert.deepEqual(replayEvents(viewer, actor), historyTypes);
       assert.ok(viewer.text.includes('bob@example.test'), '--addresses show keeps addresses');

@@ -14,8 +14,19 @@ import { InspectorRelay, type RelayAddress } from '../../src/inspect/inspectorRe
 import { RetainedActors } from '../../src/inspect/retainedActors.js';
 import { Viewer } from './viewer.js';
 
-const actor = (sessionId: string, status = 'active') => ({ type: '@xstate.actor', sessionId, name: sessionId, definition: '{"id":"m"}', snapshot: { status, value: 'a' } });
-const snapshot = (sessionId: string, status: string, value: string) => ({ type: '@xstate.snapshot', sessionId, event: { type: 'E' }, snapshot: { status, value } });
+const actor = (sessionId: string, status = 'active') => ({
+  type: '@xstate.actor',
+  sessionId,
+  name: sessionId,
+  definition: '{"id":"m"}',
+  snapshot: { status, value: 'a' },
+});
+const snapshot = (sessionId: string, status: string, value: string) => ({
+  type: '@xstate.snapshot',
+  sessionId,
+  event: { type: 'E' },
+  snapshot: { status, value },
+});
 
 function openReporter(url: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
@@ -28,8 +39,14 @@ function openReporter(url: string): Promise<WebSocket> {
 function refusal(url: string, headers: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers });
-    ws.once('unexpected-response', (_req, res) => { resolve(res.statusCode ?? 0); ws.terminate(); });
-    ws.once('open', () => { ws.terminate(); reject(new Error('connection accepted')); });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.once('open', () => {
+      ws.terminate();
+      reject(new Error('connection accepted'));
+    });
     ws.once('error', () => undefined);
   });
 }
@@ -38,8 +55,16 @@ function get(port: number, host: string): Promise<{ status: number; body: string
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path: '/', headers: { host } }, (res) => {
       let body = '';
-      res.on('data', (d: Buffer) => { body += d.toString(); });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, csp: res.headers['content-security-policy'] as string | undefined }));
+      res.on('data', (d: Buffer) => {
+        body += d.toString();
+      });
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          body,
+          csp: res.headers['content-security-policy'] as string | undefined,
+        }),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -49,15 +74,23 @@ function get(port: number, host: string): Promise<{ status: number; body: string
 describe('inspector relay', () => {
   const relay = new InspectorRelay({ port: 0, retention: { finished: 2 } });
   let address: RelayAddress;
-  before(async () => { address = await relay.start(); });
+  before(async () => {
+    address = await relay.start();
+  });
   after(() => relay.stop());
 
   it('listens on 127.0.0.1 only', async () => {
     assert.equal(address.viewerUrl, `ws://127.0.0.1:${address.port}/`);
-    const others = Object.values(networkInterfaces()).flat().filter((i) => i && !i.internal).map((i) => i!.address);
+    const others = Object.values(networkInterfaces())
+      .flat()
+      .filter((i) => i && !i.internal)
+      .map((i) => i!.address);
     for (const host of [...others, '::1']) {
       const outcome = await new Promise<string>((resolve) => {
-        const s = connect({ host, port: address.port }, () => { s.destroy(); resolve('connected'); });
+        const s = connect({ host, port: address.port }, () => {
+          s.destroy();
+          resolve('connected');
+        });
         s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
       });
       assert.notEqual(outcome, 'connected', `the relay must not answer on ${host}`);
@@ -105,12 +138,22 @@ describe('inspector relay', () => {
     for (const id of ['a', 'b', 'c', 'd']) reporter.send(JSON.stringify(actor(`late:${id}`)));
     for (const id of ['a', 'b', 'c']) reporter.send(JSON.stringify(snapshot(`late:${id}`, 'done', 'delivered')));
     const first = await Viewer.open(address.viewerUrl);
-    await first.until(() => first.messages.some((m) => m.sessionId === 'late:c' && m.snapshot?.status === 'done'), 'c finished');
+    await first.until(
+      () => first.messages.some((m) => m.sessionId === 'late:c' && m.snapshot?.status === 'done'),
+      'c finished',
+    );
     first.close();
     const late = await Viewer.open(address.viewerUrl);
     await late.until(() => late.messages.some((m) => m.sessionId === 'late:d'), 'the live actor');
-    const registered = late.ofType('@xstate.actor').map((m) => m.sessionId).filter((s) => s.startsWith('late:'));
-    assert.deepEqual(registered, ['late:b', 'late:c', 'late:d'], 'finished actors are bounded (2 kept), the live one is there');
+    const registered = late
+      .ofType('@xstate.actor')
+      .map((m) => m.sessionId)
+      .filter((s) => s.startsWith('late:'));
+    assert.deepEqual(
+      registered,
+      ['late:b', 'late:c', 'late:d'],
+      'finished actors are bounded (2 kept), the live one is there',
+    );
     const trail = late.messages.filter((m) => m.sessionId === 'late:c').map((m) => m.type);
     assert.deepEqual(trail, ['@xstate.actor', '@xstate.snapshot']);
     late.close();
@@ -127,7 +170,10 @@ describe('retained actors', () => {
     add(actor('x'));
     for (const v of ['s1', 's2', 's3']) add(snapshot('x', 'active', v));
     add(snapshot('unknown', 'active', 'zz'));
-    assert.deepEqual(r.replay().map((t) => (JSON.parse(t) as { snapshot: { value: string } }).snapshot.value), ['a', 's2', 's3']);
+    assert.deepEqual(
+      r.replay().map((t) => (JSON.parse(t) as { snapshot: { value: string } }).snapshot.value),
+      ['a', 's2', 's3'],
+    );
     add(actor('y'));
     add(actor('z'));
     assert.equal(r.liveCount, 2, 'beyond the live limit the oldest counts as finished');

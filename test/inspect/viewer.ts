@@ -50,7 +50,10 @@ export class Viewer {
     for (;;) {
       const v = probe();
       if (v) return v as NonNullable<T>;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; got ${this.messages.map((m) => `${m.type}:${m.name ?? m.event?.type ?? ''}`).join(', ')}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out waiting for ${what}; got ${this.messages.map((m) => `${m.type}:${m.name ?? m.event?.type ?? ''}`).join(', ')}`,
+        );
       await new Promise((r) => setTimeout(r, 10));
     }
   }

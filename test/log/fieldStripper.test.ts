@@ -8,10 +8,20 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { stripListedFields } from '../../src/logging/fieldStripper.js';
 
-it('removes listed fields without touching the caller\'s object', () => {
-  const input = { to: 'a@x.test', relay: { auth: { user: 'mx', pass: 'S' } }, list: [{ subject: 'S', ok: 1 }], a: { b: { c: { d: { token: 'deep' } } } } };
+it("removes listed fields without touching the caller's object", () => {
+  const input = {
+    to: 'a@x.test',
+    relay: { auth: { user: 'mx', pass: 'S' } },
+    list: [{ subject: 'S', ok: 1 }],
+    a: { b: { c: { d: { token: 'deep' } } } },
+  };
   const out = stripListedFields(input);
-  assert.deepEqual(out, { to: 'a@x.test', relay: { auth: { user: 'mx' } }, list: [{ ok: 1 }], a: { b: { c: { d: { token: 'deep' } } } } });
+  assert.deepEqual(out, {
+    to: 'a@x.test',
+    relay: { auth: { user: 'mx' } },
+    list: [{ ok: 1 }],
+    a: { b: { c: { d: { token: 'deep' } } } },
+  });
   assert.equal(input.relay.auth.pass, 'S', 'the input is unchanged');
   const plain = { to: 'a@x.test', nested: { n: 1 } };
   assert.equal(stripListedFields(plain), plain, 'nothing to remove: the same object');

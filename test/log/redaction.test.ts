@@ -13,18 +13,29 @@ import { CONTENT_FIELDS, SECRET_FIELDS } from '../../src/logging/redaction.js';
 import { createSanitizer, OMITTED, REDACTED } from '../../src/inspect/sanitize.js';
 import { waitUntil } from '../support/waitUntil.js';
 
-const nested = (field: string) => ({ [field]: 'S3CRET', relay: { auth: { user: 'mx', [field]: 'S3CRET' } }, a: { b: { c: { [field]: 'S3CRET' } } } });
+const nested = (field: string) => ({
+  [field]: 'S3CRET',
+  relay: { auth: { user: 'mx', [field]: 'S3CRET' } },
+  a: { b: { c: { [field]: 'S3CRET' } } },
+});
 
 it('removes every listed field from log lines, at any of four depths', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mailtrail-redact-'));
   try {
     const file = join(dir, 'log');
     const logger = createLogger({ destination: file });
-    for (const field of [...SECRET_FIELDS, ...CONTENT_FIELDS]) logger.info({ field: field.length, ...nested(field) }, `line for ${field.length}`);
+    for (const field of [...SECRET_FIELDS, ...CONTENT_FIELDS])
+      logger.info({ field: field.length, ...nested(field) }, `line for ${field.length}`);
     logger.info({ relay: { auth: { user: 'mx', pass: 'S3CRET' } } }, 'the smtp relay config');
     const lines = SECRET_FIELDS.length + CONTENT_FIELDS.length + 1;
     // The destination writes asynchronously: wait for the last line to reach the file.
-    const text = await waitUntil(() => { const t = readFileSync(file, 'utf8'); return t.trim().split('\n').length === lines && t; }, { what: `${lines} log lines` });
+    const text = await waitUntil(
+      () => {
+        const t = readFileSync(file, 'utf8');
+        return t.trim().split('\n').length === lines && t;
+      },
+      { what: `${lines} log lines` },
+    );
     assert.doesNotMatch(text, /S3CRET/);
     assert.match(text, /"user":"mx"/, 'the fields around them stay');
   } finally {
@@ -34,6 +45,8 @@ it('removes every listed field from log lines, at any of four depths', async () 
 
 it('is the list the inspector redacts', () => {
   const sanitize = createSanitizer({ addresses: 'show' });
-  for (const field of SECRET_FIELDS) assert.deepEqual(sanitize({ x: { [field]: 'v' } }), { x: { [field]: REDACTED } }, field);
-  for (const field of CONTENT_FIELDS) assert.deepEqual(sanitize({ x: { [field]: 'v' } }), { x: { [field]: OMITTED } }, field);
+  for (const field of SECRET_FIELDS)
+    assert.deepEqual(sanitize({ x: { [field]: 'v' } }), { x: { [field]: REDACTED } }, field);
+  for (const field of CONTENT_FIELDS)
+    assert.deepEqual(sanitize({ x: { [field]: 'v' } }), { x: { [field]: OMITTED } }, field);
 });

@@ -12,15 +12,26 @@ import { exportedMachines } from '../../src/diagrams/exportedMachines.js';
 import { machineGraph } from '../../src/diagrams/machineGraph.js';
 import { toDot } from '../../src/diagrams/dot.js';
 
-interface LayoutEdge { tail: number; head: number; _draw_?: { op: string; points?: number[][] }[]; _ldraw_?: { op: string; pt?: number[]; align?: string; width?: number; text?: string }[] }
-interface Layout { objects: { _gvid: number; name: string }[]; edges?: LayoutEdge[] }
+interface LayoutEdge {
+  tail: number;
+  head: number;
+  _draw_?: { op: string; points?: number[][] }[];
+  _ldraw_?: { op: string; pt?: number[]; align?: string; width?: number; text?: string }[];
+}
+interface Layout {
+  objects: { _gvid: number; name: string }[];
+  edges?: LayoutEdge[];
+}
 
 const machine = (name: string) => exportedMachines.find((m) => m.name === name)!.machine;
 
 describe('machine diagrams', () => {
   it('draws ClientGreeted from connected, not from the start point of open', () => {
     const text = toDot(machineGraph(machine('smtpSession')));
-    assert.match(text, /^ {2}"smtpSession\.open\.connected" -> "smtpSession\.open\.greeted" \[label="ClientGreeted"\];$/m);
+    assert.match(
+      text,
+      /^ {2}"smtpSession\.open\.connected" -> "smtpSession\.open\.greeted" \[label="ClientGreeted"\];$/m,
+    );
     assert.doesNotMatch(text, /"smtpSession\.open\.__start" -> "smtpSession\.open\.greeted"/);
   });
 
@@ -31,7 +42,9 @@ describe('machine diagrams', () => {
       assert.ok(loops.length > 0);
       const nodes = loops.map((l) => l[1]);
       assert.equal(new Set(nodes).size, nodes.length, `a state with two loop edges: ${nodes.join(', ')}`);
-      for (const l of loops) for (const line of l[2]!.split('\\l').filter(Boolean)) assert.ok(line.startsWith('\u00a0\u00a0\u00a0'), `loop label line "${line}" has its margin`);
+      for (const l of loops)
+        for (const line of l[2]!.split('\\l').filter(Boolean))
+          assert.ok(line.startsWith('\u00a0\u00a0\u00a0'), `loop label line "${line}" has its margin`);
     });
 
     it(`${name}: Graphviz places each loop label outside the loops of its state`, () => {
@@ -41,10 +54,17 @@ describe('machine diagrams', () => {
       const loopEdges = (layout.edges ?? []).filter((e) => e.tail === e.head);
       assert.ok(loopEdges.length > 0);
       for (const e of loopEdges) {
-        const rightmost = Math.max(...loopEdges.filter((o) => o.tail === e.tail).flatMap((o) => (o._draw_ ?? []).flatMap((d) => (d.points ?? []).map((p) => p[0]!))));
+        const rightmost = Math.max(
+          ...loopEdges
+            .filter((o) => o.tail === e.tail)
+            .flatMap((o) => (o._draw_ ?? []).flatMap((d) => (d.points ?? []).map((p) => p[0]!))),
+        );
         for (const t of (e._ldraw_ ?? []).filter((d) => d.op === 'T')) {
           const left = t.align === 'l' ? t.pt![0]! : t.align === 'r' ? t.pt![0]! - t.width! : t.pt![0]! - t.width! / 2;
-          assert.ok(left >= rightmost, `${layout.objects[e.tail]?.name}: label "${t.text}" starts at x=${left}, inside its loops (up to x=${rightmost})`);
+          assert.ok(
+            left >= rightmost,
+            `${layout.objects[e.tail]?.name}: label "${t.text}" starts at x=${left}, inside its loops (up to x=${rightmost})`,
+          );
         }
       }
     });

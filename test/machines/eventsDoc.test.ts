@@ -8,7 +8,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { messageEventFields, probeEventFields, sessionEventFields, type FieldPresence } from '../../machines/events.catalogue.js';
+import {
+  messageEventFields,
+  probeEventFields,
+  sessionEventFields,
+  type FieldPresence,
+} from '../../machines/events.catalogue.js';
 import { messageMachine } from '../../machines/message.machine.js';
 import { smtpSessionMachine } from '../../machines/smtpSession.machine.js';
 
@@ -52,12 +57,18 @@ function fieldsOf(list: string): Record<string, FieldPresence> {
 function documented(text: string): Map<string, Record<string, FieldPresence>> {
   const out = new Map<string, Record<string, FieldPresence>>();
   for (const line of text.split('\n')) {
-    const cells = line.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
+    const cells = line
+      .split(/(?<!\\)\|/)
+      .slice(1, -1)
+      .map((c) => c.trim());
     if (cells.length < 2 || !cells[0]!.startsWith('`')) continue;
     const names = [...cells[0]!.matchAll(/`(\w+)`/g)].map((m) => m[1]!);
     if (!/^[A-Z]/.test(names[0] ?? '')) continue;
     const lists = [...cells[1]!.matchAll(/`([^`]*)`/g)].map((m) => m[1]!);
-    assert.ok(lists.length === 1 || lists.length === names.length, `${names.join(' / ')}: one field list, or one per event`);
+    assert.ok(
+      lists.length === 1 || lists.length === names.length,
+      `${names.join(' / ')}: one field list, or one per event`,
+    );
     names.forEach((name, i) => {
       assert.ok(!out.has(name), `${name} has two rows`);
       out.set(name, fieldsOf(lists[lists.length === 1 ? 0 : i]!));
@@ -86,7 +97,11 @@ describe('docs/events.md', () => {
 
     for (const [type, fields] of Object.entries(catalogue)) {
       it(`${title}: ${type} is documented with exactly its fields`, () => {
-        assert.deepEqual(rows.get(type), stored(fields), `docs/events.md, ${type}: documented vs machines/events.catalogue.ts`);
+        assert.deepEqual(
+          rows.get(type),
+          stored(fields),
+          `docs/events.md, ${type}: documented vs machines/events.catalogue.ts`,
+        );
       });
     }
   }

@@ -33,7 +33,10 @@ describe('machines export --format json', () => {
       assert.equal(parsed.id, m.id);
       const original = machineGraph(m);
       const rebuilt = machineGraph(createMachine(parsed as never));
-      assert.deepEqual(rebuilt.states.map((s) => s.id), original.states.map((s) => s.id));
+      assert.deepEqual(
+        rebuilt.states.map((s) => s.id),
+        original.states.map((s) => s.id),
+      );
       assert.deepEqual(rebuilt.transitions, original.transitions);
     });
   }
@@ -50,7 +53,7 @@ describe('machines export --format json', () => {
   it('keeps guards by name and marks the always transitions', () => {
     const json = JSON.parse(machineJson(machine('message'))) as { states: Record<string, { always?: unknown }> };
     assert.deepEqual(json.states['relay-attempted']?.always, { guard: 'everyRecipientSettled', target: 'settling' });
-    assert.equal((json.states.settling?.always as unknown[]).length, 3);
+    assert.equal((json.states.settling!.always as unknown[]).length, 3);
   });
 });
 
@@ -61,16 +64,20 @@ describe('machines export --format mermaid', () => {
     assert.match(text, /^stateDiagram-v2\n/);
     for (const s of graph.states) assert.match(text, new RegExp(`\\b${mermaidId(graph, s.id)}\\b`));
     for (const t of graph.transitions) {
-      assert.ok(text.includes(`${mermaidId(graph, t.source)} --> ${mermaidId(graph, t.target)}: ${transitionLabel(t)}\n`), transitionLabel(t));
+      assert.ok(
+        text.includes(`${mermaidId(graph, t.source)} --> ${mermaidId(graph, t.target)}: ${transitionLabel(t)}\n`),
+        transitionLabel(t),
+      );
     }
     assert.ok(text.includes('relay_attempted --> settling: always [everyRecipientSettled]\n'));
     assert.ok(text.includes('settling --> deferred: always [hasPendingRecipients]\n'));
     assert.ok(text.includes('settling --> bounced: always [noneDelivered]\n'));
     assert.ok(text.includes('settling --> delivered: always\n'));
-    for (const final of ['delivered', 'bounced', 'split', 'deleted']) assert.ok(text.includes(`  ${final} --> [*]\n`), final);
+    for (const final of ['delivered', 'bounced', 'split', 'deleted'])
+      assert.ok(text.includes(`  ${final} --> [*]\n`), final);
   });
 
-  it('nests the session machine\'s open state with its own start and keeps open\'s own transitions outside', () => {
+  it("nests the session machine's open state with its own start and keeps open's own transitions outside", () => {
     const text = toMermaid(machineGraph(machine('smtpSession')));
     const block = /\n {2}state open \{\n([\s\S]*?)\n {2}\}\n/.exec(text)?.[1] ?? '';
     assert.ok(block.includes('[*] --> open_connected'));
@@ -87,14 +94,20 @@ describe('machines export --format dot / svg', () => {
       const graph = machineGraph(m);
       const text = toDot(graph);
       assert.match(text, new RegExp(`^digraph "${m.id}" \\{\\n`));
-      for (const s of graph.states) if (s.type !== 'compound') assert.ok(text.includes(`"${s.id}" [label="${s.key}"`), s.id);
+      for (const s of graph.states)
+        if (s.type !== 'compound') assert.ok(text.includes(`"${s.id}" [label="${s.key}"`), s.id);
       const edges = text.split('\n').filter((l) => / -> .*\[label=/.test(l));
       // A state's self-loops are one edge: one label line per transition.
-      const loops = new Set(graph.transitions.filter((t) => t.source === t.target && !graph.states.find((x) => x.id === t.source && x.type === 'compound')).map((t) => t.source));
+      const loops = new Set(
+        graph.transitions
+          .filter((t) => t.source === t.target && !graph.states.find((x) => x.id === t.source && x.type === 'compound'))
+          .map((t) => t.source),
+      );
       const loopTransitions = graph.transitions.filter((t) => loops.has(t.source) && t.source === t.target).length;
       assert.equal(edges.length, graph.transitions.length - loopTransitions + loops.size);
       for (const t of graph.transitions) assert.ok(text.includes(transitionLabel(t)), `${transitionLabel(t)} is drawn`);
-      for (const s of graph.states.filter((x) => x.type === 'final')) assert.match(text, new RegExp(`"${s.id}" \\[label="${s.key}", peripheries=2\\]`));
+      for (const s of graph.states.filter((x) => x.type === 'final'))
+        assert.match(text, new RegExp(`"${s.id}" \\[label="${s.key}", peripheries=2\\]`));
     });
 
     it(`the ${name} DOT is accepted by Graphviz`, () => {
@@ -132,9 +145,22 @@ describe('the machines command', () => {
 
   it('says Graphviz is missing and exits 69 when svg is asked for without dot', async () => {
     const res = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      execFile(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/run.ts'), 'machines', 'export', '--format', 'svg', '--out', join(tmp, 'svg')],
+      execFile(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          join(ROOT, 'src/cli/run.ts'),
+          'machines',
+          'export',
+          '--format',
+          'svg',
+          '--out',
+          join(tmp, 'svg'),
+        ],
         { cwd: ROOT, env: { ...process.env, PATH: join(tmp, 'empty-path'), DEBUG: '' } },
-        (err, _stdout, stderr) => resolve({ code: typeof err?.code === 'number' ? err.code : 0, stderr }));
+        (err, _stdout, stderr) => resolve({ code: typeof err?.code === 'number' ? err.code : 0, stderr }),
+      );
     });
     assert.equal(res.code, 69);
     assert.match(res.stderr, /^mailtrail machines: Graphviz is not installed .*apt-get install graphviz/);

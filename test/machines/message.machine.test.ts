@@ -28,7 +28,9 @@ describe('message machine', () => {
 
   describe('received', () => {
     it('PoliciesApplied records headers and verdicts and moves on', () => {
-      const out = given(messageMachine, ev.received()).when(ev.policies({ headers: ['X-A: 1'], verdicts: { spam: { score: 1 } } }));
+      const out = given(messageMachine, ev.received()).when(
+        ev.policies({ headers: ['X-A: 1'], verdicts: { spam: { score: 1 } } }),
+      );
       assert.equal(out.state, 'policies-applied');
       assert.deepEqual(out.context.headers, ['X-A: 1']);
       assert.deepEqual(out.context.verdicts, { spam: { score: 1 } });
@@ -43,14 +45,22 @@ describe('message machine', () => {
       assert.equal(out.context.nextAttemptAt, ev.at(5));
       assert.equal(out.context.lastReason, 'spamd down');
     });
-    it('PoliciesFailed fails every pending recipient with the policy\'s status and ends bounced', () => {
+    it("PoliciesFailed fails every pending recipient with the policy's status and ends bounced", () => {
       const out = given(messageMachine, ev.received(), ev.policiesDeferred()).when(ev.policiesFailed());
       assert.equal(out.state, 'bounced');
       assert.deepEqual(statuses(out.context), { [BOB]: 'failed', [CAROL]: 'failed' });
-      assert.deepEqual(out.context.recipients.map((r) => [r.dsn, r.reply]), [['5.7.1', 'message content rejected'], ['5.7.1', 'message content rejected']]);
+      assert.deepEqual(
+        out.context.recipients.map((r) => [r.dsn, r.reply]),
+        [
+          ['5.7.1', 'message content rejected'],
+          ['5.7.1', 'message content rejected'],
+        ],
+      );
     });
     it('PoliciesFailed after a requeue keeps the delivered recipients: delivered, with a DSN for the rest', () => {
-      const out = given(messageMachine, ...attempted, ev.delivered(BOB), ev.deferred(CAROL), ev.requeued()).when(ev.policiesFailed());
+      const out = given(messageMachine, ...attempted, ev.delivered(BOB), ev.deferred(CAROL), ev.requeued()).when(
+        ev.policiesFailed(),
+      );
       assert.equal(out.state, 'delivered');
       assert.deepEqual(statuses(out.context), { [BOB]: 'delivered', [CAROL]: 'failed' });
     });
@@ -61,7 +71,12 @@ describe('message machine', () => {
       assert.equal(out.context.recipients[0]?.dsn, '4.4.7');
     });
     it('MessageSplit ends the parent in split with its children listed', () => {
-      const out = given(messageMachine, ev.received()).when(ev.split([{ messageId: 'M1.1', recipients: [BOB] }, { messageId: 'M1.2', recipients: [CAROL] }]));
+      const out = given(messageMachine, ev.received()).when(
+        ev.split([
+          { messageId: 'M1.1', recipients: [BOB] },
+          { messageId: 'M1.2', recipients: [CAROL] },
+        ]),
+      );
       assert.equal(out.state, 'split');
       assert.deepEqual(out.context.children, ['M1.1', 'M1.2']);
       assert.equal(out.status, 'done');
@@ -70,7 +85,10 @@ describe('message machine', () => {
       assert.throws(() => given(messageMachine, ev.received()).when(ev.split([])), InvariantError);
     });
     it('refuses a relay attempt before policies ran', () => {
-      assert.throws(() => given(messageMachine, ev.received()).when(ev.attempt(1, [BOB])), /not accepted in state received/);
+      assert.throws(
+        () => given(messageMachine, ev.received()).when(ev.attempt(1, [BOB])),
+        /not accepted in state received/,
+      );
     });
   });
 
@@ -124,7 +142,10 @@ describe('message machine', () => {
       const out = given(messageMachine, ...attempted, ev.delivered(BOB)).when(ev.attempt(2, [CAROL]));
       assert.equal(out.state, 'relay-attempted');
       assert.equal(out.context.attempts, 2);
-      assert.deepEqual(out.context.recipients.filter((r) => r.inFlight).map((r) => r.address), [CAROL]);
+      assert.deepEqual(
+        out.context.recipients.filter((r) => r.inFlight).map((r) => r.address),
+        [CAROL],
+      );
     });
     it('refuses hold while an attempt is in flight', () => {
       assert.throws(() => given(messageMachine, ...attempted).when(ev.held()), InvariantError);
@@ -143,10 +164,26 @@ describe('message machine', () => {
     it('MessageRequeued runs the policies again: settled recipients keep their outcome, pending ones are rewritten', () => {
       const requeued = given(messageMachine, ...deferred).when(ev.requeued());
       assert.equal(requeued.state, 'received');
-      assert.deepEqual({ headers: requeued.context.headers, policiesApplied: requeued.context.policiesApplied, next: requeued.context.nextAttemptAt }, { headers: [], policiesApplied: false, next: ev.at(24) });
-      const out = given(messageMachine, ...deferred).when(ev.requeued(), ev.policies({ recipients: ['carol@elsewhere.test'] }));
+      assert.deepEqual(
+        {
+          headers: requeued.context.headers,
+          policiesApplied: requeued.context.policiesApplied,
+          next: requeued.context.nextAttemptAt,
+        },
+        { headers: [], policiesApplied: false, next: ev.at(24) },
+      );
+      const out = given(messageMachine, ...deferred).when(
+        ev.requeued(),
+        ev.policies({ recipients: ['carol@elsewhere.test'] }),
+      );
       assert.equal(out.state, 'policies-applied');
-      assert.deepEqual(out.context.recipients.map((r) => [r.address, r.status]), [[BOB, 'delivered'], ['carol@elsewhere.test', 'pending']]);
+      assert.deepEqual(
+        out.context.recipients.map((r) => [r.address, r.status]),
+        [
+          [BOB, 'delivered'],
+          ['carol@elsewhere.test', 'pending'],
+        ],
+      );
       assert.equal(out.context.attempts, 1, 'the attempts so far are kept');
     });
     it('MessageRequeued is accepted when held, refused in received and while an attempt is in flight', () => {
@@ -177,7 +214,12 @@ describe('message machine', () => {
       assert.ok(out.context.recipients.every((r) => r.status === 'failed'));
     });
     it('MessageBounced of a partly delivered message ends bounced; the bounced recipient fails with 5.0.0, not its last 4.x.x', () => {
-      const out = given(messageMachine, ...attempted, ev.delivered(BOB), ev.deferred(CAROL, { status: '4.4.1', reply: 'connection refused' })).when(ev.bounced());
+      const out = given(
+        messageMachine,
+        ...attempted,
+        ev.delivered(BOB),
+        ev.deferred(CAROL, { status: '4.4.1', reply: 'connection refused' }),
+      ).when(ev.bounced());
       assert.equal(out.state, 'bounced');
       const [bob, carol] = [BOB, CAROL].map((a) => out.context.recipients.find((r) => r.address === a)!);
       assert.deepEqual([bob!.status, bob!.dsn], ['delivered', '2.0.0']);
@@ -241,14 +283,23 @@ describe('message machine', () => {
       assert.deepEqual(taken.context.claim, { node: 'mx2', leaseUntil: ev.at(12) });
     });
     it('the claim ends with its attempt: a deferred message may be claimed by any node', () => {
-      const deferred = [...applied, ev.claimed('mx1', 1, 50, 1), ev.attempt(1, [BOB, CAROL]), ev.deferred(BOB), ev.deferred(CAROL)];
+      const deferred = [
+        ...applied,
+        ev.claimed('mx1', 1, 50, 1),
+        ev.attempt(1, [BOB, CAROL]),
+        ev.deferred(BOB),
+        ev.deferred(CAROL),
+      ];
       const out = given(messageMachine, ...deferred).when(ev.claimed('mx2', 2, 55, 7));
       assert.equal(out.state, 'deferred');
       assert.deepEqual(out.context.claim, { node: 'mx2', leaseUntil: ev.at(55) });
     });
     it('is refused where no attempt can start (received, held, final)', () => {
       assert.throws(() => given(messageMachine, ev.received()).when(ev.claimed('mx1', 1, 5, 1)), InvariantError);
-      assert.throws(() => given(messageMachine, ...applied, ev.held()).when(ev.claimed('mx1', 1, 25, 21)), InvariantError);
+      assert.throws(
+        () => given(messageMachine, ...applied, ev.held()).when(ev.claimed('mx1', 1, 25, 21)),
+        InvariantError,
+      );
     });
   });
 });

@@ -13,23 +13,49 @@ import { EventSourcedActor } from '../../src/runtime/eventSourcedActor.js';
 import { replay } from '../../src/replay/replay.js';
 import { ev } from '../support/messageEvents.js';
 
-const actionNames = ['runPolicies', 'startAttempt', 'deliver', 'scheduleRetry', 'cancelRetry', 'enqueueChildren', 'finalize'] as const;
+const actionNames = [
+  'runPolicies',
+  'startAttempt',
+  'deliver',
+  'scheduleRetry',
+  'cancelRetry',
+  'enqueueChildren',
+  'finalize',
+] as const;
 
 function eventsFor(snapshot: { value: unknown; context: MessageContext }) {
   const c = snapshot.context;
   const pending = c.recipients.filter((r) => r.status === 'pending').map((r) => r.address);
   const next = c.attempts < 2 && pending.length > 0 ? [ev.attempt(c.attempts + 1, pending)] : [];
   switch (snapshot.value) {
-    case 'new': return [ev.received({ recipients: ['bob@example.test', 'carol@example.test'] })];
-    case 'received': return [ev.policies(), ev.policiesDeferred(), ev.split([{ messageId: 'M1.1', recipients: ['bob@example.test'] }]), ev.expired(), ev.bounced(), ev.held(), ev.deleted()];
-    case 'policies-applied': return [...next, ev.bounced(), ev.held(), ev.deleted()];
-    case 'relay-attempted': return [
-      ...c.recipients.filter((r) => r.inFlight).flatMap((r) => [ev.delivered(r.address), ev.deferred(r.address), ev.failed(r.address)]),
-      ...next, ev.deleted(),
-    ];
-    case 'deferred': return [...next, ev.retry(), ev.expired(), ev.bounced(), ev.held(), ev.deleted()];
-    case 'held': return [ev.released(), ev.bounced(), ev.deleted()];
-    default: return [];
+    case 'new':
+      return [ev.received({ recipients: ['bob@example.test', 'carol@example.test'] })];
+    case 'received':
+      return [
+        ev.policies(),
+        ev.policiesDeferred(),
+        ev.split([{ messageId: 'M1.1', recipients: ['bob@example.test'] }]),
+        ev.expired(),
+        ev.bounced(),
+        ev.held(),
+        ev.deleted(),
+      ];
+    case 'policies-applied':
+      return [...next, ev.bounced(), ev.held(), ev.deleted()];
+    case 'relay-attempted':
+      return [
+        ...c.recipients
+          .filter((r) => r.inFlight)
+          .flatMap((r) => [ev.delivered(r.address), ev.deferred(r.address), ev.failed(r.address)]),
+        ...next,
+        ev.deleted(),
+      ];
+    case 'deferred':
+      return [...next, ev.retry(), ev.expired(), ev.bounced(), ev.held(), ev.deleted()];
+    case 'held':
+      return [ev.released(), ev.bounced(), ev.deleted()];
+    default:
+      return [];
   }
 }
 
@@ -38,7 +64,17 @@ describe('message machine paths', () => {
 
   it('the graph reaches every state a person can see', () => {
     const reached = new Set(paths.map((p) => String(p.state.value)));
-    for (const s of ['received', 'policies-applied', 'relay-attempted', 'deferred', 'held', 'delivered', 'bounced', 'split', 'deleted']) {
+    for (const s of [
+      'received',
+      'policies-applied',
+      'relay-attempted',
+      'deferred',
+      'held',
+      'delivered',
+      'bounced',
+      'split',
+      'deleted',
+    ]) {
       assert.ok(reached.has(s), `no path reaches ${s}`);
     }
   });
@@ -52,7 +88,9 @@ describe('message machine paths', () => {
       const live = new EventSourcedActor({
         log,
         stream,
-        machine: messageMachine.provide({ actions: Object.fromEntries(actionNames.map((n) => [n, () => called.push(n)])) }),
+        machine: messageMachine.provide({
+          actions: Object.fromEntries(actionNames.map((n) => [n, () => called.push(n)])),
+        }),
         identity: { name: 'message', version: MESSAGE_MACHINE_VERSION },
       });
       for (const step of path.steps) {
@@ -60,7 +98,14 @@ describe('message machine paths', () => {
         await live.record(step.event as never);
       }
       const throwing = messageMachine.provide({
-        actions: Object.fromEntries(actionNames.map((n) => [n, () => { throw new Error(`replay called ${n}`); }])),
+        actions: Object.fromEntries(
+          actionNames.map((n) => [
+            n,
+            () => {
+              throw new Error(`replay called ${n}`);
+            },
+          ]),
+        ),
       });
       const replayed = await replay(log, stream, throwing);
       const liveSnap = live.snapshot;

@@ -18,7 +18,8 @@ describe('enhanced status codes', () => {
     assert.deepEqual(splitLeadingStatus('4.2.0  two blanks'), { status: '4.2.0', rest: 'two blanks' });
     assert.deepEqual(splitLeadingStatus('2.0.0'), { status: '2.0.0', rest: '' });
     assert.deepEqual(splitLeadingStatus('5.01.001 x'), { status: '5.1.1', rest: 'x' });
-    for (const text of ['3.1.1 x', '5.1.1x', '5.1 x', '5.1.1234 x', 'Ok 5.1.1']) assert.equal(splitLeadingStatus(text), undefined, text);
+    for (const text of ['3.1.1 x', '5.1.1x', '5.1 x', '5.1.1234 x', 'Ok 5.1.1'])
+      assert.equal(splitLeadingStatus(text), undefined, text);
   });
 
   it('tells a whole code, and a failure status (4 or 5) for a DSN', () => {
@@ -29,7 +30,11 @@ describe('enhanced status codes', () => {
   });
 
   it('reads the same in the edge and in the relays', () => {
-    assert.deepEqual(normalizeReply({ code: 550, message: '5.7.1  Not allowed' }), { code: 550, enhanced: '5.7.1', message: 'Not allowed' });
+    assert.deepEqual(normalizeReply({ code: 550, message: '5.7.1  Not allowed' }), {
+      code: 550,
+      enhanced: '5.7.1',
+      message: 'Not allowed',
+    });
     assert.equal(parseReply('550 5.7.1  Not allowed')?.enhanced, '5.7.1');
     assert.equal(parseReply('550 5.01.1 unknown')?.enhanced, '5.1.1');
     // A code of another class than the reply's is not the reply's status.

@@ -33,7 +33,14 @@ test('keeps a word longer than the width whole on its own line', () => {
 });
 
 test('foldClauses breaks between clauses, not inside them', () => {
-  const clauses = ['Received: from a.example (a.example [192.0.2.1])', '(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384)', 'by mx.example.com (mailtrail)', 'with ESMTPS id 01HZX', 'for <bob@example.com>;', 'Tue, 05 Mar 2024 09:08:07 +0000'];
+  const clauses = [
+    'Received: from a.example (a.example [192.0.2.1])',
+    '(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384)',
+    'by mx.example.com (mailtrail)',
+    'with ESMTPS id 01HZX',
+    'for <bob@example.com>;',
+    'Tue, 05 Mar 2024 09:08:07 +0000',
+  ];
   assert.deepEqual(foldClauses(clauses).split('\r\n'), [
     'Received: from a.example (a.example [192.0.2.1])',
     '\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384)',

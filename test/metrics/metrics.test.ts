@@ -11,14 +11,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RecordedEvent } from '../../src/eventlog/eventLog.js';
 import { SqliteEventLog } from '../../src/eventlog/sqlite/sqliteEventLog.js';
-import { createMetrics, instrumentAppend, observeMessageEvent, parseMetricsPort, startMetricsServer } from '../../src/metrics/index.js';
+import {
+  createMetrics,
+  instrumentAppend,
+  observeMessageEvent,
+  parseMetricsPort,
+  startMetricsServer,
+} from '../../src/metrics/index.js';
 import { baseConfig, startDaemon, writeConfig } from '../support/daemonProcess.js';
 import { smtpSend } from '../support/smtpClient.js';
 import { waitUntil } from '../support/waitUntil.js';
 
 const dirs: string[] = [];
-after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
-const tempDir = () => { const d = mkdtempSync(join(tmpdir(), 'mailtrail-metrics-')); dirs.push(d); return d; };
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'mailtrail-metrics-'));
+  dirs.push(d);
+  return d;
+};
 
 /** `name{labels} value` lines of the text format → a map from `name{labels}` to the value. */
 function parseMetrics(text: string): Map<string, number> {
@@ -50,8 +62,10 @@ describe('mailtrail run --metrics', () => {
     const d = await startDaemon(writeConfig(dir, baseConfig(dir)), { args: ['--metrics=0'] });
     try {
       await waitUntil(() => d.lines.some((l) => l.metrics), { what: 'the metrics log line' });
-      assert.ok(d.lines[0]?.listening, 'the first line is still the daemon\'s listening line');
-      const announced = d.lines.find((l) => l.metrics) as { metrics: { host: string; port: number }; msg: string } | undefined;
+      assert.ok(d.lines[0]?.listening, "the first line is still the daemon's listening line");
+      const announced = d.lines.find((l) => l.metrics) as
+        | { metrics: { host: string; port: number }; msg: string }
+        | undefined;
       assert.ok(announced, 'the daemon logs where the metrics are');
       assert.equal(announced.metrics.host, '127.0.0.1');
       const port = announced.metrics.port;
@@ -60,17 +74,33 @@ describe('mailtrail run --metrics', () => {
       assert.equal(before.get('mailtrail_messages_delivered_total'), 0);
       assert.equal(before.get('mailtrail_queue_messages{state="deferred"}'), 0);
 
-      const reply = await smtpSend({ port: d.port, from: 'alice@remote.test', to: ['bob@example.test'], body: 'Subject: hi\r\n\r\nhello\r\n' });
+      const reply = await smtpSend({
+        port: d.port,
+        from: 'alice@remote.test',
+        to: ['bob@example.test'],
+        body: 'Subject: hi\r\n\r\nhello\r\n',
+      });
       assert.match(reply, /^250 2\.0\.0 Ok: queued as /);
       let after = before;
-      await waitUntil(async () => (after = await scrape(port)).get('mailtrail_messages_delivered_total') === 1, { what: 'one delivered message in the metrics' });
+      await waitUntil(
+        async () => {
+          after = await scrape(port);
+          return after.get('mailtrail_messages_delivered_total') === 1;
+        },
+        {
+          what: 'one delivered message in the metrics',
+        },
+      );
       assert.equal(after.get('mailtrail_messages_received_total{origin="smtp"}'), 1);
       assert.equal(after.get('mailtrail_messages_delivered_total'), 1);
       assert.equal(after.get('mailtrail_messages_deferred_total'), 0);
       assert.equal(after.get('mailtrail_messages_bounced_total'), 0);
       assert.equal(after.get('mailtrail_recipients_total{outcome="delivered"}'), 1);
       assert.equal(after.get('mailtrail_delivery_attempt_seconds_count{result="delivered"}'), 1);
-      assert.ok((after.get('mailtrail_eventlog_append_seconds_count') ?? 0) >= 4, 'MessageReceived, PoliciesApplied, RelayAttempted, the outcome');
+      assert.ok(
+        (after.get('mailtrail_eventlog_append_seconds_count') ?? 0) >= 4,
+        'MessageReceived, PoliciesApplied, RelayAttempted, the outcome',
+      );
       assert.ok((after.get('mailtrail_eventlog_batch_size_count') ?? 0) >= 1);
       for (const state of ['received', 'policies-applied', 'relay-attempted', 'deferred', 'held']) {
         assert.equal(after.get(`mailtrail_queue_messages{state="${state}"}`), 0, state);
@@ -100,11 +130,16 @@ describe('message metrics from events', () => {
       event('message-B', 'MessageReceived', 'received', { at: t(0), origin: 'dsn' }),
       event('message-B', 'MessageBounced', 'bounced', { at: t(5) }),
       event('session-X', 'MessageReceived', 'mail', { at: t(0) }),
-    ]) observeMessageEvent(m, attempts, e);
+    ])
+      observeMessageEvent(m, attempts, e);
     const got = parseMetrics(await m.registry.metrics());
     assert.equal(got.get('mailtrail_messages_received_total{origin="smtp"}'), 1);
     assert.equal(got.get('mailtrail_messages_received_total{origin="dsn"}'), 1);
-    assert.equal(got.get('mailtrail_messages_deferred_total'), 1, 'one attempt ended deferred; RetryRequested is not a deferral');
+    assert.equal(
+      got.get('mailtrail_messages_deferred_total'),
+      1,
+      'one attempt ended deferred; RetryRequested is not a deferral',
+    );
     assert.equal(got.get('mailtrail_messages_delivered_total'), 1);
     assert.equal(got.get('mailtrail_messages_bounced_total'), 1);
     assert.equal(got.get('mailtrail_recipients_total{outcome="delivered"}'), 2);

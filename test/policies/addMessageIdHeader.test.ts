@@ -12,7 +12,9 @@ const HEADERS = 'From: alice@example.org\r\nSubject: hi\r\n';
 
 test('adds Message-Id from receivedAt, the queue id and the hostname when the message has none', async () => {
   const effect = await addMessageIdHeader.apply(context(HEADERS));
-  assert.deepEqual(effect, { prependHeaders: ['Message-Id: <20240305090806.01HZX3K9QGQ8W6Q2T1V5N7M4PA@mx.example.com>'] });
+  assert.deepEqual(effect, {
+    prependHeaders: ['Message-Id: <20240305090806.01HZX3K9QGQ8W6Q2T1V5N7M4PA@mx.example.com>'],
+  });
   const parsed = await simpleParser(assemble(effect, HEADERS));
   assert.equal(parsed.messageId, '<20240305090806.01HZX3K9QGQ8W6Q2T1V5N7M4PA@mx.example.com>');
 });
@@ -25,7 +27,9 @@ test('is deterministic: a replay with a later clock gives the same header', asyn
 
 test('differs for different queue ids', async () => {
   const a = await addMessageIdHeader.apply(context(HEADERS));
-  const b = await addMessageIdHeader.apply(context(HEADERS, { message: message({ id: '01HZX3K9QGQ8W6Q2T1V5N7M4PB' }) }));
+  const b = await addMessageIdHeader.apply(
+    context(HEADERS, { message: message({ id: '01HZX3K9QGQ8W6Q2T1V5N7M4PB' }) }),
+  );
   assert.notDeepEqual(a, b);
 });
 

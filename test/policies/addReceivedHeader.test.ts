@@ -36,7 +36,9 @@ test('adds "for" only with exactly one recipient', async () => {
 });
 
 test('writes an IPv6 client as [IPv6:...] and an IPv4-mapped one as IPv4', async () => {
-  const v6 = await received({ client: { ip: '2001:DB8::1', rdns: 'v6.example.org', helo: 'v6.example.org', protocol: 'ESMTP' } });
+  const v6 = await received({
+    client: { ip: '2001:DB8::1', rdns: 'v6.example.org', helo: 'v6.example.org', protocol: 'ESMTP' },
+  });
   assert.match(unfold(v6), /^Received: from v6\.example\.org \(v6\.example\.org \[IPv6:2001:db8::1\]\) by /);
   const table: Array<[string, string]> = [
     ['192.0.2.1', '[192.0.2.1]'],
@@ -49,26 +51,51 @@ test('writes an IPv6 client as [IPv6:...] and an IPv4-mapped one as IPv4', async
 });
 
 test('names the RFC 3848 protocol and the TLS parameters when there are some', async () => {
-  const line = unfold(await received({
-    client: { ip: '192.0.2.10', rdns: 'c.example.org', helo: 'c.example.org', protocol: 'ESMTPSA', tls: { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' } },
-  }));
-  assert.match(line, /\[192\.0\.2\.10\]\) \(using TLSv1\.3 with cipher TLS_AES_256_GCM_SHA384\) by mx\.example\.com \(mailtrail\) with ESMTPSA id /);
+  const line = unfold(
+    await received({
+      client: {
+        ip: '192.0.2.10',
+        rdns: 'c.example.org',
+        helo: 'c.example.org',
+        protocol: 'ESMTPSA',
+        tls: { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' },
+      },
+    }),
+  );
+  assert.match(
+    line,
+    /\[192\.0\.2\.10\]\) \(using TLSv1\.3 with cipher TLS_AES_256_GCM_SHA384\) by mx\.example\.com \(mailtrail\) with ESMTPSA id /,
+  );
 });
 
 test('falls back to the rDNS name for a missing HELO and to "unknown" for a missing name', async () => {
-  assert.match(unfold(await received({ client: { ip: '192.0.2.9', rdns: 'r.example.org', protocol: 'SMTP' } })), /^Received: from r\.example\.org \(r\.example\.org \[192\.0\.2\.9\]\) .* with SMTP /);
-  assert.match(unfold(await received({ client: { ip: '192.0.2.9', helo: 'h.example', protocol: 'SMTP' } })), /^Received: from h\.example \(unknown \[192\.0\.2\.9\]\) /);
-  assert.match(unfold(await received({ client: { ip: '192.0.2.9', protocol: 'SMTP' } })), /^Received: from unknown \(unknown \[192\.0\.2\.9\]\) /);
+  assert.match(
+    unfold(await received({ client: { ip: '192.0.2.9', rdns: 'r.example.org', protocol: 'SMTP' } })),
+    /^Received: from r\.example\.org \(r\.example\.org \[192\.0\.2\.9\]\) .* with SMTP /,
+  );
+  assert.match(
+    unfold(await received({ client: { ip: '192.0.2.9', helo: 'h.example', protocol: 'SMTP' } })),
+    /^Received: from h\.example \(unknown \[192\.0\.2\.9\]\) /,
+  );
+  assert.match(
+    unfold(await received({ client: { ip: '192.0.2.9', protocol: 'SMTP' } })),
+    /^Received: from unknown \(unknown \[192\.0\.2\.9\]\) /,
+  );
 });
 
 test('writes only by/id/for for a message without a network client', async () => {
   const { client: _client, ...local } = message();
   const effect = await addReceivedHeader.apply(context(HEADERS, { message: local }));
-  assert.equal(unfold(effect.prependHeaders![0]!), 'Received: by mx.example.com (mailtrail) id 01HZX3K9QGQ8W6Q2T1V5N7M4PA for <bob@example.com>; Tue, 05 Mar 2024 09:08:07 +0000');
+  assert.equal(
+    unfold(effect.prependHeaders![0]!),
+    'Received: by mx.example.com (mailtrail) id 01HZX3K9QGQ8W6Q2T1V5N7M4PA for <bob@example.com>; Tue, 05 Mar 2024 09:08:07 +0000',
+  );
 });
 
 test('cannot be broken by a hostile HELO', async () => {
-  const line = await received({ client: { ip: '192.0.2.10', helo: 'evil\r\nX-Injected: yes (x); y', protocol: 'ESMTP' } });
+  const line = await received({
+    client: { ip: '192.0.2.10', helo: 'evil\r\nX-Injected: yes (x); y', protocol: 'ESMTP' },
+  });
   assert.doesNotMatch(line, /\r\nX-Injected/);
   assert.match(unfold(line), /^Received: from evil__X-Injected:_yes__x___y \(unknown \[192\.0\.2\.10\]\) by /);
   assert.equal(unfold(line).split(';').length, 2);
@@ -76,13 +103,34 @@ test('cannot be broken by a hostile HELO', async () => {
 
 test('folds a long field at spaces with CRLF + TAB, lines of at most 78 characters', async () => {
   const line = await received({
-    client: { ip: '2001:db8:1234:5678:9abc:def0:1234:5678', rdns: 'a-rather-long-reverse-name.customers.example.net', helo: 'a-rather-long-helo-name.example.net', protocol: 'UTF8SMTPS', tls: { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' } },
+    client: {
+      ip: '2001:db8:1234:5678:9abc:def0:1234:5678',
+      rdns: 'a-rather-long-reverse-name.customers.example.net',
+      helo: 'a-rather-long-helo-name.example.net',
+      protocol: 'UTF8SMTPS',
+      tls: { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' },
+    },
   });
   const lines = line.split('\r\n');
   assert.ok(lines.length > 1);
   for (const l of lines) assert.ok(l.length <= 78, `${l.length}: ${l}`);
   for (const l of lines.slice(1)) assert.match(l, /^\t\S/);
-  assert.equal(unfold(line), receivedHeader(message({ client: { ip: '2001:db8:1234:5678:9abc:def0:1234:5678', rdns: 'a-rather-long-reverse-name.customers.example.net', helo: 'a-rather-long-helo-name.example.net', protocol: 'UTF8SMTPS', tls: { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' } } }), 'mx.example.com', NOW).replace(/\r\n\t/g, ' '));
+  assert.equal(
+    unfold(line),
+    receivedHeader(
+      message({
+        client: {
+          ip: '2001:db8:1234:5678:9abc:def0:1234:5678',
+          rdns: 'a-rather-long-reverse-name.customers.example.net',
+          helo: 'a-rather-long-helo-name.example.net',
+          protocol: 'UTF8SMTPS',
+          tls: { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' },
+        },
+      }),
+      'mx.example.com',
+      NOW,
+    ).replace(/\r\n\t/g, ' '),
+  );
 });
 
 test('parses back with mailparser, the date after ";" with new Date()', async () => {

@@ -51,7 +51,7 @@ describe('regexSubstitute (re.subn)', () => {
     [/o/, '0', 'foo.boo', 3, 'f00.b0o', 3],
     [/(x)/, '[$1$1]', 'axb', 0, 'a[xx]b', 1],
     [/b/, '$&$&', 'abc', 0, 'abbc', 1],
-    [/b/, '$`|$\'', 'abc', 0, 'aa|cc', 1],
+    [/b/, "$`|$'", 'abc', 0, 'aa|cc', 1],
     [/b/, '$$', 'abc', 0, 'a$c', 1],
     [/(b)/, '$2', 'abc', 0, 'a$2c', 1],
     [/z/, 'y', 'abc', 0, 'abc', 0],
@@ -68,7 +68,11 @@ describe('Forward.apply', () => {
   const forward = new Forward(RULES);
 
   it('returns the rewritten recipients and each rewrite', async () => {
-    const ctx = context('', { message: message({ envelope: { sender: 's@x.test', recipients: ['someone@old.example', 'nobody@elsewhere.test'] } }) });
+    const ctx = context('', {
+      message: message({
+        envelope: { sender: 's@x.test', recipients: ['someone@old.example', 'nobody@elsewhere.test'] },
+      }),
+    });
     assert.deepEqual(await forward.apply(ctx), {
       recipients: ['someone@new.example', 'nobody@elsewhere.test'],
       verdicts: { rewrites: [{ from: 'someone@old.example', to: 'someone@new.example' }] },
@@ -76,7 +80,11 @@ describe('Forward.apply', () => {
   });
 
   it('drops a recipient that becomes a duplicate, keeping the first', async () => {
-    const ctx = context('', { message: message({ envelope: { sender: '', recipients: ['postmaster@a.test', 'admin@example.com', 'postmaster@b.test'] } }) });
+    const ctx = context('', {
+      message: message({
+        envelope: { sender: '', recipients: ['postmaster@a.test', 'admin@example.com', 'postmaster@b.test'] },
+      }),
+    });
     const effect = await new Forward(RULES.slice(0, 1)).apply(ctx);
     assert.deepEqual(effect.recipients, ['admin@example.com']);
     assert.equal((effect.verdicts as { rewrites: unknown[] }).rewrites.length, 2);

@@ -17,7 +17,12 @@ const table: Array<[label: string, block: string, name: string, expected: boolea
   ['does not take a space-folded line for a field', 'Subject: a\n Date: no\n', 'date', false],
   ['does not match a longer name', 'X-Date: a\nDated: b\n', 'date', false],
   ['stops at the end of the header block', 'Subject: a\n\nDate: in the body\n', 'date', false],
-  ['does not take an mbox From_ line for From', 'From alice@example.org Tue Mar  5 09:08:07 2024\nSubject: a\n', 'from', false],
+  [
+    'does not take an mbox From_ line for From',
+    'From alice@example.org Tue Mar  5 09:08:07 2024\nSubject: a\n',
+    'from',
+    false,
+  ],
 ];
 
 for (const [label, block, name, expected] of table) {

@@ -14,11 +14,19 @@ import { type EdgeHarness, queuedId, startEdge } from '../edge/edgeHarness.js';
 
 async function deliver(e: EdgeHarness, rcpt: string, body: string): Promise<string> {
   const seen = await converse(e.port, [
-    { server: /^220 / }, { client: 'EHLO client.example.org' }, { server: /^250-/ },
-    { client: 'MAIL FROM:<alice@remote.test>' }, { server: /^250 / },
-    { client: `RCPT TO:<${rcpt}@example.test>` }, { server: /^250 / },
-    { client: 'DATA' }, { server: /^354 / }, { raw: `${body}.\r\n` }, { server: /^250 2\.0\.0 Ok: queued as / },
-    { client: 'QUIT' }, { server: /^221 / },
+    { server: /^220 / },
+    { client: 'EHLO client.example.org' },
+    { server: /^250-/ },
+    { client: 'MAIL FROM:<alice@remote.test>' },
+    { server: /^250 / },
+    { client: `RCPT TO:<${rcpt}@example.test>` },
+    { server: /^250 / },
+    { client: 'DATA' },
+    { server: /^354 / },
+    { raw: `${body}.\r\n` },
+    { server: /^250 2\.0\.0 Ok: queued as / },
+    { client: 'QUIT' },
+    { server: /^221 / },
   ]);
   await e.h.waitFor(queuedId(seen), ['delivered']);
   const dir = join(e.h.mailRoot, 'example.test', rcpt, 'new');
@@ -28,7 +36,9 @@ async function deliver(e: EdgeHarness, rcpt: string, body: string): Promise<stri
 
 describe('a message without a header block', () => {
   let e: EdgeHarness;
-  before(async () => { e = await startEdge(); });
+  before(async () => {
+    e = await startEdge();
+  });
   after(() => e.close());
 
   it('gets its trace headers followed by the empty line, and its first line stays body', async () => {

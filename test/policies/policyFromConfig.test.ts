@@ -7,14 +7,27 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { policiesSchema } from '../../src/config/policySchema.js';
 import {
-  AddDateHeader, AddMessageIdHeader, AddReceivedHeader, Forward, RecipientDomainSplit, RecipientSplit, SpamAssassin,
-  addDateHeader, addMessageIdHeader, addReceivedHeader, spamStatusHeader,
+  AddDateHeader,
+  AddMessageIdHeader,
+  AddReceivedHeader,
+  Forward,
+  RecipientDomainSplit,
+  RecipientSplit,
+  SpamAssassin,
+  addDateHeader,
+  addMessageIdHeader,
+  addReceivedHeader,
+  spamStatusHeader,
 } from '../../src/policies/index.js';
 import { policyFromConfig } from '../../src/config/policyFromConfig.js';
 import { context } from './policyContext.js';
 
 describe('header policy classes', () => {
-  const pairs = [[new AddDateHeader(), addDateHeader], [new AddMessageIdHeader(), addMessageIdHeader], [new AddReceivedHeader(), addReceivedHeader]] as const;
+  const pairs = [
+    [new AddDateHeader(), addDateHeader],
+    [new AddMessageIdHeader(), addMessageIdHeader],
+    [new AddReceivedHeader(), addReceivedHeader],
+  ] as const;
   for (const [instance, object] of pairs) {
     it(`new ${instance.constructor.name}() behaves as ${object.name}`, async () => {
       assert.equal(instance.name, object.name);
@@ -28,9 +41,27 @@ describe('policyFromConfig', () => {
   const parse = (entries: unknown[]) => policiesSchema.parse(entries);
 
   it('builds each configured policy, in order', () => {
-    const built = parse(['addDateHeader', 'addMessageIdHeader', 'addReceivedHeader', { spamassassin: { port: 7830 } },
-      { forward: [{ pattern: '^a@', replace: 'b@' }] }, 'recipientSplit', 'recipientDomainSplit']).map((p) => policyFromConfig(p));
-    assert.deepEqual(built.map((p) => p.constructor), [AddDateHeader, AddMessageIdHeader, AddReceivedHeader, SpamAssassin, Forward, RecipientSplit, RecipientDomainSplit]);
+    const built = parse([
+      'addDateHeader',
+      'addMessageIdHeader',
+      'addReceivedHeader',
+      { spamassassin: { port: 7830 } },
+      { forward: [{ pattern: '^a@', replace: 'b@' }] },
+      'recipientSplit',
+      'recipientDomainSplit',
+    ]).map((p) => policyFromConfig(p));
+    assert.deepEqual(
+      built.map((p) => p.constructor),
+      [
+        AddDateHeader,
+        AddMessageIdHeader,
+        AddReceivedHeader,
+        SpamAssassin,
+        Forward,
+        RecipientSplit,
+        RecipientDomainSplit,
+      ],
+    );
     assert.deepEqual((built[3] as SpamAssassin).address, { host: '127.0.0.1', port: 7830 });
     assert.equal((built[4] as Forward).rewrite('a@x.test'), 'b@x.test');
   });
@@ -46,23 +77,39 @@ describe('policyFromConfig', () => {
     assert.deepEqual(result.error!.issues[0]!.path, [0, 'forward', 0, 'pattern']);
   });
 
-  it("rejects an unknown onError", () => {
+  it('rejects an unknown onError', () => {
     assert.equal(policiesSchema.safeParse([{ spamassassin: { onError: 'drop' } }]).success, false);
   });
 });
 
 describe('spamStatusHeader', () => {
   it('folds after commas and before words, no line longer than 78', () => {
-    const tests = ['GTUBE', 'HTML_MESSAGE', 'MISSING_DATE', 'MISSING_MID', 'NO_RECEIVED', 'NO_RELAYS', 'TVD_SPACE_RATIO', 'URIBL_BLOCKED', 'RCVD_IN_DNSWL_NONE'];
+    const tests = [
+      'GTUBE',
+      'HTML_MESSAGE',
+      'MISSING_DATE',
+      'MISSING_MID',
+      'NO_RECEIVED',
+      'NO_RELAYS',
+      'TVD_SPACE_RATIO',
+      'URIBL_BLOCKED',
+      'RCVD_IN_DNSWL_NONE',
+    ];
     const header = spamStatusHeader({ spam: true, score: 1002.5, required: 5, tests });
     const lines = header.split('\r\n');
     assert.ok(lines.length > 1);
     for (const line of lines) assert.ok(line.length <= 78, line);
     for (const line of lines.slice(1)) assert.match(line, /^\t\S/);
-    assert.equal(header.replace(/\r\n\t/g, ''), `X-Spam-Status: Yes, score=1002.5 required=5.0 tests=${tests.join(',')}`);
+    assert.equal(
+      header.replace(/\r\n\t/g, ''),
+      `X-Spam-Status: Yes, score=1002.5 required=5.0 tests=${tests.join(',')}`,
+    );
   });
 
   it('writes tests=none when no rule hit, and one decimal for scores', () => {
-    assert.equal(spamStatusHeader({ spam: false, score: -0.25, required: 5, tests: [] }), 'X-Spam-Status: No, score=-0.3 required=5.0 tests=none');
+    assert.equal(
+      spamStatusHeader({ spam: false, score: -0.25, required: 5, tests: [] }),
+      'X-Spam-Status: No, score=-0.3 required=5.0 tests=none',
+    );
   });
 });

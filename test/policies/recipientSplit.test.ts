@@ -8,7 +8,8 @@ import { describe, it } from 'node:test';
 import { RecipientDomainSplit, RecipientSplit, recipientDomain } from '../../src/policies/recipientSplit.js';
 import { context, message } from './policyContext.js';
 
-const ctxFor = (recipients: string[]) => context('', { message: message({ envelope: { sender: 'a@example.org', recipients } }) });
+const ctxFor = (recipients: string[]) =>
+  context('', { message: message({ envelope: { sender: 'a@example.org', recipients } }) });
 
 describe('RecipientSplit', () => {
   const policy = new RecipientSplit();
@@ -25,10 +26,26 @@ describe('RecipientSplit', () => {
 describe('RecipientDomainSplit', () => {
   const policy = new RecipientDomainSplit();
   const table: [string, string[], string[][] | null][] = [
-    ['one group per domain, in order of first appearance', ['a@y.test', 'b@x.test', 'c@y.test'], [['a@y.test', 'c@y.test'], ['b@x.test']]],
-    ['domains compare case-insensitively', ['a@X.test', 'b@x.TEST', 'c@z.test'], [['a@X.test', 'b@x.TEST'], ['c@z.test']]],
-    ['addresses without a domain alone, after the others', ['postmaster', 'a@x.test', 'b@', 'c@x.test'], [['a@x.test', 'c@x.test'], ['postmaster'], ['b@']]],
-    ['the last @ separates the domain', ['"a@b"@x.test', 'c@x.test', 'd@y.test'], [['"a@b"@x.test', 'c@x.test'], ['d@y.test']]],
+    [
+      'one group per domain, in order of first appearance',
+      ['a@y.test', 'b@x.test', 'c@y.test'],
+      [['a@y.test', 'c@y.test'], ['b@x.test']],
+    ],
+    [
+      'domains compare case-insensitively',
+      ['a@X.test', 'b@x.TEST', 'c@z.test'],
+      [['a@X.test', 'b@x.TEST'], ['c@z.test']],
+    ],
+    [
+      'addresses without a domain alone, after the others',
+      ['postmaster', 'a@x.test', 'b@', 'c@x.test'],
+      [['a@x.test', 'c@x.test'], ['postmaster'], ['b@']],
+    ],
+    [
+      'the last @ separates the domain',
+      ['"a@b"@x.test', 'c@x.test', 'd@y.test'],
+      [['"a@b"@x.test', 'c@x.test'], ['d@y.test']],
+    ],
     ['no split when all share a domain', ['a@x.test', 'b@X.TEST'], null],
     ['no split for one address without a domain', ['postmaster'], null],
   ];

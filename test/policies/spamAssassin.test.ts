@@ -38,12 +38,17 @@ function ctx(bytes: Buffer): PolicyContext {
 }
 
 /** A fake spamd for what no real spamd does on demand: never reply, or reply with an error. */
-async function fakeSpamd(onRequest: (socket: Socket, request: Buffer) => void): Promise<{ port: number; server: Server; requests: Buffer[] }> {
+async function fakeSpamd(
+  onRequest: (socket: Socket, request: Buffer) => void,
+): Promise<{ port: number; server: Server; requests: Buffer[] }> {
   const requests: Buffer[] = [];
   const server = createServer({ allowHalfOpen: true }, (socket) => {
     const chunks: Buffer[] = [];
     socket.on('data', (c: Buffer) => chunks.push(c));
-    socket.on('end', () => { requests.push(Buffer.concat(chunks)); onRequest(socket, Buffer.concat(chunks)); });
+    socket.on('end', () => {
+      requests.push(Buffer.concat(chunks));
+      onRequest(socket, Buffer.concat(chunks));
+    });
     socket.on('error', () => undefined);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -74,7 +79,9 @@ describe('SpamAssassin with a real spamd over TCP', () => {
 
   it('the headers parse back with mailparser, tests intact after unfolding', async () => {
     const effect = await policy.apply(ctx(spamMail));
-    const parsed = await simpleParser(Buffer.concat([Buffer.from(effect.prependHeaders!.map((h) => `${h}\r\n`).join('')), spamMail]));
+    const parsed = await simpleParser(
+      Buffer.concat([Buffer.from(effect.prependHeaders!.map((h) => `${h}\r\n`).join('')), spamMail]),
+    );
     assert.equal(parsed.headers.get('x-spam-flag'), 'YES');
     const status = String(parsed.headers.get('x-spam-status'));
     const tests = /tests=(.*)$/s.exec(status)![1]!.split(/[,\s]+/);
@@ -122,7 +129,10 @@ describe('SpamAssassin with a real spamd on a unix socket', () => {
 describe('SpamAssassin when spamd fails', () => {
   it('defers (TransientError) when nothing listens on the port', async () => {
     const policy = new SpamAssassin({ port: await freePort() });
-    await assert.rejects(policy.apply(ctx(hamMail)), (err: unknown) => err instanceof TransientError && err instanceof SpamdError && /ECONNREFUSED/.test(err.message));
+    await assert.rejects(
+      policy.apply(ctx(hamMail)),
+      (err: unknown) => err instanceof TransientError && err instanceof SpamdError && /ECONNREFUSED/.test(err.message),
+    );
   });
 
   it("passes untagged with onError 'pass', recording why", async () => {
@@ -135,7 +145,10 @@ describe('SpamAssassin when spamd fails', () => {
   it('defers when spamd does not reply within the timeout, and passes with onError pass', async () => {
     const fake = await fakeSpamd(() => undefined);
     try {
-      await assert.rejects(new SpamAssassin({ port: fake.port, timeout: 300 }).apply(ctx(hamMail)), /no reply within 300 ms/);
+      await assert.rejects(
+        new SpamAssassin({ port: fake.port, timeout: 300 }).apply(ctx(hamMail)),
+        /no reply within 300 ms/,
+      );
       const effect = await new SpamAssassin({ port: fake.port, timeout: 300, onError: 'pass' }).apply(ctx(hamMail));
       assert.deepEqual(effect, { verdicts: { skipped: `spamd: 127.0.0.1:${fake.port}: no reply within 300 ms` } });
     } finally {
@@ -144,10 +157,18 @@ describe('SpamAssassin when spamd fails', () => {
   });
 
   it('sends SYMBOLS SPAMC/1.5 with Content-length and User, then the message; an error reply defers', async () => {
-    const fake = await fakeSpamd((socket) => socket.end('SPAMD/1.0 76 Bad header line: (Content-length mismatch: 1 vs. 2)\r\n'));
+    const fake = await fakeSpamd((socket) =>
+      socket.end('SPAMD/1.0 76 Bad header line: (Content-length mismatch: 1 vs. 2)\r\n'),
+    );
     try {
-      await assert.rejects(new SpamAssassin({ port: fake.port }).apply(ctx(hamMail)), /spamd: replied 76 Bad header line/);
-      const expected = Buffer.concat([Buffer.from(`SYMBOLS SPAMC/1.5\r\nContent-length: ${hamMail.length}\r\nUser: mailtrail\r\n\r\n`), hamMail]);
+      await assert.rejects(
+        new SpamAssassin({ port: fake.port }).apply(ctx(hamMail)),
+        /spamd: replied 76 Bad header line/,
+      );
+      const expected = Buffer.concat([
+        Buffer.from(`SYMBOLS SPAMC/1.5\r\nContent-length: ${hamMail.length}\r\nUser: mailtrail\r\n\r\n`),
+        hamMail,
+      ]);
       assert.deepEqual(fake.requests[0], expected);
     } finally {
       fake.server.close();

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pingSpamd, type SpamdAddress } from '../../src/policies/spamdClient.js';
 
-export const SPAMD = process.env['SPAMD'] ?? '/usr/sbin/spamd';
+export const SPAMD = process.env.SPAMD ?? '/usr/sbin/spamd';
 const STARTUP_LIMIT = 60_000;
 
 const LOCAL_CF = ['use_bayes 0', 'bayes_auto_learn 0', 'skip_rbl_checks 1', 'use_auto_whitelist 0', ''].join('\n');
@@ -44,7 +44,10 @@ function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => { clearTimeout(timer); resolve(); });
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
     child.kill('SIGTERM');
   });
 }
@@ -53,17 +56,42 @@ export async function startSpamd(opts: { socket?: boolean } = {}): Promise<Runni
   const dir = await mkdtemp(join(tmpdir(), 'mailtrail-spamd-'));
   await chmod(dir, 0o755);
   await siteConfig(dir);
-  const address: SpamdAddress = opts.socket ? { socket: join(dir, 'spamd.sock') } : { host: '127.0.0.1', port: await freePort() };
-  const listen = 'socket' in address ? [`--socketpath=${address.socket}`] : ['--port', String(address.port), '-i', '127.0.0.1', '-A', '127.0.0.1'];
-  const args = [...listen, '--local', '--nouser-config', '--siteconfigpath', dir, '--pidfile', join(dir, 'spamd.pid'),
-    '--syslog=stderr', '-u', 'nobody', '--min-children', '1', '--max-children', '2'];
+  const address: SpamdAddress = opts.socket
+    ? { socket: join(dir, 'spamd.sock') }
+    : { host: '127.0.0.1', port: await freePort() };
+  const listen =
+    'socket' in address
+      ? [`--socketpath=${address.socket}`]
+      : ['--port', String(address.port), '-i', '127.0.0.1', '-A', '127.0.0.1'];
+  const args = [
+    ...listen,
+    '--local',
+    '--nouser-config',
+    '--siteconfigpath',
+    dir,
+    '--pidfile',
+    join(dir, 'spamd.pid'),
+    '--syslog=stderr',
+    '-u',
+    'nobody',
+    '--min-children',
+    '1',
+    '--max-children',
+    '2',
+  ];
   const started = Date.now();
   const child = spawn(SPAMD, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let output = '';
-  child.stderr!.on('data', (chunk: Buffer) => { output = (output + chunk.toString()).slice(-4000); });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  });
   const exited = new Promise<never>((_, reject) => {
-    child.once('error', (err) => reject(new Error(`cannot run ${SPAMD} (install the Debian package spamassassin): ${err.message}`)));
-    child.once('exit', (code, signal) => reject(new Error(`spamd exited (${code ?? signal}) before answering PING:\n${output}`)));
+    child.once('error', (err) =>
+      reject(new Error(`cannot run ${SPAMD} (install the Debian package spamassassin): ${err.message}`)),
+    );
+    child.once('exit', (code, signal) =>
+      reject(new Error(`spamd exited (${code ?? signal}) before answering PING:\n${output}`)),
+    );
   });
   exited.catch(() => undefined);
   const stop = async (): Promise<void> => {
@@ -72,8 +100,12 @@ export async function startSpamd(opts: { socket?: boolean } = {}): Promise<Runni
   };
   try {
     for (;;) {
-      if (Date.now() - started > STARTUP_LIMIT) throw new Error(`spamd did not answer PING within ${STARTUP_LIMIT} ms:\n${output}`);
-      const ping = pingSpamd(address, 1_000).then(() => true, () => false);
+      if (Date.now() - started > STARTUP_LIMIT)
+        throw new Error(`spamd did not answer PING within ${STARTUP_LIMIT} ms:\n${output}`);
+      const ping = pingSpamd(address, 1_000).then(
+        () => true,
+        () => false,
+      );
       if (await Promise.race([ping, exited])) break;
       await Promise.race([new Promise((r) => setTimeout(r, 200)), exited]);
     }

@@ -41,22 +41,32 @@ describe('retryDelay', () => {
 /** [at, nextAttemptAt] of each event of this type, as delays in ms. */
 async function delays(h: Harness, id: string, type: string): Promise<number[]> {
   const history = await loadHistory(h.log, id);
-  return (history?.entries ?? []).filter((e) => e.type === type).map((e) => Date.parse(String(e.data.nextAttemptAt)) - Date.parse(e.at));
+  return (history?.entries ?? [])
+    .filter((e) => e.type === type)
+    .map((e) => Date.parse(String(e.data.nextAttemptAt)) - Date.parse(e.at));
 }
 
-describe('the queue\'s retry schedule', () => {
+describe("the queue's retry schedule", () => {
   const harnesses: Harness[] = [];
-  after(async () => { for (const h of harnesses) await h.close(); });
+  after(async () => {
+    for (const h of harnesses) await h.close();
+  });
 
   it('manual retries do not double the next backoff', async () => {
     const clock = new FakeScheduler();
     const h = await makeHarness({ queue: { scheduler: clock, retry: policy } });
     harnesses.push(h);
-    const id = await h.queue.enqueue({ envelope: { sender: 'alice@remote.test', recipients: ['carol@remote.test'] }, body: [sampleBody()] });
+    const id = await h.queue.enqueue({
+      envelope: { sender: 'alice@remote.test', recipients: ['carol@remote.test'] },
+      body: [sampleBody()],
+    });
     await h.waitFor(id, ['deferred']);
     for (let n = 2; n <= 5; n += 1) {
       await h.queue.retryNow(id, 'test');
-      await waitUntil(() => h.queue.contextOf(id)?.attempts === n && h.queue.stateOf(id) === 'deferred', `attempt ${n} deferred`);
+      await waitUntil(
+        () => h.queue.contextOf(id)?.attempts === n && h.queue.stateOf(id) === 'deferred',
+        `attempt ${n} deferred`,
+      );
     }
     // Before the fix each manual retry doubled it: 1, 2, 4, 8, 16 minutes.
     const got = await delays(h, id, 'DeliveryDeferred');
@@ -65,7 +75,10 @@ describe('the queue\'s retry schedule', () => {
     // The schedule follows the message's age: 25 minutes in, a failure waits 25 minutes.
     clock.advance(25 * MIN);
     await h.queue.retryNow(id, 'test');
-    await waitUntil(() => h.queue.contextOf(id)?.attempts === 6 && h.queue.stateOf(id) === 'deferred', 'attempt 6 deferred');
+    await waitUntil(
+      () => h.queue.contextOf(id)?.attempts === 6 && h.queue.stateOf(id) === 'deferred',
+      'attempt 6 deferred',
+    );
     const last = (await delays(h, id, 'DeliveryDeferred')).at(-1)!;
     assert.equal(last, 25 * MIN, "the sixth deferral waits the message's age");
   });
@@ -74,12 +87,18 @@ describe('the queue\'s retry schedule', () => {
     const clock = new FakeScheduler();
     const h = await makeHarness({ queue: { scheduler: clock, retry: policy } });
     harnesses.push(h);
-    const id = await h.queue.enqueue({ envelope: { sender: 'alice@remote.test', recipients: ['carol@remote.test'] }, body: [sampleBody()] });
+    const id = await h.queue.enqueue({
+      envelope: { sender: 'alice@remote.test', recipients: ['carol@remote.test'] },
+      body: [sampleBody()],
+    });
     await h.waitFor(id, ['deferred']);
     // Two hours later (a daemon that was down): the timer is due at once, the next wait is maxBackoff.
     await h.restart();
     clock.advance(2 * 3_600_000);
-    await waitUntil(() => h.queue.contextOf(id)?.attempts === 2 && h.queue.stateOf(id) === 'deferred', 'attempt 2 deferred');
+    await waitUntil(
+      () => h.queue.contextOf(id)?.attempts === 2 && h.queue.stateOf(id) === 'deferred',
+      'attempt 2 deferred',
+    );
     assert.deepEqual(await delays(h, id, 'DeliveryDeferred'), [MIN, 3_600_000]);
   });
 
@@ -92,11 +111,17 @@ describe('the queue\'s retry schedule', () => {
     const h = await makeHarness({ queue: { scheduler: clock, retry: policy } });
     harnesses.push(h);
     h.queue.addPrequeuePolicy(new SpamAssassin({ host: '127.0.0.1', port, timeout: 2000 }));
-    const id = await h.queue.enqueue({ envelope: { sender: 'alice@remote.test', recipients: ['bob@example.test'] }, body: [sampleBody()] });
+    const id = await h.queue.enqueue({
+      envelope: { sender: 'alice@remote.test', recipients: ['bob@example.test'] },
+      body: [sampleBody()],
+    });
     // Each PoliciesDeferred re-enters `received`, whose entry task reads the clock once to arm
     // the timer: let it run before the clock moves on.
     const deferredOnce = async (previous: string | null | undefined): Promise<void> => {
-      await waitUntil(() => (h.queue.contextOf(id)?.nextAttemptAt ?? null) !== (previous ?? null), 'a new PoliciesDeferred');
+      await waitUntil(
+        () => (h.queue.contextOf(id)?.nextAttemptAt ?? null) !== (previous ?? null),
+        'a new PoliciesDeferred',
+      );
       await h.queue.idle();
     };
     await deferredOnce(null);

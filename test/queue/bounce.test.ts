@@ -16,11 +16,15 @@ import { messageSummaryFrom } from '../../src/readmodel/messagesProjection.js';
 import { makeHarness, sampleBody, type Harness } from '../support/queueHarness.js';
 
 const harnesses: Harness[] = [];
-after(async () => { for (const h of harnesses) await h.close(); });
+after(async () => {
+  for (const h of harnesses) await h.close();
+});
 
 describe('bounces', () => {
   it('a recipient that fails for good gets a DSN delivered to the sender', async () => {
-    const h = await makeHarness({ queue: { onBounce: createBounceSender({ hostname: 'mx.example.test' }), hostname: 'mx.example.test' } });
+    const h = await makeHarness({
+      queue: { onBounce: createBounceSender({ hostname: 'mx.example.test' }), hostname: 'mx.example.test' },
+    });
     harnesses.push(h);
     // "../x" is refused by the Maildir relay with 5.1.3: a real permanent failure.
     const id = await h.queue.enqueue({
@@ -40,7 +44,10 @@ describe('bounces', () => {
     assert.match(raw, /^Return-Path: <>\n/);
     const parsed = await simpleParser(raw, { keepDeliveryStatus: true });
     assert.equal(parsed.subject, 'Undelivered Mail Returned to Sender');
-    assert.match(String(parsed.headers.get('content-type') && (parsed.headers.get('content-type') as { value: string }).value), /multipart\/report/);
+    assert.match(
+      String(parsed.headers.get('content-type') && (parsed.headers.get('content-type') as { value: string }).value),
+      /multipart\/report/,
+    );
     assert.match(raw, /Final-Recipient: rfc822; \.\.@example\.test/);
     assert.match(raw, /Action: failed/);
     assert.match(raw, /Status: 5\.1\.3/);
@@ -52,7 +59,10 @@ describe('bounces', () => {
   it('a DSN not queued before a crash is sent at the next start, once', async () => {
     const h = await makeHarness({ queue: { hostname: 'mx.example.test' } }); // no bounce sender: as if we crashed before it ran
     harnesses.push(h);
-    const id = await h.queue.enqueue({ envelope: { sender: 'alice@example.test', recipients: ['..@example.test'] }, body: [sampleBody()] });
+    const id = await h.queue.enqueue({
+      envelope: { sender: 'alice@example.test', recipients: ['..@example.test'] },
+      body: [sampleBody()],
+    });
     assert.equal(await h.waitFor(id, ['bounced']), 'bounced');
     assert.equal(h.stateOf(dsnIdFor(id)), undefined);
     await h.restart({ onBounce: createBounceSender({ hostname: 'mx.example.test' }) });
@@ -65,7 +75,9 @@ describe('bounces', () => {
   it('an operator bounce of a partly delivered message ends bounced, says 5.0.0 in the DSN and the history, and search --state bounced finds it', async () => {
     // A long backoff: the operator bounces a message that waits, not one in the middle of a retry.
     const retry = { minBackoff: 60_000, maxBackoff: 60_000, maxLifetime: 600_000 };
-    const h = await makeHarness({ queue: { onBounce: createBounceSender({ hostname: 'mx.example.test' }), hostname: 'mx.example.test', retry } });
+    const h = await makeHarness({
+      queue: { onBounce: createBounceSender({ hostname: 'mx.example.test' }), hostname: 'mx.example.test', retry },
+    });
     harnesses.push(h);
     // carol@remote.test waits (no outbound relay: 4.3.5) while bob@ is delivered.
     const id = await h.queue.enqueue({
@@ -75,9 +87,18 @@ describe('bounces', () => {
     assert.equal(await h.waitFor(id, ['deferred']), 'deferred');
     assert.equal(await h.queue.bounce(id), 'bounced');
     assert.equal(await h.waitFor(id, ['bounced', 'delivered']), 'bounced');
-    assert.deepEqual(searchPage(h.log.database, { states: ['bounced'] }, 10).map((r) => r.id), [id]);
+    assert.deepEqual(
+      searchPage(h.log.database, { states: ['bounced'] }, 10).map((r) => r.id),
+      [id],
+    );
     const summary = messageSummaryFrom(h.log.database, id)!;
-    assert.deepEqual(summary.recipients.map((r) => [r.address, r.status, r.dsn]), [['bob@example.test', 'delivered', '2.0.0'], ['carol@remote.test', 'failed', '5.0.0']]);
+    assert.deepEqual(
+      summary.recipients.map((r) => [r.address, r.status, r.dsn]),
+      [
+        ['bob@example.test', 'delivered', '2.0.0'],
+        ['carol@remote.test', 'failed', '5.0.0'],
+      ],
+    );
     const history = await loadHistory(h.log, id);
     assert.equal(history?.entries.at(-1)?.type, 'MessageBounced');
     assert.equal(history?.entries.at(-1)?.state, 'bounced');
@@ -85,7 +106,10 @@ describe('bounces', () => {
     const dir = join(h.mailRoot, 'example.test', 'alice', 'new');
     const raw = readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8');
     assert.match(raw, /Final-Recipient: rfc822; carol@remote\.test\nAction: failed\nStatus: 5\.0\.0\n/);
-    assert.match(raw.replace(/\n[ \t]+/g, ' '), /Diagnostic-Code: smtp; bounced by the operator; last attempt: 4\.3\.5 no outbound relay configured for remote\.test\n/);
+    assert.match(
+      raw.replace(/\n[ \t]+/g, ' '),
+      /Diagnostic-Code: smtp; bounced by the operator; last attempt: 4\.3\.5 no outbound relay configured for remote\.test\n/,
+    );
     assert.doesNotMatch(raw, /Final-Recipient: rfc822; bob@example\.test/);
   });
 });

@@ -34,7 +34,13 @@ async function nodeActor(log: EventLog, stream: string) {
   return new EventSourcedActor({ log, stream, machine: messageMachine, identity: MESSAGE_IDENTITY, from: replayed });
 }
 
-const attempt = (n: number, at: number) => ({ type: 'RelayAttempted' as const, attempt: n, recipients: ['bob@example.test'], relay: 'maildir', at: iso(at) });
+const attempt = (n: number, at: number) => ({
+  type: 'RelayAttempted' as const,
+  attempt: n,
+  recipients: ['bob@example.test'],
+  relay: 'maildir',
+  at: iso(at),
+});
 
 export function claimsContract(name: string, open: () => Promise<ClaimsSubject>): void {
   describe(`claims and leases on ${name}`, () => {
@@ -48,7 +54,16 @@ export function claimsContract(name: string, open: () => Promise<ClaimsSubject>)
         const first = await nodeActor(a, stream);
         actors.push(first);
         await first.record(
-          { type: 'MessageReceived', messageId: id, sender: 'alice@remote.test', recipients: ['bob@example.test'], bodyRef: `bodies/${id}`, size: 1, sha256: 'ab'.repeat(32), at: iso(T0) },
+          {
+            type: 'MessageReceived',
+            messageId: id,
+            sender: 'alice@remote.test',
+            recipients: ['bob@example.test'],
+            bodyRef: `bodies/${id}`,
+            size: 1,
+            sha256: 'ab'.repeat(32),
+            at: iso(T0),
+          },
           { type: 'PoliciesApplied', headers: [], at: iso(T0) },
         );
         // Both nodes read the stream at the same revision and claim at once.
@@ -75,18 +90,41 @@ export function claimsContract(name: string, open: () => Promise<ClaimsSubject>)
         // The other node, reading now, may not claim while the lease runs: the machine refuses.
         const early = await nodeActor(winner === 'mx1' ? b : a, stream);
         actors.push(early);
-        await assert.rejects(early.record(claimEvent({ node: other, leaseMs: LEASE }, 2, T0 + 30_000), attempt(2, T0 + 30_000)), (err: unknown) => lostRace(err));
+        await assert.rejects(
+          early.record(claimEvent({ node: other, leaseMs: LEASE }, 2, T0 + 30_000), attempt(2, T0 + 30_000)),
+          (err: unknown) => lostRace(err),
+        );
 
         // The holder dies; after its lease the other node takes the attempt over.
         const late = await nodeActor(winner === 'mx1' ? b : a, stream);
         actors.push(late);
         const after = T0 + 20_000 + LEASE;
-        assert.equal(await late.record(claimEvent({ node: other, leaseMs: LEASE }, 2, after), attempt(2, after)), 'relay-attempted');
+        assert.equal(
+          await late.record(claimEvent({ node: other, leaseMs: LEASE }, 2, after), attempt(2, after)),
+          'relay-attempted',
+        );
         assert.equal(late.snapshot.context.attempts, 2);
         assert.deepEqual(late.snapshot.context.claim, { node: other, leaseUntil: iso(after + LEASE) });
         // The dead holder's late outcome is not recorded: its revision is gone.
-        await assert.rejects(holder.record({ type: 'DeliverySucceeded', recipient: 'bob@example.test', status: '2.0.0', reply: 'ok', relay: 'maildir', at: iso(after + 1) }), (err: unknown) => lostRace(err));
-        await late.record({ type: 'DeliverySucceeded', recipient: 'bob@example.test', status: '2.0.0', reply: 'ok', relay: 'maildir', at: iso(after + 2) });
+        await assert.rejects(
+          holder.record({
+            type: 'DeliverySucceeded',
+            recipient: 'bob@example.test',
+            status: '2.0.0',
+            reply: 'ok',
+            relay: 'maildir',
+            at: iso(after + 1),
+          }),
+          (err: unknown) => lostRace(err),
+        );
+        await late.record({
+          type: 'DeliverySucceeded',
+          recipient: 'bob@example.test',
+          status: '2.0.0',
+          reply: 'ok',
+          relay: 'maildir',
+          at: iso(after + 2),
+        });
         assert.equal(late.state, 'delivered');
         const final = await replay(a, stream, messageMachine);
         assert.equal(final.snapshot.value, 'delivered');

@@ -30,7 +30,12 @@ after(async () => {
 claimsContract('memory', async () => {
   const storage = createMemoryStorage();
   const logs = [new MemoryEventLog(storage), new MemoryEventLog(storage)] as const;
-  return { logs, cleanup: async () => { await Promise.all(logs.map((l) => l.close())); } };
+  return {
+    logs,
+    cleanup: async () => {
+      await Promise.all(logs.map((l) => l.close()));
+    },
+  };
 });
 
 claimsContract('sqlite', async () => {
@@ -43,19 +48,37 @@ claimsContract('sqlite', async () => {
 claimsContract('postgres', async () => {
   const url = await server.createDatabase();
   const logs = [new PostgresEventLog(url, { node: 'mx1' }), new PostgresEventLog(url, { node: 'mx2' })] as const;
-  return { logs, cleanup: async () => { await Promise.all(logs.map((l) => l.close())); } };
+  return {
+    logs,
+    cleanup: async () => {
+      await Promise.all(logs.map((l) => l.close()));
+    },
+  };
 });
 
 claimsContract('kurrentdb (FakeKurrentClient, offline)', async () => {
   const fake = new FakeKurrentClient();
-  const logs = [new KurrentdbEventLog(fake as unknown as KurrentDBClient), new KurrentdbEventLog(fake as unknown as KurrentDBClient)] as const;
-  return { logs, cleanup: async () => { await Promise.all(logs.map((l) => l.close())); } };
+  const logs = [
+    new KurrentdbEventLog(fake as unknown as KurrentDBClient),
+    new KurrentdbEventLog(fake as unknown as KurrentDBClient),
+  ] as const;
+  return {
+    logs,
+    cleanup: async () => {
+      await Promise.all(logs.map((l) => l.close()));
+    },
+  };
 });
 
 const kurrent = process.env.KURRENTDB_CONNECTION_STRING;
 if (kurrent) {
   claimsContract('kurrentdb (server)', async () => {
     const logs = [new KurrentdbEventLog(kurrent), new KurrentdbEventLog(kurrent)] as const;
-    return { logs, cleanup: async () => { await Promise.all(logs.map((l) => l.close())); } };
+    return {
+      logs,
+      cleanup: async () => {
+        await Promise.all(logs.map((l) => l.close()));
+      },
+    };
   });
 }

@@ -25,8 +25,14 @@ describe('attempt concurrency', () => {
   it('runs at most `concurrency` attempts at once', async () => {
     const relay = new SlowCountingRelay();
     h = await makeHarness({ relay, queue: { concurrency: 2 } });
-    const ids = await Promise.all(Array.from({ length: 8 }, (_, i) =>
-      h!.queue.enqueue({ envelope: { sender: 'a@remote.test', recipients: [`u${i}@example.test`] }, body: [sampleBody()] })));
+    const ids = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        h!.queue.enqueue({
+          envelope: { sender: 'a@remote.test', recipients: [`u${i}@example.test`] },
+          body: [sampleBody()],
+        }),
+      ),
+    );
     for (const id of ids) assert.equal(await h.waitFor(id, ['delivered']), 'delivered');
     assert.equal(relay.most, 2);
   });

@@ -14,14 +14,23 @@ function manualClock() {
   const timers: { at: number; fn: () => void; live: boolean }[] = [];
   const timer: DueTimer = {
     now: () => now,
-    at: (at, fn) => { const t = { at, fn, live: true }; timers.push(t); return () => { t.live = false; }; },
+    at: (at, fn) => {
+      const t = { at, fn, live: true };
+      timers.push(t);
+      return () => {
+        t.live = false;
+      };
+    },
   };
   return {
     timer,
     armed: () => timers.filter((t) => t.live).map((t) => t.at),
     advance(to: number) {
       now = to;
-      for (const t of timers.filter((x) => x.live && x.at <= now)) { t.live = false; t.fn(); }
+      for (const t of timers.filter((x) => x.live && x.at <= now)) {
+        t.live = false;
+        t.fn();
+      }
     },
   };
 }
@@ -30,7 +39,9 @@ describe('DueIndex', () => {
   it('hands out due entries earliest first, n at a time, with one timer for the earliest', () => {
     const clock = manualClock();
     let calls = 0;
-    const index = new DueIndex(clock.timer, () => { calls += 1; });
+    const index = new DueIndex(clock.timer, () => {
+      calls += 1;
+    });
     const random = seeded(7);
     const dues = new Map<string, number>();
     for (let i = 0; i < 5000; i++) {
@@ -48,8 +59,14 @@ describe('DueIndex', () => {
       assert.ok(batch.length <= 100);
       out.push(...batch);
     }
-    const expected = [...dues].filter(([, d]) => d <= 1_050_000).sort((a, b) => a[1] - b[1]).map(([id]) => id);
-    assert.deepEqual(out.map((id) => dues.get(id)), expected.map((id) => dues.get(id)));
+    const expected = [...dues]
+      .filter(([, d]) => d <= 1_050_000)
+      .sort((a, b) => a[1] - b[1])
+      .map(([id]) => id);
+    assert.deepEqual(
+      out.map((id) => dues.get(id)),
+      expected.map((id) => dues.get(id)),
+    );
     assert.equal(new Set(out).size, expected.length);
     assert.equal(index.size, 5000 - expected.length);
     assert.deepEqual(clock.armed(), [Math.min(...[...dues].filter(([id]) => index.has(id)).map(([, d]) => d))]);

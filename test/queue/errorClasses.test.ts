@@ -17,7 +17,9 @@ import { makeHarness, sampleBody, type Harness } from '../support/queueHarness.j
 import { waitUntil } from '../support/waitUntil.js';
 
 const harnesses: Harness[] = [];
-after(async () => { for (const h of harnesses) await h.close(); });
+after(async () => {
+  for (const h of harnesses) await h.close();
+});
 
 /** A relay that throws the scripted error on each call (until the script runs out), then delivers into the Maildir. */
 class ThrowingRelay implements Relay {
@@ -25,7 +27,9 @@ class ThrowingRelay implements Relay {
   calls = 0;
   private real: Relay | undefined;
   constructor(private readonly script: Error[]) {}
-  deliverInto(root: string): void { this.real = new MaildirRelay({ root, hostname: 'mx.example.test' }); }
+  deliverInto(root: string): void {
+    this.real = new MaildirRelay({ root, hostname: 'mx.example.test' });
+  }
   async deliver(req: DeliveryRequest): Promise<RecipientResult[]> {
     const err = this.script[this.calls++];
     if (err) throw err;
@@ -46,13 +50,24 @@ class ThrowingPolicy implements PrequeuePolicy {
 }
 
 async function withRelay(relay: ThrowingRelay, bounced: string[] = []): Promise<Harness> {
-  const h = await makeHarness({ relay, queue: { onBounce: async (ctx) => { bounced.push(ctx.messageId); } } });
+  const h = await makeHarness({
+    relay,
+    queue: {
+      onBounce: async (ctx) => {
+        bounced.push(ctx.messageId);
+      },
+    },
+  });
   relay.deliverInto(h.mailRoot);
   harnesses.push(h);
   return h;
 }
 
-const send = (h: Harness) => h.queue.enqueue({ envelope: { sender: 'alice@remote.test', recipients: ['bob@example.test'] }, body: [sampleBody()] });
+const send = (h: Harness) =>
+  h.queue.enqueue({
+    envelope: { sender: 'alice@remote.test', recipients: ['bob@example.test'] },
+    body: [sampleBody()],
+  });
 const historyOf = async (h: Harness, id: string) => (await loadHistory(h.log, id))?.entries ?? [];
 
 describe('a relay that throws', () => {
@@ -93,8 +108,18 @@ describe('a relay that throws', () => {
   });
 });
 
-async function withPolicy(policy: PrequeuePolicy, where: 'prequeue' | 'relay', bounced: string[] = []): Promise<Harness> {
-  const h = await makeHarness({ queue: { onBounce: async (ctx) => { bounced.push(ctx.messageId); } } });
+async function withPolicy(
+  policy: PrequeuePolicy,
+  where: 'prequeue' | 'relay',
+  bounced: string[] = [],
+): Promise<Harness> {
+  const h = await makeHarness({
+    queue: {
+      onBounce: async (ctx) => {
+        bounced.push(ctx.messageId);
+      },
+    },
+  });
   harnesses.push(h);
   if (where === 'prequeue') h.queue.addPrequeuePolicy(policy);
   else h.queue.addRelayPolicy(policy);
@@ -102,15 +127,21 @@ async function withPolicy(policy: PrequeuePolicy, where: 'prequeue' | 'relay', b
 }
 
 describe('a prequeue policy that throws', () => {
-  it('a PermanentError bounces the message with the policy\'s status (PoliciesFailed), never deferred', async () => {
+  it("a PermanentError bounces the message with the policy's status (PoliciesFailed), never deferred", async () => {
     const bounced: string[] = [];
     const policy = new ThrowingPolicy([new PermanentError('message content rejected', '5.7.1')]);
     const h = await withPolicy(policy, 'prequeue', bounced);
     const id = await send(h);
     assert.equal(await h.waitFor(id, ['delivered', 'bounced', 'policies-applied', 'deferred']), 'bounced');
     const entries = await historyOf(h, id);
-    assert.deepEqual(entries.map((e) => e.type), ['MessageReceived', 'PoliciesFailed']);
-    assert.deepEqual([entries[1]?.data.policy, entries[1]?.data.status, entries[1]?.data.reason], ['throwingPolicy', '5.7.1', 'message content rejected']);
+    assert.deepEqual(
+      entries.map((e) => e.type),
+      ['MessageReceived', 'PoliciesFailed'],
+    );
+    assert.deepEqual(
+      [entries[1]?.data.policy, entries[1]?.data.status, entries[1]?.data.reason],
+      ['throwingPolicy', '5.7.1', 'message content rejected'],
+    );
     assert.equal(policy.runs, 1);
     await waitUntil(() => bounced.includes(id), { what: 'the DSN to be asked for' });
   });
@@ -126,12 +157,15 @@ describe('a prequeue policy that throws', () => {
 });
 
 describe('a relay policy that throws', () => {
-  it('a PermanentError fails the attempt\'s recipients with its status', async () => {
+  it("a PermanentError fails the attempt's recipients with its status", async () => {
     const h = await withPolicy(new ThrowingPolicy([new PermanentError('no relaying this', '5.7.2')]), 'relay');
     const id = await send(h);
     assert.equal(await h.waitFor(id, ['delivered', 'bounced']), 'bounced');
     const failed = (await historyOf(h, id)).find((e) => e.type === 'DeliveryFailed');
-    assert.deepEqual([failed?.data.status, failed?.data.reply], ['5.7.2', 'relay policy throwingPolicy failed: no relaying this']);
+    assert.deepEqual(
+      [failed?.data.status, failed?.data.reply],
+      ['5.7.2', 'relay policy throwingPolicy failed: no relaying this'],
+    );
   });
 
   it('a TransientError defers them with its status, and the retry delivers', async () => {

@@ -25,12 +25,22 @@ import { sampleBody } from '../support/queueHarness.js';
 import { waitUntil } from '../support/waitUntil.js';
 
 const dirs: string[] = [];
-after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
-interface Run { queue: Queue; log: SqliteEventLog; lost: Error[]; stop(): Promise<void> }
+interface Run {
+  queue: Queue;
+  log: SqliteEventLog;
+  lost: Error[];
+  stop(): Promise<void>;
+}
 
 /** A queue over the sqlite log in `dir`, wrapped by `wrap`; retries after 10 ms, twice. */
-async function startQueue(dir: string, wrap: (log: SqliteEventLog) => FailingAppendLog | SqliteEventLog = (l) => l): Promise<Run> {
+async function startQueue(
+  dir: string,
+  wrap: (log: SqliteEventLog) => FailingAppendLog | SqliteEventLog = (l) => l,
+): Promise<Run> {
   const mailRoot = join(dir, 'mail');
   mkdirSync(mailRoot, { recursive: true });
   const log = new SqliteEventLog(join(dir, 'events.sqlite'), { projections: [...inlineProjections] });
@@ -38,7 +48,10 @@ async function startQueue(dir: string, wrap: (log: SqliteEventLog) => FailingApp
   const queue = new Queue({
     log: wrap(log),
     spool: new Spool(join(dir, 'spool')),
-    router: new Router({ localDomains: ['example.test'], localRelay: new MaildirRelay({ root: mailRoot, hostname: 'mx.example.test' }) }),
+    router: new Router({
+      localDomains: ['example.test'],
+      localRelay: new MaildirRelay({ root: mailRoot, hostname: 'mx.example.test' }),
+    }),
     hostname: 'mx.example.test',
     retry: { minBackoff: 30, maxBackoff: 200, maxLifetime: 60_000 },
     recovery: recoverySourceFrom(log.database),
@@ -46,12 +59,31 @@ async function startQueue(dir: string, wrap: (log: SqliteEventLog) => FailingApp
     onLogLost: (err) => lost.push(err),
   });
   await queue.start();
-  return { queue, log, lost, stop: async () => { await queue.stop(1000); await log.close(); } };
+  return {
+    queue,
+    log,
+    lost,
+    stop: async () => {
+      await queue.stop(1000);
+      await log.close();
+    },
+  };
 }
 
-const tempDir = () => { const d = mkdtempSync(join(tmpdir(), 'mailtrail-logfail-')); dirs.push(d); return d; };
-const bobsMail = (dir: string) => { try { return readdirSync(join(dir, 'mail', 'example.test', 'bob', 'new')); } catch { return []; } };
-const send = (q: Queue) => q.enqueue({ envelope: { sender: 'alice@remote.test', recipients: ['bob@example.test'] }, body: [sampleBody()] });
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'mailtrail-logfail-'));
+  dirs.push(d);
+  return d;
+};
+const bobsMail = (dir: string) => {
+  try {
+    return readdirSync(join(dir, 'mail', 'example.test', 'bob', 'new'));
+  } catch {
+    return [];
+  }
+};
+const send = (q: Queue) =>
+  q.enqueue({ envelope: { sender: 'alice@remote.test', recipients: ['bob@example.test'] }, body: [sampleBody()] });
 const stateOf = (run: Run, id: string) => messageSummaryFrom(run.log.database, id)?.state;
 
 describe('when the log refuses an append', () => {
@@ -104,7 +136,13 @@ describe('when the log refuses an append', () => {
     try {
       await waitUntil(() => stateOf(second, id) === 'delivered', { what: 'the recovered message to be delivered' });
       const types = (await loadHistory(second.log, id))?.entries.map((e) => e.type);
-      assert.deepEqual(types, ['MessageReceived', 'PoliciesApplied', 'RelayAttempted', 'RelayAttempted', 'DeliverySucceeded']);
+      assert.deepEqual(types, [
+        'MessageReceived',
+        'PoliciesApplied',
+        'RelayAttempted',
+        'RelayAttempted',
+        'DeliverySucceeded',
+      ]);
       // At least once: the unrecorded first delivery may be there too, never none.
       assert.ok(bobsMail(dir).length >= 1);
     } finally {

@@ -40,11 +40,21 @@ async function writeRaw(log: SqliteEventLog, id: string, steps: readonly History
     const data = step.events.map((event) => {
       const { type, ...payload } = event as MessageEvent & Record<string, unknown>;
       const schema1 = step.schema1 === true && type === 'MessageBounced';
-      snapshot = applyEvent(messageMachine, snapshot, (schema1 ? { ...event, schema1: true } : event) as unknown as MachineEventObject, id);
+      snapshot = applyEvent(
+        messageMachine,
+        snapshot,
+        (schema1 ? { ...event, schema1: true } : event) as unknown as MachineEventObject,
+        id,
+      );
       return {
         type,
         data: payload,
-        metadata: { schema: schema1 ? 1 : schemaOf(type), machine: 'message', machineVersion: MESSAGE_MACHINE_VERSION, state: stateName((snapshot as unknown as { value: never }).value) },
+        metadata: {
+          schema: schema1 ? 1 : schemaOf(type),
+          machine: 'message',
+          machineVersion: MESSAGE_MACHINE_VERSION,
+          state: stateName((snapshot as unknown as { value: never }).value),
+        },
       };
     });
     const result = await log.append(`message-${id}`, data, { expectedRevision: revision ?? 'no_stream' });
@@ -54,7 +64,12 @@ async function writeRaw(log: SqliteEventLog, id: string, steps: readonly History
 
 /** The queue's way: an EventSourcedActor records each step (a schema-1 bounce as today's). */
 async function writeByActor(log: SqliteEventLog, id: string, steps: readonly HistoryStep[]): Promise<void> {
-  const actor = new EventSourcedActor({ log, stream: `message-${id}`, machine: messageMachine, identity: { name: 'message', version: MESSAGE_MACHINE_VERSION } });
+  const actor = new EventSourcedActor({
+    log,
+    stream: `message-${id}`,
+    machine: messageMachine,
+    identity: { name: 'message', version: MESSAGE_MACHINE_VERSION },
+  });
   for (const step of steps) await actor.record(...step.events);
   actor.stop();
 }
@@ -101,7 +116,11 @@ describe('message snapshots (property: the stored snapshot equals the fold)', ()
       live += 1;
       if (!restsAfter(lastEvents.get(id)!, folded.state)) {
         // In flight: no row, or one left behind by an earlier rest, which start-up refuses.
-        if (stored) assert.ok(stored.revision < folded.revision!, `seed ${SEED}, ${id}: a row at the stream's revision for a transient state`);
+        if (stored)
+          assert.ok(
+            stored.revision < folded.revision!,
+            `seed ${SEED}, ${id}: a row at the stream's revision for a transient state`,
+          );
         continue;
       }
       resting += 1;
@@ -115,47 +134,93 @@ describe('message snapshots (property: the stored snapshot equals the fold)', ()
       assert.ok(restored.ok, `seed ${SEED}, ${id}: restore`);
       assert.deepEqual(JSON.parse(JSON.stringify(messageMachine.getPersistedSnapshot(restored.snapshot))), expected);
       // The restored snapshot takes a next event exactly as the folded one does.
-      for (const next of [{ type: 'MessageHeld', at: '2030-01-01T00:00:00.000Z' }, { type: 'RelayAttempted', attempt: folded.snapshot.context.attempts + 1, recipients: folded.snapshot.context.recipients.filter((r) => r.status === 'pending').map((r) => r.address), relay: 'x', at: '2030-01-01T00:00:00.000Z' }]) {
+      for (const next of [
+        { type: 'MessageHeld', at: '2030-01-01T00:00:00.000Z' },
+        {
+          type: 'RelayAttempted',
+          attempt: folded.snapshot.context.attempts + 1,
+          recipients: folded.snapshot.context.recipients.filter((r) => r.status === 'pending').map((r) => r.address),
+          relay: 'x',
+          at: '2030-01-01T00:00:00.000Z',
+        },
+      ]) {
         const can = (folded.snapshot as unknown as { can(e: unknown): boolean }).can(next);
         assert.equal((restored.snapshot as unknown as { can(e: unknown): boolean }).can(next), can);
-        if (can) assert.equal(persistSnapshot(applyEvent(messageMachine, restored.snapshot, next, id)), persistSnapshot(applyEvent(messageMachine, folded.snapshot, next, id)));
+        if (can)
+          assert.equal(
+            persistSnapshot(applyEvent(messageMachine, restored.snapshot, next, id)),
+            persistSnapshot(applyEvent(messageMachine, folded.snapshot, next, id)),
+          );
       }
     }
     assert.ok(resting > CASES / 10, `only ${resting} resting messages`);
     // The generator reached live and final messages in many states (else it proves little).
     assert.ok(live > CASES / 5, `only ${live} live messages`);
-    for (const s of ['received', 'deferred', 'held', 'delivered', 'bounced', 'relay-attempted']) assert.ok(states.has(s), `no history ended in ${s}`);
+    for (const s of ['received', 'deferred', 'held', 'delivered', 'bounced', 'relay-attempted'])
+      assert.ok(states.has(s), `no history ended in ${s}`);
   });
 
-  it('stores the same rows when the queue\'s actors write the histories (their own snapshots)', () => {
-    const rows = (db: SqliteEventLog['database']) => db.prepare(`SELECT id, revision, machine_version, snapshot FROM ${SNAPSHOT_TABLE} ORDER BY id`).all() as { id: string }[];
+  it("stores the same rows when the queue's actors write the histories (their own snapshots)", () => {
+    const rows = (db: SqliteEventLog['database']) =>
+      db.prepare(`SELECT id, revision, machine_version, snapshot FROM ${SNAPSHOT_TABLE} ORDER BY id`).all() as {
+        id: string;
+      }[];
     const viaActors = rows(byActors.database);
     const onlyActorIds = new Set(viaActors.map((r) => r.id));
     assert.ok(viaActors.length > CASES / 10);
-    assert.deepEqual(viaActors, rows(log.database).filter((r) => onlyActorIds.has(r.id)));
-    assert.equal(rows(log.database).filter((r) => !onlyActorIds.has(r.id)).length, 0, 'a message the actors skipped (schema-1 bounce) is final');
+    assert.deepEqual(
+      viaActors,
+      rows(log.database).filter((r) => onlyActorIds.has(r.id)),
+    );
+    assert.equal(
+      rows(log.database).filter((r) => !onlyActorIds.has(r.id)).length,
+      0,
+      'a message the actors skipped (schema-1 bounce) is final',
+    );
   });
 
   it('recomputes the same rows in a projection rebuild', () => {
     const db = log.database;
-    const rows = () => db.prepare(`SELECT id, revision, machine_version, snapshot FROM ${SNAPSHOT_TABLE} ORDER BY id`).all();
+    const rows = () =>
+      db.prepare(`SELECT id, revision, machine_version, snapshot FROM ${SNAPSHOT_TABLE} ORDER BY id`).all();
     const beforeRebuild = rows();
     db.prepare(`UPDATE ${SNAPSHOT_TABLE} SET snapshot = '{' WHERE rowid % 3 = 0`).run();
     db.prepare(`DELETE FROM ${SNAPSHOT_TABLE} WHERE rowid % 3 = 1`).run();
-    const result = rebuildProjections(db, inlineProjections, inlineProjections.flatMap((p) => projectionTables[p.name] ?? []));
+    const result = rebuildProjections(
+      db,
+      inlineProjections,
+      inlineProjections.flatMap((p) => projectionTables[p.name] ?? []),
+    );
     assert.equal(result.rows[SNAPSHOT_TABLE], beforeRebuild.length);
     assert.deepEqual(rows(), beforeRebuild);
   });
 
   it('carries a stream forward from its history when the row is missing or damaged', async () => {
-    const deferred = ids.filter((i) => JSON.parse(storedSnapshotFrom(log.database, i)?.json ?? '{}').value === 'deferred');
+    const deferred = ids.filter(
+      (i) => JSON.parse(storedSnapshotFrom(log.database, i)?.json ?? '{}').value === 'deferred',
+    );
     assert.ok(deferred.length >= 2);
     log.database.prepare(`DELETE FROM ${SNAPSHOT_TABLE} WHERE id = ?`).run(deferred[0]);
     log.database.prepare(`UPDATE ${SNAPSHOT_TABLE} SET snapshot = '{' WHERE id = ?`).run(deferred[1]);
     for (const id of deferred.slice(0, 2)) {
       const folded = await replay(log, `message-${id}`, messageMachine);
-      const retried = applyEvent(messageMachine, folded.snapshot, { type: 'RetryRequested', at: '2030-01-01T00:00:00.000Z' }, id);
-      await log.append(`message-${id}`, [{ type: 'RetryRequested', data: { at: '2030-01-01T00:00:00.000Z' }, metadata: { schema: 1, machine: 'message', machineVersion: MESSAGE_MACHINE_VERSION, state: 'deferred' } }], { expectedRevision: folded.revision! });
+      const retried = applyEvent(
+        messageMachine,
+        folded.snapshot,
+        { type: 'RetryRequested', at: '2030-01-01T00:00:00.000Z' },
+        id,
+      );
+      await log.append(
+        `message-${id}`,
+        [
+          {
+            type: 'RetryRequested',
+            data: { at: '2030-01-01T00:00:00.000Z' },
+            metadata: { schema: 1, machine: 'message', machineVersion: MESSAGE_MACHINE_VERSION, state: 'deferred' },
+          },
+        ],
+        { expectedRevision: folded.revision! },
+      );
       const stored = storedSnapshotFrom(log.database, id);
       assert.equal(stored?.revision, folded.revision! + 1n);
       assert.equal(stored?.json, persistSnapshot(retried));
@@ -169,8 +234,19 @@ describe('message snapshots (property: the stored snapshot equals the fold)', ()
     assert.equal(problem(restoreSnapshot(stored, stored.revision)), 'ok');
     assert.equal(problem(restoreSnapshot(undefined, stored.revision)), 'missing');
     assert.equal(problem(restoreSnapshot({ ...stored, json: '{"status":"active"' }, stored.revision)), 'corrupt');
-    assert.equal(problem(restoreSnapshot({ ...stored, json: JSON.stringify({ ...JSON.parse(stored.json), value: 'no-such-state' }) }, stored.revision)), 'corrupt');
-    assert.equal(problem(restoreSnapshot({ ...stored, machineVersion: MESSAGE_MACHINE_VERSION - 1 }, stored.revision)), 'machine-version');
+    assert.equal(
+      problem(
+        restoreSnapshot(
+          { ...stored, json: JSON.stringify({ ...JSON.parse(stored.json), value: 'no-such-state' }) },
+          stored.revision,
+        ),
+      ),
+      'corrupt',
+    );
+    assert.equal(
+      problem(restoreSnapshot({ ...stored, machineVersion: MESSAGE_MACHINE_VERSION - 1 }, stored.revision)),
+      'machine-version',
+    );
     assert.equal(problem(restoreSnapshot(stored, stored.revision + 1n)), 'behind');
   });
 });

@@ -16,8 +16,14 @@ import { FakeScheduler } from '../support/fakeScheduler.js';
 import { makeHarness, sampleBody, type Harness } from '../support/queueHarness.js';
 
 const harnesses: Harness[] = [];
-after(async () => { for (const h of harnesses) await h.close(); });
-const harness = async (...a: Parameters<typeof makeHarness>) => { const h = await makeHarness(...a); harnesses.push(h); return h; };
+after(async () => {
+  for (const h of harnesses) await h.close();
+});
+const harness = async (...a: Parameters<typeof makeHarness>) => {
+  const h = await makeHarness(...a);
+  harnesses.push(h);
+  return h;
+};
 
 const maildirFiles = (root: string, addr: string) => {
   const [local, domain] = addr.split('@') as [string, string];
@@ -29,12 +35,18 @@ const maildirFiles = (root: string, addr: string) => {
 class ScriptedFailureRelay implements Relay {
   readonly name = 'scripted';
   calls = 0;
-  constructor(private readonly script: RecipientResult['outcome'][], private readonly real: Relay) {}
+  constructor(
+    private readonly script: RecipientResult['outcome'][],
+    private readonly real: Relay,
+  ) {}
   async deliver(req: DeliveryRequest): Promise<RecipientResult[]> {
     const outcome = this.script[this.calls++];
     if (!outcome || outcome === 'delivered') return this.real.deliver(req);
     return req.recipients.map((recipient) => ({
-      recipient, outcome, status: outcome === 'transient' ? '4.2.0' : '5.1.1', reply: outcome === 'transient' ? 'mailbox busy, try later' : 'no such user here',
+      recipient,
+      outcome,
+      status: outcome === 'transient' ? '4.2.0' : '5.1.1',
+      reply: outcome === 'transient' ? 'mailbox busy, try later' : 'no such user here',
     }));
   }
 }
@@ -51,7 +63,10 @@ describe('queue', () => {
     const [bob] = maildirFiles(h.mailRoot, 'bob@example.test');
     assert.ok(bob);
     assert.match(bob, /^Return-Path: <alice@remote\.test>\nDelivered-To: bob@example\.test\n/);
-    assert.match(bob, /\nReceived: from client\.remote\.test \(unknown \[192\.0\.2\.7\]\)\n\tby mx\.example\.test \(mailtrail\) with ESMTP id /);
+    assert.match(
+      bob,
+      /\nReceived: from client\.remote\.test \(unknown \[192\.0\.2\.7\]\)\n\tby mx\.example\.test \(mailtrail\) with ESMTP id /,
+    );
     assert.doesNotMatch(bob, /\r\n/);
     const parsed = await simpleParser(bob);
     assert.equal(parsed.subject, 'hello');
@@ -59,22 +74,42 @@ describe('queue', () => {
     assert.ok(parsed.date, 'Date added');
     assert.equal(maildirFiles(h.mailRoot, 'carol@example.test').length, 1);
     const history = await loadHistory(h.log, id);
-    assert.deepEqual(history?.entries.map((e) => e.state), ['received', 'policies-applied', 'relay-attempted', 'relay-attempted', 'delivered']);
+    assert.deepEqual(
+      history?.entries.map((e) => e.state),
+      ['received', 'policies-applied', 'relay-attempted', 'relay-attempted', 'delivered'],
+    );
   });
 
   it('defers on a transient failure and delivers on the retry', async () => {
     const h0 = await harness();
-    const relay = new ScriptedFailureRelay(['transient', 'delivered'], new MaildirRelay({ root: h0.mailRoot, hostname: 'mx.example.test' }));
+    const relay = new ScriptedFailureRelay(
+      ['transient', 'delivered'],
+      new MaildirRelay({ root: h0.mailRoot, hostname: 'mx.example.test' }),
+    );
     const clock = new FakeScheduler();
-    const h = await harness({ relay, queue: { scheduler: clock, retry: { minBackoff: 60_000, maxBackoff: 60_000, maxLifetime: 600_000 } } });
-    const id = await h.queue.enqueue({ envelope: { sender: 'alice@remote.test', recipients: ['bob@example.test'] }, body: [sampleBody()] });
+    const h = await harness({
+      relay,
+      queue: { scheduler: clock, retry: { minBackoff: 60_000, maxBackoff: 60_000, maxLifetime: 600_000 } },
+    });
+    const id = await h.queue.enqueue({
+      envelope: { sender: 'alice@remote.test', recipients: ['bob@example.test'] },
+      body: [sampleBody()],
+    });
     assert.equal(await h.waitFor(id, ['deferred']), 'deferred');
     clock.advance(60_000);
     assert.equal(await h.waitFor(id, ['delivered', 'bounced']), 'delivered');
     const history = await loadHistory(h.log, id);
-    assert.deepEqual(history?.entries.map((e) => e.type), [
-      'MessageReceived', 'PoliciesApplied', 'RelayAttempted', 'DeliveryDeferred', 'RelayAttempted', 'DeliverySucceeded',
-    ]);
+    assert.deepEqual(
+      history?.entries.map((e) => e.type),
+      [
+        'MessageReceived',
+        'PoliciesApplied',
+        'RelayAttempted',
+        'DeliveryDeferred',
+        'RelayAttempted',
+        'DeliverySucceeded',
+      ],
+    );
     assert.equal(history?.entries[3]?.data.status, '4.2.0');
     assert.equal(relay.calls, 2);
   });
@@ -82,9 +117,22 @@ describe('queue', () => {
   it('bounces on a permanent failure and asks for a DSN to the sender', async () => {
     const bounced: string[] = [];
     const h0 = await harness();
-    const relay = new ScriptedFailureRelay(['permanent'], new MaildirRelay({ root: h0.mailRoot, hostname: 'mx.example.test' }));
-    const h = await harness({ relay, queue: { onBounce: async (ctx) => { bounced.push(ctx.messageId); } } });
-    const id = await h.queue.enqueue({ envelope: { sender: 'alice@remote.test', recipients: ['bob@example.test'] }, body: [sampleBody()] });
+    const relay = new ScriptedFailureRelay(
+      ['permanent'],
+      new MaildirRelay({ root: h0.mailRoot, hostname: 'mx.example.test' }),
+    );
+    const h = await harness({
+      relay,
+      queue: {
+        onBounce: async (ctx) => {
+          bounced.push(ctx.messageId);
+        },
+      },
+    });
+    const id = await h.queue.enqueue({
+      envelope: { sender: 'alice@remote.test', recipients: ['bob@example.test'] },
+      body: [sampleBody()],
+    });
     assert.equal(await h.waitFor(id, ['delivered', 'bounced']), 'bounced');
     await h.queue.idle();
     assert.deepEqual(bounced, [id]);
@@ -93,9 +141,22 @@ describe('queue', () => {
   it('never asks for a DSN for a message from the null sender', async () => {
     const bounced: string[] = [];
     const h0 = await harness();
-    const relay = new ScriptedFailureRelay(['permanent'], new MaildirRelay({ root: h0.mailRoot, hostname: 'mx.example.test' }));
-    const h = await harness({ relay, queue: { onBounce: async (ctx) => { bounced.push(ctx.messageId); } } });
-    const id = await h.queue.enqueue({ envelope: { sender: '', recipients: ['bob@example.test'] }, body: [sampleBody()] });
+    const relay = new ScriptedFailureRelay(
+      ['permanent'],
+      new MaildirRelay({ root: h0.mailRoot, hostname: 'mx.example.test' }),
+    );
+    const h = await harness({
+      relay,
+      queue: {
+        onBounce: async (ctx) => {
+          bounced.push(ctx.messageId);
+        },
+      },
+    });
+    const id = await h.queue.enqueue({
+      envelope: { sender: '', recipients: ['bob@example.test'] },
+      body: [sampleBody()],
+    });
     assert.equal(await h.waitFor(id, ['bounced']), 'bounced');
     await h.queue.idle();
     assert.deepEqual(bounced, []);
@@ -103,7 +164,10 @@ describe('queue', () => {
 
   it('defers recipients of domains it does not host instead of writing their Maildir', async () => {
     const h = await harness();
-    const id = await h.queue.enqueue({ envelope: { sender: '', recipients: ['someone@elsewhere.test'] }, body: [sampleBody()] });
+    const id = await h.queue.enqueue({
+      envelope: { sender: '', recipients: ['someone@elsewhere.test'] },
+      body: [sampleBody()],
+    });
     assert.equal(await h.waitFor(id, ['deferred']), 'deferred');
     const history = await loadHistory(h.log, id);
     const deferred = history?.entries.find((e) => e.type === 'DeliveryDeferred');
@@ -113,10 +177,19 @@ describe('queue', () => {
 
   it('recovers a deferred message after a restart and delivers it', async () => {
     const h0 = await harness();
-    const relay = new ScriptedFailureRelay(['transient', 'delivered'], new MaildirRelay({ root: h0.mailRoot, hostname: 'mx.example.test' }));
+    const relay = new ScriptedFailureRelay(
+      ['transient', 'delivered'],
+      new MaildirRelay({ root: h0.mailRoot, hostname: 'mx.example.test' }),
+    );
     const clock = new FakeScheduler();
-    const h = await harness({ relay, queue: { scheduler: clock, retry: { minBackoff: 60_000, maxBackoff: 60_000, maxLifetime: 86_400_000 } } });
-    const id = await h.queue.enqueue({ envelope: { sender: 'alice@remote.test', recipients: ['bob@example.test'] }, body: [sampleBody()] });
+    const h = await harness({
+      relay,
+      queue: { scheduler: clock, retry: { minBackoff: 60_000, maxBackoff: 60_000, maxLifetime: 86_400_000 } },
+    });
+    const id = await h.queue.enqueue({
+      envelope: { sender: 'alice@remote.test', recipients: ['bob@example.test'] },
+      body: [sampleBody()],
+    });
     await h.waitFor(id, ['deferred']);
     // Down for an hour: the restarted queue arms the recovered timer, which is due at once.
     await h.restart();
@@ -126,17 +199,32 @@ describe('queue', () => {
 
   it('hold, release and delete are recorded as events', async () => {
     const h0 = await harness();
-    const relay = new ScriptedFailureRelay(['transient', 'transient', 'transient'], new MaildirRelay({ root: h0.mailRoot, hostname: 'mx.example.test' }));
+    const relay = new ScriptedFailureRelay(
+      ['transient', 'transient', 'transient'],
+      new MaildirRelay({ root: h0.mailRoot, hostname: 'mx.example.test' }),
+    );
     const clock = new FakeScheduler();
-    const h = await harness({ relay, queue: { scheduler: clock, retry: { minBackoff: 60_000, maxBackoff: 60_000, maxLifetime: 600_000 } } });
-    const id = await h.queue.enqueue({ envelope: { sender: 'alice@remote.test', recipients: ['bob@example.test'] }, body: [sampleBody()] });
+    const h = await harness({
+      relay,
+      queue: { scheduler: clock, retry: { minBackoff: 60_000, maxBackoff: 60_000, maxLifetime: 600_000 } },
+    });
+    const id = await h.queue.enqueue({
+      envelope: { sender: 'alice@remote.test', recipients: ['bob@example.test'] },
+      body: [sampleBody()],
+    });
     await h.waitFor(id, ['deferred']);
     assert.equal(await h.queue.hold(id), 'held');
     assert.equal(await h.queue.release(id), 'deferred');
     // Released: due now, attempted once more and deferred again.
-    await waitUntil(() => h.queue.contextOf(id)?.attempts === 2 && h.queue.stateOf(id) === 'deferred', 'the second attempt deferred');
+    await waitUntil(
+      () => h.queue.contextOf(id)?.attempts === 2 && h.queue.stateOf(id) === 'deferred',
+      'the second attempt deferred',
+    );
     assert.equal(await h.queue.delete(id), 'deleted');
     const types = (await loadHistory(h.log, id))?.entries.map((e) => e.type) ?? [];
-    assert.ok(types.includes('MessageHeld') && types.includes('MessageReleased') && types.at(-1) === 'MessageDeleted', types.join(','));
+    assert.ok(
+      types.includes('MessageHeld') && types.includes('MessageReleased') && types.at(-1) === 'MessageDeleted',
+      types.join(','),
+    );
   });
 });

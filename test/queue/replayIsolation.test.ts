@@ -27,7 +27,12 @@ class FirstAttemptDefersRelay implements Relay {
   async deliver(req: DeliveryRequest): Promise<RecipientResult[]> {
     if (this.seen.has(req.message.id)) return this.real.deliver(req);
     this.seen.add(req.message.id);
-    return req.recipients.map((recipient) => ({ recipient, outcome: 'transient', status: '4.4.1', reply: 'connection timed out' }));
+    return req.recipients.map((recipient) => ({
+      recipient,
+      outcome: 'transient',
+      status: '4.4.1',
+      reply: 'connection timed out',
+    }));
   }
 }
 
@@ -35,7 +40,9 @@ describe('replay in a fresh process', () => {
   it('reproduces every live state and context without calling any action', async () => {
     const finals = new Map<string, { state: string; context: MessageContext }>();
     const dir = (await import('node:fs')).mkdtempSync(join((await import('node:os')).tmpdir(), 'mailtrail-replay-'));
-    const relay = new FirstAttemptDefersRelay(new MaildirRelay({ root: join(dir, 'mail'), hostname: 'mx.example.test' }));
+    const relay = new FirstAttemptDefersRelay(
+      new MaildirRelay({ root: join(dir, 'mail'), hostname: 'mx.example.test' }),
+    );
     h = await makeHarness({
       dir,
       relay,
@@ -45,15 +52,36 @@ describe('replay in a fresh process', () => {
       },
     });
     const ids = [
-      await h.queue.enqueue({ envelope: { sender: 'alice@example.test', recipients: ['bob@example.test', 'carol@example.test'] }, body: [sampleBody('one')], client: { ip: '192.0.2.1', helo: 'c.test', protocol: 'ESMTP' } }),
-      await h.queue.enqueue({ envelope: { sender: 'alice@example.test', recipients: ['..@example.test', 'bob@example.test'] }, body: [sampleBody('two')] }),
-      await h.queue.enqueue({ envelope: { sender: '', recipients: ['dave@example.test'] }, body: [sampleBody('three')] }),
+      await h.queue.enqueue({
+        envelope: { sender: 'alice@example.test', recipients: ['bob@example.test', 'carol@example.test'] },
+        body: [sampleBody('one')],
+        client: { ip: '192.0.2.1', helo: 'c.test', protocol: 'ESMTP' },
+      }),
+      await h.queue.enqueue({
+        envelope: { sender: 'alice@example.test', recipients: ['..@example.test', 'bob@example.test'] },
+        body: [sampleBody('two')],
+      }),
+      await h.queue.enqueue({
+        envelope: { sender: '', recipients: ['dave@example.test'] },
+        body: [sampleBody('three')],
+      }),
     ];
     for (const id of ids) await h.waitFor(id, ['delivered', 'bounced']);
     await h.waitFor(dsnIdFor(ids[1]!), ['delivered']);
     await waitUntil(() => finals.size >= 4, { what: 'four final messages' });
 
-    const out = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'replayWithThrowingActions.ts'), join(dir, 'events.sqlite')], { encoding: 'utf8' })) as Record<string, { state: string; context: unknown }>;
+    const out = JSON.parse(
+      execFileSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          join(import.meta.dirname, 'fixtures', 'replayWithThrowingActions.ts'),
+          join(dir, 'events.sqlite'),
+        ],
+        { encoding: 'utf8' },
+      ),
+    ) as Record<string, { state: string; context: unknown }>;
     assert.equal(Object.keys(out).length, 4);
     for (const [id, live] of finals) {
       const replayed = out[`message-${id}`];

@@ -26,7 +26,10 @@ import { waitUntil } from '../support/waitUntil.js';
 function deliveredFiles(root: string): number {
   const domain = join(root, 'example.test');
   if (!existsSync(domain)) return 0;
-  return readdirSync(domain).reduce((n, box) => n + (existsSync(join(domain, box, 'new')) ? readdirSync(join(domain, box, 'new')).length : 0), 0);
+  return readdirSync(domain).reduce(
+    (n, box) => n + (existsSync(join(domain, box, 'new')) ? readdirSync(join(domain, box, 'new')).length : 0),
+    0,
+  );
 }
 
 const REAL = Number(process.env.RR_REAL ?? 200);
@@ -36,7 +39,14 @@ describe('restart with 2,000 deferred messages', () => {
   let h: Harness;
   const scheduler = new FakeScheduler(Date.UTC(2026, 11, 2, 6, 0));
   const lines: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'info' }, { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>); } });
+  const logger = pino(
+    { level: 'info' },
+    {
+      write: (line: string) => {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      },
+    },
+  );
   let ids: string[] = [];
   let damaged = '';
 
@@ -46,23 +56,46 @@ describe('restart with 2,000 deferred messages', () => {
     h = await makeHarness({
       dir,
       relay: new MaildirRelay({ root: join(dir, 'unmounted', 'mail'), hostname: 'mx.example.test' }),
-      queue: { scheduler, concurrency: 50, retry: { minBackoff: 60_000, maxBackoff: 120_000, maxLifetime: 86_400_000 } },
+      queue: {
+        scheduler,
+        concurrency: 50,
+        retry: { minBackoff: 60_000, maxBackoff: 120_000, maxLifetime: 86_400_000 },
+      },
     });
-    const real = await Promise.all(Array.from({ length: REAL }, (_, i) => h.queue.enqueue({
-      envelope: { sender: 'alice@remote.test', recipients: [`bob${i}@example.test`] }, body: [sampleBody(`m${i}`)],
-    })));
-    await waitUntil(() => real.every((id) => h.stateOf(id) === 'deferred'), { what: 'the real messages deferred', timeoutMs: 60_000 });
+    const real = await Promise.all(
+      Array.from({ length: REAL }, (_, i) =>
+        h.queue.enqueue({
+          envelope: { sender: 'alice@remote.test', recipients: [`bob${i}@example.test`] },
+          body: [sampleBody(`m${i}`)],
+        }),
+      ),
+    );
+    await waitUntil(() => real.every((id) => h.stateOf(id) === 'deferred'), {
+      what: 'the real messages deferred',
+      timeoutMs: 60_000,
+    });
     const clones = await cloneHistories(h.log, h.spool.bodiesDir, real, TOTAL - REAL);
     ids = [...real, ...clones];
     damaged = clones[7]!;
     h.log.database.prepare(`UPDATE ${SNAPSHOT_TABLE} SET snapshot = '{"status":' WHERE id = ?`).run(damaged);
     // Restart with the root back.
-    await h.restart({ router: new Router({ localDomains: ['example.test'], localRelay: new MaildirRelay({ root: h.mailRoot, hostname: 'mx.example.test' }) }), logger });
+    await h.restart({
+      router: new Router({
+        localDomains: ['example.test'],
+        localRelay: new MaildirRelay({ root: h.mailRoot, hostname: 'mx.example.test' }),
+      }),
+      logger,
+    });
   });
-  after(async () => { await h.close(); });
+  after(async () => {
+    await h.close();
+  });
 
   it('schedules every one without folding a history, and attempts none before its time', async () => {
-    await waitUntil(() => lines.some((l) => /^recovered \d+ live messages/.test(String(l.msg))), { what: 'recovery done', timeoutMs: 60_000 });
+    await waitUntil(() => lines.some((l) => /^recovered \d+ live messages/.test(String(l.msg))), {
+      what: 'recovery done',
+      timeoutMs: 60_000,
+    });
     const done = lines.find((l) => /^recovered \d+ live messages/.test(String(l.msg)))!;
     assert.equal(done.recovered, TOTAL);
     for (const id of ids) assert.equal(h.queue.stateOf(id), 'deferred', `${id} is scheduled`);
@@ -79,11 +112,20 @@ describe('restart with 2,000 deferred messages', () => {
 
   it('delivers every one once the clock reaches its retry time', async () => {
     scheduler.advance(120_000);
-    await waitUntil(() => { scheduler.advance(0); return ids.every((id) => h.stateOf(id) === 'delivered'); }, { what: 'every message delivered', timeoutMs: 120_000 });
+    await waitUntil(
+      () => {
+        scheduler.advance(0);
+        return ids.every((id) => h.stateOf(id) === 'delivered');
+      },
+      { what: 'every message delivered', timeoutMs: 120_000 },
+    );
     await h.queue.idle();
     assert.equal(deliveredFiles(h.mailRoot), TOTAL);
     assert.equal(h.queue.size, 0);
     const fallback = lines.filter((l) => l.problem !== undefined);
-    assert.deepEqual(fallback.map((l) => [l.messageId, l.problem]), [[damaged, 'corrupt']]);
+    assert.deepEqual(
+      fallback.map((l) => [l.messageId, l.problem]),
+      [[damaged, 'corrupt']],
+    );
   });
 });

@@ -16,7 +16,9 @@ import { makeHarness, sampleBody, type Harness } from '../support/queueHarness.j
 
 const MIN = 60_000;
 const harnesses: Harness[] = [];
-after(async () => { for (const h of harnesses) await h.close(); });
+after(async () => {
+  for (const h of harnesses) await h.close();
+});
 
 /**
  * Recipients at busy@ are deferred (4.2.0) every time; a delivery to slow@ waits until the
@@ -26,18 +28,29 @@ class GatedRelay implements Relay {
   readonly name = 'gated';
   readonly calls: string[][] = [];
   private open!: () => void;
-  readonly gate = new Promise<void>((r) => { this.open = r; });
+  readonly gate = new Promise<void>((r) => {
+    this.open = r;
+  });
   real?: Relay;
   async deliver(req: DeliveryRequest): Promise<RecipientResult[]> {
     this.calls.push([...req.recipients]);
     if (req.recipients.some((r) => r.startsWith('slow@'))) await this.gate;
     if (req.recipients.some((r) => r.startsWith('busy@'))) {
-      return req.recipients.map((recipient) => ({ recipient, outcome: 'transient', status: '4.2.0', reply: 'mailbox busy, try later' }));
+      return req.recipients.map((recipient) => ({
+        recipient,
+        outcome: 'transient',
+        status: '4.2.0',
+        reply: 'mailbox busy, try later',
+      }));
     }
     return this.real!.deliver(req);
   }
-  openGate(): void { this.open(); }
-  callsFor(address: string): number { return this.calls.filter((c) => c.includes(address)).length; }
+  openGate(): void {
+    this.open();
+  }
+  callsFor(address: string): number {
+    return this.calls.filter((c) => c.includes(address)).length;
+  }
 }
 
 async function gatedQueue(options: { concurrency?: number; maxLifetime?: number } = {}) {
@@ -45,13 +58,19 @@ async function gatedQueue(options: { concurrency?: number; maxLifetime?: number 
   const relay = new GatedRelay();
   const h = await makeHarness({
     relay,
-    queue: { scheduler: clock, concurrency: options.concurrency ?? 20, retry: { minBackoff: MIN, maxBackoff: MIN, maxLifetime: options.maxLifetime ?? 86_400_000 } },
+    queue: {
+      scheduler: clock,
+      concurrency: options.concurrency ?? 20,
+      retry: { minBackoff: MIN, maxBackoff: MIN, maxLifetime: options.maxLifetime ?? 86_400_000 },
+    },
   });
   relay.real = new MaildirRelay({ root: h.mailRoot, hostname: 'mx.example.test' });
   harnesses.push(h);
-  const send = (to: string) => h.queue.enqueue({ envelope: { sender: 'alice@remote.test', recipients: [to] }, body: [sampleBody()] });
+  const send = (to: string) =>
+    h.queue.enqueue({ envelope: { sender: 'alice@remote.test', recipients: [to] }, body: [sampleBody()] });
   const attemptsOf = (id: string) => h.queue.contextOf(id)?.attempts;
-  const deferredAfter = (id: string, n: number) => waitUntil(() => h.queue.stateOf(id) === 'deferred' && attemptsOf(id) === n, `${id} deferred after attempt ${n}`);
+  const deferredAfter = (id: string, n: number) =>
+    waitUntil(() => h.queue.stateOf(id) === 'deferred' && attemptsOf(id) === n, `${id} deferred after attempt ${n}`);
   return { h, clock, relay, send, attemptsOf, deferredAfter };
 }
 
@@ -67,7 +86,10 @@ describe('the queue on a fake clock', () => {
     clock.advance(1);
     await deferredAfter(id, 2);
     const deferrals = (await loadHistory(h.log, id))?.entries.filter((e) => e.type === 'DeliveryDeferred') ?? [];
-    assert.deepEqual(deferrals.map((e) => Date.parse(String(e.data.nextAttemptAt)) - Date.parse(e.at)), [MIN, MIN]);
+    assert.deepEqual(
+      deferrals.map((e) => Date.parse(String(e.data.nextAttemptAt)) - Date.parse(e.at)),
+      [MIN, MIN],
+    );
   });
 
   it('expires a message that outlives maxLifetime with MessageExpired, and bounces it', async () => {

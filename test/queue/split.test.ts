@@ -16,14 +16,19 @@ import { splitIdFor } from '../../src/mail/queueId.js';
 import { makeHarness, sampleBody, type Harness } from '../support/queueHarness.js';
 
 const harnesses: Harness[] = [];
-after(async () => { for (const h of harnesses) await h.close(); });
+after(async () => {
+  for (const h of harnesses) await h.close();
+});
 
 describe('envelope policies', () => {
   it('Forward rewrites a recipient before delivery and records it', async () => {
     const h = await makeHarness();
     harnesses.push(h);
     h.queue.addPrequeuePolicy(new Forward([{ pattern: '^postmaster@', replace: 'bob@' }]));
-    const id = await h.queue.enqueue({ envelope: { sender: 'a@remote.test', recipients: ['postmaster@example.test'] }, body: [sampleBody()] });
+    const id = await h.queue.enqueue({
+      envelope: { sender: 'a@remote.test', recipients: ['postmaster@example.test'] },
+      body: [sampleBody()],
+    });
     assert.equal(await h.waitFor(id, ['delivered']), 'delivered');
     const applied = (await loadHistory(h.log, id))?.entries.find((e) => e.type === 'PoliciesApplied');
     assert.deepEqual(applied?.data.recipients, ['bob@example.test']);
@@ -62,18 +67,30 @@ describe('envelope policies', () => {
 });
 
 describe('relay policies', () => {
-  it('add headers to each attempt\'s copy without recording them', async () => {
+  it("add headers to each attempt's copy without recording them", async () => {
     const h = await makeHarness();
     harnesses.push(h);
     let calls = 0;
-    h.queue.addRelayPolicy({ name: 'attemptStamp', apply: async () => ({ prependHeaders: [`X-Attempt-Stamp: ${++calls}`] }) });
-    const id = await h.queue.enqueue({ envelope: { sender: 'a@remote.test', recipients: ['bob@example.test'] }, body: [sampleBody()] });
+    h.queue.addRelayPolicy({
+      name: 'attemptStamp',
+      apply: async () => ({ prependHeaders: [`X-Attempt-Stamp: ${++calls}`] }),
+    });
+    const id = await h.queue.enqueue({
+      envelope: { sender: 'a@remote.test', recipients: ['bob@example.test'] },
+      body: [sampleBody()],
+    });
     assert.equal(await h.waitFor(id, ['delivered']), 'delivered');
     const dir = join(h.mailRoot, 'example.test', 'bob', 'new');
     const text = readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8');
-    assert.match(text, /^Return-Path: <a@remote\.test>\nDelivered-To: bob@example\.test\nX-Attempt-Stamp: 1\nReceived: /);
+    assert.match(
+      text,
+      /^Return-Path: <a@remote\.test>\nDelivered-To: bob@example\.test\nX-Attempt-Stamp: 1\nReceived: /,
+    );
     const applied = (await loadHistory(h.log, id))?.entries.find((e) => e.type === 'PoliciesApplied');
-    assert.ok(!(applied?.data.headers as string[]).some((x) => x.startsWith('X-Attempt-Stamp')), 'relay policy headers are not recorded');
+    assert.ok(
+      !(applied!.data.headers as string[]).some((x) => x.startsWith('X-Attempt-Stamp')),
+      'relay policy headers are not recorded',
+    );
   });
 });
 
@@ -81,15 +98,30 @@ describe('prequeue policies', () => {
   it('read the original header block from the spool once per run, however many ask', async () => {
     const { runPrequeuePolicies } = await import('../../src/queue/prequeuePolicies.js');
     let reads = 0;
-    const asks = { name: 'asks', apply: async (ctx: { readHeaders(): Promise<string> }) => ({ prependHeaders: [`X-Len: ${(await ctx.readHeaders()).length}`] }) };
+    const asks = {
+      name: 'asks',
+      apply: async (ctx: { readHeaders(): Promise<string> }) => ({
+        prependHeaders: [`X-Len: ${(await ctx.readHeaders()).length}`],
+      }),
+    };
     const out = await runPrequeuePolicies({
       policies: [asks, asks, asks],
       from: 0,
-      message: { id: 'M', envelope: { sender: '', recipients: ['a@example.test'] }, receivedAt: '2026-11-25T12:00:00.000Z', size: 1 },
+      message: {
+        id: 'M',
+        envelope: { sender: '', recipients: ['a@example.test'] },
+        receivedAt: '2026-11-25T12:00:00.000Z',
+        size: 1,
+      },
       hostname: 'h',
       now: new Date(0),
-      readHeaders: async () => { reads += 1; return 'Subject: x\r\n'; },
-      openMessage: () => { throw new Error('not used'); },
+      readHeaders: async () => {
+        reads += 1;
+        return 'Subject: x\r\n';
+      },
+      openMessage: () => {
+        throw new Error('not used');
+      },
     });
     assert.equal(reads, 1);
     assert.deepEqual(out.headers, ['X-Len: 12', 'X-Len: 12', 'X-Len: 12']);

@@ -21,7 +21,9 @@ import { freePort, startSmtpSink } from '../relay/realServers.js';
 import { sampleBody } from '../support/queueHarness.js';
 
 const cleanup: (() => Promise<unknown> | void)[] = [];
-after(async () => { for (const step of cleanup.reverse()) await step(); });
+after(async () => {
+  for (const step of cleanup.reverse()) await step();
+});
 
 async function tutorialQueue(extra: QueueExtraOptions = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'mailtrail-tutorial-'));
@@ -34,7 +36,11 @@ async function tutorialQueue(extra: QueueExtraOptions = {}) {
     ...extra,
   });
   await queue.start();
-  cleanup.push(async () => { await queue.stop(1000); await storage.close(); rmSync(dir, { recursive: true, force: true }); });
+  cleanup.push(async () => {
+    await queue.stop(1000);
+    await storage.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
   const waitFor = async (id: string, states: string[]) => {
     for (let i = 0; i < 1000; i++) {
       const s = messageSummaryFrom(storage.log.database, id);
@@ -44,7 +50,10 @@ async function tutorialQueue(extra: QueueExtraOptions = {}) {
     throw new Error(`${id} is ${messageSummaryFrom(storage.log.database, id)?.state}, not ${states.join('|')}`);
   };
   const bounceFrom = async (sender: string) => {
-    const id = await queue.enqueue({ envelope: { sender, recipients: ['..@slimta.test'] }, body: [sampleBody('bounce me')] });
+    const id = await queue.enqueue({
+      envelope: { sender, recipients: ['..@slimta.test'] },
+      body: [sampleBody('bounce me')],
+    });
     await waitFor(id, ['bounced']);
     return dsnIdFor(id);
   };
@@ -54,7 +63,10 @@ async function tutorialQueue(extra: QueueExtraOptions = {}) {
 describe('new Queue(storage, relay): where DSNs go', () => {
   it('delivers received mail to the relay but keeps a DSN to a remote sender off it, deferred with the reason', async () => {
     const t = await tutorialQueue();
-    const id = await t.queue.enqueue({ envelope: { sender: 'alice@remote.test', recipients: ['bob@slimta.test'] }, body: [sampleBody()] });
+    const id = await t.queue.enqueue({
+      envelope: { sender: 'alice@remote.test', recipients: ['bob@slimta.test'] },
+      body: [sampleBody()],
+    });
     await t.waitFor(id, ['delivered']);
     const dsn = await t.waitFor(await t.bounceFrom('alice@remote.test'), ['deferred', 'delivered']);
     assert.equal(dsn.state, 'deferred');
@@ -72,9 +84,18 @@ describe('new Queue(storage, relay): where DSNs go', () => {
 
   it('with mailboxes, delivers BOB@ and Bob@ of one envelope once, into the mailbox as listed, and crosses both off', async () => {
     const t = await tutorialQueue({ localDomains: ['slimta.test'], mailboxes: ['bob@slimta.test'] });
-    const id = await t.queue.enqueue({ envelope: { sender: 'alice@remote.test', recipients: ['BOB@slimta.test', 'Bob@SLIMTA.test'] }, body: [sampleBody()] });
+    const id = await t.queue.enqueue({
+      envelope: { sender: 'alice@remote.test', recipients: ['BOB@slimta.test', 'Bob@SLIMTA.test'] },
+      body: [sampleBody()],
+    });
     const done = await t.waitFor(id, ['delivered', 'deferred', 'bounced']);
-    assert.deepEqual(done.recipients.map((r) => [r.address, r.status]), [['BOB@slimta.test', 'delivered'], ['Bob@SLIMTA.test', 'delivered']]);
+    assert.deepEqual(
+      done.recipients.map((r) => [r.address, r.status]),
+      [
+        ['BOB@slimta.test', 'delivered'],
+        ['Bob@SLIMTA.test', 'delivered'],
+      ],
+    );
     assert.deepEqual(readdirSync(join(t.mailRoot, 'slimta.test')), ['bob']);
     assert.equal(readdirSync(join(t.mailRoot, 'slimta.test', 'bob', 'new')).length, 1);
   });

@@ -19,13 +19,28 @@ after(async () => {
 
 test('a bare CR leaves for another SMTP server as CRLF, and <CR>.<CR> cannot end DATA early', async () => {
   const server = await scriptedServer();
-  const relay = new SmtpRelay({ host: '127.0.0.1', port: server.port, helo: 'relay.test', starttls: 'never', timeout: 5000 });
-  cleanup.push(() => server.close(), () => relay.close());
+  const relay = new SmtpRelay({
+    host: '127.0.0.1',
+    port: server.port,
+    helo: 'relay.test',
+    starttls: 'never',
+    timeout: 5000,
+  });
+  cleanup.push(
+    () => server.close(),
+    () => relay.close(),
+  );
   const text = 'Subject: cr\n\nline one\rline two\r.\rMAIL FROM:<evil@x.test>\rend\r\n';
   const results = await relay.deliver(deliveryRequest(text, ['bob@example.test']));
-  assert.deepEqual(results.map((r) => [r.outcome, r.status]), [['delivered', '2.0.0']]);
+  assert.deepEqual(
+    results.map((r) => [r.outcome, r.status]),
+    [['delivered', '2.0.0']],
+  );
   assert.equal(server.received.length, 1);
-  assert.equal(server.received[0]!.body.toString('latin1'), 'Subject: cr\r\n\r\nline one\r\nline two\r\n.\r\nMAIL FROM:<evil@x.test>\r\nend\r\n');
+  assert.equal(
+    server.received[0]!.body.toString('latin1'),
+    'Subject: cr\r\n\r\nline one\r\nline two\r\n.\r\nMAIL FROM:<evil@x.test>\r\nend\r\n',
+  );
 });
 
 test('BareCrToCrlf: the same output for every chunking, CRLF untouched, a final CR completed', async () => {

@@ -12,9 +12,12 @@ test('reports every recipient delivered with 2.0.0 and never opens the content',
   const relay = new BlackholeRelay();
   const results = await relay.deliver({ ...request, openContent: (o) => (opened++, request.openContent(o)) });
   assert.equal(relay.name, 'blackhole');
-  assert.deepEqual(results.map((r) => [r.recipient, r.outcome, r.status]), [
-    ['a@example.com', 'delivered', '2.0.0'],
-    ['b@example.net', 'delivered', '2.0.0'],
-  ]);
+  assert.deepEqual(
+    results.map((r) => [r.recipient, r.outcome, r.status]),
+    [
+      ['a@example.com', 'delivered', '2.0.0'],
+      ['b@example.net', 'delivered', '2.0.0'],
+    ],
+  );
   assert.equal(opened, 0);
 });

@@ -33,14 +33,16 @@ export function deliveryRequest(
       for (let i = 0; i < body.length; i += 7) chunks.push(body.subarray(i, i + 7));
       const failAfter = opts.failAfter;
       if (failAfter === undefined) return Readable.from(chunks);
-      return Readable.from((async function* () {
-        let sent = 0;
-        for (const chunk of chunks) {
-          if (sent >= failAfter) throw Object.assign(new Error('spool file vanished'), { code: 'EIO' });
-          sent += chunk.length;
-          yield chunk;
-        }
-      })());
+      return Readable.from(
+        (async function* () {
+          let sent = 0;
+          for (const chunk of chunks) {
+            if (sent >= failAfter) throw Object.assign(new Error('spool file vanished'), { code: 'EIO' });
+            sent += chunk.length;
+            yield chunk;
+          }
+        })(),
+      );
     },
   };
 }

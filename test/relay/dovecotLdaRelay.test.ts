@@ -9,7 +9,17 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
@@ -61,7 +71,11 @@ function readLog(): string {
 
 function inbox(user: string): string[] {
   const at = path.join(dir, 'mail', user, 'new');
-  return existsSync(at) ? readdirSync(at).sort().map((name) => readFileSync(path.join(at, name), 'utf8')) : [];
+  return existsSync(at)
+    ? readdirSync(at)
+        .sort()
+        .map((name) => readFileSync(path.join(at, name), 'utf8'))
+    : [];
 }
 
 const relay = (extra: string[] = ['-d', '{user}']) => new DovecotLdaRelay({ args: ['-c', config, ...extra] });
@@ -93,12 +107,24 @@ test('runs dovecot-lda -e -f <sender> -a <recipient> -d <user> by default', { sk
   const lda = new DovecotLdaRelay();
   assert.equal(lda.program, '/usr/lib/dovecot/dovecot-lda');
   assert.equal(lda.timeout, 10_000);
-  assert.deepEqual(lda.argsFor('alice@example.org', 'Bob@Example.Test', 'id'), ['-e', '-f', 'alice@example.org', '-a', 'Bob@Example.Test', '-d', 'bob']);
+  assert.deepEqual(lda.argsFor('alice@example.org', 'Bob@Example.Test', 'id'), [
+    '-e',
+    '-f',
+    'alice@example.org',
+    '-a',
+    'Bob@Example.Test',
+    '-d',
+    'bob',
+  ]);
 });
 
 test('delivers into the user Maildir through dovecot-lda -d, with Return-Path and Delivered-To', { skip }, async () => {
   const [result] = await relay().deliver(deliveryRequest(text, ['bob@example.test']));
-  assert.deepEqual(result, { recipient: 'bob@example.test', outcome: 'delivered', status: '2.0.0', reply: 'delivered via dovecot-lda' }, readLog());
+  assert.deepEqual(
+    result,
+    { recipient: 'bob@example.test', outcome: 'delivered', status: '2.0.0', reply: 'delivered via dovecot-lda' },
+    readLog(),
+  );
   const messages = inbox('bob');
   assert.equal(messages.length, 1);
   assert.equal(messages[0], `Return-Path: <alice@example.org>\nDelivered-To: bob@example.test\n${text}`);
@@ -107,17 +133,22 @@ test('delivers into the user Maildir through dovecot-lda -d, with Return-Path an
 
 test('delivers a null-sender message (-f "")', { skip }, async () => {
   const message = queuedMessage({ envelope: { sender: '', recipients: ['bob@example.test'] } });
-  const [result] = await relay().deliver(deliveryRequest('Subject: bounce\n\nsorry\n', ['bob@example.test'], { message }));
+  const [result] = await relay().deliver(
+    deliveryRequest('Subject: bounce\n\nsorry\n', ['bob@example.test'], { message }),
+  );
   assert.equal(result?.status, '2.0.0', readLog());
   assert.ok(inbox('bob').some((m) => m.startsWith('Return-Path: <>\n')));
 });
 
 test('fails the recipient with 5.1.1 when dovecot-lda exits 67 for a user the userdb lacks', { skip }, async () => {
   const results = await relay().deliver(deliveryRequest(text, ['carol@example.test', 'bob@example.test']));
-  assert.deepEqual(results.map((r) => [r.recipient, r.outcome, r.status]), [
-    ['carol@example.test', 'permanent', '5.1.1'],
-    ['bob@example.test', 'delivered', '2.0.0'],
-  ]);
+  assert.deepEqual(
+    results.map((r) => [r.recipient, r.outcome, r.status]),
+    [
+      ['carol@example.test', 'permanent', '5.1.1'],
+      ['bob@example.test', 'delivered', '2.0.0'],
+    ],
+  );
   assert.match(results[0]!.reply, /^dovecot-lda: user unknown \(exit status 67\)/);
   assert.equal(existsSync(path.join(dir, 'mail', 'carol')), false);
 });

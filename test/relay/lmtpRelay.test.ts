@@ -43,11 +43,14 @@ test('delivers over TCP into the Maildir; RCPT refuses an unknown user, DATA a f
   cleanup.push(() => relay.close());
   const recipients = ['bob@example.test', 'nobody@example.test', 'carol@example.test'];
   const results = await relay.deliver(deliveryRequest(MESSAGE, recipients));
-  assert.deepEqual(results.map((r) => [r.recipient, r.outcome, r.status]), [
-    ['bob@example.test', 'delivered', '2.0.0'],
-    ['nobody@example.test', 'permanent', '5.1.1'],
-    ['carol@example.test', 'permanent', '5.2.2'],
-  ]);
+  assert.deepEqual(
+    results.map((r) => [r.recipient, r.outcome, r.status]),
+    [
+      ['bob@example.test', 'delivered', '2.0.0'],
+      ['nobody@example.test', 'permanent', '5.1.1'],
+      ['carol@example.test', 'permanent', '5.2.2'],
+    ],
+  );
   assert.match(results[0]!.reply, /^250 2\.0\.0 <bob@example\.test> .* Saved$/);
   assert.match(results[1]!.reply, /^550 5\.1\.1 <nobody@example\.test> User doesn't exist/);
   assert.match(results[2]!.reply, /^552 5\.2\.2 <carol@example\.test> Quota exceeded/);
@@ -81,7 +84,10 @@ test('a recipient listed twice is sent once and reported twice', { skip }, async
   cleanup.push(() => relay.close());
   const before = (await inbox('bob@example.test')).length;
   const results = await relay.deliver(deliveryRequest(MESSAGE, ['bob@example.test', 'bob@example.test']));
-  assert.deepEqual(results.map((r) => r.outcome), ['delivered', 'delivered']);
+  assert.deepEqual(
+    results.map((r) => r.outcome),
+    ['delivered', 'delivered'],
+  );
   assert.equal((await inbox('bob@example.test')).length, before + 1);
 });
 

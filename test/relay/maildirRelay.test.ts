@@ -43,7 +43,9 @@ test('delivers into <root>/<domain>/<local>/new with Return-Path and Delivered-T
   const root = await freshRoot();
   const relay = new MaildirRelay({ root, hostname: 'mx.example.com' });
   const results = await relay.deliver(deliveryRequest(MESSAGE, ['bob@example.com']));
-  assert.deepEqual(results, [{ recipient: 'bob@example.com', outcome: 'delivered', status: '2.0.0', reply: 'delivered to maildir' }]);
+  assert.deepEqual(results, [
+    { recipient: 'bob@example.com', outcome: 'delivered', status: '2.0.0', reply: 'delivered to maildir' },
+  ]);
 
   const maildir = path.join(root, 'example.com', 'bob');
   const file = await only(path.join(maildir, 'new'));
@@ -59,7 +61,11 @@ test('delivers into <root>/<domain>/<local>/new with Return-Path and Delivered-T
   assert.equal((parsed.headers.get('return-path') as { text: string }).text, 'alice@example.org');
   assert.match(String(parsed.text), /Line one\nLine two/);
 
-  for (const dir of [path.join(root, 'example.com'), maildir, ...['tmp', 'new', 'cur'].map((d) => path.join(maildir, d))]) {
+  for (const dir of [
+    path.join(root, 'example.com'),
+    maildir,
+    ...['tmp', 'new', 'cur'].map((d) => path.join(maildir, d)),
+  ]) {
     assert.equal((await stat(dir)).mode & 0o777, 0o700, dir);
   }
   assert.equal((await stat(file)).mode & 0o777, 0o600);
@@ -80,7 +86,10 @@ test('gives each recipient its own copy and Delivered-To, lowercasing only the d
   const root = await freshRoot();
   const relay = new MaildirRelay({ root, hostname: 'mx' });
   const results = await relay.deliver(deliveryRequest(MESSAGE, ['Bob@Example.COM', 'dave@example.net']));
-  assert.deepEqual(results.map((r) => r.outcome), ['delivered', 'delivered']);
+  assert.deepEqual(
+    results.map((r) => r.outcome),
+    ['delivered', 'delivered'],
+  );
   const bob = await readFile(await only(path.join(root, 'example.com', 'Bob', 'new')), 'utf8');
   const dave = await readFile(await only(path.join(root, 'example.net', 'dave', 'new')), 'utf8');
   assert.match(bob, /^Return-Path: <alice@example\.org>\nDelivered-To: Bob@Example\.COM\n/);
@@ -129,7 +138,10 @@ test('refuses with 5.1.3 every address that could name a path outside its maildi
   assert.equal(results.at(-1)!.outcome, 'delivered');
   assert.deepEqual(await readdir(root), ['example.com']);
   assert.deepEqual(await readdir(path.join(root, 'example.com')), ['bob']);
-  assert.deepEqual((await readdir(base)).filter((f) => !/^root\d+$/.test(f)), []);
+  assert.deepEqual(
+    (await readdir(base)).filter((f) => !/^root\d+$/.test(f)),
+    [],
+  );
 });
 
 test('never overwrites a file in new/: a name clash takes the next name', async () => {
@@ -187,7 +199,9 @@ test('defers with 4.3.0 when the content cannot be read, leaving nothing in tmp/
   assert.deepEqual(await readdir(path.join(maildir, 'new')), []);
 });
 
-test('defers with 4.2.0 on EACCES, as Postfix maildir.c does', { skip: process.getuid?.() === 0 ? 'root ignores file modes' : false }, async () => {
+test('defers with 4.2.0 on EACCES, as Postfix maildir.c does', {
+  skip: process.getuid?.() === 0 ? 'root ignores file modes' : false,
+}, async () => {
   const root = await freshRoot();
   await mkdir(path.join(root, 'example.com', 'bob', 'tmp'), { recursive: true });
   await chmod(path.join(root, 'example.com', 'bob', 'tmp'), 0o500);
@@ -201,7 +215,14 @@ test('defers with 4.2.0 on EACCES, as Postfix maildir.c does', { skip: process.g
 test('bounces with 5.2.2 when the file size limit is hit (EFBIG under ulimit -f)', async () => {
   const root = await freshRoot();
   const child = fileURLToPath(new URL('./maildirChild.ts', import.meta.url));
-  const { stdout } = await promisify(execFile)('bash', ['-c', 'ulimit -f 2 && exec "$0" --import tsx "$@"', process.execPath, child, root, '10000']);
+  const { stdout } = await promisify(execFile)('bash', [
+    '-c',
+    'ulimit -f 2 && exec "$0" --import tsx "$@"',
+    process.execPath,
+    child,
+    root,
+    '10000',
+  ]);
   const [result] = JSON.parse(stdout) as Array<{ outcome: string; status: string; reply: string }>;
   assert.deepEqual([result!.outcome, result!.status], ['permanent', '5.2.2']);
   assert.match(result!.reply, /write maildir file in example\.com\/bob: EFBIG/);

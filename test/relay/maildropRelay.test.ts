@@ -7,7 +7,16 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../../src/errors/mailtrailError.js';
@@ -37,7 +46,9 @@ const newNames = (at: string): string[] => readdirSync(path.join(at, 'new'));
 async function arrivals(at: string, action: () => Promise<unknown>): Promise<string[]> {
   const before = new Set(newNames(at));
   await action();
-  return newNames(at).filter((name) => !before.has(name)).map((name) => readFileSync(path.join(at, 'new', name), 'utf8'));
+  return newNames(at)
+    .filter((name) => !before.has(name))
+    .map((name) => readFileSync(path.join(at, 'new', name), 'utf8'));
 }
 
 /** A maildrop filter file: maildrop wants it owned by the user running it, mode 600. */
@@ -52,32 +63,43 @@ before(() => {
   maildir = path.join(dir, 'Maildir');
   makeMaildir(maildir);
   makeMaildir(path.join(maildir, '.Spam'));
-  filter = writeFilter(path.join(dir, 'mailfilter'), [
-    `DEFAULT="${maildir}/"`,
-    'if (/^X-Spam-Flag: *YES/)',
-    '{',
-    `  to "${maildir}/.Spam/"`,
-    '}',
-    '',
-  ].join('\n'));
+  filter = writeFilter(
+    path.join(dir, 'mailfilter'),
+    [`DEFAULT="${maildir}/"`, 'if (/^X-Spam-Flag: *YES/)', '{', `  to "${maildir}/.Spam/"`, '}', ''].join('\n'),
+  );
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('runs maildrop -f <sender> -d <user> by default, -f always first', () => {
   const relay = new MaildropRelay();
   assert.equal(path.basename(relay.program), 'maildrop');
-  assert.deepEqual(relay.argsFor('alice@example.org', 'Bob@Example.Test', 'id1'), ['-f', 'alice@example.org', '-d', 'bob']);
+  assert.deepEqual(relay.argsFor('alice@example.org', 'Bob@Example.Test', 'id1'), [
+    '-f',
+    'alice@example.org',
+    '-d',
+    'bob',
+  ]);
   assert.deepEqual(relay.argsFor('', 'bob@example.test', 'id1'), ['-f', '', '-d', 'bob']);
   const withFilter = new MaildropRelay({ args: ['/etc/mailtrail/mailfilter', '{recipient}'] });
-  assert.deepEqual(withFilter.argsFor('alice@example.org', 'bob@example.test', 'id1'), ['-f', 'alice@example.org', '/etc/mailtrail/mailfilter', 'bob@example.test']);
+  assert.deepEqual(withFilter.argsFor('alice@example.org', 'bob@example.test', 'id1'), [
+    '-f',
+    'alice@example.org',
+    '/etc/mailtrail/mailfilter',
+    'bob@example.test',
+  ]);
   assert.equal(relay.timeout, 10_000);
 });
 
 test('delivers into the Maildir set as DEFAULT by a filter file, with Return-Path and Delivered-To', async () => {
   const relay = new MaildropRelay({ args: [filter] });
   let results: unknown[] = [];
-  const added = await arrivals(maildir, async () => (results = await relay.deliver(deliveryRequest(ham, ['bob@example.test']))));
-  assert.deepEqual(results, [{ recipient: 'bob@example.test', outcome: 'delivered', status: '2.0.0', reply: 'delivered via maildrop' }]);
+  const added = await arrivals(
+    maildir,
+    async () => (results = await relay.deliver(deliveryRequest(ham, ['bob@example.test']))),
+  );
+  assert.deepEqual(results, [
+    { recipient: 'bob@example.test', outcome: 'delivered', status: '2.0.0', reply: 'delivered via maildrop' },
+  ]);
   assert.deepEqual(added, [`Return-Path: <alice@example.org>\nDelivered-To: bob@example.test\n${ham}`]);
 });
 
@@ -95,7 +117,9 @@ test('files X-Spam-Flag: YES mail into the .Spam folder (the tutorial quarantine
 test('delivers a null-sender message, one maildrop run per recipient', async () => {
   const relay = new MaildropRelay({ args: [filter] });
   const message = queuedMessage({ envelope: { sender: '', recipients: ['bob@example.test', 'carol@example.test'] } });
-  const request = deliveryRequest('Subject: bounce\n\nsorry\n', ['bob@example.test', 'carol@example.test'], { message });
+  const request = deliveryRequest('Subject: bounce\n\nsorry\n', ['bob@example.test', 'carol@example.test'], {
+    message,
+  });
   let statuses: string[] = [];
   const added = await arrivals(maildir, async () => (statuses = (await relay.deliver(request)).map((r) => r.status)));
   assert.deepEqual(statuses, ['2.0.0', '2.0.0']);
@@ -103,7 +127,9 @@ test('delivers a null-sender message, one maildrop run per recipient', async () 
   assert.ok(added.every((m) => m.startsWith('Return-Path: <>\n')));
 });
 
-test('fails the recipient with 5.1.1 when maildrop -d exits 67 for an unknown user', { skip: root ? false : 'maildrop -d for another user needs root' }, async () => {
+test('fails the recipient with 5.1.1 when maildrop -d exits 67 for an unknown user', {
+  skip: root ? false : 'maildrop -d for another user needs root',
+}, async () => {
   const relay = new MaildropRelay();
   const [result] = await relay.deliver(deliveryRequest(ham, ['no-such-user.mailtrail@example.test']));
   assert.equal(result?.outcome, 'permanent');
@@ -133,10 +159,21 @@ test('delivers to virtual mailboxes with the documented filter, {user} and {doma
   const vmail = path.join(dir, 'vmail');
   makeMaildir(path.join(vmail, 'example.test', 'bob'));
   makeMaildir(path.join(vmail, 'example.test', 'bob', '.Spam'));
-  const relay = new MaildropRelay({ args: [writeFilter(path.join(dir, 'virtual-filter'), docsMaildropFilter(vmail)), '{user}', '{domain}'] });
+  const relay = new MaildropRelay({
+    args: [writeFilter(path.join(dir, 'virtual-filter'), docsMaildropFilter(vmail)), '{user}', '{domain}'],
+  });
   const pwned = path.join(dir, 'pwned');
-  const results = await relay.deliver(deliveryRequest(spam, ['Bob@Example.TEST', 'carol@example.test', `"bob;touch ${pwned}"@example.test`]));
-  assert.deepEqual(results.map((r) => [r.outcome, r.status]), [['delivered', '2.0.0'], ['permanent', '5.1.1'], ['permanent', '5.1.1']]);
+  const results = await relay.deliver(
+    deliveryRequest(spam, ['Bob@Example.TEST', 'carol@example.test', `"bob;touch ${pwned}"@example.test`]),
+  );
+  assert.deepEqual(
+    results.map((r) => [r.outcome, r.status]),
+    [
+      ['delivered', '2.0.0'],
+      ['permanent', '5.1.1'],
+      ['permanent', '5.1.1'],
+    ],
+  );
   assert.equal(newMessages(path.join(vmail, 'example.test', 'bob', '.Spam')).length, 1);
   assert.equal(existsSync(pwned), false);
 });
@@ -147,8 +184,16 @@ test('refuses at construction a maildrop that is not installed', () => {
     (err: unknown) => err instanceof ConfigError && err.key === 'relay.path' && /no such program/.test(err.message),
   );
   assert.throws(
-    () => new MaildropRelay({ path: 'maildrop-not-installed' }, { key: 'routes.example.test', file: '/etc/mailtrail.yaml' }),
-    (err: unknown) => err instanceof ConfigError && err.key === 'routes.example.test.path' && err.file === '/etc/mailtrail.yaml',
+    () =>
+      new MaildropRelay(
+        { path: 'maildrop-not-installed' },
+        { key: 'routes.example.test', file: '/etc/mailtrail.yaml' },
+      ),
+    (err: unknown) =>
+      err instanceof ConfigError && err.key === 'routes.example.test.path' && err.file === '/etc/mailtrail.yaml',
   );
-  assert.throws(() => new MaildropRelay({ args: ['{rcpt}'] }), (err: unknown) => err instanceof ConfigError && err.key === 'relay.args[0]');
+  assert.throws(
+    () => new MaildropRelay({ args: ['{rcpt}'] }),
+    (err: unknown) => err instanceof ConfigError && err.key === 'relay.args[0]',
+  );
 });

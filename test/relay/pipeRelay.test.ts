@@ -49,8 +49,16 @@ test('delivers with 2.0.0 when the program exits 0, the message on stdin with LF
   const relay = new PipeRelay({ command: [fake, `--fake-record=${record}`] });
   const request = deliveryRequest(text, ['bob@example.com']);
   const asked: string[] = [];
-  const [result] = await relay.deliver({ ...request, openContent: (opts) => (asked.push(opts.lineEndings), request.openContent(opts)) });
-  assert.deepEqual(result, { recipient: 'bob@example.com', outcome: 'delivered', status: '2.0.0', reply: 'delivered via pipe' });
+  const [result] = await relay.deliver({
+    ...request,
+    openContent: (opts) => (asked.push(opts.lineEndings), request.openContent(opts)),
+  });
+  assert.deepEqual(result, {
+    recipient: 'bob@example.com',
+    outcome: 'delivered',
+    status: '2.0.0',
+    reply: 'delivered via pipe',
+  });
   assert.deepEqual(asked, ['lf']);
   assert.equal(readFileSync(path.join(record, 'stdin'), 'utf8'), text);
 });
@@ -69,7 +77,12 @@ test('fails the recipient with 5.3.0 for an unknown exit status (99, 1)', async 
   for (const code of [99, 1]) {
     const relay = new PipeRelay({ command: [fake, `--fake-exit=${code}`] });
     const [result] = await relay.deliver(deliveryRequest(text, ['bob@example.com']));
-    assert.deepEqual(result, { recipient: 'bob@example.com', outcome: 'permanent', status: '5.3.0', reply: `pipe: unknown mail system error ${code} (exit status ${code})` });
+    assert.deepEqual(result, {
+      recipient: 'bob@example.com',
+      outcome: 'permanent',
+      status: '5.3.0',
+      reply: `pipe: unknown mail system error ${code} (exit status ${code})`,
+    });
   }
 });
 
@@ -86,23 +99,41 @@ test('puts the program output into the reply, made printable and cut at 2 kB', a
 test('defers with 4.3.0 when the program is killed by a signal', async () => {
   const relay = new PipeRelay({ command: [fake, '--fake-signal=USR1'] });
   const [result] = await relay.deliver(deliveryRequest(text, ['bob@example.com']));
-  assert.deepEqual(result, { recipient: 'bob@example.com', outcome: 'transient', status: '4.3.0', reply: 'pipe: command died with signal SIGUSR1' });
+  assert.deepEqual(result, {
+    recipient: 'bob@example.com',
+    outcome: 'transient',
+    status: '4.3.0',
+    reply: 'pipe: command died with signal SIGUSR1',
+  });
 });
 
 test('kills a program past the time limit (SIGKILL after the SIGTERM grace) and defers with 4.3.0', async () => {
   const record = recordDir();
-  const relay = new PipeRelay({ command: [fake, `--fake-record=${record}`, '--fake-hang'], timeout: 300, killGrace: 200 });
+  const relay = new PipeRelay({
+    command: [fake, `--fake-record=${record}`, '--fake-hang'],
+    timeout: 300,
+    killGrace: 200,
+  });
   const started = Date.now();
   const [result] = await relay.deliver(deliveryRequest(text, ['bob@example.com']));
   const elapsed = Date.now() - started;
-  assert.deepEqual(result, { recipient: 'bob@example.com', outcome: 'transient', status: '4.3.0', reply: 'pipe: command time limit of 0.3s exceeded, killed' });
+  assert.deepEqual(result, {
+    recipient: 'bob@example.com',
+    outcome: 'transient',
+    status: '4.3.0',
+    reply: 'pipe: command time limit of 0.3s exceeded, killed',
+  });
   assert.ok(elapsed >= 450 && elapsed < 3000, `took ${elapsed} ms`);
   assert.equal(alive(Number(readFileSync(path.join(record, 'pid'), 'utf8'))), false);
 });
 
 test('kills a grandchild that keeps the pipes open after the program has exited', async () => {
   const record = recordDir();
-  const relay = new PipeRelay({ command: [fake, `--fake-record=${record}`, '--fake-hang-child'], timeout: 300, killGrace: 200 });
+  const relay = new PipeRelay({
+    command: [fake, `--fake-record=${record}`, '--fake-hang-child'],
+    timeout: 300,
+    killGrace: 200,
+  });
   const started = Date.now();
   const [result] = await relay.deliver(deliveryRequest(text, ['bob@example.com']));
   assert.ok(Date.now() - started < 3000);
@@ -115,7 +146,10 @@ test('kills a grandchild that keeps the pipes open after the program has exited'
 
 test('survives EPIPE when the program exits without reading a large message', async () => {
   const large = `Subject: big\n\n${'0123456789abcdef\n'.repeat(256 * 1024)}`;
-  for (const [code, status] of [[0, '2.0.0'], [75, '4.3.0']] as const) {
+  for (const [code, status] of [
+    [0, '2.0.0'],
+    [75, '4.3.0'],
+  ] as const) {
     const relay = new PipeRelay({ command: [fake, '--fake-no-read', `--fake-exit=${code}`] });
     const [result] = await relay.deliver(deliveryRequest(large, ['bob@example.com']));
     assert.equal(result?.status, status);
@@ -134,15 +168,41 @@ test('kills the program before it sees EOF when the message cannot be read, and 
 
 test('substitutes placeholders inside each argv entry, one entry each', async () => {
   const record = recordDir();
-  const relay = new PipeRelay({ command: [fake, `--fake-record=${record}`, '{sender}', '{recipient}', '{user}', '{domain}', '{messageId}', 'to={user}@{domain}', '{}', '{{user}}'] });
+  const relay = new PipeRelay({
+    command: [
+      fake,
+      `--fake-record=${record}`,
+      '{sender}',
+      '{recipient}',
+      '{user}',
+      '{domain}',
+      '{messageId}',
+      'to={user}@{domain}',
+      '{}',
+      '{{user}}',
+    ],
+  });
   const message = queuedMessage({ envelope: { sender: 'alice@example.org', recipients: ['Bob.Smith@Example.COM'] } });
   await relay.deliver(deliveryRequest(text, ['Bob.Smith@Example.COM'], { message }));
-  assert.deepEqual(argvOf(record).slice(1), ['alice@example.org', 'Bob.Smith@Example.COM', 'bob.smith', 'example.com', message.id, 'to=bob.smith@example.com', '{}', '{bob.smith}']);
+  assert.deepEqual(argvOf(record).slice(1), [
+    'alice@example.org',
+    'Bob.Smith@Example.COM',
+    'bob.smith',
+    'example.com',
+    message.id,
+    'to=bob.smith@example.com',
+    '{}',
+    '{bob.smith}',
+  ]);
 });
 
 test('passes recipients with shell metacharacters as one argv entry, and no shell runs them', async () => {
   const pwned = path.join(dir, 'pwned');
-  const recipients = [`"a;touch ${pwned}"@example.test`, `"$(touch ${pwned})"@example.test`, '"`touch x` | & > <"@example.test'];
+  const recipients = [
+    `"a;touch ${pwned}"@example.test`,
+    `"$(touch ${pwned})"@example.test`,
+    '"`touch x` | & > <"@example.test',
+  ];
   for (const recipient of recipients) {
     const record = recordDir();
     const relay = new PipeRelay({ command: [fake, `--fake-record=${record}`, '{recipient}', '{user}'] });
@@ -157,8 +217,17 @@ test('passes recipients with shell metacharacters as one argv entry, and no shel
 test('refuses addresses a command line could mistake for options or that hold control characters', async () => {
   const record = recordDir();
   const relay = new PipeRelay({ command: [fake, `--fake-record=${record}`, '{user}'] });
-  const results = await relay.deliver(deliveryRequest(text, ['-oQ/tmp@example.test', 'bob\n@example.test', '"-x"@example.test']));
-  assert.deepEqual(results.map((r) => [r.outcome, r.status]), [['permanent', '5.1.3'], ['permanent', '5.1.3'], ['permanent', '5.1.3']]);
+  const results = await relay.deliver(
+    deliveryRequest(text, ['-oQ/tmp@example.test', 'bob\n@example.test', '"-x"@example.test']),
+  );
+  assert.deepEqual(
+    results.map((r) => [r.outcome, r.status]),
+    [
+      ['permanent', '5.1.3'],
+      ['permanent', '5.1.3'],
+      ['permanent', '5.1.3'],
+    ],
+  );
   const message = queuedMessage({ envelope: { sender: '-f@evil.test', recipients: ['bob@example.com'] } });
   const [bySender] = await relay.deliver(deliveryRequest(text, ['bob@example.com'], { message }));
   assert.equal(bySender?.status, '5.1.7');
@@ -168,7 +237,13 @@ test('refuses addresses a command line could mistake for options or that hold co
 test('runs once per recipient and returns the results in order', async () => {
   const relay = new PipeRelay({ command: [fake, '--fake-exit=0'] });
   const ok = await relay.deliver(deliveryRequest(text, ['a@example.com', 'b@example.com']));
-  assert.deepEqual(ok.map((r) => [r.recipient, r.status]), [['a@example.com', '2.0.0'], ['b@example.com', '2.0.0']]);
+  assert.deepEqual(
+    ok.map((r) => [r.recipient, r.status]),
+    [
+      ['a@example.com', '2.0.0'],
+      ['b@example.com', '2.0.0'],
+    ],
+  );
 });
 
 test('defers with 4.3.0 when the program has vanished since the relay was built', async () => {
@@ -195,8 +270,17 @@ test('refuses at construction a missing program, a non-executable one and an unk
     [[notExecutable], 'relay.command[0]', /not executable/],
   ];
   for (const [command, key, message] of cases) {
-    assert.throws(() => new PipeRelay({ command }), (err: unknown) => err instanceof ConfigError && err.key === key && message.test(err.message));
+    assert.throws(
+      () => new PipeRelay({ command }),
+      (err: unknown) => err instanceof ConfigError && err.key === key && message.test(err.message),
+    );
   }
-  assert.throws(() => new PipeRelay({ command: [] }), (err: unknown) => err instanceof ConfigError && err.key === 'relay.command');
-  assert.throws(() => new PipeRelay({ command: ['nope'] }, { key: 'routes.example.test' }), (err: unknown) => err instanceof ConfigError && err.key === 'routes.example.test.command[0]');
+  assert.throws(
+    () => new PipeRelay({ command: [] }),
+    (err: unknown) => err instanceof ConfigError && err.key === 'relay.command',
+  );
+  assert.throws(
+    () => new PipeRelay({ command: ['nope'] }, { key: 'routes.example.test' }),
+    (err: unknown) => err instanceof ConfigError && err.key === 'routes.example.test.command[0]',
+  );
 });

@@ -38,7 +38,12 @@ function listenOnce(host: string, port: number): Promise<number> {
   });
 }
 
-export interface Running { readonly child: ChildProcess; readonly dir: string; stop(): Promise<void>; output(): string }
+export interface Running {
+  readonly child: ChildProcess;
+  readonly dir: string;
+  stop(): Promise<void>;
+  output(): string;
+}
 
 function run(program: string, args: string[], dir: string): Running {
   const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -73,7 +78,10 @@ async function waitFor(what: string, probe: () => Promise<boolean>, server: Runn
 function connects(target: { host: string; port: number } | { path: string }): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(target as net.NetConnectOpts);
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
   });
 }
@@ -85,7 +93,11 @@ async function tempDir(prefix: string): Promise<string> {
 }
 
 /** smtp-sink on host:port with extra options (e.g. ['-f', 'RCPT']); dumps into `dir/dump`. */
-export async function startSmtpSink(host: string, port: number, options: string[] = []): Promise<Running & { dumps(): Promise<string[]> }> {
+export async function startSmtpSink(
+  host: string,
+  port: number,
+  options: string[] = [],
+): Promise<Running & { dumps(): Promise<string[]> }> {
   const dir = await tempDir('mailtrail-sink-');
   const dump = path.join(dir, 'dump');
   await mkdir(dump);
@@ -105,26 +117,42 @@ export async function startDnsmasq(confLines: readonly string[]): Promise<Runnin
   const dir = await tempDir('mailtrail-dns-');
   const port = await freePort();
   const conf = path.join(dir, 'dnsmasq.conf');
-  await writeFile(conf, [
-    `port=${port}`, 'listen-address=127.0.0.1', 'bind-interfaces', 'no-resolv', 'no-hosts', 'no-poll',
-    'pid-file=', ...confLines, '',
-  ].join('\n'));
+  await writeFile(
+    conf,
+    [
+      `port=${port}`,
+      'listen-address=127.0.0.1',
+      'bind-interfaces',
+      'no-resolv',
+      'no-hosts',
+      'no-poll',
+      'pid-file=',
+      ...confLines,
+      '',
+    ].join('\n'),
+  );
   const dns = run(DNSMASQ, ['-k', '-C', conf], dir);
   const resolver = new Resolver({ timeout: 200, tries: 1 });
   resolver.setServers([`127.0.0.1:${port}`]);
-  await waitFor('dnsmasq', async () => {
-    try {
-      await resolver.resolve4('probe.invalid');
-      return true;
-    } catch (err) {
-      return (err as { code?: string }).code !== 'ECONNREFUSED' && (err as { code?: string }).code !== 'ETIMEOUT';
-    }
-  }, dns);
+  await waitFor(
+    'dnsmasq',
+    async () => {
+      try {
+        await resolver.resolve4('probe.invalid');
+        return true;
+      } catch (err) {
+        return (err as { code?: string }).code !== 'ECONNREFUSED' && (err as { code?: string }).code !== 'ETIMEOUT';
+      }
+    },
+    dns,
+  );
   return { ...dns, server: `127.0.0.1:${port}` };
 }
 
 /** A Dovecot lmtp service on 127.0.0.1:port and a unix socket, users from `users`. */
-export async function startDovecotLmtp(users: readonly { user: string; extra?: string }[]): Promise<Running & { port: number; socket: string; mailDir: string; log(): Promise<string> }> {
+export async function startDovecotLmtp(
+  users: readonly { user: string; extra?: string }[],
+): Promise<Running & { port: number; socket: string; mailDir: string; log(): Promise<string> }> {
   const dir = await tempDir('mailtrail-dovecot-');
   const mailDir = path.join(dir, 'mail');
   await mkdir(mailDir);
@@ -133,7 +161,9 @@ export async function startDovecotLmtp(users: readonly { user: string; extra?: s
   const socket = path.join(dir, 'lmtp.sock');
   const passwd = users.map(({ user, extra }) => `${user}::65534:65534::${mailDir}/${user}::${extra ?? ''}`).join('\n');
   await writeFile(path.join(dir, 'users'), `${passwd}\n`);
-  await writeFile(path.join(dir, 'dovecot.conf'), `
+  await writeFile(
+    path.join(dir, 'dovecot.conf'),
+    `
 base_dir = ${dir}/run
 state_dir = ${dir}/state
 log_path = ${dir}/dovecot.log
@@ -169,8 +199,19 @@ service lmtp {
     mode = 0666
   }
 }
-`);
+`,
+  );
   const dovecot = run(DOVECOT, ['-F', '-c', path.join(dir, 'dovecot.conf')], dir);
-  await waitFor('dovecot', async () => (await connects({ host: '127.0.0.1', port })) && connects({ path: socket }), dovecot);
-  return { ...dovecot, port, socket, mailDir, log: () => readFile(path.join(dir, 'dovecot.log'), 'utf8').catch(() => '') };
+  await waitFor(
+    'dovecot',
+    async () => (await connects({ host: '127.0.0.1', port })) && connects({ path: socket }),
+    dovecot,
+  );
+  return {
+    ...dovecot,
+    port,
+    socket,
+    mailDir,
+    log: () => readFile(path.join(dir, 'dovecot.log'), 'utf8').catch(() => ''),
+  };
 }

@@ -33,8 +33,17 @@ for (const [reply, outcome, status] of TABLE) {
 }
 
 test('joins a multi-line reply into one line for the result', () => {
-  assert.deepEqual(parseReply('554-5.7.1 first line\r\n554 5.7.1 second line'), { code: 554, enhanced: '5.7.1', text: '554-5.7.1 first line 554 5.7.1 second line' });
-  assert.deepEqual(resultFromReply('bob@example.test', '550 5.1.1 no\r\n'), { recipient: 'bob@example.test', outcome: 'permanent', status: '5.1.1', reply: '550 5.1.1 no' });
+  assert.deepEqual(parseReply('554-5.7.1 first line\r\n554 5.7.1 second line'), {
+    code: 554,
+    enhanced: '5.7.1',
+    text: '554-5.7.1 first line 554 5.7.1 second line',
+  });
+  assert.deepEqual(resultFromReply('bob@example.test', '550 5.1.1 no\r\n'), {
+    recipient: 'bob@example.test',
+    outcome: 'permanent',
+    status: '5.1.1',
+    reply: '550 5.1.1 no',
+  });
 });
 
 test('a timeout is 4.4.2, a failed lookup of the next hop 4.4.3, any other failure without a reply 4.4.1', () => {

@@ -8,7 +8,14 @@
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 
-export interface Received { from: string; mailArgs: Record<string, string | boolean>; to: string[]; body: Buffer; secure: boolean; user?: string }
+export interface Received {
+  from: string;
+  mailArgs: Record<string, string | boolean>;
+  to: string[];
+  body: Buffer;
+  secure: boolean;
+  user?: string;
+}
 
 export interface Script {
   rcpt?: Record<string, string>;
@@ -21,7 +28,12 @@ export interface Script {
   port?: number;
 }
 
-export interface Scripted { port: number; received: Received[]; connections: number; close(): Promise<void> }
+export interface Scripted {
+  port: number;
+  received: Received[];
+  connections: number;
+  close(): Promise<void>;
+}
 
 /** An Error smtp-server turns into the scripted reply. */
 function replyError(reply: string): Error {

@@ -15,24 +15,55 @@ import { Router } from '../../src/queue/router.js';
 import { makeHarness, sampleBody, type Harness } from '../support/queueHarness.js';
 
 const cleanup: (() => Promise<void>)[] = [];
-after(async () => { for (const c of cleanup.reverse()) await c(); });
+after(async () => {
+  for (const c of cleanup.reverse()) await c();
+});
 
 describe('SMTP relay to a second mailtrail', () => {
   it('A hands b.test mail to B over SMTP; B delivers it into its Maildir', async () => {
     const b: Harness = await makeHarness();
     cleanup.push(() => b.close());
-    await b.restart({ router: new Router({ localDomains: ['b.test'], localRelay: new MaildirRelay({ root: b.mailRoot, hostname: 'mx.b.test' }) }) });
-    const edge = new SmtpEdge({ listen: { host: '127.0.0.1', port: 0 }, hostname: 'mx.b.test', domains: ['b.test'], log: b.log, reverseLookup: false }, b.queue);
+    await b.restart({
+      router: new Router({
+        localDomains: ['b.test'],
+        localRelay: new MaildirRelay({ root: b.mailRoot, hostname: 'mx.b.test' }),
+      }),
+    });
+    const edge = new SmtpEdge(
+      {
+        listen: { host: '127.0.0.1', port: 0 },
+        hostname: 'mx.b.test',
+        domains: ['b.test'],
+        log: b.log,
+        reverseLookup: false,
+      },
+      b.queue,
+    );
     const [bound] = await edge.start();
     cleanup.push(() => edge.stop());
 
     const a: Harness = await makeHarness();
     cleanup.push(() => a.close());
-    const outbound = new SmtpRelay({ host: '127.0.0.1', port: bound!.port, mx: false, helo: 'mx.a.test', starttls: 'never' });
+    const outbound = new SmtpRelay({
+      host: '127.0.0.1',
+      port: bound!.port,
+      mx: false,
+      helo: 'mx.a.test',
+      starttls: 'never',
+    });
     cleanup.push(() => outbound.close());
-    await a.restart({ router: new Router({ localDomains: ['a.test'], localRelay: new MaildirRelay({ root: a.mailRoot, hostname: 'mx.a.test' }), outboundRelay: outbound }) });
+    await a.restart({
+      router: new Router({
+        localDomains: ['a.test'],
+        localRelay: new MaildirRelay({ root: a.mailRoot, hostname: 'mx.a.test' }),
+        outboundRelay: outbound,
+      }),
+    });
 
-    const id = await a.queue.enqueue({ envelope: { sender: 'alice@a.test', recipients: ['bob@b.test'] }, body: [sampleBody('across')] });
+    const id = await a.queue.enqueue({
+      envelope: { sender: 'alice@a.test', recipients: ['bob@b.test'] },
+      body: [sampleBody('across')],
+    });
     assert.equal(await a.waitFor(id, ['delivered', 'deferred', 'bounced']), 'delivered');
     const outcome = (await loadHistory(a.log, id))?.entries.find((e) => e.type === 'DeliverySucceeded');
     const bId = /queued as ([A-Z0-9]+)/.exec(String(outcome?.data.reply))?.[1];

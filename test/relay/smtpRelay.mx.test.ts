@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { SmtpRelay } from '../../src/relay/smtpRelay.js';
 import { MxResolver } from '../../src/relay/mxResolver.js';
 import { deliveryRequest } from './deliveryRequest.js';
-import { DNSMASQ, freePort, SMTP_SINK, startDnsmasq, startSmtpSink } from './realServers.js';
+import { freePort, startDnsmasq, startSmtpSink } from './realServers.js';
 import { scriptedServer, type Scripted } from './scriptedSmtpServer.js';
 
 const MESSAGE = 'From: alice@example.org\nSubject: via MX\n\nHello\n';
@@ -33,50 +33,82 @@ before(async () => {
   const dnsmasq = await startDnsmasq([
     'local=/test/',
     // order.test lists its worse MX first, so the relay must sort by preference itself.
-    'mx-host=order.test,b.order.test,20', 'mx-host=order.test,a.order.test,10',
-    `host-record=a.order.test,${A}`, `host-record=b.order.test,${B}`,
-    'mx-host=failover.test,down.failover.test,5', 'mx-host=failover.test,up.failover.test,15',
-    `host-record=down.failover.test,${DOWN}`, `host-record=up.failover.test,${B}`,
-    'mx-host=alldown.test,down.alldown.test,10', `host-record=down.alldown.test,${DOWN}`,
+    'mx-host=order.test,b.order.test,20',
+    'mx-host=order.test,a.order.test,10',
+    `host-record=a.order.test,${A}`,
+    `host-record=b.order.test,${B}`,
+    'mx-host=failover.test,down.failover.test,5',
+    'mx-host=failover.test,up.failover.test,15',
+    `host-record=down.failover.test,${DOWN}`,
+    `host-record=up.failover.test,${B}`,
+    'mx-host=alldown.test,down.alldown.test,10',
+    `host-record=down.alldown.test,${DOWN}`,
     `host-record=aonly.test,${SINK}`,
-    'dns-rr=nullmx.test,15,000000', `host-record=nullmx.test,${SINK}`,
+    'dns-rr=nullmx.test,15,000000',
+    `host-record=nullmx.test,${SINK}`,
     'mx-host=noaddr.test,ghost.noaddr.test,10',
     `server=/slow.test/127.0.0.1#${deadDns}`,
-    'mx-host=good.test,mx.good.test,10', `host-record=mx.good.test,${SINK}`,
-    'mx-host=bad.test,mx.bad.test,10', `host-record=mx.bad.test,${REJECTING_SINK}`,
+    'mx-host=good.test,mx.good.test,10',
+    `host-record=mx.good.test,${SINK}`,
+    'mx-host=bad.test,mx.bad.test,10',
+    `host-record=mx.bad.test,${REJECTING_SINK}`,
   ]);
   dns = dnsmasq.server;
   serverA = await scriptedServer({ host: A, port });
   serverB = await scriptedServer({ host: B, port });
   const sink = await startSmtpSink(SINK, port);
   const rejecting = await startSmtpSink(REJECTING_SINK, port, ['-f', 'RCPT', '-B', '550 5.1.1 no such user here']);
-  cleanup.push(() => dnsmasq.stop(), () => serverA.close(), () => serverB.close(), () => sink.stop(), () => rejecting.stop());
+  cleanup.push(
+    () => dnsmasq.stop(),
+    () => serverA.close(),
+    () => serverB.close(),
+    () => sink.stop(),
+    () => rejecting.stop(),
+  );
 });
 after(async () => {
   for (const step of cleanup.reverse()) await step();
 });
 
 function relay(): SmtpRelay {
-  const r = new SmtpRelay({ port, helo: 'relay.test', starttls: 'never', timeout: 3000, resolver: { servers: [dns], timeout: 300, tries: 1 } });
+  const r = new SmtpRelay({
+    port,
+    helo: 'relay.test',
+    starttls: 'never',
+    timeout: 3000,
+    resolver: { servers: [dns], timeout: 300, tries: 1 },
+  });
   cleanup.push(() => r.close());
   return r;
 }
 
 test('the resolver sorts MX hosts by preference and falls back to A only without MX', async () => {
   const resolver = new MxResolver({ servers: [dns], timeout: 300, tries: 1 });
-  assert.deepEqual(await resolver.route('order.test'), { ok: true, hosts: [
-    { name: 'a.order.test', preference: 10, implicit: false },
-    { name: 'b.order.test', preference: 20, implicit: false },
-  ] });
-  assert.deepEqual(await resolver.route('aonly.test'), { ok: true, hosts: [{ name: 'aonly.test', preference: 0, implicit: true }] });
+  assert.deepEqual(await resolver.route('order.test'), {
+    ok: true,
+    hosts: [
+      { name: 'a.order.test', preference: 10, implicit: false },
+      { name: 'b.order.test', preference: 20, implicit: false },
+    ],
+  });
+  assert.deepEqual(await resolver.route('aonly.test'), {
+    ok: true,
+    hosts: [{ name: 'aonly.test', preference: 0, implicit: true }],
+  });
   assert.deepEqual(await resolver.addresses('aonly.test'), { ok: true, addresses: [SINK] });
-  assert.deepEqual(await resolver.route('[192.0.2.1]'), { ok: true, hosts: [{ name: '192.0.2.1', preference: 0, implicit: true }] });
+  assert.deepEqual(await resolver.route('[192.0.2.1]'), {
+    ok: true,
+    hosts: [{ name: '192.0.2.1', preference: 0, implicit: true }],
+  });
 });
 
 test('delivers to the MX host with the lowest preference first', async () => {
   const [result] = await relay().deliver(deliveryRequest(MESSAGE, ['bob@order.test']));
   assert.equal(result!.outcome, 'delivered', result!.reply);
-  assert.deepEqual(serverA.received.map((r) => r.to), [['bob@order.test']]);
+  assert.deepEqual(
+    serverA.received.map((r) => r.to),
+    [['bob@order.test']],
+  );
   assert.equal(serverB.received.filter((r) => r.to.includes('bob@order.test')).length, 0);
 });
 
@@ -120,15 +152,25 @@ test('fails with 5.4.4 when no MX host has an address', async () => {
 });
 
 test('groups by domain: one request, each domain its own next hop and outcome', async () => {
-  const recipients = ['bob@good.test', 'carol@bad.test', 'dave@good.test', 'erin@nullmx.test', 'frank@unknown.test', 'nodomain'];
+  const recipients = [
+    'bob@good.test',
+    'carol@bad.test',
+    'dave@good.test',
+    'erin@nullmx.test',
+    'frank@unknown.test',
+    'nodomain',
+  ];
   const results = await relay().deliver(deliveryRequest(MESSAGE, recipients));
-  assert.deepEqual(results.map((r) => [r.recipient, r.outcome, r.status]), [
-    ['bob@good.test', 'delivered', '2.0.0'],
-    ['carol@bad.test', 'permanent', '5.1.1'],
-    ['dave@good.test', 'delivered', '2.0.0'],
-    ['erin@nullmx.test', 'permanent', '5.1.10'],
-    ['frank@unknown.test', 'permanent', '5.1.2'],
-    ['nodomain', 'permanent', '5.1.3'],
-  ]);
+  assert.deepEqual(
+    results.map((r) => [r.recipient, r.outcome, r.status]),
+    [
+      ['bob@good.test', 'delivered', '2.0.0'],
+      ['carol@bad.test', 'permanent', '5.1.1'],
+      ['dave@good.test', 'delivered', '2.0.0'],
+      ['erin@nullmx.test', 'permanent', '5.1.10'],
+      ['frank@unknown.test', 'permanent', '5.1.2'],
+      ['nodomain', 'permanent', '5.1.3'],
+    ],
+  );
   assert.equal(results[1]!.reply, '550 5.1.1 no such user here');
 });

@@ -18,17 +18,36 @@ after(async () => {
   for (const step of cleanup.reverse()) await step();
 });
 
-async function setup(script: Script, options: Partial<SmtpRelayOptions> = {}): Promise<{ server: Scripted; relay: SmtpRelay }> {
+async function setup(
+  script: Script,
+  options: Partial<SmtpRelayOptions> = {},
+): Promise<{ server: Scripted; relay: SmtpRelay }> {
   const server = await scriptedServer(script);
-  const relay = new SmtpRelay({ host: '127.0.0.1', port: server.port, helo: 'relay.test', starttls: 'never', timeout: 5000, ...options });
-  cleanup.push(() => server.close(), () => relay.close());
+  const relay = new SmtpRelay({
+    host: '127.0.0.1',
+    port: server.port,
+    helo: 'relay.test',
+    starttls: 'never',
+    timeout: 5000,
+    ...options,
+  });
+  cleanup.push(
+    () => server.close(),
+    () => relay.close(),
+  );
   return { server, relay };
 }
 
 /** [recipient, scripted RCPT reply or undefined for ok, expected outcome, status, reply pattern] */
 const PER_RECIPIENT: [string, string | undefined, string, string, RegExp][] = [
   ['alice@example.test', undefined, 'delivered', '2.0.0', /^250 OK: message queued/],
-  ['bob@example.test', '550 5.1.1 <bob@example.test>: user unknown', 'permanent', '5.1.1', /^550 5\.1\.1 <bob@example\.test>: user unknown$/],
+  [
+    'bob@example.test',
+    '550 5.1.1 <bob@example.test>: user unknown',
+    'permanent',
+    '5.1.1',
+    /^550 5\.1\.1 <bob@example\.test>: user unknown$/,
+  ],
   ['carol@example.test', '452 4.2.2 mailbox full', 'transient', '4.2.2', /^452 4\.2\.2 mailbox full$/],
   ['dave@example.test', '550 no such user', 'permanent', '5.0.0', /^550 no such user$/],
   ['erin@example.test', '451 try later', 'transient', '4.0.0', /^451 try later$/],
@@ -53,13 +72,21 @@ test('each RCPT reply decides its own recipient; the DATA reply delivers the acc
 });
 
 test('a DATA rejection fails the accepted recipients with its status; RCPT rejections stand', async () => {
-  const { relay } = await setup({ rcpt: { 'bob@example.test': '550 5.1.1 unknown' }, data: '554 5.6.0 content rejected' });
-  const results = await relay.deliver(deliveryRequest(MESSAGE, ['alice@example.test', 'bob@example.test', 'carol@example.test']));
-  assert.deepEqual(results.map((r) => [r.recipient, r.outcome, r.status]), [
-    ['alice@example.test', 'permanent', '5.6.0'],
-    ['bob@example.test', 'permanent', '5.1.1'],
-    ['carol@example.test', 'permanent', '5.6.0'],
-  ]);
+  const { relay } = await setup({
+    rcpt: { 'bob@example.test': '550 5.1.1 unknown' },
+    data: '554 5.6.0 content rejected',
+  });
+  const results = await relay.deliver(
+    deliveryRequest(MESSAGE, ['alice@example.test', 'bob@example.test', 'carol@example.test']),
+  );
+  assert.deepEqual(
+    results.map((r) => [r.recipient, r.outcome, r.status]),
+    [
+      ['alice@example.test', 'permanent', '5.6.0'],
+      ['bob@example.test', 'permanent', '5.1.1'],
+      ['carol@example.test', 'permanent', '5.6.0'],
+    ],
+  );
   assert.match(results[0]!.reply, /554 5\.6\.0 content rejected/);
 });
 
@@ -72,7 +99,13 @@ test('a 4xx DATA reply defers the accepted recipients', async () => {
 test('a MAIL FROM rejection applies to every recipient', async () => {
   const { server, relay } = await setup({ mail: '553 5.1.7 sender rejected' });
   const results = await relay.deliver(deliveryRequest(MESSAGE, ['alice@example.test', 'bob@example.test']));
-  assert.deepEqual(results.map((r) => [r.outcome, r.status]), [['permanent', '5.1.7'], ['permanent', '5.1.7']]);
+  assert.deepEqual(
+    results.map((r) => [r.outcome, r.status]),
+    [
+      ['permanent', '5.1.7'],
+      ['permanent', '5.1.7'],
+    ],
+  );
   assert.equal(server.received.length, 0);
 });
 
@@ -83,15 +116,15 @@ test('sends the null sender as MAIL FROM:<>, the content byte for byte with CRLF
   assert.equal(result!.outcome, 'delivered');
   assert.equal(server.received[0]!.from, '');
   assert.equal(server.received[0]!.body.toString('utf8'), MESSAGE.replace(/\n/g, '\r\n'));
-  assert.equal(server.received[0]!.mailArgs['BODY'], undefined);
+  assert.equal(server.received[0]!.mailArgs.BODY, undefined);
 });
 
 test('asks for BODY=8BITMIME only when the content has 8-bit bytes', async () => {
   const { server, relay } = await setup({});
   await relay.deliver(deliveryRequest('Subject: caf\u00e9\n\nna\u00efve\n', ['alice@example.test']));
   await relay.deliver(deliveryRequest('Subject: plain\n\nascii\n', ['alice@example.test']));
-  assert.equal(server.received[0]!.mailArgs['BODY'], '8BITMIME');
-  assert.equal(server.received[1]!.mailArgs['BODY'], undefined);
+  assert.equal(server.received[0]!.mailArgs.BODY, '8BITMIME');
+  assert.equal(server.received[1]!.mailArgs.BODY, undefined);
   assert.match(server.received[0]!.body.toString('utf8'), /na\u00efve/);
 });
 
@@ -99,11 +132,17 @@ test('uses SMTPUTF8 for an internationalized address when offered, fails it 5.6.
   const { server, relay } = await setup({});
   const [ok] = await relay.deliver(deliveryRequest(MESSAGE, ['j\u00f6rg@example.test']));
   assert.equal(ok!.outcome, 'delivered', ok!.reply);
-  assert.equal(server.received[0]!.mailArgs['SMTPUTF8'], true);
+  assert.equal(server.received[0]!.mailArgs.SMTPUTF8, true);
 
   const { relay: plain } = await setup({ server: { hideSMTPUTF8: true } });
   const results = await plain.deliver(deliveryRequest(MESSAGE, ['j\u00f6rg@example.test', 'alice@example.test']));
-  assert.deepEqual(results.map((r) => [r.outcome, r.status]), [['permanent', '5.6.7'], ['delivered', '2.0.0']]);
+  assert.deepEqual(
+    results.map((r) => [r.outcome, r.status]),
+    [
+      ['permanent', '5.6.7'],
+      ['delivered', '2.0.0'],
+    ],
+  );
 });
 
 test('keeps the connection for the next attempt and all domains of a static next hop in one transaction', async () => {
@@ -111,7 +150,10 @@ test('keeps the connection for the next attempt and all domains of a static next
   await relay.deliver(deliveryRequest(MESSAGE, ['alice@one.test', 'bob@two.test']));
   await relay.deliver(deliveryRequest(MESSAGE, ['carol@three.test']));
   assert.equal(server.connections, 1);
-  assert.deepEqual(server.received.map((r) => r.to), [['alice@one.test', 'bob@two.test'], ['carol@three.test']]);
+  assert.deepEqual(
+    server.received.map((r) => r.to),
+    [['alice@one.test', 'bob@two.test'], ['carol@three.test']],
+  );
 });
 
 test('a later attempt opens a new connection when the pooled one was closed by the server', async () => {
@@ -153,7 +195,10 @@ test('STARTTLS opportunistic: upgrades when offered, without checking the certif
 });
 
 test('STARTTLS required: defers 4.7.4 when the server refuses it, 4.7.5 when its certificate fails', async () => {
-  const { server: plain, relay: strict } = await setup({ server: { disabledCommands: ['STARTTLS'] } }, { starttls: 'required' });
+  const { server: plain, relay: strict } = await setup(
+    { server: { disabledCommands: ['STARTTLS'] } },
+    { starttls: 'required' },
+  );
   const [refused] = await strict.deliver(deliveryRequest(MESSAGE, ['alice@example.test']));
   assert.deepEqual([refused!.outcome, refused!.status], ['transient', '4.7.4'], refused!.reply);
   assert.equal(plain.received.length, 0);

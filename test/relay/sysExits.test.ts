@@ -35,15 +35,23 @@ for (const [code, name, status, outcome] of postfix) {
 }
 
 test('has exactly the fifteen rows of sys_exits.c, in code order', () => {
-  assert.deepEqual(SYS_EXITS.map((row) => [row.code, row.name, row.status]), postfix.map(([c, n, s]) => [c, n, s]));
+  assert.deepEqual(
+    SYS_EXITS.map((row) => [row.code, row.name, row.status]),
+    postfix.map(([c, n, s]) => [c, n, s]),
+  );
 });
 
 for (const code of [1, 2, 63, 79, 99, 127, 255]) {
   test(`treats unknown exit status ${code} as permanent 5.3.0`, () => {
-    assert.deepEqual(sysExitStatus(code), { outcome: 'permanent', status: UNKNOWN_EXIT_STATUS, text: `unknown mail system error ${code}` });
+    assert.deepEqual(sysExitStatus(code), {
+      outcome: 'permanent',
+      status: UNKNOWN_EXIT_STATUS,
+      text: `unknown mail system error ${code}`,
+    });
   });
 }
 
 test('lets the first digit of the status decide the outcome', () => {
-  for (const row of SYS_EXITS) assert.equal(sysExitStatus(row.code).outcome, row.status.startsWith('4') ? 'transient' : 'permanent');
+  for (const row of SYS_EXITS)
+    assert.equal(sysExitStatus(row.code).outcome, row.status.startsWith('4') ? 'transient' : 'permanent');
 });

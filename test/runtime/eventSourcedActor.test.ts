@@ -19,7 +19,9 @@ function actorWith(log: MemoryEventLog, calls: string[], stream = 'message-M1') 
     log,
     stream,
     identity,
-    machine: messageMachine.provide({ actions: { runPolicies: () => calls.push('runPolicies'), startAttempt: () => calls.push('startAttempt') } }),
+    machine: messageMachine.provide({
+      actions: { runPolicies: () => calls.push('runPolicies'), startAttempt: () => calls.push('startAttempt') },
+    }),
   });
 }
 
@@ -33,7 +35,12 @@ describe('EventSourcedActor', () => {
     const stored = [];
     for await (const e of log.readStream('message-M1')) stored.push(e);
     assert.equal(stored.length, 1);
-    assert.deepEqual(stored[0]?.metadata, { schema: 1, machine: 'message', machineVersion: MESSAGE_MACHINE_VERSION, state: 'received' });
+    assert.deepEqual(stored[0]?.metadata, {
+      schema: 1,
+      machine: 'message',
+      machineVersion: MESSAGE_MACHINE_VERSION,
+      state: 'received',
+    });
     assert.equal(stored[0]?.data.sender, 'alice@remote.test');
     assert.equal(a.lastRevision, 0n);
   });
@@ -44,7 +51,9 @@ describe('EventSourcedActor', () => {
     const a = actorWith(log, calls);
     await a.record(ev.received());
     // Another writer took revision 1: this actor's append must conflict.
-    await log.append('message-M1', [{ type: 'MessageHeld', data: { at: ev.at(1) }, metadata: {} }], { expectedRevision: 0n });
+    await log.append('message-M1', [{ type: 'MessageHeld', data: { at: ev.at(1) }, metadata: {} }], {
+      expectedRevision: 0n,
+    });
     await assert.rejects(a.record(ev.policies()), ExpectedRevisionConflictError);
     assert.equal(a.state, 'received');
     assert.deepEqual(calls, ['runPolicies']);
@@ -65,8 +74,17 @@ describe('EventSourcedActor', () => {
     let a: EventSourcedActor<typeof messageMachine> | undefined;
     const order: string[] = [];
     a = new EventSourcedActor({
-      log, stream: 'message-M2', identity,
-      machine: messageMachine.provide({ actions: { runPolicies: () => { order.push('runPolicies'); void a!.record(ev.policies()).then((s) => order.push(s)); } } }),
+      log,
+      stream: 'message-M2',
+      identity,
+      machine: messageMachine.provide({
+        actions: {
+          runPolicies: () => {
+            order.push('runPolicies');
+            void a!.record(ev.policies()).then((s) => order.push(s));
+          },
+        },
+      }),
     });
     await a.record(ev.received({ messageId: 'M2' }));
     await new Promise((r) => setTimeout(r, 10));

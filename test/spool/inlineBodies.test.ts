@@ -41,7 +41,10 @@ const body = 'Subject: hi\r\nFrom: a@x.test\r\n\r\nline one\r\nline two\r\n';
 
 describe('inline bodies', () => {
   it('keeps a small body in memory, commits it with the event, and reads it back like a file', async () => {
-    const stored = await spool.store('Q1', chunks('Subject: hi\r\n', 'From: a@x.test\r\n\r\nline one\r\n', 'line two\r\n'));
+    const stored = await spool.store(
+      'Q1',
+      chunks('Subject: hi\r\n', 'From: a@x.test\r\n\r\nline one\r\n', 'line two\r\n'),
+    );
     assert.equal(stored.ref, 'inline/Q1');
     assert.equal(stored.size, Buffer.byteLength(body));
     assert.equal(stored.sha256, createHash('sha256').update(body).digest('hex'));
@@ -50,11 +53,21 @@ describe('inline bodies', () => {
     assert.deepEqual(readdirSync(spool.bodiesDir), [], 'no body file');
     assert.equal(await spool.exists(stored.ref), false, 'not readable before its append commits');
 
-    await log.append('message-Q1', [{ type: 'MessageReceived', data: { bodyRef: stored.ref } }], { expectedRevision: 'no_stream', bodies: [{ id: 'Q1', bytes: stored.inline! }] });
+    await log.append('message-Q1', [{ type: 'MessageReceived', data: { bodyRef: stored.ref } }], {
+      expectedRevision: 'no_stream',
+      bodies: [{ id: 'Q1', bytes: stored.inline! }],
+    });
     assert.equal(await spool.exists(stored.ref), true);
     assert.equal(await text(spool.open(stored.ref)), body);
-    assert.equal(await text(spool.open(stored.ref, { prepend: 'Received: x\r\n', lineEndings: 'lf' })), 'Received: x\nSubject: hi\nFrom: a@x.test\n\nline one\nline two\n');
-    assert.deepEqual(await spool.verify(stored.ref, stored.sha256), { ok: true, sha256: stored.sha256, size: stored.size });
+    assert.equal(
+      await text(spool.open(stored.ref, { prepend: 'Received: x\r\n', lineEndings: 'lf' })),
+      'Received: x\nSubject: hi\nFrom: a@x.test\n\nline one\nline two\n',
+    );
+    assert.deepEqual(await spool.verify(stored.ref, stored.sha256), {
+      ok: true,
+      sha256: stored.sha256,
+      size: stored.size,
+    });
 
     assert.equal(await spool.remove(stored.ref), true);
     assert.equal(await spool.remove(stored.ref), false);
@@ -63,7 +76,9 @@ describe('inline bodies', () => {
 
   it('is visible to a readonly connection (the CLI) once committed', async () => {
     const stored = await spool.store('Q2', [body]);
-    await log.append('message-Q2', [{ type: 'MessageReceived', data: {} }], { bodies: [{ id: 'Q2', bytes: stored.inline! }] });
+    await log.append('message-Q2', [{ type: 'MessageReceived', data: {} }], {
+      bodies: [{ id: 'Q2', bytes: stored.inline! }],
+    });
     const reader = new SqliteEventLog(join(dir, 'events.sqlite'), { readonly: true });
     try {
       assert.equal(reader.readBody('Q2')?.toString(), body);
@@ -99,13 +114,22 @@ describe('inline bodies', () => {
     const large = await spool.store('S2', feed(parts));
     assert.equal(large.ref, 'bodies/S2');
     assert.equal(await text(spool.open(large.ref)), parts.join(''));
-    await assert.rejects(spool.store('S3', feed(['Subject: e\r\n'], new Error('client went away'))), /client went away/);
-    await assert.rejects(spool.store('S4', feed(['a'.repeat(600), 'b'.repeat(600)]), { maxSize: 1000 }), BodyTooLargeError);
+    await assert.rejects(
+      spool.store('S3', feed(['Subject: e\r\n'], new Error('client went away'))),
+      /client went away/,
+    );
+    await assert.rejects(
+      spool.store('S4', feed(['a'.repeat(600), 'b'.repeat(600)]), { maxSize: 1000 }),
+      BodyTooLargeError,
+    );
     assert.deepEqual(readdirSync(spool.bodiesDir), ['S2']);
   });
 
   it('still enforces maxSize within the threshold', async () => {
-    await assert.rejects(spool.store('Q5', chunks('a'.repeat(300), 'b'.repeat(300)), { maxSize: 500 }), BodyTooLargeError);
+    await assert.rejects(
+      spool.store('Q5', chunks('a'.repeat(300), 'b'.repeat(300)), { maxSize: 500 }),
+      BodyTooLargeError,
+    );
     assert.deepEqual(readdirSync(spool.bodiesDir), []);
   });
 
@@ -118,7 +142,10 @@ describe('inline bodies', () => {
     await log.append('message-Q7', [{ type: 'MessageReceived', data: {} }]);
     const stored = await spool.store('Q7', [body]);
     await assert.rejects(
-      log.append('message-Q7', [{ type: 'MessageReceived', data: {} }], { expectedRevision: 'no_stream', bodies: [{ id: 'Q7', bytes: stored.inline! }] }),
+      log.append('message-Q7', [{ type: 'MessageReceived', data: {} }], {
+        expectedRevision: 'no_stream',
+        bodies: [{ id: 'Q7', bytes: stored.inline! }],
+      }),
       ExpectedRevisionConflictError,
     );
     assert.equal(await spool.exists(stored.ref), false);
@@ -126,7 +153,12 @@ describe('inline bodies', () => {
 
   it('a log without a body store rejects an append with bodies rather than dropping them', async () => {
     const memory = new MemoryEventLog();
-    await assert.rejects(memory.append('message-Q8', [{ type: 'MessageReceived', data: {} }], { bodies: [{ id: 'Q8', bytes: Buffer.from(body) }] }), InvariantError);
+    await assert.rejects(
+      memory.append('message-Q8', [{ type: 'MessageReceived', data: {} }], {
+        bodies: [{ id: 'Q8', bytes: Buffer.from(body) }],
+      }),
+      InvariantError,
+    );
     await memory.close();
   });
 
@@ -143,7 +175,9 @@ describe('inline bodies with the writer thread', () => {
     try {
       const s = new Spool(join(dir, 'spool2'), { inline: inlineBodyStore(1024, threaded)! });
       const stored = await s.store('T1', [body]);
-      await threaded.append('message-T1', [{ type: 'MessageReceived', data: {} }], { bodies: [{ id: 'T1', bytes: stored.inline! }] });
+      await threaded.append('message-T1', [{ type: 'MessageReceived', data: {} }], {
+        bodies: [{ id: 'T1', bytes: stored.inline! }],
+      });
       assert.equal(await text(s.open(stored.ref)), body);
     } finally {
       await threaded.close();

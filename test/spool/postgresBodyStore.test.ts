@@ -44,7 +44,7 @@ describe('PostgresBodyStore', () => {
   it('stores a body of several chunks that another node reads back byte for byte, with headers prepended and LF on request', async () => {
     const a = store('a');
     const b = store('b');
-    const line = 'x'.repeat(998) + '\r\n';
+    const line = `${'x'.repeat(998)}\r\n`;
     const body = Buffer.from(`Subject: big\r\n\r\n${line.repeat(Math.ceil((BODY_CHUNK * 2.5) / line.length))}`);
     const pieces = [body.subarray(0, 1000), body.subarray(1000, BODY_CHUNK + 7), body.subarray(BODY_CHUNK + 7)];
     const stored = await a.store('AAAA0001', pieces);
@@ -53,8 +53,15 @@ describe('PostgresBodyStore', () => {
     assert.equal(stored.sha256, createHash('sha256').update(body).digest('hex'));
     assert.equal(stored.headerBlock, 'Subject: big\r\n');
     assert.ok((await read(b.open(stored.ref))).equals(body));
-    assert.ok((await read(b.open(stored.ref, { prepend: 'X-A: 1\r\n' }))).equals(Buffer.concat([Buffer.from('X-A: 1\r\n'), body])));
-    assert.equal((await read(b.open(stored.ref, { lineEndings: 'lf' }))).toString(), body.toString().replaceAll('\r\n', '\n'));
+    assert.ok(
+      (await read(b.open(stored.ref, { prepend: 'X-A: 1\r\n' }))).equals(
+        Buffer.concat([Buffer.from('X-A: 1\r\n'), body]),
+      ),
+    );
+    assert.equal(
+      (await read(b.open(stored.ref, { lineEndings: 'lf' }))).toString(),
+      body.toString().replaceAll('\r\n', '\n'),
+    );
     assert.deepEqual(await b.verify(stored.ref, stored.sha256), { ok: true, sha256: stored.sha256, size: body.length });
     assert.ok(await b.exists(stored.ref));
     assert.ok((await b.list()).includes('AAAA0001'));

@@ -14,7 +14,13 @@ import { text } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { readHeaderBlock } from '../../src/mail/headerBlock.js';
 import {
-  BodyExistsError, BodyMissingError, BodyTooLargeError, InvalidBodyIdError, READ_CHUNK, Spool, WRITE_BATCH,
+  BodyExistsError,
+  BodyMissingError,
+  BodyTooLargeError,
+  InvalidBodyIdError,
+  READ_CHUNK,
+  Spool,
+  WRITE_BATCH,
 } from '../../src/spool/index.js';
 
 let parent: string;
@@ -61,7 +67,10 @@ describe('Spool.store', () => {
   it('keeps the header block as it streams past, as readHeaderBlock reads it back', async () => {
     const spool = new Spool(root);
     const chunks = ['Subject: split', ' across chunks\r\nFrom: a@example.test\r', '\n\r\nbody line\r\n\r\nmore\r\n'];
-    const stored = await spool.store('headers', chunks.map((c) => Buffer.from(c)));
+    const stored = await spool.store(
+      'headers',
+      chunks.map((c) => Buffer.from(c)),
+    );
     assert.equal(stored.headerBlock, 'Subject: split across chunks\r\nFrom: a@example.test\r\n');
     assert.equal(stored.headerBlock, await readHeaderBlock(spool.open(stored.ref)));
   });
@@ -108,7 +117,20 @@ describe('Spool.store', () => {
 
   it('refuses ids and refs that could leave the spool, before touching the disk', async () => {
     const spool = new Spool(root);
-    const badIds = ['../x', '..', 'a/b', '', '.', '.hidden', 'a..b', '/etc/passwd', 'a\0b', 'a\\b', 'é', 'x'.repeat(201)];
+    const badIds = [
+      '../x',
+      '..',
+      'a/b',
+      '',
+      '.',
+      '.hidden',
+      'a..b',
+      '/etc/passwd',
+      'a\0b',
+      'a\\b',
+      'é',
+      'x'.repeat(201),
+    ];
     for (const id of badIds) {
       await assert.rejects(spool.store(id, chunks('x')), InvalidBodyIdError, `id ${JSON.stringify(id)}`);
     }
@@ -135,17 +157,19 @@ describe('Spool.open', () => {
   it('emits prepend then the body, as stored (CRLF)', async () => {
     const spool = new Spool(root);
     const { ref } = await spool.store('o1', chunks('Subject: hi\r\n', '\r\nbody\r\n'));
-    assert.equal(await text(spool.open(ref, { prepend: 'Received: by mailtrail\r\n' })),
-      'Received: by mailtrail\r\nSubject: hi\r\n\r\nbody\r\n');
+    assert.equal(
+      await text(spool.open(ref, { prepend: 'Received: by mailtrail\r\n' })),
+      'Received: by mailtrail\r\nSubject: hi\r\n\r\nbody\r\n',
+    );
   });
 
   it('converts CRLF to LF, including a CRLF split across read chunks, and keeps lone CRs', async () => {
     const spool = new Spool(root);
-    const head = 'a'.repeat(READ_CHUNK - 1) + '\r'; // the CR ends the first read chunk
-    const body = head + '\nline2\r\nlone\rcr\r\n' + 'b'.repeat(READ_CHUNK) + '\r';
+    const head = `${'a'.repeat(READ_CHUNK - 1)}\r`; // the CR ends the first read chunk
+    const body = `${head}\nline2\r\nlone\rcr\r\n${'b'.repeat(READ_CHUNK)}\r`;
     const { ref } = await spool.store('o2', chunks(body));
     const out = await text(spool.open(ref, { prepend: Buffer.from('X-Policy: 1\r\n'), lineEndings: 'lf' }));
-    const want = 'X-Policy: 1\n' + 'a'.repeat(READ_CHUNK - 1) + '\nline2\nlone\rcr\n' + 'b'.repeat(READ_CHUNK) + '\r';
+    const want = `X-Policy: 1\n${'a'.repeat(READ_CHUNK - 1)}\nline2\nlone\rcr\n${'b'.repeat(READ_CHUNK)}\r`;
     assert.equal(out.length, want.length);
     assert.ok(out === want);
   });
@@ -204,13 +228,21 @@ describe('Spool maintenance', () => {
 
   it('keeps the envelope in the body file but out of the body, its size and its digest', async () => {
     const spool = new Spool(root);
-    const envelope = { sender: '', recipients: ['x@example.test', 'y@example.test'], at: '2026-11-25T12:00:00.000Z', client: { ip: '192.0.2.7', protocol: 'ESMTP' } };
+    const envelope = {
+      sender: '',
+      recipients: ['x@example.test', 'y@example.test'],
+      at: '2026-11-25T12:00:00.000Z',
+      client: { ip: '192.0.2.7', protocol: 'ESMTP' },
+    };
     const plain = await spool.store('p1', chunks('Subject: s\r\n\r\nbody\r\n'));
     const withEnv = await spool.store('e1', chunks('Subject: s\r\n\r\nbody\r\n'), { envelope, maxSize: 20 });
     assert.deepEqual({ size: withEnv.size, sha256: withEnv.sha256 }, { size: plain.size, sha256: plain.sha256 });
     assert.ok(readFileSync(join(root, 'bodies', 'e1')).includes('x@example.test'));
     assert.equal(await text(spool.open(withEnv.ref)), 'Subject: s\r\n\r\nbody\r\n');
-    assert.equal(await text(spool.open(withEnv.ref, { prepend: 'H: 1\r\n', lineEndings: 'lf' })), 'H: 1\nSubject: s\n\nbody\n');
+    assert.equal(
+      await text(spool.open(withEnv.ref, { prepend: 'H: 1\r\n', lineEndings: 'lf' })),
+      'H: 1\nSubject: s\n\nbody\n',
+    );
     assert.equal((await spool.verify(withEnv.ref, plain.sha256)).ok, true);
     assert.deepEqual(await spool.envelopeOf('e1'), envelope);
     assert.equal(await spool.envelopeOf('p1'), undefined, 'a body written without one has none');
@@ -224,8 +256,11 @@ describe('Spool maintenance', () => {
   it('verify recomputes the sha256 and detects a changed body', async () => {
     const spool = new Spool(root);
     const stored = await spool.store('v1', chunks('hello\r\n'));
-    assert.deepEqual(await spool.verify(stored.ref, stored.sha256.toUpperCase()),
-      { ok: true, sha256: stored.sha256, size: 7 });
+    assert.deepEqual(await spool.verify(stored.ref, stored.sha256.toUpperCase()), {
+      ok: true,
+      sha256: stored.sha256,
+      size: 7,
+    });
     writeFileSync(join(root, 'bodies', 'v1'), 'hellO\r\n');
     assert.equal((await spool.verify(stored.ref, stored.sha256)).ok, false);
     await assert.rejects(spool.verify('bodies/v2', stored.sha256), BodyMissingError);

@@ -16,15 +16,27 @@ import { SqliteEventLog } from '../../src/eventlog/sqlite/sqliteEventLog.js';
 import { tsxLoader } from '../support/daemonProcess.js';
 
 const dirs: string[] = [];
-after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
-const tempDir = () => { const d = mkdtempSync(join(tmpdir(), 'mailtrail-lock-')); dirs.push(d); return d; };
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'mailtrail-lock-'));
+  dirs.push(d);
+  return d;
+};
 
 describe('the directory lock', () => {
   it('refuses a second storage on the same directory, naming this pid, until the first is closed', async () => {
     const dir = tempDir();
     const first = new SqliteStorage(dir);
     assert.equal(statSync(join(dir, 'mailtrail.lock')).mode & 0o777, 0o600, 'the lock file is owner-only');
-    assert.throws(() => new SqliteStorage(dir), (err: unknown) => err instanceof DirectoryLockedError && err.pid === process.pid && err.message.includes(`locked by process ${process.pid}`));
+    assert.throws(
+      () => new SqliteStorage(dir),
+      (err: unknown) =>
+        err instanceof DirectoryLockedError &&
+        err.pid === process.pid &&
+        err.message.includes(`locked by process ${process.pid}`),
+    );
     // A read-only reader of the log (the CLI) is not stopped by the lock.
     const reader = new SqliteEventLog(join(dir, 'events.sqlite'), { readonly: true });
     await reader.close();
@@ -35,17 +47,32 @@ describe('the directory lock', () => {
 
   it('is held by another process until it dies, even by SIGKILL', async () => {
     const dir = tempDir();
-    const holder = spawn(process.execPath, ['--import', tsxLoader, '--input-type=module', '-e', `
+    const holder = spawn(
+      process.execPath,
+      [
+        '--import',
+        tsxLoader,
+        '--input-type=module',
+        '-e',
+        `
       const { DirectoryLock } = await import(${JSON.stringify(join(import.meta.dirname, '..', '..', 'src', 'storage', 'directoryLock.ts'))});
       DirectoryLock.acquire(${JSON.stringify(dir)});
       process.stdout.write('held\\n');
       setInterval(() => {}, 1000);
-    `], { stdio: ['ignore', 'pipe', 'inherit'] });
+    `,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     await new Promise<void>((resolve, reject) => {
-      holder.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('held')) resolve(); });
+      holder.stdout!.on('data', (d: Buffer) => {
+        if (d.toString().includes('held')) resolve();
+      });
       holder.once('exit', (code) => reject(new Error(`holder exited ${code}`)));
     });
-    assert.throws(() => DirectoryLock.acquire(dir), (err: unknown) => err instanceof DirectoryLockedError && err.pid === holder.pid);
+    assert.throws(
+      () => DirectoryLock.acquire(dir),
+      (err: unknown) => err instanceof DirectoryLockedError && err.pid === holder.pid,
+    );
     holder.kill('SIGKILL');
     await new Promise((resolve) => holder.once('exit', resolve));
     const lock = DirectoryLock.acquire(dir);

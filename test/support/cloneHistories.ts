@@ -12,13 +12,20 @@ import { newQueueId } from '../../src/mail/queueId.js';
 import { messageStream } from '../../src/mail/streamNames.js';
 
 export async function cloneHistories(
-  log: EventLog, bodiesDir: string, templates: readonly string[], count: number, onProgress?: (done: number) => void,
+  log: EventLog,
+  bodiesDir: string,
+  templates: readonly string[],
+  count: number,
+  onProgress?: (done: number) => void,
 ): Promise<string[]> {
-  const histories = await Promise.all(templates.map(async (id) => {
-    const events: { type: string; data: string; metadata: JsonObject }[] = [];
-    for await (const e of log.readStream(messageStream(id))) events.push({ type: e.type, data: JSON.stringify(e.data), metadata: e.metadata });
-    return { id, events };
-  }));
+  const histories = await Promise.all(
+    templates.map(async (id) => {
+      const events: { type: string; data: string; metadata: JsonObject }[] = [];
+      for await (const e of log.readStream(messageStream(id)))
+        events.push({ type: e.type, data: JSON.stringify(e.data), metadata: e.metadata });
+      return { id, events };
+    }),
+  );
   const ids: string[] = [];
   for (let k = 0; k < count; k += 1000) {
     const appends: Promise<unknown>[] = [];
@@ -26,7 +33,11 @@ export async function cloneHistories(
       const template = histories[j % histories.length]!;
       const id = newQueueId();
       ids.push(id);
-      const events = template.events.map((e) => ({ type: e.type, data: JSON.parse(e.data.split(template.id).join(id)) as JsonObject, metadata: e.metadata }));
+      const events = template.events.map((e) => ({
+        type: e.type,
+        data: JSON.parse(e.data.split(template.id).join(id)) as JsonObject,
+        metadata: e.metadata,
+      }));
       if (existsSync(join(bodiesDir, template.id))) copyFileSync(join(bodiesDir, template.id), join(bodiesDir, id));
       appends.push(log.append(messageStream(id), events, { expectedRevision: 'no_stream' }));
     }

@@ -39,25 +39,40 @@ log: { level: info }
 ${extra}`;
 }
 
-export function startDaemon(configFile: string, opts: { wrap?: string[]; env?: NodeJS.ProcessEnv; args?: string[] } = {}): Promise<DaemonProcess> {
+export function startDaemon(
+  configFile: string,
+  opts: { wrap?: string[]; env?: NodeJS.ProcessEnv; args?: string[] } = {},
+): Promise<DaemonProcess> {
   const args = ['--import', tsxLoader, runEntry, 'run', '--config', configFile, ...(opts.args ?? [])];
   const [cmd, ...cmdArgs] = opts.wrap ? [...opts.wrap, process.execPath, ...args] : [process.execPath, ...args];
   const child = spawn(cmd!, cmdArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   const lines: Record<string, unknown>[] = [];
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! });
     rl.on('line', (line) => {
       let rec: Record<string, unknown>;
-      try { rec = JSON.parse(line) as Record<string, unknown>; } catch { return; }
+      try {
+        rec = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        return;
+      }
       lines.push(rec);
       const listening = rec.listening as { host: string; port: number }[] | undefined;
       if (listening?.[0]) {
         resolve({
-          child, port: listening[0].port, lines, exited,
-          kill: (signal = 'SIGTERM') => { child.kill(signal); return exited; },
+          child,
+          port: listening[0].port,
+          lines,
+          exited,
+          kill: (signal = 'SIGTERM') => {
+            child.kill(signal);
+            return exited;
+          },
         });
       }
     });

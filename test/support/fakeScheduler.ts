@@ -6,7 +6,11 @@
  */
 import type { Scheduler } from '../../src/queue/scheduler.js';
 
-interface Timer { at: number; seq: number; fn: () => void }
+interface Timer {
+  at: number;
+  seq: number;
+  fn: () => void;
+}
 
 export class FakeScheduler implements Scheduler {
   private time: number;
@@ -22,8 +26,13 @@ export class FakeScheduler implements Scheduler {
   at = (ms: number, fn: () => void): (() => void) => {
     const timer: Timer = { at: ms, seq: this.seq++, fn };
     this.timers.add(timer);
-    if (ms <= this.time) setImmediate(() => { if (this.timers.delete(timer)) fn(); });
-    return () => { this.timers.delete(timer); };
+    if (ms <= this.time)
+      setImmediate(() => {
+        if (this.timers.delete(timer)) fn();
+      });
+    return () => {
+      this.timers.delete(timer);
+    };
   };
 
   /** Timers armed and not yet run or cancelled. */

@@ -25,6 +25,7 @@ export function given<M extends AnyStateMachine>(machine: M, ...history: Machine
   };
   return {
     /** The state after the history alone. */
+    // biome-ignore lint/suspicious/noThenProperty: Given/When/Then reads as a sentence; this object is never awaited.
     then: () => outcome(snapshot) as Outcome<ContextFrom<M>>,
     when(...events: MachineEventObject[]) {
       let s = snapshot;

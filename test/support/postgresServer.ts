@@ -68,7 +68,18 @@ export async function startPostgres(): Promise<PostgresServer> {
   async function launch(): Promise<void> {
     const proc = spawn(
       POSTGRES,
-      ['-D', dataDir, '-k', dir, '-c', 'listen_addresses=', '-c', 'max_connections=200', '-c', 'unix_socket_permissions=0700'],
+      [
+        '-D',
+        dataDir,
+        '-k',
+        dir,
+        '-c',
+        'listen_addresses=',
+        '-c',
+        'max_connections=200',
+        '-c',
+        'unix_socket_permissions=0700',
+      ],
       { ...asPostgres, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     child = proc;
@@ -79,7 +90,8 @@ export async function startPostgres(): Promise<PostgresServer> {
     });
     const deadline = Date.now() + 30_000;
     for (;;) {
-      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`postgres exited at start:\n${stderr.join('')}`);
+      if (proc.exitCode !== null || proc.signalCode !== null)
+        throw new Error(`postgres exited at start:\n${stderr.join('')}`);
       const client = new pg.Client({ host: dir, user: 'postgres', database: 'postgres' });
       try {
         await client.connect();

@@ -29,7 +29,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function makeHarness(opts: { relay?: Relay; dir?: string; queue?: Partial<QueueOptions> } = {}): Promise<Harness> {
+export async function makeHarness(
+  opts: { relay?: Relay; dir?: string; queue?: Partial<QueueOptions> } = {},
+): Promise<Harness> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'mailtrail-q-'));
   const mailRoot = join(dir, 'mail');
   mkdirSync(mailRoot, { recursive: true });
@@ -54,13 +56,25 @@ export async function makeHarness(opts: { relay?: Relay; dir?: string; queue?: P
   const h: Harness = {
     dir,
     mailRoot,
-    get log() { return parts.log; },
-    get queue() { return parts.queue; },
-    get spool() { return parts.spool; },
+    get log() {
+      return parts.log;
+    },
+    get queue() {
+      return parts.queue;
+    },
+    get spool() {
+      return parts.spool;
+    },
     stateOf: (id) => messageSummaryFrom(parts.log.database, id)?.state,
     async waitFor(id, states, timeoutMs = 10_000) {
       try {
-        return await waitUntil(() => { const s = h.stateOf(id); return s !== undefined && states.includes(s) && s; }, { what: `message ${id} to be ${states.join('|')}`, timeoutMs });
+        return await waitUntil(
+          () => {
+            const s = h.stateOf(id);
+            return s !== undefined && states.includes(s) && s;
+          },
+          { what: `message ${id} to be ${states.join('|')}`, timeoutMs },
+        );
       } catch {
         throw new Error(`message ${id} is ${h.stateOf(id) ?? 'unknown'}, not ${states.join('|')}`);
       }
@@ -82,4 +96,6 @@ export async function makeHarness(opts: { relay?: Relay; dir?: string; queue?: P
 }
 
 export const sampleBody = (subject = 'hello'): Buffer =>
-  Buffer.from(`From: Alice <alice@remote.test>\r\nTo: bob@example.test\r\nSubject: ${subject}\r\n\r\nHi Bob,\r\nthis is a test.\r\n`);
+  Buffer.from(
+    `From: Alice <alice@remote.test>\r\nTo: bob@example.test\r\nSubject: ${subject}\r\n\r\nHi Bob,\r\nthis is a test.\r\n`,
+  );

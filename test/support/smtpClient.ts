@@ -16,12 +16,24 @@ export interface SendInput {
 
 export function smtpSend(input: SendInput): Promise<string> {
   return new Promise((resolve, reject) => {
-    const conn = new SMTPConnection({ host: input.host ?? '127.0.0.1', port: input.port, name: input.name ?? 'client.test', ignoreTLS: true, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 });
+    const conn = new SMTPConnection({
+      host: input.host ?? '127.0.0.1',
+      port: input.port,
+      name: input.name ?? 'client.test',
+      ignoreTLS: true,
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      socketTimeout: 20_000,
+    });
     let settled = false;
     const finish = (err: Error | null, reply?: string) => {
       if (settled) return;
       settled = true;
-      try { conn.quit(); } catch { /* already closed */ }
+      try {
+        conn.quit();
+      } catch {
+        /* already closed */
+      }
       if (err) reject(err);
       else resolve(reply ?? '');
     };

@@ -11,13 +11,16 @@ export interface SystemUser {
   readonly gid: number;
 }
 
-const id = (flag: string, name: string): number => Number(execFileSync('id', [flag, name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+const id = (flag: string, name: string): number =>
+  Number(execFileSync('id', [flag, name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
 
 export function ensureSystemUser(name = 'mtvmail'): SystemUser {
   try {
     id('-u', name);
   } catch {
-    execFileSync('useradd', ['--system', '--no-create-home', '--user-group', '--shell', '/usr/sbin/nologin', name], { stdio: 'ignore' });
+    execFileSync('useradd', ['--system', '--no-create-home', '--user-group', '--shell', '/usr/sbin/nologin', name], {
+      stdio: 'ignore',
+    });
   }
   return { name, uid: id('-u', name), gid: id('-g', name) };
 }

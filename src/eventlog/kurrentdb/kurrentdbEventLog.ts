@@ -53,7 +53,8 @@ export class KurrentdbEventLog implements EventLog {
   async append(stream: string, events: readonly EventData[], options: AppendOptions = {}): Promise<AppendResult> {
     this.#assertOpen();
     if (events.length === 0) throw new InvariantError(`append to ${stream}: no events`);
-    if (options.bodies?.length) throw new InvariantError(`append to ${stream}: this log keeps no bodies (the spool must write files)`);
+    if (options.bodies?.length)
+      throw new InvariantError(`append to ${stream}: this log keeps no bodies (the spool must write files)`);
     const expected = options.expectedRevision ?? 'any';
     const streamState = toStreamState(expected);
     let result;

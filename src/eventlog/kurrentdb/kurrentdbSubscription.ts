@@ -35,7 +35,11 @@ export class KurrentdbSubscription implements Subscription {
   #lastDelivered: bigint | undefined;
   #closed = false;
 
-  constructor(client: SubscriptionClient, options: SubscribeOptions = {}, onClose: (s: KurrentdbSubscription) => void = () => {}) {
+  constructor(
+    client: SubscriptionClient,
+    options: SubscribeOptions = {},
+    onClose: (s: KurrentdbSubscription) => void = () => {},
+  ) {
     this.#client = client;
     this.#filter = options.filter;
     this.#from = options.fromPosition;

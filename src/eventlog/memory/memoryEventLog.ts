@@ -40,12 +40,12 @@ export class MemoryEventLog implements EventLog {
   async append(stream: string, events: readonly EventData[], options: AppendOptions = {}): Promise<AppendResult> {
     if (this.closed) throw new EventLogClosedError();
     if (events.length === 0) throw new InvariantError(`append to ${stream}: no events`);
-    if (options.bodies?.length) throw new InvariantError(`append to ${stream}: this log keeps no bodies (the spool must write files)`);
+    if (options.bodies?.length)
+      throw new InvariantError(`append to ${stream}: this log keeps no bodies (the spool must write files)`);
     const expected = options.expectedRevision ?? 'any';
     const current = this.storage.revisions.get(stream);
     const mismatch =
-      (expected === 'no_stream' && current !== undefined) ||
-      (typeof expected === 'bigint' && current !== expected);
+      (expected === 'no_stream' && current !== undefined) || (typeof expected === 'bigint' && current !== expected);
     if (mismatch) throw new ExpectedRevisionConflictError(stream, expected, current ?? 'no_stream');
 
     const recordedAt = new Date().toISOString();

@@ -18,10 +18,14 @@ const NODE_LOCK_CLASS = 1_296_126_292;
 /** Another daemon with this node name writes to this PostgreSQL database. */
 export class EventLogLockedError extends MailtrailError {
   constructor(target: string, node: string, holder: string) {
-    super('ERR_EVENTLOG_LOCKED', `event log ${target} is in use by another mailtrail daemon named "${node}" (${holder}): give each daemon its own \`node\` name`, {
-      smtpCode: 451,
-      enhancedStatus: '4.3.0',
-    });
+    super(
+      'ERR_EVENTLOG_LOCKED',
+      `event log ${target} is in use by another mailtrail daemon named "${node}" (${holder}): give each daemon its own \`node\` name`,
+      {
+        smtpCode: 451,
+        enhancedStatus: '4.3.0',
+      },
+    );
   }
 }
 
@@ -56,7 +60,10 @@ export class NodeNameLock {
     });
     await client.connect();
     try {
-      const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [NODE_LOCK_CLASS, nodeLockKey(this.node)]);
+      const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [
+        NODE_LOCK_CLASS,
+        nodeLockKey(this.node),
+      ]);
       if (!rows[0]!.ok) throw new EventLogLockedError(this.target, this.node, await holderOf(client, this.node));
     } catch (error) {
       await client.end().catch(() => undefined);

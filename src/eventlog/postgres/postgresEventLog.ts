@@ -82,7 +82,12 @@ export class PostgresEventLog implements EventLog {
     // An idle connection the server dropped (restart, failover): the next query reconnects.
     this.pool.on('error', () => undefined);
     this.reader = new PostgresReader(this.pool);
-    this.committer = new PostgresGroupCommit(this.pool, this.target, () => this.readyToWrite(), () => this.wakeAll());
+    this.committer = new PostgresGroupCommit(
+      this.pool,
+      this.target,
+      () => this.readyToWrite(),
+      () => this.wakeAll(),
+    );
   }
 
   /** Group-commit counters. */
@@ -125,13 +130,20 @@ export class PostgresEventLog implements EventLog {
   append(stream: string, events: readonly EventData[], options: AppendOptions = {}): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new EventLogClosedError());
     if (events.length === 0) return Promise.reject(new InvariantError(`append to ${stream}: no events`));
-    if (options.bodies?.length) return Promise.reject(new InvariantError(`append to ${stream}: this log keeps no bodies (the spool must write files)`));
+    if (options.bodies?.length)
+      return Promise.reject(
+        new InvariantError(`append to ${stream}: this log keeps no bodies (the spool must write files)`),
+      );
     let request: PostgresAppend;
     try {
       request = {
         stream,
         expected: options.expectedRevision ?? 'any',
-        events: events.map((e) => ({ type: e.type, data: JSON.stringify(e.data), metadata: JSON.stringify(e.metadata ?? {}) })),
+        events: events.map((e) => ({
+          type: e.type,
+          data: JSON.stringify(e.data),
+          metadata: JSON.stringify(e.metadata ?? {}),
+        })),
       };
     } catch (cause) {
       return Promise.reject(new InvariantError(`append to ${stream}: event not serialisable: ${String(cause)}`));
@@ -158,7 +170,9 @@ export class PostgresEventLog implements EventLog {
     await this.read(() => this.reader.settle(this.settleMs, 10));
     while (left > 0) {
       const limit = Math.min(this.pageSize, left);
-      const page = await this.read(async () => this.reader.allPage(from, await this.reader.finalBound(), options.filter, limit));
+      const page = await this.read(async () =>
+        this.reader.allPage(from, await this.reader.finalBound(), options.filter, limit),
+      );
       for (const event of page) yield event;
       if (page.length < limit) return;
       left -= page.length;
@@ -209,7 +223,7 @@ export class PostgresEventLog implements EventLog {
   }
 
   private wakeAll(): void {
-    this.subscriptions.forEach((sub) => sub.wake());
+    for (const sub of this.subscriptions) sub.wake();
   }
 
   /** One LISTEN connection per log while it has subscriptions; polling covers its absence. */
@@ -223,6 +237,9 @@ export class PostgresEventLog implements EventLog {
     };
     client.on('error', drop);
     client.on('notification', () => this.wakeAll());
-    client.connect().then(() => client.query('LISTEN mailtrail_events')).catch(drop);
+    client
+      .connect()
+      .then(() => client.query('LISTEN mailtrail_events'))
+      .catch(drop);
   }
 }

@@ -52,7 +52,13 @@ interface Row {
 const BATCH_EVENTS = 5000;
 
 export class PostgresGroupCommit {
-  readonly stats: PostgresGroupCommitStats = { batches: 0, appended: 0, rejected: 0, failedBatches: 0, largestBatch: 0 };
+  readonly stats: PostgresGroupCommitStats = {
+    batches: 0,
+    appended: 0,
+    rejected: 0,
+    failedBatches: 0,
+    largestBatch: 0,
+  };
   private queue: Pending[] = [];
   private running: Promise<void> | undefined;
 
@@ -67,7 +73,12 @@ export class PostgresGroupCommit {
 
   enqueue(request: PostgresAppend): Promise<AppendResult> {
     if (request.events.length > MAX_EVENTS_PER_TRANSACTION) {
-      return Promise.reject(new EventLogWriteError(this.target, new Error(`${request.events.length} events in one append: at most ${MAX_EVENTS_PER_TRANSACTION}`)));
+      return Promise.reject(
+        new EventLogWriteError(
+          this.target,
+          new Error(`${request.events.length} events in one append: at most ${MAX_EVENTS_PER_TRANSACTION}`),
+        ),
+      );
     }
     return new Promise<AppendResult>((resolve, reject) => {
       this.queue.push({ request, resolve, reject });
@@ -107,7 +118,11 @@ export class PostgresGroupCommit {
     try {
       await this.ready();
       const payload = JSON.stringify(
-        batch.map(({ request }) => ({ stream: request.stream, expected: String(request.expected), events: request.events })),
+        batch.map(({ request }) => ({
+          stream: request.stream,
+          expected: String(request.expected),
+          events: request.events,
+        })),
       );
       rows = (await this.pool.query<Row>('SELECT * FROM mailtrail_append($1::json)', [payload])).rows;
     } catch (cause) {
@@ -128,9 +143,13 @@ export class PostgresGroupCommit {
       }
       this.stats.rejected++;
       if (row?.outcome === 'conflict') {
-        item.reject(new ExpectedRevisionConflictError(stream, expected, row.actual === null ? 'no_stream' : BigInt(row.actual)));
+        item.reject(
+          new ExpectedRevisionConflictError(stream, expected, row.actual === null ? 'no_stream' : BigInt(row.actual)),
+        );
       } else {
-        item.reject(new EventLogWriteError(this.target, new Error(row?.detail ?? `no outcome for the append to ${stream}`)));
+        item.reject(
+          new EventLogWriteError(this.target, new Error(row?.detail ?? `no outcome for the append to ${stream}`)),
+        );
       }
     });
     if (wrote) this.afterCommit();

@@ -55,7 +55,13 @@ export class PostgresReader {
   }
 
   /** Events from `from` (inclusive) below `bound`, in global order, filtered. */
-  async allPage(from: bigint, bound: bigint, filter: EventFilter | undefined, limit: number, end?: EndSnapshot): Promise<RecordedEvent[]> {
+  async allPage(
+    from: bigint,
+    bound: bigint,
+    filter: EventFilter | undefined,
+    limit: number,
+    end?: EndSnapshot,
+  ): Promise<RecordedEvent[]> {
     const params: unknown[] = [String(from), String(bound), limit];
     const where = ['position >= $1', 'position < $2'];
     if (filter?.streamPrefixes) {
@@ -68,7 +74,9 @@ export class PostgresReader {
     }
     if (end && from < end.until) {
       params.push(String(end.until), end.snapshot);
-      where.push(`NOT (position < $${params.length - 1} AND pg_visible_in_snapshot(transaction_id, $${params.length}::pg_snapshot))`);
+      where.push(
+        `NOT (position < $${params.length - 1} AND pg_visible_in_snapshot(transaction_id, $${params.length}::pg_snapshot))`,
+      );
     }
     const { rows } = await this.pool.query<EventRow>(
       `SELECT ${COLUMNS} FROM mailtrail_events WHERE ${where.join(' AND ')} ORDER BY position LIMIT $3`,
@@ -84,7 +92,9 @@ export class PostgresReader {
 
   /** Waits (polling, up to `maxWaitMs`) until the transactions running now have ended. */
   async settle(maxWaitMs: number, pollMs: number): Promise<void> {
-    const { rows } = await this.pool.query<{ xmax: string }>('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xmax');
+    const { rows } = await this.pool.query<{ xmax: string }>(
+      'SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xmax',
+    );
     const target = BigInt(rows[0]!.xmax) << BigInt(INDEX_BITS);
     const deadline = Date.now() + maxWaitMs;
     while ((await this.finalBound()) < target && Date.now() < deadline) {
@@ -97,6 +107,10 @@ export class PostgresReader {
       `SELECT s::text AS snapshot, pg_snapshot_xmin(s)::text AS xmin, pg_snapshot_xmax(s)::text AS xmax FROM pg_current_snapshot() AS s`,
     );
     const row = rows[0]!;
-    return { from: BigInt(row.xmin) << BigInt(INDEX_BITS), snapshot: row.snapshot, until: BigInt(row.xmax) << BigInt(INDEX_BITS) };
+    return {
+      from: BigInt(row.xmin) << BigInt(INDEX_BITS),
+      snapshot: row.snapshot,
+      until: BigInt(row.xmax) << BigInt(INDEX_BITS),
+    };
   }
 }

@@ -35,10 +35,13 @@ export class PostgresSubscription implements Subscription {
   ) {
     if (from === 'end') {
       // Taken now, not at the first next(): "afterwards" means after subscribe().
-      this.start = source.ready().then(() => source.reader.endSnapshot()).then((end) => {
-        this.end = end;
-        this.cursor = end.from;
-      });
+      this.start = source
+        .ready()
+        .then(() => source.reader.endSnapshot())
+        .then((end) => {
+          this.end = end;
+          this.cursor = end.from;
+        });
       this.started = this.start.catch(() => undefined);
     } else {
       this.cursor = from;

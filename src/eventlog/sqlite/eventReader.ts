@@ -34,7 +34,7 @@ function toRecorded(row: EventRow): RecordedEvent {
 
 /** GLOB pattern matching names that start with `prefix` (metacharacters bracketed). */
 export function globPrefix(prefix: string): string {
-  return prefix.replace(/[*?[]/g, (c) => `[${c}]`) + '*';
+  return `${prefix.replace(/[*?[]/g, (c) => `[${c}]`)}*`;
 }
 
 export class EventReader {

@@ -72,7 +72,9 @@ export class EventWriter {
 
     for (const body of request.bodies ?? []) {
       // Across the thread boundary a Buffer arrives as a plain Uint8Array: SQLite binds Buffers.
-      const bytes = Buffer.isBuffer(body.bytes) ? body.bytes : Buffer.from(body.bytes.buffer, body.bytes.byteOffset, body.bytes.byteLength);
+      const bytes = Buffer.isBuffer(body.bytes)
+        ? body.bytes
+        : Buffer.from(body.bytes.buffer, body.bytes.byteOffset, body.bytes.byteLength);
       this.insertBody.run(body.id, bytes);
     }
     let revision = current ?? -1n;

@@ -41,7 +41,10 @@ export type Outcome<Res> = { ok: true; value: Res } | { ok: false; error: unknow
  * as a whole failed.
  */
 export class BatchCommitter<Req, Res> {
-  private readonly sql: Record<'begin' | 'savepoint' | 'release' | 'rollbackTo' | 'commit' | 'rollback', Database.Statement>;
+  private readonly sql: Record<
+    'begin' | 'savepoint' | 'release' | 'rollbackTo' | 'commit' | 'rollback',
+    Database.Statement
+  >;
 
   constructor(
     private readonly db: Database.Database,
@@ -102,7 +105,16 @@ export class BatchFailed {
 }
 
 export class GroupCommit<Req, Res> {
-  readonly stats: GroupCommitStats = { batches: 0, commits: 0, appended: 0, rejected: 0, failedBatches: 0, largestBatch: 0, flushMsTotal: 0, flushMsMax: 0 };
+  readonly stats: GroupCommitStats = {
+    batches: 0,
+    commits: 0,
+    appended: 0,
+    rejected: 0,
+    failedBatches: 0,
+    largestBatch: 0,
+    flushMsTotal: 0,
+    flushMsMax: 0,
+  };
   private queue: Pending<Req, Res>[] = [];
   private scheduled: NodeJS.Immediate | undefined;
   private readonly committer: BatchCommitter<Req, Res>;
@@ -175,7 +187,11 @@ export class GroupCommit<Req, Res> {
 }
 
 /** Counts one batch in `stats`: committed with these outcomes, or failed as a whole (undefined). */
-export function countBatch(stats: GroupCommitStats, size: number, outcomes: readonly Outcome<unknown>[] | undefined): void {
+export function countBatch(
+  stats: GroupCommitStats,
+  size: number,
+  outcomes: readonly Outcome<unknown>[] | undefined,
+): void {
   stats.batches++;
   stats.largestBatch = Math.max(stats.largestBatch, size);
   if (!outcomes) {

@@ -10,11 +10,15 @@ import { globPrefix } from './eventReader.js';
 /** Deletes streams named `prefix…` last appended before `isoTime`; returns how many. */
 export function deleteStreamsBefore(db: Database.Database, prefix: string, isoTime: string): number {
   const cutoff = new Date(isoTime).toISOString();
-  return db.transaction(() => {
-    const pattern = globPrefix(prefix);
-    db.prepare(
-      `DELETE FROM events WHERE stream IN (SELECT stream FROM streams WHERE stream GLOB ? AND updated_at < ?)`,
-    ).run(pattern, cutoff);
-    return Number(db.prepare('DELETE FROM streams WHERE stream GLOB ? AND updated_at < ?').run(pattern, cutoff).changes);
-  }).immediate();
+  return db
+    .transaction(() => {
+      const pattern = globPrefix(prefix);
+      db.prepare(
+        `DELETE FROM events WHERE stream IN (SELECT stream FROM streams WHERE stream GLOB ? AND updated_at < ?)`,
+      ).run(pattern, cutoff);
+      return Number(
+        db.prepare('DELETE FROM streams WHERE stream GLOB ? AND updated_at < ?').run(pattern, cutoff).changes,
+      );
+    })
+    .immediate();
 }

@@ -41,7 +41,8 @@ export function prepareWriter(db: Database.Database): void {
   db.transaction(() => {
     db.exec(DDL);
     const version = db.pragma('user_version', { simple: true }) as bigint;
-    if (version > SCHEMA_VERSION) throw new Error(`schema version ${version} is newer than this program's (${SCHEMA_VERSION})`);
+    if (version > SCHEMA_VERSION)
+      throw new Error(`schema version ${version} is newer than this program's (${SCHEMA_VERSION})`);
     if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
 }

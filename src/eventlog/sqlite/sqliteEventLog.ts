@@ -83,7 +83,14 @@ function makePrivate(path: string): void {
 }
 
 const EMPTY_STATS: GroupCommitStats = Object.freeze({
-  batches: 0, commits: 0, appended: 0, rejected: 0, failedBatches: 0, largestBatch: 0, flushMsTotal: 0, flushMsMax: 0,
+  batches: 0,
+  commits: 0,
+  appended: 0,
+  rejected: 0,
+  failedBatches: 0,
+  largestBatch: 0,
+  flushMsTotal: 0,
+  flushMsMax: 0,
 });
 
 export class SqliteEventLog implements EventLog {
@@ -118,14 +125,23 @@ export class SqliteEventLog implements EventLog {
       } else {
         prepareWriter(this.db);
         const projections = options.projections ?? [];
-        this.db.transaction(() => projections.forEach((p) => p.setup(this.db)))();
-        const wake = () => this.subscriptions.forEach((sub) => sub.wake());
+        this.db.transaction(() => {
+          for (const p of projections) p.setup(this.db);
+        })();
+        const wake = () => {
+          for (const sub of this.subscriptions) sub.wake();
+        };
         if (options.writer === 'thread') {
           const refs = projections.map(({ name, module }) => {
-            if (!module) throw new InvariantError(`projection ${name} has no module URL: it cannot run in the writer thread`);
+            if (!module)
+              throw new InvariantError(`projection ${name} has no module URL: it cannot run in the writer thread`);
             return { name, module };
           });
-          this.thread = new ThreadCommit(path, { path, busyTimeoutMs: options.busyTimeoutMs ?? 5000, projections: refs }, wake);
+          this.thread = new ThreadCommit(
+            path,
+            { path, busyTimeoutMs: options.busyTimeoutMs ?? 5000, projections: refs },
+            wake,
+          );
         } else {
           const writer = new EventWriter(this.db, projections);
           this.committer = new GroupCommit<AppendRequest, Committed>(
@@ -209,7 +225,12 @@ export class SqliteEventLog implements EventLog {
     if (this.closed) throw new EventLogClosedError();
     const from = options.fromPosition === 'end' ? this.reader.maxPosition() + 1n : (options.fromPosition ?? 0n);
     const sub: SqliteSubscription = new SqliteSubscription(
-      { reader: this.reader, pageSize: this.pageSize, pollMs: this.pollMs, detach: () => this.subscriptions.delete(sub) },
+      {
+        reader: this.reader,
+        pageSize: this.pageSize,
+        pollMs: this.pollMs,
+        detach: () => this.subscriptions.delete(sub),
+      },
       from,
       options.filter,
     );
@@ -243,7 +264,10 @@ export class SqliteEventLog implements EventLog {
       const none = { get: () => undefined, run: () => ({ changes: 0 }) } as unknown as Database.Statement;
       return { read: none, remove: none };
     }
-    return { read: this.db.prepare('SELECT data FROM bodies WHERE id = ?').pluck(), remove: this.db.prepare('DELETE FROM bodies WHERE id = ?') };
+    return {
+      read: this.db.prepare('SELECT data FROM bodies WHERE id = ?').pluck(),
+      remove: this.db.prepare('DELETE FROM bodies WHERE id = ?'),
+    };
   }
 
   /** Deletes streams `prefix…` whose last append is older than `isoTime`; returns how many. */

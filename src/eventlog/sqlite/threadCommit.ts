@@ -31,7 +31,16 @@ function startWorker(data: WriterThreadData): Worker {
 }
 
 export class ThreadCommit {
-  stats: Readonly<GroupCommitStats> = { batches: 0, commits: 0, appended: 0, rejected: 0, failedBatches: 0, largestBatch: 0, flushMsTotal: 0, flushMsMax: 0 };
+  stats: Readonly<GroupCommitStats> = {
+    batches: 0,
+    commits: 0,
+    appended: 0,
+    rejected: 0,
+    failedBatches: 0,
+    largestBatch: 0,
+    flushMsTotal: 0,
+    flushMsMax: 0,
+  };
   private readonly worker: Worker;
   private readonly waiting = new Map<number, Waiter>();
   private nextId = 1;
@@ -47,7 +56,9 @@ export class ThreadCommit {
     this.worker.unref();
     this.worker.on('message', (message: FromWriter) => this.receive(message));
     this.worker.on('error', (error) => this.fail(new EventLogWriteError(path, error)));
-    this.worker.on('exit', (code) => this.fail(new EventLogWriteError(path, new Error(`the writer thread exited (${code})`))));
+    this.worker.on('exit', (code) =>
+      this.fail(new EventLogWriteError(path, new Error(`the writer thread exited (${code})`))),
+    );
   }
 
   get pending(): number {

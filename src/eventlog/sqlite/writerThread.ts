@@ -10,7 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { deleteStreamsBefore } from './retention.js';
 import { EventWriter, type AppendRequest } from './eventWriter.js';
-import { BatchCommitter, BatchFailed, countBatch, recordFlush, type GroupCommitStats } from './groupCommit.js';
+import { BatchCommitter, type BatchFailed, countBatch, recordFlush, type GroupCommitStats } from './groupCommit.js';
 import { prepareWriter } from './schema.js';
 import type { SqliteProjection } from './sqliteProjection.js';
 import { errorToWire, type FromWriter, type ToWriter, type WireResult } from './writerWire.js';
@@ -27,12 +27,16 @@ const data = workerData as WriterThreadData;
 const send = (message: FromWriter) => port.postMessage(message);
 
 async function loadProjections(): Promise<SqliteProjection[]> {
-  return Promise.all(data.projections.map(async ({ module, name }) => {
-    const exported = Object.values(await import(module) as Record<string, unknown>)
-      .find((value) => (value as SqliteProjection | null)?.name === name && typeof (value as SqliteProjection).apply === 'function');
-    if (!exported) throw new Error(`projection ${name} is not exported by ${module}`);
-    return exported as SqliteProjection;
-  }));
+  return Promise.all(
+    data.projections.map(async ({ module, name }) => {
+      const exported = Object.values((await import(module)) as Record<string, unknown>).find(
+        (value) =>
+          (value as SqliteProjection | null)?.name === name && typeof (value as SqliteProjection).apply === 'function',
+      );
+      if (!exported) throw new Error(`projection ${name} is not exported by ${module}`);
+      return exported as SqliteProjection;
+    }),
+  );
 }
 
 let db: Database.Database;
@@ -41,7 +45,9 @@ try {
   db = new Database(data.path, { timeout: data.busyTimeoutMs });
   prepareWriter(db);
   const projections = await loadProjections();
-  db.transaction(() => projections.forEach((p) => p.setup(db)))();
+  db.transaction(() => {
+    for (const p of projections) p.setup(db);
+  })();
   const writer = new EventWriter(db, projections);
   committer = new BatchCommitter(db, (request: AppendRequest) => writer.append(request, new Date().toISOString()));
 } catch (error) {
@@ -50,7 +56,16 @@ try {
   throw error;
 }
 
-const stats: GroupCommitStats = { batches: 0, commits: 0, appended: 0, rejected: 0, failedBatches: 0, largestBatch: 0, flushMsTotal: 0, flushMsMax: 0 };
+const stats: GroupCommitStats = {
+  batches: 0,
+  commits: 0,
+  appended: 0,
+  rejected: 0,
+  failedBatches: 0,
+  largestBatch: 0,
+  flushMsTotal: 0,
+  flushMsMax: 0,
+};
 let queue: { id: number; request: AppendRequest }[] = [];
 let scheduled: NodeJS.Immediate | undefined;
 
@@ -65,7 +80,11 @@ function flush(): void {
   try {
     const outcomes = committer.commit(batch.map((b) => b.request));
     countBatch(stats, batch.length, outcomes);
-    results = outcomes.map((o, i) => (o.ok ? { id: batch[i]!.id, ok: true, value: o.value } : { id: batch[i]!.id, ok: false, error: errorToWire(o.error) }));
+    results = outcomes.map((o, i) =>
+      o.ok
+        ? { id: batch[i]!.id, ok: true, value: o.value }
+        : { id: batch[i]!.id, ok: false, error: errorToWire(o.error) },
+    );
   } catch (failed) {
     const { cause, outcomes } = failed as BatchFailed;
     countBatch(stats, batch.length, undefined);
@@ -87,7 +106,8 @@ port.on('message', (message: ToWriter) => {
   flush();
   try {
     if (message.kind === 'flush') send({ kind: 'done', id: message.id });
-    else if (message.kind === 'deleteStreamsBefore') send({ kind: 'done', id: message.id, value: deleteStreamsBefore(db, message.prefix, message.isoTime) });
+    else if (message.kind === 'deleteStreamsBefore')
+      send({ kind: 'done', id: message.id, value: deleteStreamsBefore(db, message.prefix, message.isoTime) });
     else {
       db.close();
       send({ kind: 'done', id: message.id });

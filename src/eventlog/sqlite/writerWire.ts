@@ -36,15 +36,32 @@ export type FromWriter =
 
 export function errorToWire(error: unknown, batch = false): WireError {
   if (error instanceof ExpectedRevisionConflictError) {
-    return { name: error.name, message: error.message, code: error.code, stream: error.stream, expected: error.expected, actual: error.actual };
+    return {
+      name: error.name,
+      message: error.message,
+      code: error.code,
+      stream: error.stream,
+      expected: error.expected,
+      actual: error.actual,
+    };
   }
   const e = error instanceof Error ? error : new Error(String(error));
   const code = (e as { code?: unknown }).code;
-  return { name: e.name, message: e.message, ...(typeof code === 'string' ? { code } : {}), ...(batch ? { batch } : {}) };
+  return {
+    name: e.name,
+    message: e.message,
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(batch ? { batch } : {}),
+  };
 }
 
 export function errorFromWire(wire: WireError, path: string): Error {
-  if (wire.code === 'ERR_EXPECTED_REVISION' && wire.stream !== undefined && wire.expected !== undefined && wire.actual !== undefined) {
+  if (
+    wire.code === 'ERR_EXPECTED_REVISION' &&
+    wire.stream !== undefined &&
+    wire.expected !== undefined &&
+    wire.actual !== undefined
+  ) {
     return new ExpectedRevisionConflictError(wire.stream, wire.expected, wire.actual);
   }
   const plain = Object.assign(new Error(wire.message), wire.code === undefined ? {} : { code: wire.code });
