@@ -13,7 +13,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { finished, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import { type BodySource, collect, iterate, resume, toBuffer } from './bodySource.js';
+
+export type { BodySource } from './bodySource.js';
 import { MailtrailError } from '../errors/mailtrailError.js';
 import { HeaderBlockCapture } from '../mail/headerBlock.js';
 import { BODIES_DIR, assertBodyId, idForRef, isValidBodyId, refForId } from './bodyId.js';
@@ -41,11 +44,6 @@ export const QUARANTINE_DIR = 'quarantine';
 
 /** Bytes gathered before one write(2): bounds memory per store to about this plus a chunk. */
 export const WRITE_BATCH = 64 * 1024;
-
-export type BodySource =
-  | AsyncIterable<Buffer | Uint8Array | string>
-  | Iterable<Buffer | Uint8Array | string>
-  | NodeJS.ReadableStream;
 
 export interface StoreOptions {
   /** Largest body accepted, in bytes; beyond it → BodyTooLargeError (552 5.3.4). */
@@ -84,12 +82,6 @@ export interface SpoolOptions {
   inline?: InlineBodyStore;
 }
 
-function toBuffer(chunk: Buffer | Uint8Array | string): Buffer {
-  if (Buffer.isBuffer(chunk)) return chunk;
-  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
-  return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-}
-
 /** A spool opened without the log's store reads no inline body (BodyMissingError on the stream). */
 const NO_INLINE_STORE: InlineBodyStore = { threshold: 0, read: () => undefined, remove: () => false };
 
@@ -105,56 +97,6 @@ function inlineStored(ref: string, chunks: readonly Buffer[], size: number): Sto
     headerBlock: header.block,
     inline: bytes,
   };
-}
-
-/**
- * Reads a stream by its events until it ends, or until it has passed `limit` bytes (then it is
- * left paused, ready to be iterated on). Not `for await`: leaving a stream's async iterator,
- * even at its end, may make Node build an AbortError with its stack trace, once per message.
- */
-function collect(stream: Readable, limit: number): Promise<{ chunks: Buffer[]; size: number; ended: boolean }> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer | string): void => {
-      const buf = toBuffer(chunk);
-      chunks.push(buf);
-      size += buf.length;
-      if (size > limit) {
-        stream.pause();
-        detach();
-        resolve({ chunks, size, ended: false });
-      }
-    };
-    const stop = finished(stream, { writable: false }, (err) => {
-      detach();
-      if (err) reject(err);
-      else resolve({ chunks, size, ended: true });
-    });
-    const detach = (): void => {
-      stream.off('data', onData);
-      stop();
-    };
-    stream.on('data', onData);
-  });
-}
-
-/** An async iterator over any BodySource. */
-function iterate(body: BodySource): AsyncIterator<Buffer | Uint8Array | string> {
-  const source = body as Partial<AsyncIterable<Buffer | Uint8Array | string>> &
-    Partial<Iterable<Buffer | Uint8Array | string>>;
-  if (source[Symbol.asyncIterator]) return source[Symbol.asyncIterator]!();
-  const sync = source[Symbol.iterator]!();
-  return { next: async () => sync.next(), return: async () => sync.return?.() ?? { done: true, value: undefined } };
-}
-
-/** The chunks already read, then the rest of the iterator. */
-async function* resume(
-  first: Buffer[],
-  rest: AsyncIterator<Buffer | Uint8Array | string>,
-): AsyncGenerator<Buffer | Uint8Array | string> {
-  yield* first;
-  for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
 }
 
 function errno(err: unknown): string | undefined {
