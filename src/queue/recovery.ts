@@ -135,7 +135,9 @@ async function recoverInBackground(
         `${fallbacks} live messages had no usable stored snapshot and were folded from their histories; mailtrail rebuild-projections recomputes the snapshots`,
       );
     }
-    logger.info(
+    // An empty queue has nothing to report (and the daemon's first line stays the one saying where it listens).
+    const level = count > 0 ? 'info' : 'debug';
+    logger[level](
       { recovered: count, live, resting: resting.size, ms: Math.round(performance.now() - started) },
       `recovered ${count} live messages from the log`,
     );
