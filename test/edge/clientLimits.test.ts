@@ -14,22 +14,13 @@ import { SqliteEventLog } from '../../src/eventlog/sqlite/index.js';
 import type { RecordedEvent } from '../../src/eventlog/eventLog.js';
 import { type DaemonProcess, baseConfig, startDaemon, writeConfig } from '../support/daemonProcess.js';
 import { type Step, SmtpTestClient, converse } from './conversation.js';
-import { message, until } from './edgeHarness.js';
+import { message, until, mailTransaction } from './edgeHarness.js';
 
 const normalClient: Step[] = [
   { server: /^220 / },
   { client: 'EHLO client.example.org' },
   { server: /^250-/ },
-  { client: 'MAIL FROM:<alice@remote.test>' },
-  { server: '250 2.1.0 Accepted' },
-  { client: 'RCPT TO:<bob@example.test>' },
-  { server: '250 2.1.5 Accepted' },
-  { client: 'DATA' },
-  { server: /^354 / },
-  { raw: message('served') },
-  { server: /^250 2\.0\.0 Ok: queued as / },
-  { client: 'QUIT' },
-  { server: '221 2.0.0 Bye' },
+  ...mailTransaction('served'),
 ];
 
 async function open(port: number, from: string, n: number): Promise<SmtpTestClient[]> {

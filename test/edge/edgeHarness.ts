@@ -8,6 +8,7 @@ import { SmtpEdge, type SmtpEdgeOptions } from '../../src/edge/index.js';
 import type { SmtpValidatorsClass } from '../../src/edge/smtpValidators.js';
 import { type Harness, makeHarness } from '../support/queueHarness.js';
 import { type Truthy, waitUntil } from '../support/waitUntil.js';
+import type { Step } from './conversation.js';
 
 export interface EdgeHarness {
   readonly h: Harness;
@@ -74,6 +75,20 @@ export const types = (events: readonly RecordedEvent[]): string[] => events.map(
 /** A complete message in SMTP form (CRLF, ends with the final dot line). */
 export const message = (subject = 'hello'): string =>
   `From: Alice <alice@remote.test>\r\nTo: bob@example.test\r\nSubject: ${subject}\r\n\r\nHi Bob,\r\nthis is a test.\r\n.\r\n`;
+
+/** alice@remote.test → bob@example.test: MAIL, RCPT, DATA with message(subject), queued, QUIT. */
+export const mailTransaction = (subject: string): Step[] => [
+  { client: 'MAIL FROM:<alice@remote.test>' },
+  { server: '250 2.1.0 Accepted' },
+  { client: 'RCPT TO:<bob@example.test>' },
+  { server: '250 2.1.5 Accepted' },
+  { client: 'DATA' },
+  { server: /^354 / },
+  { raw: message(subject) },
+  { server: /^250 2\.0\.0 Ok: queued as / },
+  { client: 'QUIT' },
+  { server: '221 2.0.0 Bye' },
+];
 
 /** The queue id from the `250 … queued as <id>` among a conversation's replies. */
 export function queuedId(replies: readonly string[]): string {

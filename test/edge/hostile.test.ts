@@ -6,22 +6,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type Step, SmtpTestClient, converse } from './conversation.js';
-import { type EdgeHarness, message, queuedId, startEdge, types, until } from './edgeHarness.js';
+import { type EdgeHarness, message, queuedId, startEdge, types, until, mailTransaction } from './edgeHarness.js';
 
 const normalClient: Step[] = [
   { server: /^220 / },
   { client: 'EHLO client.example.org' },
   { server: /^250-/ },
-  { client: 'MAIL FROM:<alice@remote.test>' },
-  { server: '250 2.1.0 Accepted' },
-  { client: 'RCPT TO:<bob@example.test>' },
-  { server: '250 2.1.5 Accepted' },
-  { client: 'DATA' },
-  { server: /^354 / },
-  { raw: message('still alive') },
-  { server: /^250 2\.0\.0 Ok: queued as / },
-  { client: 'QUIT' },
-  { server: '221 2.0.0 Bye' },
+  ...mailTransaction('still alive'),
 ];
 
 async function probes(e: EdgeHarness) {

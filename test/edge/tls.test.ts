@@ -11,7 +11,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { pino } from 'pino';
 import { makeCertificate } from './certificate.js';
 import { SmtpTestClient, converse } from './conversation.js';
-import { type EdgeHarness, message, queuedId, startEdge, types, until } from './edgeHarness.js';
+import { type EdgeHarness, message, queuedId, startEdge, types, until, mailTransaction } from './edgeHarness.js';
 
 const certificate = makeCertificate();
 const { key, cert } = certificate;
@@ -92,16 +92,7 @@ describe('SMTP edge with STARTTLS', () => {
       { starttls: trust },
       { client: 'EHLO client.example.org' },
       { server: /^250-/ },
-      { client: 'MAIL FROM:<alice@remote.test>' },
-      { server: '250 2.1.0 Accepted' },
-      { client: 'RCPT TO:<bob@example.test>' },
-      { server: '250 2.1.5 Accepted' },
-      { client: 'DATA' },
-      { server: /^354 / },
-      { raw: message('over tls') },
-      { server: /^250 2\.0\.0 Ok: queued as / },
-      { client: 'QUIT' },
-      { server: '221 2.0.0 Bye' },
+      ...mailTransaction('over tls'),
     ]);
     const id = queuedId(seen);
     const { client, events } = await sessionEvents(e, id);
