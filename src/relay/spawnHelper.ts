@@ -11,12 +11,16 @@
  * so a duplicate is possible, a loss is not). It never throws.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { commandEnv, DEFAULT_KILL_GRACE, type CommandExit, type CommandRun } from './runCommand.js';
 import { fromWireExit, toWireError, type FromHelper, type ToHelper } from './spawnProtocol.js';
 
 /** How long past a run's time limit and kill grace mailtrail waits for the helper's answer. */
 export const HELPER_ANSWER_MARGIN = 10_000;
+
+/** A message up to this size goes to the helper in one IPC message, with its request. */
+export const FIRST_PART = 64 * 1024;
 
 /** The helper's program, beside this file (.ts when run from source, .js when built). */
 const HELPER_MAIN = fileURLToPath(
@@ -59,16 +63,7 @@ export class SpawnHelper {
         },
       });
       ref(child);
-      const request: ToHelper = {
-        t: 'run',
-        id,
-        program: run.program,
-        args: [...run.args],
-        env: run.env ?? commandEnv(),
-        timeout: run.timeout,
-        ...(run.killGrace === undefined ? {} : { killGrace: run.killGrace }),
-      };
-      if (post(child, request)) void this.#stream(child, id, run);
+      void this.#send(child, id, run);
     });
   }
 
@@ -78,23 +73,55 @@ export class SpawnHelper {
       this.#lose(child, 'mailtrail closed the relay');
   }
 
+  /** Runs in progress. */
+  get running(): number {
+    return this.#pending.size;
+  }
+
   /** The pid of the current helper, if one runs (for tests and logs). */
   get pid(): number | undefined {
     return this.#child?.pid;
   }
 
-  /** Sends the header and the message; an unreadable message becomes an abort. */
-  async #stream(child: ChildProcess, id: number, run: CommandRun): Promise<void> {
+  /**
+   * Sends the run: its first FIRST_PART bytes (a small message: all of it) with the request,
+   * the rest in chunks. An unreadable message becomes an abort, after the request.
+   */
+  async #send(child: ChildProcess, id: number, run: CommandRun): Promise<void> {
     const live = (): boolean => this.#pending.get(id)?.child === child && child.connected;
+    const first: Buffer[] = run.header === '' ? [] : [Buffer.from(run.header, 'utf8')];
+    let size = first[0]?.length ?? 0;
+    let started = false;
+    const start = (end: boolean): boolean => {
+      started = true;
+      return post(child, {
+        t: 'run',
+        id,
+        program: run.program,
+        args: [...run.args],
+        env: run.env ?? commandEnv(),
+        timeout: run.timeout,
+        ...(run.killGrace === undefined ? {} : { killGrace: run.killGrace }),
+        input: first.length === 1 ? first[0]! : Buffer.concat(first),
+        end,
+      });
+    };
     try {
-      if (run.header !== '') await postData(child, { t: 'data', id, chunk: Buffer.from(run.header, 'utf8') });
       for await (const chunk of run.content() as AsyncIterable<string | Buffer>) {
-        if (!live()) return;
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+        if (!started) {
+          first.push(bytes);
+          size += bytes.length;
+          if (size >= FIRST_PART && !start(false)) return;
+          continue;
+        }
+        if (!live()) return;
         await postData(child, { t: 'data', id, chunk: bytes });
       }
-      if (live()) post(child, { t: 'end', id });
+      if (!started) start(true);
+      else if (live()) post(child, { t: 'end', id });
     } catch (err) {
+      if (!started && !start(false)) return;
       if (live()) post(child, { t: 'abort', id, error: toWireError(err) });
     }
   }
@@ -109,12 +136,17 @@ export class SpawnHelper {
       this.#child = undefined;
     }
     if (this.#child) return this.#child;
-    const child = spawn(process.execPath, [...helperExecArgv(), HELPER_MAIN], {
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    const program = helperProgram();
+    const child = spawn(process.execPath, program.args, {
+      stdio: [program.code === undefined ? 'ignore' : 'pipe', 'ignore', 'inherit', 'ipc'],
       serialization: 'advanced',
       detached: true, // its own process group: a terminal's ^C reaches mailtrail, which decides.
       env: process.env,
     });
+    if (program.code !== undefined) {
+      child.stdin?.on('error', () => undefined); // a helper that died at once: 'exit' tells
+      child.stdin?.end(program.code);
+    }
     this.started++;
     this.#child = child;
     this.#ids = ids;
@@ -147,16 +179,54 @@ export class SpawnHelper {
   }
 }
 
-/** The runtime flags the helper needs too (a loader such as tsx), none of the others. */
-function helperExecArgv(): string[] {
-  const kept: string[] = [];
+let bundled: string | null | undefined;
+
+/**
+ * How to start the helper: built (dist), its .js file; run from source (under tsx), the
+ * same code bundled once with esbuild (which tsx brings) and read by plain `node` from
+ * stdin, so the helper does not carry a TypeScript loader (tsx makes each fork about twice
+ * as expensive); without esbuild, the .ts file under the loader mailtrail runs with.
+ */
+function helperProgram(): { args: string[]; code?: string } {
+  const flags = helperExecArgv();
+  if (!HELPER_MAIN.endsWith('.ts')) return { args: [...flags.profiling, HELPER_MAIN] };
+  bundled ??= bundle();
+  if (bundled === null) return { args: [...flags.loader, ...flags.profiling, HELPER_MAIN] };
+  return { args: [...flags.profiling, '--input-type=module', '-'], code: bundled };
+}
+
+function bundle(): string | null {
+  try {
+    const esbuild = createRequire(import.meta.url)('esbuild') as {
+      buildSync(options: object): { outputFiles: { text: string }[] };
+    };
+    const out = esbuild.buildSync({
+      entryPoints: [HELPER_MAIN],
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      write: false,
+    });
+    return out.outputFiles[0]?.text ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The runtime flags the helper takes over: a loader (such as tsx) and CPU profiling, no others. */
+function helperExecArgv(): { loader: string[]; profiling: string[] } {
+  const loader: string[] = [];
+  const profiling: string[] = [];
   const argv = process.execArgv;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (/^--(import|require|loader|experimental-loader)$/.test(arg) && i + 1 < argv.length) kept.push(arg, argv[++i]!);
-    else if (/^--(import|require|loader|experimental-loader)=/.test(arg)) kept.push(arg);
+    if (/^--(import|require|loader|experimental-loader)$/.test(arg) && i + 1 < argv.length)
+      loader.push(arg, argv[++i]!);
+    else if (/^--(import|require|loader|experimental-loader)=/.test(arg)) loader.push(arg);
+    else if (/^--cpu-prof-dir=/.test(arg) || arg === '--cpu-prof') profiling.push(arg);
   }
-  return kept;
+  return { loader, profiling };
 }
 
 function post(child: ChildProcess, message: ToHelper): boolean {
@@ -191,10 +261,32 @@ function unref(child: ChildProcess): void {
   child.channel?.unref();
 }
 
-let shared: SpawnHelper | undefined;
+/** Helpers in the shared pool: each blocks in fork/exec for every run, so two use both cores. */
+export const SPAWN_HELPERS = 2;
 
-/** The process's one spawn helper, shared by every command relay. */
-export function sharedSpawnHelper(): SpawnHelper {
-  shared ??= new SpawnHelper();
+/** A few helpers; a run goes to the one with the fewest runs in progress. */
+export class SpawnHelperPool {
+  readonly helpers: readonly SpawnHelper[];
+
+  constructor(size = SPAWN_HELPERS) {
+    this.helpers = Array.from({ length: Math.max(1, size) }, () => new SpawnHelper());
+  }
+
+  run(run: CommandRun): Promise<CommandExit> {
+    let best = this.helpers[0]!;
+    for (const helper of this.helpers) if (helper.running < best.running) best = helper;
+    return best.run(run);
+  }
+
+  close(): void {
+    for (const helper of this.helpers) helper.close();
+  }
+}
+
+let shared: SpawnHelperPool | undefined;
+
+/** The process's spawn helpers, shared by every command relay. */
+export function sharedSpawnHelper(): SpawnHelperPool {
+  shared ??= new SpawnHelperPool();
   return shared;
 }

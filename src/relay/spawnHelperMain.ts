@@ -21,6 +21,8 @@ function start(request: Extract<ToHelper, { t: 'run' }>): void {
   const input = new PassThrough();
   input.on('error', () => undefined); // an abort: runCommand reads the error from its iterator
   inputs.set(request.id, input);
+  if (request.input.byteLength > 0) input.write(bytes(request.input));
+  if (request.end) input.end();
   void runCommand({
     program: request.program,
     args: request.args,
@@ -35,6 +37,8 @@ function start(request: Extract<ToHelper, { t: 'run' }>): void {
     send({ t: 'exit', id: request.id, exit: toWireExit(exit) });
   });
 }
+
+const bytes = (data: Uint8Array): Buffer => Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 
 process.on('message', (message: ToHelper) => {
   switch (message.t) {

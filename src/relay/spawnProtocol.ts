@@ -1,8 +1,9 @@
 /**
  * The messages between mailtrail and its spawn helper (spawnHelper.ts, spawnHelperMain.ts),
  * sent over the helper's IPC channel with Node's 'advanced' serialization (Buffers pass as
- * they are). mailtrail → helper: `run` (argv, environment, limits), then the message as
- * `data` chunks closed by `end`, or `abort` when it could not be read. helper → mailtrail:
+ * they are). mailtrail → helper: `run` (argv, environment, limits and the first part of the
+ * input: a small message goes whole, in one message), then the rest as `data` chunks closed
+ * by `end`, or `abort` when it could not be read. helper → mailtrail:
  * `exit`, how the run ended (a CommandExit whose errors travel as message and code).
  */
 import type { CommandExit } from './runCommand.js';
@@ -16,6 +17,9 @@ export type ToHelper =
       readonly env: NodeJS.ProcessEnv;
       readonly timeout: number;
       readonly killGrace?: number;
+      /** The first bytes of stdin (header and message), and whether they are all of it. */
+      readonly input: Uint8Array;
+      readonly end: boolean;
     }
   | { readonly t: 'data'; readonly id: number; readonly chunk: Uint8Array }
   | { readonly t: 'end'; readonly id: number }
