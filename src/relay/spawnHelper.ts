@@ -45,7 +45,13 @@ export class SpawnHelper {
 
   /** Runs the command through the helper; resolves with how it ended. */
   run(run: CommandRun): Promise<CommandExit> {
-    const child = this.#helper();
+    let child: ChildProcess;
+    try {
+      child = this.#helper();
+    } catch (err) {
+      const reason = `the spawn helper could not start: ${err instanceof Error ? err.message : String(err)}`;
+      return Promise.resolve({ kind: 'helperLost', reason });
+    }
     const id = this.#nextId++;
     return new Promise<CommandExit>((resolve) => {
       const limit = run.timeout + (run.killGrace ?? DEFAULT_KILL_GRACE) + HELPER_ANSWER_MARGIN;
