@@ -274,17 +274,16 @@ export class Daemon {
     // The relay first: a port in use stops the start before anything else runs.
     const relay = await this.inspector?.start();
     // The spool's orphan sweep waits until the edge listens (it reads every body's name).
-    const { recovered, bounces, background } = await this.queue.start({ hold: true, sweep: 'later' });
+    const { recovered, background } = await this.queue.start({ hold: true, sweep: 'later' });
     // Said once the caller has logged where the daemon listens (its first line): in the
     // background (sqlite), the queue logs `recovered N live messages` when every one is scheduled.
     const announce = () => {
       if (background && recovered)
         this.logger.info(
-          { live: recovered, bounces },
+          { live: recovered },
           `recovering ${recovered} live messages in the background, from their stored snapshots`,
         );
-      else if (recovered || bounces)
-        this.logger.info({ recovered, bounces }, `recovered ${recovered} live messages from the log`);
+      else if (recovered) this.logger.info({ recovered }, `recovered ${recovered} live messages from the log`);
     };
     const listening = await this.edge.start();
     afterBind?.();

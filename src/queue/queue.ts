@@ -234,10 +234,12 @@ export class Queue {
    * daemon binds its ports and drops root privileges in between, so no delivery ever runs as root.
    * The spool's orphan sweep runs here (`quarantined`), or with `{ sweep: 'later' }` when the
    * caller calls `sweepSpool()` (the daemon: once it listens, as it is O(bodies in the spool)).
+   * The DSNs a crash kept from being sent are looked for (among every final message) as part
+   * of the recovered work, and logged when there are any.
    */
   async start(
     options: { hold?: boolean; sweep?: 'now' | 'later' } = {},
-  ): Promise<{ recovered: number; quarantined: string[]; bounces: number; background: boolean }> {
+  ): Promise<{ recovered: number; quarantined: string[]; background: boolean }> {
     // From here on a body this queue stores is never taken by the sweep, whenever it runs.
     this.spool.guardNewBodies();
     const onBounce = this.options.onBounce;

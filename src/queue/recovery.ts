@@ -44,7 +44,6 @@ export interface RecoveryOptions {
 
 export interface Recovered {
   readonly recovered: number;
-  readonly bounces: number;
   /** Does the log hold a message with this id (as of start)? For the spool's orphan sweep. */
   readonly isKnown: (id: string) => boolean | Promise<boolean>;
   /** What to run to continue them. */
@@ -58,12 +57,14 @@ export async function recover(options: RecoveryOptions): Promise<Recovered> {
   const work: (() => void)[] = [];
   const source = options.source ?? (await scanRecoverySource(log));
   const isKnown = (id: string) => source.isKnown(id);
+  // The DSNs owed are looked for among the final messages (all of history): as work, not before the edge listens.
+  const owed = () => void sendOwedBounces(options, source);
   const resting = options.resting;
   if (source.snapshots && resting) {
     const snapshots = source.snapshots;
     const live = snapshots.liveCount();
-    work.push(() => void recoverInBackground(options, snapshots, resting, live));
-    return { ...(await bounceWork(options, source, work)), recovered: live, isKnown, work, background: true };
+    work.push(() => void recoverInBackground(options, snapshots, resting, live), owed);
+    return { recovered: live, isKnown, work, background: true };
   }
   for (const summary of await source.liveMessages()) {
     const replayed = await replay(log, messageStream(summary.id), machine, MESSAGE_MACHINE_VERSION);
@@ -71,22 +72,26 @@ export async function recover(options: RecoveryOptions): Promise<Recovered> {
     actors.create(summary.id, replayed);
     work.push(() => options.resume(summary.id, replayed.state));
   }
-  return { ...(await bounceWork(options, source, work)), recovered: actors.size, isKnown, work, background: false };
+  work.push(owed);
+  return { recovered: actors.size, isKnown, work, background: false };
 }
 
-/** Queue the DSNs a crash kept from being sent (few: folded from their streams). */
-async function bounceWork(
-  options: RecoveryOptions,
-  source: RecoverySource,
-  work: (() => void)[],
-): Promise<{ bounces: number }> {
+/** Queue the DSNs a crash kept from being sent (few: folded from their streams); logs how many. */
+async function sendOwedBounces(options: RecoveryOptions, source: RecoverySource): Promise<void> {
   const sendBounce = options.sendBounce;
-  const bounces = sendBounce ? await source.unsentBounces() : [];
-  for (const id of bounces) {
-    const replayed = await replay(options.log, messageStream(id), options.machine, MESSAGE_MACHINE_VERSION);
-    work.push(() => options.actors.spawn(id, 'bounce', () => sendBounce!(replayed.snapshot.context)));
+  if (!sendBounce) return;
+  try {
+    const bounces = await source.unsentBounces();
+    for (const id of bounces) {
+      const replayed = await replay(options.log, messageStream(id), options.machine, MESSAGE_MACHINE_VERSION);
+      if (options.actors.stopping) return;
+      options.actors.spawn(id, 'bounce', () => sendBounce(replayed.snapshot.context));
+    }
+    if (bounces.length > 0)
+      options.logger.info({ bounces: bounces.length }, `queueing ${bounces.length} DSNs a crash kept from being sent`);
+  } catch (err) {
+    options.logger.error({ err }, 'looking for the DSNs owed failed; the next start looks again');
   }
-  return { bounces: bounces.length };
 }
 
 /** Live messages read per turn of the event loop. */
