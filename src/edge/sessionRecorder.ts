@@ -6,6 +6,9 @@
  * `SessionProbed` event in `probes-<yyyy-mm-dd>`. Appends are fired, never awaited by the
  * SMTP replies; events queued while one is in flight go out together in the next append.
  * A failed append is logged and ends the recording; it never crashes the edge.
+ * The machine's only action is a no-op, so the pure mirror is the session's whole state: its
+ * events are appended with the states the mirror reached (one transition per event), and a
+ * live XState actor is only started for the inspector (`run --inspect`), fed after each append.
  */
 import type { Logger } from 'pino';
 import type { InspectionEvent, SnapshotFrom } from 'xstate';
@@ -17,9 +20,9 @@ import {
 import type { SmtpSessionContext } from '../../machines/smtpSession.context.js';
 import type { SessionClosed, SessionProbed, SmtpSessionEvent } from '../../machines/smtpSession.events.js';
 import type { EventLog } from '../eventlog/eventLog.js';
-import { CURRENT_SCHEMA } from '../replay/upcasters.js';
+import { CURRENT_SCHEMA, schemaOf } from '../replay/upcasters.js';
 import { applyEvent, initialSnapshot } from '../replay/replay.js';
-import type { MachineEventObject } from '../replay/eventShape.js';
+import { type MachineEventObject, toEventData } from '../replay/eventShape.js';
 import { stateName } from '../replay/stateName.js';
 import { EventSourcedActor } from '../runtime/eventSourcedActor.js';
 import { probesStream, sessionStream } from '../mail/streamNames.js';
@@ -31,7 +34,12 @@ const liveMachine = smtpSessionMachine.provide({ actions: { sessionEnded: () => 
 
 export class SessionRecorder {
   private pure: SnapshotFrom<SmtpSessionMachine> = initialSnapshot(liveMachine);
-  private buffered: SmtpSessionEvent[] = [];
+  /** Events noted but not yet appended, each with the state the machine reached. */
+  private buffered: { event: SmtpSessionEvent; state: string }[] = [];
+  /** The stream exists from the first MAIL; its last revision once an append is durable. */
+  private stream: string | undefined;
+  private revision: bigint | null = null;
+  /** Only with an inspector: the live actor it watches. */
   private actor: EventSourcedActor<SmtpSessionMachine> | undefined;
   private inFlight: Promise<void> | undefined;
   private failed = false;
@@ -54,7 +62,7 @@ export class SessionRecorder {
   }
 
   get hasStream(): boolean {
-    return this.actor !== undefined;
+    return this.stream !== undefined;
   }
 
   /** Queue an event; false (and a warning) if the session machine would not accept it here. */
@@ -73,30 +81,31 @@ export class SessionRecorder {
       );
       return false;
     }
-    this.buffered.push(event);
-    if (this.actor) this.flush();
+    this.buffered.push({ event, state: this.state });
+    if (this.stream) this.flush();
     return true;
   }
 
   /** The first MAIL arrived: create the stream with everything so far (not awaited). */
   openStream(): void {
-    if (this.actor) return;
+    if (this.stream) return;
     const stream = sessionStream(this.sessionId);
-    const inspect = this.inspect ? { actorOptions: { id: stream, inspect: this.inspect } } : {};
-    this.actor = new EventSourcedActor({
-      log: this.log,
-      stream,
-      machine: liveMachine,
-      identity: SMTP_SESSION_IDENTITY,
-      ...inspect,
-    });
+    this.stream = stream;
+    if (this.inspect)
+      this.actor = new EventSourcedActor({
+        log: this.log,
+        stream,
+        machine: liveMachine,
+        identity: SMTP_SESSION_IDENTITY,
+        actorOptions: { id: stream, inspect: this.inspect },
+      });
     this.flush();
   }
 
   /** Close: SessionClosed on the stream, or one SessionProbed for a session that never sent MAIL. */
   close(reason: SessionClosed['reason'], at: string, extra: { helo?: string }): void {
     if (this.state === 'closed') return;
-    if (this.actor) {
+    if (this.stream) {
       this.note({ type: 'SessionClosed', reason, at });
       this.track(this.drain().finally(() => this.actor?.stop()));
       return;
@@ -139,18 +148,16 @@ export class SessionRecorder {
   }
 
   private flush(): void {
-    if (this.inFlight || this.failed || !this.actor || this.buffered.length === 0) return;
-    const actor = this.actor;
+    if (this.inFlight || this.failed || !this.stream || this.buffered.length === 0) return;
     const batch = this.buffered;
     this.buffered = [];
-    this.inFlight = actor
-      .record(...(batch as never[]))
+    this.inFlight = this.append(this.stream, batch)
       .then(
         () => undefined,
         (err: unknown) => {
           this.failed = true;
           this.logger.error(
-            { err, events: batch.map((e) => e.type) },
+            { err, events: batch.map((e) => e.event.type) },
             'could not record the SMTP session; its stream stops here',
           );
         },
@@ -160,6 +167,26 @@ export class SessionRecorder {
         this.flush();
       });
     this.track(this.inFlight);
+  }
+
+  /** One append of noted events, at the revision the last one left (the live actor's, when inspected). */
+  private async append(stream: string, batch: readonly { event: SmtpSessionEvent; state: string }[]): Promise<void> {
+    if (this.actor) {
+      await this.actor.record(...batch.map((b) => b.event));
+      return;
+    }
+    const stored = batch.map(({ event, state }) =>
+      toEventData(event as unknown as MachineEventObject, {
+        schema: schemaOf(event.type),
+        machine: SMTP_SESSION_IDENTITY.name,
+        machineVersion: SMTP_SESSION_IDENTITY.version,
+        state,
+      }),
+    );
+    const result = await this.log.append(stream, stored, {
+      expectedRevision: this.revision === null ? 'no_stream' : this.revision,
+    });
+    this.revision = result.nextExpectedRevision;
   }
 
   private async drain(): Promise<void> {

@@ -18,6 +18,7 @@ import { type OutcomeEvent, logOutcomes, runDeliveryAttempt } from './deliveryAt
 import { errorOutcome } from './errorOutcome.js';
 import type { MessageActor, MessageActors } from './messageActors.js';
 import { runPrequeuePolicies } from './prequeuePolicies.js';
+import type { CapturedHeaders } from './capturedHeaders.js';
 import { headerBlockOf, queuedMessageOf } from './queuedMessage.js';
 import { type RouteContext, type Router, routeContextOf } from './router.js';
 
@@ -42,6 +43,8 @@ export interface AttemptsOptions {
   readonly claims?: ClaimSettings;
   /** Record events, retrying a failed append (durableRecord.ts); false when given up. */
   readonly record: (actor: MessageActor, ...events: MessageEvent[]) => Promise<boolean>;
+  /** The header blocks seen at receipt: the first attempt takes its message's. */
+  readonly captured: CapturedHeaders;
 }
 
 export class Attempts {
@@ -131,6 +134,8 @@ export class Attempts {
         (err) => this.actors.child(id).warn({ err }, 'could not renew the claim on this attempt'),
         this.actors.scheduler,
       );
+    // The header block seen at receipt: the first attempt's loop check needs no read back.
+    const captured = this.options.captured.take(id);
     try {
       let headers = ctx.headers;
       let outcomes: OutcomeEvent[];
@@ -142,7 +147,10 @@ export class Attempts {
           message: queuedMessageOf(ctx),
           router: this.options.router,
           openContent: ({ lineEndings }) => spool.open(ctx.bodyRef, { prepend: headerBlockOf(headers), lineEndings }),
-          readHeaders: () => readHeaderBlock(spool.open(ctx.bodyRef, { prepend: headerBlockOf(headers) })),
+          readHeaders: async () =>
+            captured === undefined
+              ? readHeaderBlock(spool.open(ctx.bodyRef, { prepend: headerBlockOf(headers) }))
+              : headerBlockOf(headers) + captured,
           now: () => this.actors.now(),
           nextAttemptAt,
           logger: this.actors.child(id),

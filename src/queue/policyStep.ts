@@ -16,6 +16,7 @@ import type { MessageActor, MessageActors } from './messageActors.js';
 import { errorOutcome } from './errorOutcome.js';
 import { type PolicyOutcome, runPrequeuePolicies } from './prequeuePolicies.js';
 import { headerBlockOf, pendingMessageOf } from './queuedMessage.js';
+import type { CapturedHeaders } from './capturedHeaders.js';
 import type { EnqueueInput } from './queueOptions.js';
 import { enqueueSplitChildren } from './splitChildren.js';
 
@@ -30,28 +31,15 @@ export interface PolicyStepOptions {
   readonly enqueue: (input: EnqueueInput) => Promise<string>;
   /** Record events, retrying a failed append (durableRecord.ts); false when given up. */
   readonly record: (actor: MessageActor, ...events: MessageEvent[]) => Promise<boolean>;
+  /** The header blocks seen at receipt (read here, taken by the first attempt). */
+  readonly captured: CapturedHeaders;
 }
 
 export class PolicyStep {
-  /** Header blocks the spool captured at receipt, until the policies have used them. */
-  private readonly headerBlocks = new Map<string, string>();
   private readonly actors: MessageActors;
 
   constructor(private readonly options: PolicyStepOptions) {
     this.actors = options.actors;
-  }
-
-  /** Keep the header block the spool saw at receipt for the first run (no read back). */
-  capture(id: string, headerBlock: string): void {
-    this.headerBlocks.set(id, headerBlock);
-  }
-
-  forget(id: string): void {
-    this.headerBlocks.delete(id);
-  }
-
-  clear(): void {
-    this.headerBlocks.clear();
   }
 
   /** The machine's runPolicies action (entry of `received`). */
@@ -64,9 +52,8 @@ export class PolicyStep {
     if (actor.state !== 'received') return;
     const ctx = actor.snapshot.context;
     const now = this.actors.now();
-    // Taken once: a later run (deferred policies, recovery) reads the header block from the spool.
-    const captured = this.headerBlocks.get(id);
-    this.headerBlocks.delete(id);
+    // Kept for the first attempt's loop check; a later run (recovery) reads the block from the spool.
+    const captured = this.options.captured.peek(id);
     this.actors.clearTimer(id);
     if (ctx.nextAttemptAt && Date.parse(ctx.nextAttemptAt) > now) {
       this.actors.setTimer(id, Date.parse(ctx.nextAttemptAt), () => this.run(id));
@@ -91,6 +78,7 @@ export class PolicyStep {
       readHeaders: async () => captured ?? readHeaderBlock(spool.open(ctx.bodyRef)),
       openMessage: (headers) => spool.open(ctx.bodyRef, { prepend: headerBlockOf(headers) }),
     });
+    if (outcome.kind !== 'applied') this.options.captured.forget(id);
     if (outcome.kind === 'failed') {
       // Decided on the error's class: a PermanentError bounces (Postfix: a filter's reject), anything else defers.
       const failed = errorOutcome(outcome.error);

@@ -30,6 +30,7 @@ import { OperatorCommands } from './operatorCommands.js';
 import type { OperatorOp } from './operatorOps.js';
 import { SharedWork } from './sharedWork.js';
 import { PolicyStep } from './policyStep.js';
+import { CapturedHeaders } from './capturedHeaders.js';
 import type { BounceQueue, EnqueueInput, QueueExtraOptions, QueueOptions, QueueStorage } from './queueOptions.js';
 import { newQueueId } from '../mail/queueId.js';
 import { receivedEvent, spooledEnvelopeOf } from './receivedEvent.js';
@@ -57,6 +58,8 @@ export class Queue {
   private readonly actors: MessageActors;
   private readonly attempts: Attempts;
   private readonly policies: PolicyStep;
+  /** Header blocks seen at receipt, for the first trip through policies and the first attempt. */
+  private readonly captured = new CapturedHeaders();
   private readonly operator: OperatorCommands;
   private heldWork: (() => void)[] = [];
   /** Deferred and held messages without an actor (with a log that keeps snapshots). */
@@ -100,7 +103,8 @@ export class Queue {
         // The children were queued (durably) before MessageSplit was recorded: nothing left to do.
         enqueueChildren: ({ context }) =>
           this.actors.child(context.messageId).info({ children: context.children }, 'split'),
-        finalize: (a) =>
+        finalize: (a) => {
+          this.captured.forget(id(a));
           this.actors.spawn(id(a), 'finalize', () =>
             finalizeMessage(
               {
@@ -110,7 +114,8 @@ export class Queue {
               },
               id(a),
             ),
-          ),
+          );
+        },
       },
     }) as MessageMachine;
     this.actors = new MessageActors({
@@ -130,7 +135,8 @@ export class Queue {
         onLost: options.onLogLost ?? (() => undefined),
       });
     const claims = options.shared ? { claims: { node: options.shared.node, leaseMs: options.shared.leaseMs } } : {};
-    const common = { actors: this.actors, retry, spool: options.spool, hostname: options.hostname, record };
+    const captured = this.captured;
+    const common = { actors: this.actors, retry, spool: options.spool, hostname: options.hostname, record, captured };
     const slots = new AttemptSlots(options.concurrency ?? QUEUE_DEFAULTS.concurrency);
     this.attempts = new Attempts({
       ...common,
@@ -214,13 +220,13 @@ export class Queue {
     const subject = headerValue(headerBlock, 'subject') ?? undefined;
     const headerMessageId = headerValue(headerBlock, 'message-id') ?? undefined;
     const actor = this.actors.create(id);
-    this.policies.capture(id, rawHeaders);
+    this.captured.capture(id, rawHeaders);
     try {
       // An inline body commits with its MessageReceived: one transaction, one fsync for both.
       const bodies = stored.inline ? [{ id, bytes: stored.inline }] : [];
       await actor.recordWith({ bodies }, receivedEvent(id, input, stored, at, { subject, headerMessageId }));
     } catch (err) {
-      this.policies.forget(id);
+      this.captured.forget(id);
       this.actors.drop(id);
       if (!input.stored) await this.spool.remove(stored.ref).catch(() => undefined);
       throw err;
@@ -352,7 +358,7 @@ export class Queue {
     await this.actors.stop(graceMs);
     // A sweep still running ends at its next batch; the log must outlive it.
     await this.sweeping?.catch(() => undefined);
-    this.policies.clear();
+    this.captured.clear();
   }
 }
 

@@ -14,7 +14,10 @@ import {
   foldMessage,
   foldMessageEvents,
   isFinalState,
+  summaryOf,
 } from './messageSummary.js';
+import { type MessageSnapshot, snapshotState } from './messageSnapshot.js';
+import { pendingSnapshotAt, pendingSnapshotBefore } from '../runtime/pendingSnapshots.js';
 import type { RecoverySource } from './recoverySource.js';
 import { dsnIdFor } from '../mail/queueId.js';
 import { messageIdOf, messageStream } from '../mail/streamNames.js';
@@ -108,9 +111,14 @@ export const messagesProjection: SqliteProjection = {
     const id = messageIdOf(event.stream);
     if (id === undefined) return;
     const { select, upsert } = statementsFor(db);
-    const current =
-      event.type === 'MessageReceived' ? undefined : (select.get(id) as (Row & { context: string | null }) | undefined);
-    const fold = foldMessage(current ? foldFrom(db, current, id, event.revision) : undefined, event);
+    const fold =
+      foldFromPending(event) ??
+      foldMessage(
+        event.type === 'MessageReceived'
+          ? undefined
+          : foldFrom(db, select.get(id) as (Row & { context: string | null }) | undefined, id, event.revision),
+        event,
+      );
     if (!fold) return;
     const next = fold.summary;
     upsert.run({
@@ -124,13 +132,28 @@ export const messagesProjection: SqliteProjection = {
   },
 };
 
+/**
+ * The fold the writing actor already computed for this event (pendingSnapshots.ts), when it runs
+ * on this thread and the message was not final before it (a final message's row keeps its
+ * finalAt, which only the row knows): no row read, no JSON parse, no second transition.
+ */
+function foldFromPending(event: RecordedEvent): MessageFold | undefined {
+  const after = pendingSnapshotAt(event.stream, event.revision) as MessageSnapshot | undefined;
+  if (!after) return undefined;
+  const before = pendingSnapshotBefore(event.stream, event.revision) as MessageSnapshot | null | undefined;
+  if (before === undefined || (before === null) !== (event.type === 'MessageReceived')) return undefined;
+  if (before !== null && isFinalState(snapshotState(before))) return undefined;
+  return { context: after.context, summary: summaryOf(after.context, snapshotState(after), event) };
+}
+
 /** The fold a row holds; a row written before contexts were kept is folded from its stream (events before `upTo`). */
 function foldFrom(
   db: Database.Database,
-  row: Row & { context: string | null },
+  row: (Row & { context: string | null }) | undefined,
   id: string,
   upTo: bigint,
 ): MessageFold | undefined {
+  if (!row) return undefined;
   if (row.context !== null) return { summary: rowToSummary(row), context: JSON.parse(row.context) as MessageContext };
   return foldMessageEvents(
     new EventReader(db).streamPage(messageStream(id), 0n, 1_000_000).filter((e) => e.revision < upTo),

@@ -19,7 +19,7 @@ import { type EventMetadata, type MachineEventObject, toEventData } from '../rep
 import { applyEvent, initialSnapshot } from '../replay/replay.js';
 import { schemaOf } from '../replay/upcasters.js';
 import { stateName } from '../replay/stateName.js';
-import { clearPendingSnapshot, setPendingSnapshot } from './pendingSnapshots.js';
+import { clearPendingSnapshots, setPendingSnapshots } from './pendingSnapshots.js';
 
 export interface MachineIdentity {
   readonly name: string;
@@ -88,8 +88,10 @@ export class EventSourcedActor<M extends AnyStateMachine> {
 
   private async recordNow(events: EventFromLogic<M>[], bodies?: readonly InlineBody[]): Promise<string> {
     let next = this.pure;
+    const snapshots: SnapshotFrom<M>[] = [];
     const stored = events.map((event, i) => {
       next = applyEvent(this.machine, next, event as MachineEventObject, `${this.stream}@${this.nextRevision(i)}`);
+      snapshots.push(next);
       const metadata: EventMetadata = {
         schema: schemaOf((event as MachineEventObject).type),
         machine: this.identity.name,
@@ -99,7 +101,11 @@ export class EventSourcedActor<M extends AnyStateMachine> {
       return toEventData(event as MachineEventObject, metadata);
     });
     // Inline projections on this thread may take the snapshot instead of folding (pendingSnapshots.ts).
-    setPendingSnapshot(this.stream, { revision: this.nextRevision(events.length - 1), snapshot: next });
+    setPendingSnapshots(this.stream, {
+      firstRevision: this.nextRevision(0),
+      snapshots,
+      before: this.revision === null ? undefined : this.pure,
+    });
     let result;
     try {
       result = await this.log.append(this.stream, stored, {
@@ -107,7 +113,7 @@ export class EventSourcedActor<M extends AnyStateMachine> {
         ...(bodies?.length ? { bodies } : {}),
       });
     } finally {
-      clearPendingSnapshot(this.stream);
+      clearPendingSnapshots(this.stream);
     }
     this.revision = result.nextExpectedRevision;
     this.pure = next;

@@ -37,6 +37,11 @@ CREATE TABLE IF NOT EXISTS bodies (
 export function prepareWriter(db: Database.Database): void {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
+  // Each append runs in its own SAVEPOINT (groupCommit.ts), so SQLite keeps a statement journal
+  // of every page a batch touches; past 64 KiB it spills to a temporary file (a write of 4 bytes
+  // and one of 4 KiB per page, plus open/unlink per transaction). In memory it costs no system
+  // call; it only ever holds the open transaction's pages, and durability is the WAL's alone.
+  db.pragma('temp_store = MEMORY');
   db.defaultSafeIntegers(true);
   db.transaction(() => {
     db.exec(DDL);
