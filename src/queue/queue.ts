@@ -68,6 +68,8 @@ export class Queue {
   private readonly retry: RetryPolicy;
   /** Between start() and the spool's sweep: the log's "is there a message with this id?". */
   private isKnown: ((id: string) => boolean | Promise<boolean>) | undefined;
+  /** Resolves once the recovered work has scheduled every live message. */
+  private scheduled: () => Promise<void> = () => Promise.resolve();
   private sweeping: Promise<string[]> | undefined;
   /** Shared mode (several daemons on one log): claims, the view of the whole queue, its scanner. */
   private readonly shared: SharedWork | undefined;
@@ -252,7 +254,7 @@ export class Queue {
     // Shared mode: the whole queue folded from the log; start-up takes what is due now.
     await this.shared?.load();
     const source = this.shared?.recoverySource() ?? this.options.recovery;
-    const { work, isKnown, ...counts } = await recover({
+    const { work, isKnown, scheduled, ...counts } = await recover({
       log: this.log,
       machine: this.machine,
       actors: this.actors,
@@ -265,6 +267,7 @@ export class Queue {
     });
     this.heldWork = work;
     this.isKnown = isKnown;
+    this.scheduled = scheduled;
     const quarantined = options.sweep === 'later' ? [] : await this.sweepSpool();
     if (!options.hold) this.resumeWork();
     return { ...counts, quarantined };
@@ -273,14 +276,16 @@ export class Queue {
   /**
    * Move the spooled bodies no message of the log knows to quarantine (never unlinked), once,
    * after start(). Safe beside the edge: bodies stored since start() are never taken; it yields
-   * to the event loop between batches and ends early when the queue stops. Resolves with the
-   * quarantined ids.
+   * to the event loop between batches and ends early when the queue stops. Called after
+   * resumeWork(), it begins once the recovery has scheduled every live message (nothing waits
+   * on the sweep, so it goes last). Resolves with the quarantined ids.
    */
   sweepSpool(): Promise<string[]> {
     const isKnown = this.isKnown;
     if (!isKnown) throw new InvariantError('sweepSpool() runs once, after start()');
     this.isKnown = undefined;
-    this.sweeping = this.spool.quarantineUnknown(isKnown, { stop: () => this.actors.stopping });
+    const stop = () => this.actors.stopping;
+    this.sweeping = this.scheduled().then(() => (stop() ? [] : this.spool.quarantineUnknown(isKnown, { stop })));
     return this.sweeping;
   }
 

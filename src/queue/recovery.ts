@@ -50,6 +50,8 @@ export interface Recovered {
   readonly work: (() => void)[];
   /** True when the live messages are recovered by that work, in the background (it logs when done). */
   readonly background: boolean;
+  /** Resolves once that work has scheduled every live message (at once without a background). */
+  readonly scheduled: () => Promise<void>;
 }
 
 export async function recover(options: RecoveryOptions): Promise<Recovered> {
@@ -63,8 +65,12 @@ export async function recover(options: RecoveryOptions): Promise<Recovered> {
   if (source.snapshots && resting) {
     const snapshots = source.snapshots;
     const live = snapshots.liveCount();
-    work.push(() => void recoverInBackground(options, snapshots, resting, live), owed);
-    return { recovered: live, isKnown, work, background: true };
+    let paged: Promise<void> = Promise.resolve();
+    const page = () => {
+      paged = recoverInBackground(options, snapshots, resting, live);
+    };
+    work.push(page, owed);
+    return { recovered: live, isKnown, work, background: true, scheduled: () => paged };
   }
   for (const summary of await source.liveMessages()) {
     const replayed = await replay(log, messageStream(summary.id), machine, MESSAGE_MACHINE_VERSION);
@@ -73,7 +79,7 @@ export async function recover(options: RecoveryOptions): Promise<Recovered> {
     work.push(() => options.resume(summary.id, replayed.state));
   }
   work.push(owed);
-  return { recovered: actors.size, isKnown, work, background: false };
+  return { recovered: actors.size, isKnown, work, background: false, scheduled: () => Promise.resolve() };
 }
 
 /** Queue the DSNs a crash kept from being sent (few: folded from their streams); logs how many. */
