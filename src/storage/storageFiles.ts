@@ -63,7 +63,8 @@ function walk(root: string, dirs: string[], files: string[]): void {
 function below(dir: string, dirs: string[], files: string[]): void {
   dirs.push(dir);
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
+    // Not join(): 100,000 body names would cost it most of a second (`dir` is already normal).
+    const path = `${dir}/${entry.name}`;
     if (entry.isDirectory()) below(path, dirs, files);
     else if (entry.isFile() || entry.isSymbolicLink()) files.push(path);
     else walk(path, dirs, files);
