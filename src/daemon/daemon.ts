@@ -312,9 +312,12 @@ export class Daemon {
    * start are never taken); a warning with the count once done. Stopping ends it early.
    */
   private sweepSpool(): void {
+    const started = performance.now();
     this.queue.sweepSpool().then(
       (quarantined) => {
-        if (quarantined.length === 0) return;
+        const ms = Math.round(performance.now() - started);
+        const ended = this.stopping ? 'stopped with the daemon' : 'every body is known to the log';
+        if (quarantined.length === 0) return this.logger.debug({ ms }, `spool sweep: nothing quarantined, ${ended}`);
         this.logger.warn(
           { quarantined: quarantined.length, ids: quarantined.slice(0, 100), dir: this.spool.quarantineDir },
           `quarantined ${quarantined.length} spooled bodies the log does not know (a crash before MessageReceived was committed, or a damaged log); ` +
