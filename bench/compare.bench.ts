@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- compare [--n N] [--variants a,b] [--write] [--no-postfix] [--writer thread]`:
+ * `npm run bench -- compare [--n N] [--variants a,b] [--write] [--no-postfix] [--writer loop]`:
  * mailtrail against Postfix under the same load, one variant after the other (issue 11's
  * table). Each variant runs Postfix (set up by ../shared/peers/postfix-bench.sh) and then the
  * mailtrail daemon under `smtp-source [-d] -s 20 -m N -l 2048` plus a latency probe (see
@@ -90,7 +90,7 @@ function parseArgs(argv: readonly string[]): CompareOptions {
     const at = argv.indexOf(flag);
     return at >= 0 ? argv[at + 1] : undefined;
   };
-  const writer = value('--writer') ?? process.env.BENCH_WRITER ?? 'loop';
+  const writer = value('--writer') ?? process.env.BENCH_WRITER ?? 'thread';
   if (writer !== 'loop' && writer !== 'thread') throw new Error(`--writer: expected loop or thread, got ${writer}`);
   const variants = (value('--variants') ?? VARIANTS.map((v) => v.key).join(',')).split(',');
   for (const v of variants)

@@ -114,11 +114,27 @@ export interface MailtrailSettings {
   readonly extraConfig?: string;
 }
 
+let built = false;
+/** The installed command runs dist/ (no tsx loader thread, as in production): built once per run. */
+function buildDist(): void {
+  if (built) return;
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
+  built = true;
+}
+
 export async function runMailtrail(
   relay: MailtrailRelay,
   load: Load,
   settings: MailtrailSettings,
 ): Promise<SideResult> {
+  buildDist();
   const dir = mkdtempSync(join(tmpdir(), `mailtrail-compare-${relay}-`));
   const relayYaml =
     relay === 'maildir'
@@ -150,7 +166,7 @@ ${settings.extraConfig ?? ''}
   const prof = process.env.BENCH_CPU_PROF ? `--cpu-prof --cpu-prof-dir='${process.env.BENCH_CPU_PROF}' ` : '';
   const child = spawn(
     'sh',
-    ['-c', `${join_}exec "$0" ${prof}--import tsx src/cli/run.ts run --config "$1"`, process.execPath, config],
+    ['-c', `${join_}exec "$0" ${prof}bin/mailtrail.js run --config "$1"`, process.execPath, config],
     { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
   );
   try {

@@ -38,7 +38,7 @@ export const eventLogSchema = z.discriminatedUnion('type', [
   strictObject({
     type: z.literal('sqlite'),
     path: nonEmpty.optional(),
-    writer: z.enum(['thread', 'loop']).default('loop'),
+    writer: z.enum(['thread', 'loop']).default('thread'),
   }),
   strictObject({ type: z.literal('kurrentdb'), connectionString: nonEmpty }),
   strictObject({
@@ -140,7 +140,7 @@ export const configSchema = strictObject({
       'expected a node name: letters, digits, dots, dashes, underscores (at most 63)',
     )
     .optional(),
-  eventLog: eventLogSchema.default({ type: 'sqlite', writer: 'loop' }),
+  eventLog: eventLogSchema.default({ type: 'sqlite', writer: 'thread' }),
   smtp: smtpSchema.prefault({}),
   relay: relaySchema.default({ type: 'maildir' }),
   routes: z.record(domain, relaySchema).default({}),

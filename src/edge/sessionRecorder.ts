@@ -4,7 +4,8 @@
  * kept in memory until the first MAIL: then the `session-<id>` stream is created with all of
  * them. A connection that closes before MAIL (a scanner, a probe) gets no stream, only one
  * `SessionProbed` event in `probes-<yyyy-mm-dd>`. Appends are fired, never awaited by the
- * SMTP replies; events queued while one is in flight go out together in the next append.
+ * SMTP replies; events queued while one is in flight go out together in the next append, and
+ * a transaction's MAIL and RCPT events wait for its end, so a message costs one append here.
  * A failed append is logged and ends the recording; it never crashes the edge.
  * The machine's only action is a no-op, so the pure mirror is the session's whole state: its
  * events are appended with the states the mirror reached (one transition per event), and a
@@ -31,6 +32,9 @@ export const SMTP_SESSION_IDENTITY = { name: 'smtpSession', version: SMTP_SESSIO
 
 /** The runtime's implementation of the machine's only side-effect action. */
 const liveMachine = smtpSessionMachine.provide({ actions: { sessionEnded: () => {} } }) as SmtpSessionMachine;
+
+/** Events that a transaction's end always follows (at worst SessionClosed): appended with it. */
+const IN_TRANSACTION: ReadonlySet<string> = new Set(['MailFromAccepted', 'RecipientAccepted', 'RecipientRefused']);
 
 export class SessionRecorder {
   private pure: SnapshotFrom<SmtpSessionMachine> = initialSnapshot(liveMachine);
@@ -82,7 +86,9 @@ export class SessionRecorder {
       return false;
     }
     this.buffered.push({ event, state: this.state });
-    if (this.stream) this.flush();
+    // A transaction's MAIL and RCPT events wait for its end (MessageAccepted, MessageRefused,
+    // a reset or the close): one append per transaction, not one per command.
+    if (this.stream && !IN_TRANSACTION.has(event.type)) this.flush();
     return true;
   }
 

@@ -111,16 +111,19 @@ export const messagesProjection: SqliteProjection = {
     const id = messageIdOf(event.stream);
     if (id === undefined) return;
     const { select, upsert } = statementsFor(db);
+    const folds = foldsFor(db);
     const fold =
       foldFromPending(event) ??
       foldMessage(
         event.type === 'MessageReceived'
           ? undefined
-          : foldFrom(db, select.get(id) as (Row & { context: string | null }) | undefined, id, event.revision),
+          : (folds.before(id, event.revision) ??
+              foldFrom(db, select.get(id) as (Row & { context: string | null }) | undefined, id, event.revision)),
         event,
       );
     if (!fold) return;
     const next = fold.summary;
+    folds.keep(id, fold);
     upsert.run({
       ...next,
       id,
@@ -131,6 +134,40 @@ export const messagesProjection: SqliteProjection = {
     });
   },
 };
+
+/**
+ * The last fold written per live message, so the next event (in the writer thread, where the
+ * actor's snapshots are out of reach) continues from memory instead of reading the row back
+ * and parsing its context. Only a fold at exactly the previous revision is used (a rolled-back
+ * savepoint leaves a fold the row does not have, at a revision the retry does not ask for);
+ * final messages leave it, and it never holds more than FOLDS_KEPT.
+ */
+class FoldCache {
+  private readonly folds = new Map<string, MessageFold>();
+
+  before(id: string, revision: bigint): MessageFold | undefined {
+    const fold = this.folds.get(id);
+    return fold && fold.summary.revision === revision - 1n ? fold : undefined;
+  }
+
+  keep(id: string, fold: MessageFold): void {
+    this.folds.delete(id);
+    if (isFinalState(fold.summary.state)) return;
+    this.folds.set(id, fold);
+    if (this.folds.size > FOLDS_KEPT) this.folds.delete(this.folds.keys().next().value!);
+  }
+}
+
+const FOLDS_KEPT = 10_000;
+const foldCaches = new WeakMap<Database.Database, FoldCache>();
+function foldsFor(db: Database.Database): FoldCache {
+  let cache = foldCaches.get(db);
+  if (!cache) {
+    cache = new FoldCache();
+    foldCaches.set(db, cache);
+  }
+  return cache;
+}
 
 /**
  * The fold the writing actor already computed for this event (pendingSnapshots.ts), when it runs

@@ -117,9 +117,10 @@ export const searchProjection: SqliteProjection = {
       addRecipients(s, id, recipients);
       return;
     }
-    if (s.exists.get(id) === undefined) return;
     const state = str(event.metadata.state);
     if (event.type === 'PoliciesApplied') {
+      // Only for a message the index has (a log older than it has rows it never saw).
+      if (s.exists.get(id) === undefined) return;
       const rewritten = Array.isArray(d.recipients) ? d.recipients.map(String) : null;
       if (rewritten) addRecipients(s, id, rewritten);
       s.setPolicies.run({
@@ -130,6 +131,7 @@ export const searchProjection: SqliteProjection = {
       });
       return;
     }
+    // An UPDATE of a message the index lacks changes nothing: no lookup first.
     if (state) s.setState.run(state, id);
   },
 };

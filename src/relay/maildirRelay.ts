@@ -2,14 +2,15 @@
  * The Maildir relay: writes each recipient's copy into <root>/<domain>/<local>/new, the
  * way cr.yp.to/proto/maildir.html and Postfix's local/maildir.c do: create tmp/<name>
  * exclusively, write `Return-Path:` + `Delivered-To:` + the content with LF line endings,
- * fsync, link() into new/ (never rename over a file: EEXIST takes a new name), fsync new/,
- * unlink the tmp file. Directories are made 0700 on demand below the root, never the root.
+ * fsync, link() into new/ (never rename over a file: EEXIST takes a new name), fsync new/
+ * (one fsync shared by the deliveries linked meanwhile: directorySync.ts), unlink the tmp file. Directories are made 0700 on demand below the root, never the root.
  * Results: 2.0.0 delivered; unsafe address 5.1.3; errno per errnoStatus.ts; a content
  * read error 4.3.0. One result per recipient, in order; it does not throw for those.
  */
 import { constants } from 'node:fs';
 import { link, mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { DirectorySync } from './directorySync.js';
 import { errnoCode, errnoStatus } from './errnoStatus.js';
 import { maildirFileName, systemMaildirTime, type MaildirTime } from './maildirName.js';
 import { maildirFor } from './maildirPath.js';
@@ -44,6 +45,8 @@ export class MaildirRelay implements Relay {
   readonly #hostname: string;
   readonly #clock: () => MaildirTime;
   #counter = 0;
+  /** Concurrent deliveries into one new/ share its fsync. */
+  readonly #directories = new DirectorySync();
 
   constructor(options: MaildirRelayOptions) {
     this.#root = path.resolve(options.root);
@@ -94,13 +97,12 @@ export class MaildirRelay implements Relay {
     const { file, tmpPath } = await this.#createTmp(dir);
     let closed = false;
     try {
-      await step('write maildir file', () => writeAll(file, header));
-      await copy(openContent(), file);
+      await copy(Buffer.from(header, 'utf8'), openContent(), file);
       await step('fsync maildir file', () => file.sync());
       closed = true;
       await step('close maildir file', () => file.close());
       await this.#linkIntoNew(dir, tmpPath);
-      await step('fsync maildir new directory', () => fsyncDirectory(path.join(dir, 'new')));
+      await step('fsync maildir new directory', () => this.#directories.sync(path.join(dir, 'new')));
     } finally {
       if (!closed) await file.close().catch(() => undefined);
       // Delivered or not, the tmp file goes; a leftover would be swept after 36 hours anyway.
@@ -189,9 +191,23 @@ async function step<T>(name: string, action: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Copies the content into the file, telling read errors from write errors. */
-async function copy(content: NodeJS.ReadableStream, file: FileHandle): Promise<void> {
+/** Content gathered before a write: most messages go into the file with one write(2). */
+const GATHER_BYTES = 256 * 1024;
+
+/**
+ * Writes `head` and then the content into the file, telling read errors from write errors.
+ * Chunks are gathered up to GATHER_BYTES per write, so a small message costs one system call.
+ */
+async function copy(head: Buffer, content: NodeJS.ReadableStream, file: FileHandle): Promise<void> {
   const chunks = content[Symbol.asyncIterator]();
+  let gathered: Buffer[] = [head];
+  let size = head.length;
+  const writeGathered = async () => {
+    const data = gathered.length === 1 ? gathered[0]! : Buffer.concat(gathered, size);
+    gathered = [];
+    size = 0;
+    await step('write maildir file', () => writeAll(file, data));
+  };
   let done = false;
   try {
     for (;;) {
@@ -204,9 +220,13 @@ async function copy(content: NodeJS.ReadableStream, file: FileHandle): Promise<v
       }
       if (next.done) {
         done = true;
+        if (size > 0) await writeGathered();
         return;
       }
-      await step('write maildir file', () => writeAll(file, next.value));
+      const chunk = typeof next.value === 'string' ? Buffer.from(next.value, 'utf8') : next.value;
+      gathered.push(chunk);
+      size += chunk.length;
+      if (size >= GATHER_BYTES) await writeGathered();
     }
   } finally {
     if (!done) await chunks.return?.().catch(() => undefined);
@@ -219,15 +239,6 @@ async function writeAll(file: FileHandle, data: string | Buffer): Promise<void> 
   for (let offset = 0; offset < buffer.length; ) {
     const { bytesWritten } = await file.write(buffer, offset, buffer.length - offset);
     offset += bytesWritten;
-  }
-}
-
-async function fsyncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 

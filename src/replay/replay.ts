@@ -10,7 +10,7 @@ import { InvariantError } from '../errors/mailtrailError.js';
 import { EventNotAcceptedError } from './eventNotAcceptedError.js';
 import { NewerMachineVersionError } from './machineVersionError.js';
 import { type MachineEventObject, toMachineEvent } from './eventShape.js';
-import { pureTransition } from './pureTransition.js';
+import { type StepAction, collectingTransition, pureTransition } from './pureTransition.js';
 import { stateName } from './stateName.js';
 import { upcast } from './upcasters.js';
 
@@ -43,12 +43,14 @@ export function applyEvent<M extends AnyStateMachine>(
   snapshot: SnapshotFrom<M>,
   event: MachineEventObject,
   where: string,
+  /** When given, the step's actions are pushed here (see collectingTransition). */
+  actions?: StepAction[],
 ): SnapshotFrom<M> {
   const snap = snapshot as unknown as { can(e: unknown): boolean; value: never; status: string };
   if (snap.status !== 'active' || !snap.can(event)) {
     throw new EventNotAcceptedError(where, event.type, stateName(snap.value));
   }
-  return pureTransition(machine, snapshot, event);
+  return actions ? collectingTransition(machine, snapshot, event, actions) : pureTransition(machine, snapshot, event);
 }
 
 /**

@@ -1,8 +1,10 @@
 /**
  * Live mode of an event-sourced machine: `record(events)` checks each event against the
- * machine's pure transition, appends them to the actor's stream (expected revision = the
- * last one it wrote), and only once the append is durable sends them to the real XState actor,
- * whose provided actions then run. If the append fails, no action runs and the error is thrown.
+ * machine's pure transition (which also yields the actions XState would execute), appends them
+ * to the actor's stream (expected revision = the last one it wrote), and only once the append
+ * is durable runs those actions, in order, with the new snapshot in place. If the append fails,
+ * no action runs and the error is thrown. With an inspector a real XState actor is started and
+ * fed the events instead, so the Stately inspector sees it (its state is checked against the fold).
  * Records are serialized per actor, so an action may call record() again without racing.
  */
 import {
@@ -17,6 +19,7 @@ import type { EventLog, InlineBody } from '../eventlog/eventLog.js';
 import { InvariantError } from '../errors/mailtrailError.js';
 import { type EventMetadata, type MachineEventObject, toEventData } from '../replay/eventShape.js';
 import { applyEvent, initialSnapshot } from '../replay/replay.js';
+import type { StepAction } from '../replay/pureTransition.js';
 import { schemaOf } from '../replay/upcasters.js';
 import { stateName } from '../replay/stateName.js';
 import { clearPendingSnapshots, setPendingSnapshots } from './pendingSnapshots.js';
@@ -39,7 +42,12 @@ export interface EventSourcedActorOptions<M extends AnyStateMachine> {
 
 export class EventSourcedActor<M extends AnyStateMachine> {
   readonly stream: string;
-  readonly actor: Actor<M>;
+  /**
+   * The live XState actor, started only when an inspector watches (`actorOptions.inspect`):
+   * otherwise each step's actions come from the pure transition and run once the append is
+   * durable, and no actor exists (one transition per event instead of two).
+   */
+  readonly actor: Actor<M> | undefined;
   private readonly log: EventLog;
   private readonly machine: M;
   private readonly identity: MachineIdentity;
@@ -54,11 +62,13 @@ export class EventSourcedActor<M extends AnyStateMachine> {
     this.identity = options.identity;
     this.revision = options.from?.revision ?? null;
     this.pure = options.from?.snapshot ?? initialSnapshot(options.machine);
-    const snapshotOption = options.from
-      ? { snapshot: options.machine.getPersistedSnapshot(options.from.snapshot) }
-      : {};
-    this.actor = createActor(options.machine, { ...options.actorOptions, ...snapshotOption } as ActorOptions<M>);
-    this.actor.start();
+    if (options.actorOptions?.inspect) {
+      const snapshotOption = options.from
+        ? { snapshot: options.machine.getPersistedSnapshot(options.from.snapshot) }
+        : {};
+      this.actor = createActor(options.machine, { ...options.actorOptions, ...snapshotOption } as ActorOptions<M>);
+      this.actor.start();
+    }
   }
 
   /** The revision of the last event this actor wrote or replayed (null: empty stream). */
@@ -67,11 +77,11 @@ export class EventSourcedActor<M extends AnyStateMachine> {
   }
 
   get snapshot(): SnapshotFrom<M> {
-    return this.actor.getSnapshot();
+    return this.actor ? this.actor.getSnapshot() : this.pure;
   }
 
   get state(): string {
-    return stateName((this.actor.getSnapshot() as unknown as { value: never }).value);
+    return stateName((this.snapshot as unknown as { value: never }).value);
   }
 
   /** Append these events, then deliver them to the actor. Resolves with the new state. */
@@ -89,8 +99,11 @@ export class EventSourcedActor<M extends AnyStateMachine> {
   private async recordNow(events: EventFromLogic<M>[], bodies?: readonly InlineBody[]): Promise<string> {
     let next = this.pure;
     const snapshots: SnapshotFrom<M>[] = [];
+    // Without a live actor, the actions of every step, to run once the append is durable.
+    const actions: StepAction[] | undefined = this.actor ? undefined : [];
     const stored = events.map((event, i) => {
-      next = applyEvent(this.machine, next, event as MachineEventObject, `${this.stream}@${this.nextRevision(i)}`);
+      const where = `${this.stream}@${this.nextRevision(i)}`;
+      next = applyEvent(this.machine, next, event as MachineEventObject, where, actions);
       snapshots.push(next);
       const metadata: EventMetadata = {
         schema: schemaOf((event as MachineEventObject).type),
@@ -117,9 +130,13 @@ export class EventSourcedActor<M extends AnyStateMachine> {
     }
     this.revision = result.nextExpectedRevision;
     this.pure = next;
+    const expected = stateName((next as unknown as { value: never }).value);
+    if (!this.actor) {
+      for (const action of actions ?? []) action.exec?.(action.info as never, action.params as never);
+      return expected;
+    }
     for (const event of events) this.actor.send(event as never);
     const live = this.state;
-    const expected = stateName((next as unknown as { value: never }).value);
     if (live !== expected)
       throw new InvariantError(`${this.stream}: live actor reached ${live}, pure transition ${expected}`);
     return live;
@@ -130,6 +147,6 @@ export class EventSourcedActor<M extends AnyStateMachine> {
   }
 
   stop(): void {
-    this.actor.stop();
+    this.actor?.stop();
   }
 }

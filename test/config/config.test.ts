@@ -50,7 +50,7 @@ describe('defaults', () => {
     assert.equal(config.hostname, hostname());
     assert.equal(config.node, hostname());
     assert.equal(config.dataDir, resolve('var'));
-    assert.deepEqual(config.eventLog, { type: 'sqlite', path: resolve('var', 'events.sqlite'), writer: 'loop' });
+    assert.deepEqual(config.eventLog, { type: 'sqlite', path: resolve('var', 'events.sqlite'), writer: 'thread' });
     assert.deepEqual(config.smtp.listen, [{ host: '127.0.0.1', port: 2525 }]);
     assert.deepEqual(config.smtp.domains, ['localhost']);
     assert.equal(config.smtp.mailboxes, undefined);
@@ -169,7 +169,7 @@ describe('paths', () => {
     const config = await loadConfig(file);
     assert.equal(config.file, file);
     assert.equal(config.dataDir, join(dir, 'data'));
-    assert.deepEqual(config.eventLog, { type: 'sqlite', path: join(dir, 'data', 'events.sqlite'), writer: 'loop' });
+    assert.deepEqual(config.eventLog, { type: 'sqlite', path: join(dir, 'data', 'events.sqlite'), writer: 'thread' });
     assert.deepEqual(config.relay, { type: 'maildir', root: join(dir, 'data', 'mail') });
     assert.deepEqual(config.smtp.tls, { key: join(dir, 'tls', 'key.pem'), cert: '/etc/ssl/cert.pem', implicit: false });
     assert.deepEqual(config.routes['example.test'], { type: 'maildir', root: resolve(dir, '..', 'vmail') });
@@ -184,7 +184,7 @@ describe('paths', () => {
 
   it('resolves an explicit sqlite path against the file directory, not dataDir', () => {
     const config = parseConfig('dataDir: /srv/mt\neventLog: { type: sqlite, path: log.sqlite }\n', '/etc/mt/m.yaml');
-    assert.deepEqual(config.eventLog, { type: 'sqlite', path: '/etc/mt/log.sqlite', writer: 'loop' });
+    assert.deepEqual(config.eventLog, { type: 'sqlite', path: '/etc/mt/log.sqlite', writer: 'thread' });
   });
 
   it('reads outbound as an SMTP relay with MX lookup unless a host is given, and refuses any other type', () => {

@@ -27,10 +27,11 @@ const tempDir = () => {
   return d;
 };
 
-function eventCount(dir: string): number {
+function eventCount(dir: string, type?: string): number {
   const db = new Database(join(dir, 'events.sqlite'), { readonly: true });
   try {
-    return (db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
+    const sql = `SELECT count(*) AS n FROM events${type ? ' WHERE type = ?' : ''}`;
+    return (db.prepare(sql).get(...(type ? [type] : [])) as { n: number }).n;
   } finally {
     db.close();
   }
@@ -64,6 +65,11 @@ describe('one daemon per data directory', () => {
       const newDir = join(dir, 'mail', 'example.test', 'bob', 'new');
       await waitUntil(() => existsSync(newDir) && readdirSync(newDir).length > 0, {
         what: `a message in ${newDir}`,
+        timeoutMs: 5000,
+      });
+      // The delivery and the session's close are committed after the file appears: count once they are in.
+      await waitUntil(() => eventCount(dir, 'DeliverySucceeded') === 1 && eventCount(dir, 'SessionClosed') === 1, {
+        what: 'the delivery and the session close in the log',
         timeoutMs: 5000,
       });
       const before = eventCount(dir);

@@ -1,6 +1,7 @@
 /**
  * ThreadCommit: group commit in a writer thread (writerThread.ts) instead of on the event loop.
- * enqueue() posts the serialised append and resolves when the thread reports its batch
+ * enqueue() queues the serialised append (a tick's appends are posted to the thread together)
+ * and resolves when the thread reports its batch
  * committed; flush(), deleteStreamsBefore() and close() are commands the thread runs after
  * committing what it holds, in order. The worker is unref'd while nothing is pending, so an
  * idle log does not keep the process alive (as a plain connection would not). If the thread
@@ -43,6 +44,8 @@ export class ThreadCommit {
   };
   private readonly worker: Worker;
   private readonly waiting = new Map<number, Waiter>();
+  private outbox: { id: number; request: AppendRequest }[] = [];
+  private posting: NodeJS.Immediate | undefined;
   private nextId = 1;
   private failure: Error | undefined;
 
@@ -65,8 +68,24 @@ export class ThreadCommit {
     return this.waiting.size;
   }
 
+  /** Appends of this tick, posted together at its end (one message to the thread, not one each). */
   enqueue(request: AppendRequest): Promise<AppendResult> {
-    return this.send((id) => ({ kind: 'append', id, request }));
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.wait(id, { resolve: resolve as (value: never) => void, reject });
+      this.outbox.push({ id, request });
+      this.posting ??= setImmediate(() => this.postOutbox());
+    });
+  }
+
+  private postOutbox(): void {
+    if (this.posting) clearImmediate(this.posting);
+    this.posting = undefined;
+    if (this.outbox.length === 0) return;
+    const items = this.outbox;
+    this.outbox = [];
+    this.worker.postMessage({ kind: 'appends', items } satisfies ToWriter);
   }
 
   flush(): Promise<void> {
@@ -84,14 +103,20 @@ export class ThreadCommit {
     await this.worker.terminate();
   }
 
+  /** A command, after the appends queued before it. */
   private send<T>(message: (id: number) => ToWriter): Promise<T> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (value: never) => void, reject });
-      if (this.waiting.size === 1) this.worker.ref();
+      this.wait(id, { resolve: resolve as (value: never) => void, reject });
+      this.postOutbox();
       this.worker.postMessage(message(id));
     });
+  }
+
+  private wait(id: number, waiter: Waiter): void {
+    this.waiting.set(id, waiter);
+    if (this.waiting.size === 1) this.worker.ref();
   }
 
   private settle(id: number, ok: boolean, value: unknown): void {
@@ -119,6 +144,7 @@ export class ThreadCommit {
 
   private fail(error: Error): void {
     this.failure ??= error;
+    this.outbox = [];
     for (const id of [...this.waiting.keys()]) this.settle(id, false, this.failure);
   }
 }

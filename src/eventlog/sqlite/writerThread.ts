@@ -98,8 +98,8 @@ function flush(): void {
 }
 
 port.on('message', (message: ToWriter) => {
-  if (message.kind === 'append') {
-    queue.push({ id: message.id, request: message.request });
+  if (message.kind === 'appends') {
+    for (const item of message.items) queue.push(item);
     scheduled ??= setImmediate(flush);
     return;
   }

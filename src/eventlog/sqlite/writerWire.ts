@@ -11,7 +11,7 @@ import type { GroupCommitStats } from './groupCommit.js';
 import { EventLogWriteError } from './sqliteErrors.js';
 
 export type ToWriter =
-  | { kind: 'append'; id: number; request: AppendRequest }
+  | { kind: 'appends'; items: { id: number; request: AppendRequest }[] }
   | { kind: 'flush'; id: number }
   | { kind: 'deleteStreamsBefore'; id: number; prefix: string; isoTime: string }
   | { kind: 'close'; id: number };
