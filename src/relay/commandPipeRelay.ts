@@ -8,7 +8,7 @@
  */
 import { ConfigError } from '../errors/mailtrailError.js';
 import type { ConfigSite } from './commandArgs.js';
-import { CommandRelay } from './commandRelay.js';
+import { CommandRelay, type CommandSpawn } from './commandRelay.js';
 
 export interface PipeRelayOptions {
   /** [program, arg, ...]: the program a path or a name on PATH, args with placeholders. */
@@ -17,6 +17,8 @@ export interface PipeRelayOptions {
   readonly timeout?: number;
   /** Milliseconds between SIGTERM and SIGKILL for a run past its time limit. Default 2 000. */
   readonly killGrace?: number;
+  /** How runs start: 'helper' (default; a small helper process forks them) or 'direct'. */
+  readonly spawn?: CommandSpawn;
 }
 
 export class PipeRelay extends CommandRelay {
@@ -32,6 +34,7 @@ export class PipeRelay extends CommandRelay {
       args,
       timeout: options.timeout,
       killGrace: options.killGrace,
+      spawn: options.spawn,
       traceHeaders: false,
       keys: { program: `${key}.command[0]`, args: `${key}.command`, argsIndex: 1 },
       site,

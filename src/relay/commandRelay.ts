@@ -1,16 +1,18 @@
 /**
  * The base of the relays that hand a message to a local program, one run per recipient:
  * MaildropRelay, DovecotLdaRelay and PipeRelay. It builds the argv from a template
- * (commandArgs.ts), runs it with the pipe runner (pipeRelay.ts) and turns the way the
+ * (commandArgs.ts), runs it through the spawn helper (spawnHelper.ts; or, with
+ * `spawn: 'direct'`, with the pipe runner runCommand.ts in this process) and turns the way the
  * program ended into a RecipientResult: exit 0 → 2.0.0 delivered; another exit code →
  * the sys_exits table (sysExits.ts); a signal, the time limit, a failed start or an
  * unreadable message → 4.3.0 transient. Per-recipient problems never throw.
  */
 import { ConfigError } from '../errors/mailtrailError.js';
 import { checkTemplate, commandVars, resolveProgram, substitute, type ConfigSite } from './commandArgs.js';
-import { runCommand, type CommandExit } from './runCommand.js';
+import { runCommand, type CommandExit, type CommandRun } from './runCommand.js';
 import type { DeliveryRequest, RecipientResult, Relay } from './relay.js';
 import { PIPE_DEFAULTS } from './relayDefaults.js';
+import { sharedSpawnHelper } from './spawnHelper.js';
 import { sysExitStatus } from './sysExits.js';
 
 /** The time limit of a command relay when none is given (the tutorial's 10 seconds). */
@@ -35,7 +37,12 @@ export interface CommandRelaySpec {
   /** Config keys for errors: the program's, the args' and the index of args[0] under it. */
   readonly keys: { readonly program: string; readonly args: string; readonly argsIndex?: number };
   readonly site?: ConfigSite | undefined;
+  /** How runs start: through the shared spawn helper (default), or forked by this process. */
+  readonly spawn?: CommandSpawn | undefined;
 }
+
+/** 'helper': a small helper process forks the programs (spawnHelper.ts); 'direct': we do. */
+export type CommandSpawn = 'helper' | 'direct';
 
 export class CommandRelay implements Relay {
   readonly name: string;
@@ -44,6 +51,7 @@ export class CommandRelay implements Relay {
   readonly timeout: number;
   readonly #spec: CommandRelaySpec;
   readonly #template: readonly string[];
+  readonly #run: (run: CommandRun) => Promise<CommandExit>;
 
   /** Throws a ConfigError when the program cannot be found or run, or the template is wrong. */
   constructor(spec: CommandRelaySpec) {
@@ -61,6 +69,7 @@ export class CommandRelay implements Relay {
     this.timeout = timeout;
     this.#template = [...spec.fixedArgs, ...spec.args];
     this.#spec = spec;
+    this.#run = spec.spawn === 'direct' ? runCommand : (run) => sharedSpawnHelper().run(run);
   }
 
   async deliver(request: DeliveryRequest): Promise<RecipientResult[]> {
@@ -81,7 +90,7 @@ export class CommandRelay implements Relay {
     if (!Array.isArray(args))
       return { recipient, outcome: 'permanent', status: args.status, reply: `${this.name}: ${args.reply}` };
     const header = this.#spec.traceHeaders ? `Return-Path: <${sender}>\nDelivered-To: ${recipient}\n` : '';
-    const exit = await runCommand({
+    const exit = await this.#run({
       program: this.program,
       args,
       header,
@@ -115,6 +124,8 @@ export function exitResult(name: string, exit: CommandExit, timeout: number): Om
       return transient(`cannot run the command: ${describe(exit.error)}`);
     case 'readFailed':
       return transient(`error reading message, command killed: ${describe(exit.error)}`);
+    case 'helperLost':
+      return transient(`no outcome from the command (it may have delivered): ${exit.reason}`);
   }
 }
 

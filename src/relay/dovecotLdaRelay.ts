@@ -7,7 +7,7 @@
  * + the message with LF line endings; outcomes as commandRelay.ts; see docs/relays.md.
  */
 import type { ConfigSite } from './commandArgs.js';
-import { CommandRelay } from './commandRelay.js';
+import { CommandRelay, type CommandSpawn } from './commandRelay.js';
 import { DOVECOT_LDA_DEFAULTS } from './relayDefaults.js';
 
 export interface DovecotLdaRelayOptions {
@@ -19,6 +19,8 @@ export interface DovecotLdaRelayOptions {
   readonly timeout?: number;
   /** Milliseconds between SIGTERM and SIGKILL for a run past its time limit. Default 2 000. */
   readonly killGrace?: number;
+  /** How runs start: 'helper' (default; a small helper process forks them) or 'direct'. */
+  readonly spawn?: CommandSpawn;
 }
 
 export const DOVECOT_LDA_PATH = DOVECOT_LDA_DEFAULTS.path;
@@ -34,6 +36,7 @@ export class DovecotLdaRelay extends CommandRelay {
       args: options.args ?? DOVECOT_LDA_DEFAULT_ARGS,
       timeout: options.timeout,
       killGrace: options.killGrace,
+      spawn: options.spawn,
       traceHeaders: true,
       keys: { program: `${key}.path`, args: `${key}.args` },
       site,

@@ -7,7 +7,7 @@
  * A missing program is a ConfigError at construction. See docs/relays.md for uids and DEFAULT.
  */
 import type { ConfigSite } from './commandArgs.js';
-import { CommandRelay } from './commandRelay.js';
+import { CommandRelay, type CommandSpawn } from './commandRelay.js';
 import { MAILDROP_DEFAULTS } from './relayDefaults.js';
 
 export interface MaildropRelayOptions {
@@ -19,6 +19,8 @@ export interface MaildropRelayOptions {
   readonly timeout?: number;
   /** Milliseconds between SIGTERM and SIGKILL for a run past its time limit. Default 2 000. */
   readonly killGrace?: number;
+  /** How runs start: 'helper' (default; a small helper process forks them) or 'direct'. */
+  readonly spawn?: CommandSpawn;
 }
 
 export const MAILDROP_DEFAULT_ARGS: readonly string[] = Object.freeze(['-d', '{user}']);
@@ -33,6 +35,7 @@ export class MaildropRelay extends CommandRelay {
       args: options.args ?? MAILDROP_DEFAULT_ARGS,
       timeout: options.timeout,
       killGrace: options.killGrace,
+      spawn: options.spawn,
       traceHeaders: true,
       keys: { program: `${key}.path`, args: `${key}.args` },
       site,

@@ -31,6 +31,8 @@ export interface CommandRun {
   /** Milliseconds for the whole run: writing the message and waiting for the exit. */
   readonly timeout: number;
   readonly killGrace?: number;
+  /** The command's environment; default commandEnv() (the listed variables of ours). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export type CommandExit =
@@ -38,7 +40,9 @@ export type CommandExit =
   | { kind: 'signaled'; signal: string; output: string }
   | { kind: 'timedOut'; output: string }
   | { kind: 'spawnFailed'; error: unknown }
-  | { kind: 'readFailed'; error: unknown; output: string };
+  | { kind: 'readFailed'; error: unknown; output: string }
+  /** The spawn helper that ran the command died before it reported (spawnHelper.ts). */
+  | { kind: 'helperLost'; reason: string };
 
 type Child = ChildProcessByStdio<Writable, Readable, Readable>;
 
@@ -50,7 +54,7 @@ export function runCommand(run: CommandRun): Promise<CommandExit> {
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
       shell: false,
-      env: childEnv(),
+      env: run.env ?? commandEnv(),
     });
   } catch (error) {
     return Promise.resolve({ kind: 'spawnFailed', error });
@@ -180,7 +184,8 @@ function killGroup(child: Child, signal: NodeJS.Signals): void {
   }
 }
 
-function childEnv(): NodeJS.ProcessEnv {
+/** The environment of a command: only PASSED_ENV, taken from ours. */
+export function commandEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const name of PASSED_ENV) if (process.env[name] !== undefined) env[name] = process.env[name];
   return env;

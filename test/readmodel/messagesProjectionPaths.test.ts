@@ -44,7 +44,7 @@ for (const writer of ['loop', 'thread'] as const) {
   describe(`the messages projection, writer ${writer}`, () => {
     it('holds the fold of the stream after every append of an actor', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'mailtrail-projpaths-'));
-      const log = new SqliteEventLog(join(dir, 'events.sqlite'), { writer, projections: inlineProjections });
+      const log = new SqliteEventLog(join(dir, 'events.sqlite'), { writer, projections: [...inlineProjections] });
       try {
         const actor = new EventSourcedActor({ log, stream: 'message-M1', machine: messageMachine, identity });
         for (const events of appends) {
@@ -61,7 +61,7 @@ for (const writer of ['loop', 'thread'] as const) {
 
     it('folds appends made without the actor (no snapshots of its own) from the fold it kept', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'mailtrail-projpaths-'));
-      const log = new SqliteEventLog(join(dir, 'events.sqlite'), { writer, projections: inlineProjections });
+      const log = new SqliteEventLog(join(dir, 'events.sqlite'), { writer, projections: [...inlineProjections] });
       try {
         const actor = new EventSourcedActor({ log, stream: 'message-M2', machine: messageMachine, identity });
         await actor.record(ev.received({ messageId: 'M2', recipients: [bob] }));
