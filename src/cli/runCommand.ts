@@ -126,8 +126,12 @@ export async function run(args: readonly string[]): Promise<number> {
     starting = true;
     status = await started.start(() => {
       removePid = pidfile ? writePidfile(pidfile) : undefined;
+      const user = values.user ?? config.user;
+      const group = values.group ?? config.group;
+      // Listed only for a drop: it walks the spool (every body file).
+      if (user === undefined && group === undefined) return;
       const owned = started.ownedFiles();
-      dropped = dropPrivileges(values.user ?? config.user, values.group ?? config.group, {
+      dropped = dropPrivileges(user, group, {
         handOver: [...owned.handOver, ...(logFile ? [logFile] : [])],
         writable: owned.writable,
       });

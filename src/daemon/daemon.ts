@@ -1,7 +1,8 @@
 /**
  * The running MDA, wired as the tutorial wires it: relay → queue on a storage → policies →
  * SMTP edge, plus the control socket and housekeeping. `start()` recovers the queue from the
- * log before the edge listens; `stop()` stops accepting, lets attempts in flight finish (or
+ * log before the edge listens (from stored snapshots, in the background, with sqlite) and
+ * sweeps the spool for orphans after; `stop()` stops accepting, lets attempts in flight finish (or
  * abandons them after a grace period: the log decides what happens at the next start), and
  * closes the log. `reload()` applies what can change without a restart (domains, mailboxes).
  * With `inspect`, the inspector relay (src/inspect) starts first and every actor reports to it.
@@ -23,6 +24,7 @@ import { requeueCandidates, requeueSpooled } from '../queue/spoolRecovery.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import type { Router } from '../queue/router.js';
 import { inlineBodyStore } from './inlineBodyStore.js';
+import { recordsAnyMessage } from '../readmodel/messagesProjection.js';
 import { Spool } from '../spool/spool.js';
 import { PostgresBodyStore } from '../spool/postgresBodyStore.js';
 import { type BuiltLog, buildEventLog, buildPolicies, buildRouter } from './components.js';
@@ -69,6 +71,7 @@ export class Daemon {
   /** Who stops the process when the daemon cannot go on (runCommand: exit 75). */
   private fatalListener: ((err: Error) => void) | undefined;
   private fatalError: Error | undefined;
+  private stopping = false;
 
   /** Called once when the daemon must stop rather than lose track (a refused outcome): exit 75. */
   onFatal(listener: (err: Error) => void): void {
@@ -128,6 +131,7 @@ export class Daemon {
         config.eventLog.type === 'sqlite' ? config.eventLog.path : config.eventLog.type,
         files,
         config.file,
+        built.sqlite ? () => recordsAnyMessage(built!.sqlite!.database) : undefined,
       );
       // Small bodies ride in the log's transaction (sqlite): the spool reads them back from it.
       const inline = inlineBodyStore(config.spool.inlineThreshold, built.sqlite);
@@ -269,29 +273,28 @@ export class Daemon {
   private async startParts(afterBind?: () => void): Promise<DaemonStatus> {
     // The relay first: a port in use stops the start before anything else runs.
     const relay = await this.inspector?.start();
-    const { recovered, quarantined, bounces, background } = await this.queue.start({ hold: true });
-    if (quarantined.length) {
-      this.logger.warn(
-        { quarantined: quarantined.length, ids: quarantined.slice(0, 100), dir: this.spool.quarantineDir },
-        `quarantined ${quarantined.length} spooled bodies the log does not know (a crash before MessageReceived was committed, or a damaged log); ` +
-          `each keeps its envelope: mailtrail check lists them, mailtrail requeue --quarantined puts them back in the queue`,
-      );
-    }
-    // In the background (sqlite), the queue logs `recovered N live messages` once every one is scheduled.
-    if (background && recovered)
-      this.logger.info(
-        { live: recovered, bounces },
-        `recovering ${recovered} live messages in the background, from their stored snapshots`,
-      );
-    else if (recovered || bounces)
-      this.logger.info(
-        { recovered, bounces, quarantined: quarantined.length },
-        `recovered ${recovered} live messages from the log`,
-      );
+    // The spool's orphan sweep waits until the edge listens (it reads every body's name).
+    const { recovered, background } = await this.queue.start({ hold: true, sweep: 'later' });
+    // Said once the caller has logged where the daemon listens (its first line): in the
+    // background (sqlite), the queue logs `recovered N live messages` when every one is scheduled.
+    const announce = () => {
+      if (background && recovered)
+        this.logger.info(
+          { live: recovered },
+          `recovering ${recovered} live messages in the background, from their stored snapshots`,
+        );
+      else if (recovered) this.logger.info({ recovered }, `recovered ${recovered} live messages from the log`);
+    };
     const listening = await this.edge.start();
     afterBind?.();
     await this.control.start();
-    this.queue.resumeWork();
+    // The recovered work and the sweep follow that line too (a small queue recovers at once).
+    setImmediate(() => {
+      announce();
+      if (this.stopping) return;
+      this.queue.resumeWork();
+      this.sweepSpool();
+    });
     if (this.built.sqlite) {
       this.stopMaintenance = scheduleMaintenance({
         sqlite: this.built.sqlite,
@@ -302,6 +305,31 @@ export class Daemon {
       });
     }
     return { listening, recovered, ...(relay ? { inspector: { pageUrl: relay.pageUrl, port: relay.port } } : {}) };
+  }
+
+  /**
+   * Quarantine the spooled bodies the log does not know, beside the edge (bodies stored since
+   * start are never taken); a warning with the count once done. Stopping ends it early.
+   */
+  private sweepSpool(): void {
+    const started = performance.now();
+    this.queue.sweepSpool().then(
+      (quarantined) => {
+        const ms = Math.round(performance.now() - started);
+        const ended = this.stopping ? 'stopped with the daemon' : 'every body is known to the log';
+        if (quarantined.length === 0) return this.logger.debug({ ms }, `spool sweep: nothing quarantined, ${ended}`);
+        this.logger.warn(
+          { quarantined: quarantined.length, ids: quarantined.slice(0, 100), dir: this.spool.quarantineDir },
+          `quarantined ${quarantined.length} spooled bodies the log does not know (a crash before MessageReceived was committed, or a damaged log); ` +
+            `each keeps its envelope: mailtrail check lists them, mailtrail requeue --quarantined puts them back in the queue`,
+        );
+      },
+      (err: unknown) =>
+        this.logger.error(
+          { err, dir: this.spool.bodiesDir },
+          'the spool sweep stopped: bodies it did not reach stay in the spool; the next start sweeps again',
+        ),
+    );
   }
 
   /**
@@ -322,6 +350,7 @@ export class Daemon {
   }
 
   async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
     this.stopMaintenance?.();
     try {
       await this.edge.stop();

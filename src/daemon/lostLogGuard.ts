@@ -40,10 +40,22 @@ export async function refuseMissingSqliteLog(path: string, spool: Spool, configF
   if (bodies > 0) throw new EventLogMissingError(path, spool.bodiesDir, String(bodies), how, configFile);
 }
 
-/** After any log is opened: one that records no message while bodies are spooled. */
-export async function refuseEmptyLog(log: EventLog, where: string, spool: Spool, configFile?: string): Promise<void> {
-  const bodies = (await spool.list()).length;
-  if (bodies === 0) return;
+/**
+ * After any log is opened: one that records no message while bodies are spooled. Cheap on a
+ * full queue (it runs before the edge listens): `recordsMessage`, when given (the sqlite
+ * projection's one-row look-up), settles it at once; otherwise one body name is read, then one
+ * event. Bodies are counted only for the refusal.
+ */
+export async function refuseEmptyLog(
+  log: EventLog,
+  where: string,
+  spool: Spool,
+  configFile?: string,
+  recordsMessage?: () => boolean,
+): Promise<void> {
+  if (recordsMessage?.()) return;
+  if (!(await spool.hasBodies())) return;
   for await (const _ of log.readAll({ filter: { streamPrefixes: [MESSAGE_STREAM_PREFIX] }, maxCount: 1 })) return;
+  const bodies = (await spool.list()).length;
   throw new EventLogMissingError(where, spool.bodiesDir, String(bodies), 'empty (it records no message)', configFile);
 }

@@ -66,6 +66,11 @@ export class Queue {
   private readonly resting: RestingMessages | undefined;
   private readonly resume: (id: string, state: string) => void;
   private readonly retry: RetryPolicy;
+  /** Between start() and the spool's sweep: the log's "is there a message with this id?". */
+  private isKnown: ((id: string) => boolean | Promise<boolean>) | undefined;
+  /** Resolves once the recovered work has scheduled every live message. */
+  private scheduled: () => Promise<void> = () => Promise.resolve();
+  private sweeping: Promise<string[]> | undefined;
   /** Shared mode (several daemons on one log): claims, the view of the whole queue, its scanner. */
   private readonly shared: SharedWork | undefined;
   /** The port a bounce sender gets: queue a DSN, read a body. */
@@ -235,17 +240,22 @@ export class Queue {
    * Recover every live message from the log and resume it where its history stopped. With
    * `{ hold: true }` the recovered work (attempts, timers, DSNs) waits for `resumeWork()`: the
    * daemon binds its ports and drops root privileges in between, so no delivery ever runs as root.
+   * The spool's orphan sweep runs here (`quarantined`), or with `{ sweep: 'later' }` when the
+   * caller calls `sweepSpool()` (the daemon: once it listens, as it is O(bodies in the spool)).
+   * The DSNs a crash kept from being sent are looked for (among every final message) as part
+   * of the recovered work, and logged when there are any.
    */
   async start(
-    options: { hold?: boolean } = {},
-  ): Promise<{ recovered: number; quarantined: string[]; bounces: number; background: boolean }> {
+    options: { hold?: boolean; sweep?: 'now' | 'later' } = {},
+  ): Promise<{ recovered: number; quarantined: string[]; background: boolean }> {
+    // From here on a body this queue stores is never taken by the sweep, whenever it runs.
+    this.spool.guardNewBodies();
     const onBounce = this.options.onBounce;
     // Shared mode: the whole queue folded from the log; start-up takes what is due now.
     await this.shared?.load();
     const source = this.shared?.recoverySource() ?? this.options.recovery;
-    const { work, ...counts } = await recover({
+    const { work, isKnown, scheduled, ...counts } = await recover({
       log: this.log,
-      spool: this.spool,
       machine: this.machine,
       actors: this.actors,
       ...(source ? { source } : {}),
@@ -256,8 +266,27 @@ export class Queue {
       logger: this.options.logger ?? silentLogger,
     });
     this.heldWork = work;
+    this.isKnown = isKnown;
+    this.scheduled = scheduled;
+    const quarantined = options.sweep === 'later' ? [] : await this.sweepSpool();
     if (!options.hold) this.resumeWork();
-    return counts;
+    return { ...counts, quarantined };
+  }
+
+  /**
+   * Move the spooled bodies no message of the log knows to quarantine (never unlinked), once,
+   * after start(). Safe beside the edge: bodies stored since start() are never taken; it yields
+   * to the event loop between batches and ends early when the queue stops. Called after
+   * resumeWork(), it begins once the recovery has scheduled every live message (nothing waits
+   * on the sweep, so it goes last). Resolves with the quarantined ids.
+   */
+  sweepSpool(): Promise<string[]> {
+    const isKnown = this.isKnown;
+    if (!isKnown) throw new InvariantError('sweepSpool() runs once, after start()');
+    this.isKnown = undefined;
+    const stop = () => this.actors.stopping;
+    this.sweeping = this.scheduled().then(() => (stop() ? [] : this.spool.quarantineUnknown(isKnown, { stop })));
+    return this.sweeping;
   }
 
   /** Start the work `start({ hold: true })` recovered. */
@@ -332,6 +361,8 @@ export class Queue {
     this.resting?.stop();
     await this.shared?.stop();
     await this.actors.stop(graceMs);
+    // A sweep still running ends at its next batch; the log must outlive it.
+    await this.sweeping?.catch(() => undefined);
     this.captured.clear();
   }
 }

@@ -1,8 +1,9 @@
 /**
- * Start-up recovery (Postfix's qmgr scanning the incoming and deferred queues): bodies the log
- * does not know go to quarantine (never deleted on the log's word), and the work to continue
- * every live message — its next step, or a DSN a crash kept from being queued — is returned to
- * run now or once the daemon has dropped its privileges. With a log that keeps snapshots
+ * Start-up recovery (Postfix's qmgr scanning the incoming and deferred queues): the work to
+ * continue every live message — its next step, or a DSN a crash kept from being queued — is
+ * returned to run now or once the daemon has dropped its privileges, with the log's answer to
+ * "does a message have this id?" for the spool's orphan sweep (spoolSweep.ts), which may run
+ * after the edge listens. With a log that keeps snapshots
  * (sqlite), that work pages through the live messages in the background, a batch per turn of
  * the loop: deferred and held ones only rest as index entries (restingMessages.ts), the few
  * caught mid-step get their actor now; no history is folded. Other logs fold every live
@@ -13,7 +14,6 @@ import type { MessageContext } from '../../machines/message.context.js';
 import { MESSAGE_MACHINE_VERSION, type MessageMachine } from '../../machines/message.machine.js';
 import type { EventLog } from '../eventlog/eventLog.js';
 import { replay } from '../replay/replay.js';
-import type { Spool } from '../spool/spool.js';
 import type { MessageActors } from './messageActors.js';
 import { isFinalState } from '../readmodel/messageSummary.js';
 import { messageStream } from '../mail/streamNames.js';
@@ -27,7 +27,6 @@ import type { RestingMessages } from './restingMessages.js';
 
 export interface RecoveryOptions {
   readonly log: EventLog;
-  readonly spool: Spool;
   readonly machine: MessageMachine;
   readonly actors: MessageActors;
   /** Default: fold every message stream of the log. */
@@ -45,25 +44,33 @@ export interface RecoveryOptions {
 
 export interface Recovered {
   readonly recovered: number;
-  readonly quarantined: string[];
-  readonly bounces: number;
+  /** Does the log hold a message with this id (as of start)? For the spool's orphan sweep. */
+  readonly isKnown: (id: string) => boolean | Promise<boolean>;
   /** What to run to continue them. */
   readonly work: (() => void)[];
   /** True when the live messages are recovered by that work, in the background (it logs when done). */
   readonly background: boolean;
+  /** Resolves once that work has scheduled every live message (at once without a background). */
+  readonly scheduled: () => Promise<void>;
 }
 
 export async function recover(options: RecoveryOptions): Promise<Recovered> {
   const { log, machine, actors } = options;
   const work: (() => void)[] = [];
   const source = options.source ?? (await scanRecoverySource(log));
-  const quarantined = await options.spool.quarantineUnknown((id) => source.isKnown(id));
+  const isKnown = (id: string) => source.isKnown(id);
+  // The DSNs owed are looked for among the final messages (all of history): as work, not before the edge listens.
+  const owed = () => void sendOwedBounces(options, source);
   const resting = options.resting;
   if (source.snapshots && resting) {
     const snapshots = source.snapshots;
     const live = snapshots.liveCount();
-    work.push(() => void recoverInBackground(options, snapshots, resting, live));
-    return { ...(await bounceWork(options, source, work)), recovered: live, quarantined, work, background: true };
+    let paged: Promise<void> = Promise.resolve();
+    const page = () => {
+      paged = recoverInBackground(options, snapshots, resting, live);
+    };
+    work.push(page, owed);
+    return { recovered: live, isKnown, work, background: true, scheduled: () => paged };
   }
   for (const summary of await source.liveMessages()) {
     const replayed = await replay(log, messageStream(summary.id), machine, MESSAGE_MACHINE_VERSION);
@@ -71,22 +78,26 @@ export async function recover(options: RecoveryOptions): Promise<Recovered> {
     actors.create(summary.id, replayed);
     work.push(() => options.resume(summary.id, replayed.state));
   }
-  return { ...(await bounceWork(options, source, work)), recovered: actors.size, quarantined, work, background: false };
+  work.push(owed);
+  return { recovered: actors.size, isKnown, work, background: false, scheduled: () => Promise.resolve() };
 }
 
-/** Queue the DSNs a crash kept from being sent (few: folded from their streams). */
-async function bounceWork(
-  options: RecoveryOptions,
-  source: RecoverySource,
-  work: (() => void)[],
-): Promise<{ bounces: number }> {
+/** Queue the DSNs a crash kept from being sent (few: folded from their streams); logs how many. */
+async function sendOwedBounces(options: RecoveryOptions, source: RecoverySource): Promise<void> {
   const sendBounce = options.sendBounce;
-  const bounces = sendBounce ? await source.unsentBounces() : [];
-  for (const id of bounces) {
-    const replayed = await replay(options.log, messageStream(id), options.machine, MESSAGE_MACHINE_VERSION);
-    work.push(() => options.actors.spawn(id, 'bounce', () => sendBounce!(replayed.snapshot.context)));
+  if (!sendBounce) return;
+  try {
+    const bounces = await source.unsentBounces();
+    for (const id of bounces) {
+      const replayed = await replay(options.log, messageStream(id), options.machine, MESSAGE_MACHINE_VERSION);
+      if (options.actors.stopping) return;
+      options.actors.spawn(id, 'bounce', () => sendBounce(replayed.snapshot.context));
+    }
+    if (bounces.length > 0)
+      options.logger.info({ bounces: bounces.length }, `queueing ${bounces.length} DSNs a crash kept from being sent`);
+  } catch (err) {
+    options.logger.error({ err }, 'looking for the DSNs owed failed; the next start looks again');
   }
-  return { bounces: bounces.length };
 }
 
 /** Live messages read per turn of the event loop. */

@@ -215,6 +215,15 @@ export function allMessagesFrom(db: Database.Database, limit = 1000): MessageSum
   );
 }
 
+/** Does the projection hold any message (live or final)? One row read; false without the table. */
+export function recordsAnyMessage(db: Database.Database): boolean {
+  try {
+    return db.prepare('SELECT 1 FROM messages LIMIT 1').get() !== undefined;
+  } catch {
+    return false;
+  }
+}
+
 /** Start-up's work list from the projection: no history is read but the live messages'. */
 export function recoverySourceFrom(db: Database.Database): RecoverySource {
   const page = db.prepare(

@@ -220,6 +220,11 @@ export class PostgresBodyStore extends Spool {
     return rows.map((r) => r.id);
   }
 
+  override async hasBodies(): Promise<boolean> {
+    const { rows } = await this.q('readdir', 'bodies', 'SELECT 1 FROM mailtrail_bodies WHERE complete LIMIT 1', []);
+    return rows.length > 0;
+  }
+
   /**
    * Nothing is moved: on a shared store another node may be between storing a body and
    * appending its MessageReceived, so "unknown" proves nothing at one node's start. Bodies

@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
-import { open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { open, opendir, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { type BodySource, collect, iterate, resume, toBuffer } from './bodySource.js';
@@ -129,6 +129,12 @@ export class Spool {
   private readonly inline: InlineBodyStore | undefined;
   /** Ids whose store() is under way: never swept. */
   private readonly storing = new Set<string>();
+  /**
+   * Armed by guardNewBodies() until the next sweep ends: every id this spool stores or
+   * unquarantines meanwhile, so a sweep that runs while mail is accepted never takes a body
+   * whose MessageReceived is still on its way (or was committed after the sweep looked).
+   */
+  private newBodies: Set<string> | undefined;
 
   /**
    * Creates <root>/bodies (mode 0700) if missing and fsyncs the parents of what it created,
@@ -207,14 +213,17 @@ export class Spool {
     const ref = refForId(id);
     const path = join(this.bodiesDir, id);
     const maxSize = opts.maxSize;
+    // Marked before the file exists: a sweep listing bodies/ meanwhile must never take it.
+    this.newBodies?.add(id);
+    this.storing.add(id);
     let fh: FileHandle;
     try {
       fh = await open(path, 'wx', 0o600);
     } catch (err) {
+      this.storing.delete(id);
       if (errno(err) === 'EEXIST') throw new BodyExistsError(id, err);
       throw new SpoolIoError('create', ref, err);
     }
-    this.storing.add(id);
     const hash = createHash('sha256');
     const header = new HeaderBlockCapture();
     let headerDone = false;
@@ -310,24 +319,63 @@ export class Spool {
     return names.filter(isValidBodyId).sort();
   }
 
+  /** Is there any body in bodies/? Reads names only until the first body (cheap on a full spool). */
+  async hasBodies(): Promise<boolean> {
+    const dir = await io('opendir', BODIES_DIR, () => opendir(this.bodiesDir));
+    try {
+      for (let entry = await dir.read(); entry !== null; entry = await dir.read())
+        if (isValidBodyId(entry.name)) return true;
+      return false;
+    } finally {
+      await dir.close().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Until the next sweep ends, remember every body stored or unquarantined from now on: the
+   * sweep never moves them. Arm it before the edge accepts mail when the sweep runs after.
+   */
+  guardNewBodies(): void {
+    this.newBodies ??= new Set();
+  }
+
   /**
    * The start-up sweep: moves every body `isReferenced(id)` answers false for (a store that
    * crashed before its event was appended, or a log that lost events) to quarantine/, with
-   * its envelope, and returns the moved ids. Nothing is unlinked. Bodies being stored by this
-   * Spool are skipped; run it before the edge accepts mail all the same.
+   * its envelope, and returns the moved ids, sorted. Nothing is unlinked. Bodies being stored
+   * by this Spool, and those stored or unquarantined since guardNewBodies(), are skipped, so
+   * it may run while the queue accepts mail; it yields to the event loop every `batch` bodies
+   * and ends early (keeping what it moved) once `stop()` says so. An error of `isReferenced`
+   * ends it too, and is thrown: a body it could not decide on stays where it is.
    */
-  async quarantineUnknown(isReferenced: (id: string) => boolean | Promise<boolean>): Promise<string[]> {
+  async quarantineUnknown(
+    isReferenced: (id: string) => boolean | Promise<boolean>,
+    options: { readonly batch?: number; readonly stop?: () => boolean } = {},
+  ): Promise<string[]> {
     const moved: string[] = [];
-    for (const id of await this.list()) {
-      if (this.storing.has(id)) continue;
-      if (await isReferenced(id)) continue;
-      moved.push(await this.quarantine(id));
+    const batch = options.batch ?? 1000;
+    try {
+      const names = await io('readdir', BODIES_DIR, () => readdir(this.bodiesDir));
+      for (let i = 0; i < names.length; i++) {
+        if (i > 0 && i % batch === 0) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          if (options.stop?.()) break;
+        }
+        const id = names[i]!;
+        if (!isValidBodyId(id) || this.storing.has(id) || this.newBodies?.has(id)) continue;
+        if (await isReferenced(id)) continue;
+        // Looked up again after the await: a store or unquarantine of this id may have begun meanwhile.
+        if (this.storing.has(id) || this.newBodies?.has(id)) continue;
+        moved.push(await this.quarantine(id));
+      }
+    } finally {
+      this.newBodies = undefined;
+      if (moved.length > 0) {
+        await io('fsync', QUARANTINE_DIR, async () => fsyncDirSync(this.quarantineDir));
+        await io('fsync', BODIES_DIR, () => this.dirSync.sync());
+      }
     }
-    if (moved.length > 0) {
-      await io('fsync', QUARANTINE_DIR, async () => fsyncDirSync(this.quarantineDir));
-      await io('fsync', BODIES_DIR, () => this.dirSync.sync());
-    }
-    return moved;
+    return moved.sort();
   }
 
   /** Moves bodies/<id> to quarantine/<id> (or <id>.<n>) and returns that name; the caller fsyncs the directories. */
@@ -368,6 +416,7 @@ export class Spool {
     const from = join(this.quarantineDir, id);
     const to = join(this.bodiesDir, id);
     if (existsSync(to)) throw new BodyExistsError(id);
+    this.newBodies?.add(id);
     try {
       await rename(from, to);
     } catch (err) {

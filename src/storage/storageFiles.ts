@@ -42,7 +42,10 @@ export function isOwnDirectory(dir: string, names: readonly string[]): boolean {
   }
 }
 
-/** `root` and everything below it, directories listed before their content; symlinks not followed. */
+/**
+ * `root` and everything below it, directories listed before their content; symlinks not
+ * followed. Entry types come from readdir (no lstat per body file; one for an unknown type).
+ */
 function walk(root: string, dirs: string[], files: string[]): void {
   let st;
   try {
@@ -54,8 +57,18 @@ function walk(root: string, dirs: string[], files: string[]): void {
     files.push(root);
     return;
   }
-  dirs.push(root);
-  for (const name of readdirSync(root)) walk(join(root, name), dirs, files);
+  below(root, dirs, files);
+}
+
+function below(dir: string, dirs: string[], files: string[]): void {
+  dirs.push(dir);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    // Not join(): 100,000 body names would cost it most of a second (`dir` is already normal).
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory()) below(path, dirs, files);
+    else if (entry.isFile() || entry.isSymbolicLink()) files.push(path);
+    else walk(path, dirs, files);
+  }
 }
 
 export function storageFiles(o: {

@@ -18,6 +18,7 @@ import { after, describe, it } from 'node:test';
 import { runCli } from '../cli/cliProcess.js';
 import { smtpSend } from '../support/smtpClient.js';
 import { startDaemon, writeConfig } from '../support/daemonProcess.js';
+import { waitUntil } from '../support/waitUntil.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mailtrail-lostlog-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -135,8 +136,10 @@ describe('a lost or empty event log', () => {
 
     const d3 = await startDaemon(file);
     try {
-      const warning = d3.lines.find((l) => l.level === 40 && typeof l.quarantined === 'number');
-      assert.ok(warning, 'the lost messages are reported');
+      // The sweep runs once the daemon listens: its warning follows the listening line.
+      const warning = await waitUntil(() => d3.lines.find((l) => l.level === 40 && typeof l.quarantined === 'number'), {
+        what: 'the lost messages to be reported',
+      });
       const lost = warning.quarantined as number;
       assert.ok(lost >= 1 && lost <= 10, `quarantined ${lost}`);
       assert.equal(readdirSync(join(walDir, 'spool', 'quarantine')).length, lost);

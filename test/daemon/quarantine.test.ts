@@ -20,6 +20,7 @@ import { Spool } from '../../src/spool/spool.js';
 import { runCli, waitUntil } from '../cli/cliProcess.js';
 import { smtpSend } from '../support/smtpClient.js';
 import { baseConfig, startDaemon, writeConfig } from '../support/daemonProcess.js';
+import { waitUntil as waitFor } from '../support/waitUntil.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mailtrail-quarantine-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -100,8 +101,11 @@ describe('crash orphans', () => {
 
     const d2 = await startDaemon(file);
     try {
-      const warning = d2.lines.find((l) => l.level === 40 && l.quarantined === 1);
-      assert.ok(warning, 'a warning with the count');
+      // The sweep runs once the daemon listens: its warning follows the listening line.
+      const warning = await waitFor(() => d2.lines.find((l) => l.level === 40 && l.quarantined === 1), {
+        what: 'a warning with the count',
+      });
+      assert.ok(d2.lines[0]?.listening, 'the first line is still where the daemon listens');
       assert.match(String(warning.msg), /mailtrail requeue --quarantined/);
       assert.deepEqual(await spool.listQuarantined(), [orphan]);
       assert.equal(existsSync(join(dir, 'spool', 'bodies', orphan!)), false);
@@ -169,7 +173,7 @@ describe('crash orphans', () => {
     await session.closed;
     const d2 = await startDaemon(file);
     try {
-      assert.ok((await spool.listQuarantined()).includes(cut!));
+      await waitFor(async () => (await spool.listQuarantined()).includes(cut!), { what: 'the cut body quarantined' });
       const requeue = await runCli(['requeue', '--quarantined', cut!, '--config', file]);
       assert.equal(requeue.code, 1);
       assert.match(requeue.stderr, new RegExp(`${cut}: not requeued: the body was cut short`));
