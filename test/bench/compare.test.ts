@@ -27,7 +27,7 @@ test('compare --no-postfix prints the table with its columns and the configurati
   ]) {
     assert.ok(out.includes(column), `no column "${column}" in:\n${out}`);
   }
-  assert.match(out, /writer loop/);
+  assert.match(out, /writer thread/);
   assert.match(out, /body inline threshold/);
   const row = out.split('\n').find((line) => line.includes('| mailtrail blackhole |'));
   assert.ok(row, `no mailtrail row in:\n${out}`);
