@@ -88,7 +88,7 @@ export class SessionRecorder {
     this.buffered.push({ event, state: this.state });
     // A transaction's MAIL and RCPT events wait for its end (MessageAccepted, MessageRefused,
     // a reset or the close): one append per transaction, not one per command.
-    if (this.stream && !IN_TRANSACTION.has(event.type)) this.flush();
+    if (this.stream) this.flush();
     return true;
   }
 
@@ -153,8 +153,11 @@ export class SessionRecorder {
     while (this.pending.size) await Promise.allSettled([...this.pending]);
   }
 
+  /** Appends what is buffered, unless an append is in flight or the buffer ends inside a transaction. */
   private flush(): void {
-    if (this.inFlight || this.failed || !this.stream || this.buffered.length === 0) return;
+    if (this.inFlight || this.failed || !this.stream) return;
+    const last = this.buffered.at(-1);
+    if (!last || IN_TRANSACTION.has(last.event.type)) return;
     const batch = this.buffered;
     this.buffered = [];
     this.inFlight = this.append(this.stream, batch)
