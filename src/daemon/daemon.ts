@@ -231,6 +231,8 @@ export class Daemon {
       },
     });
     const daemon: Daemon = new Daemon(config, logger, built, queue, edge, control, spool, router, holdings, inspector);
+    // A dead writer thread fails every append from then on: stop (exit 75) and let the restart replay.
+    built.sqlite?.onWriterLost((err) => daemon.fatal(err));
     return daemon;
   }
 

@@ -160,6 +160,15 @@ export class SqliteEventLog implements EventLog {
     }
   }
 
+  /**
+   * With the writer thread: `listener` is called once if the thread dies or fails while the log
+   * is open, after which every append fails (the daemon stops, exit 75, rather than answer 4xx
+   * for ever). The loop writer has no such state: each commit stands alone.
+   */
+  onWriterLost(listener: (error: Error) => void): void {
+    this.thread?.onLost(listener);
+  }
+
   /** The connection, to query projection tables. Do not write events through it. */
   get database(): Database.Database {
     return this.db;

@@ -44,6 +44,9 @@ export class ThreadCommit {
   };
   private readonly worker: Worker;
   private readonly waiting = new Map<number, Waiter>();
+  /** close() asked the thread to end: its exit is no loss. */
+  private closing = false;
+  private lostListener: ((error: Error) => void) | undefined;
   private outbox: { id: number; request: AppendRequest }[] = [];
   private posting: NodeJS.Immediate | undefined;
   private nextId = 1;
@@ -58,9 +61,9 @@ export class ThreadCommit {
     this.worker = startWorker(data);
     this.worker.unref();
     this.worker.on('message', (message: FromWriter) => this.receive(message));
-    this.worker.on('error', (error) => this.fail(new EventLogWriteError(path, error)));
+    this.worker.on('error', (error) => this.lose(new EventLogWriteError(path, error)));
     this.worker.on('exit', (code) =>
-      this.fail(new EventLogWriteError(path, new Error(`the writer thread exited (${code})`))),
+      this.lose(new EventLogWriteError(path, new Error(`the writer thread exited (${code})`))),
     );
   }
 
@@ -96,9 +99,19 @@ export class ThreadCommit {
     return this.send((id) => ({ kind: 'deleteStreamsBefore', id, prefix, isoTime }));
   }
 
+  /**
+   * Called once if the thread dies or fails while the log is open (not after close()): every
+   * append from then on fails, so the owner should stop rather than answer 4xx for ever.
+   */
+  onLost(listener: (error: Error) => void): void {
+    this.lostListener = listener;
+    if (this.failure && !this.closing) listener(this.failure);
+  }
+
   /** Commits what is pending, closes the thread's connection, ends the thread. */
   async close(): Promise<void> {
     if (this.failure) return;
+    this.closing = true;
     await this.send((id) => ({ kind: 'close', id }));
     await this.worker.terminate();
   }
@@ -138,8 +151,15 @@ export class ThreadCommit {
     } else if (message.id !== undefined) {
       this.settle(message.id, false, errorFromWire(message.error, this.path));
     } else {
-      this.fail(new EventLogWriteError(this.path, errorFromWire(message.error, this.path)));
+      this.lose(new EventLogWriteError(this.path, errorFromWire(message.error, this.path)));
     }
+  }
+
+  /** The thread is gone (or cannot write at all): fail what waits, and tell the owner unless it closed the log. */
+  private lose(error: Error): void {
+    const first = !this.failure;
+    this.fail(error);
+    if (first && !this.closing) this.lostListener?.(this.failure!);
   }
 
   private fail(error: Error): void {
