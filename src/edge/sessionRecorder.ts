@@ -1,8 +1,8 @@
 /**
  * Records one SMTP connection. Events are checked at once against a pure mirror of the
  * smtpSession machine (so `state` and `context` are current without waiting for the log) and
- * kept in memory until the first MAIL: then the `session-<id>` stream is created with all of
- * them. A connection that closes before MAIL (a scanner, a probe) gets no stream, only one
+ * kept in memory until the first MAIL: the `session-<id>` stream is then created with all of
+ * them, in the append that ends that first transaction. A connection that closes before MAIL (a scanner, a probe) gets no stream, only one
  * `SessionProbed` event in `probes-<yyyy-mm-dd>`. Appends are fired, never awaited by the
  * SMTP replies; events queued while one is in flight go out together in the next append, and
  * a transaction's MAIL and RCPT events wait for its end, so a message costs one append here.
@@ -92,7 +92,7 @@ export class SessionRecorder {
     return true;
   }
 
-  /** The first MAIL arrived: create the stream with everything so far (not awaited). */
+  /** The first MAIL arrived: the stream will be created with everything so far, at the transaction's end. */
   openStream(): void {
     if (this.stream) return;
     const stream = sessionStream(this.sessionId);
@@ -105,7 +105,7 @@ export class SessionRecorder {
         identity: SMTP_SESSION_IDENTITY,
         actorOptions: { id: stream, inspect: this.inspect },
       });
-    this.flush();
+    // The events so far go out with this first transaction's end (or the close): no append of their own.
   }
 
   /** Close: SessionClosed on the stream, or one SessionProbed for a session that never sent MAIL. */
