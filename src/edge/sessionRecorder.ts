@@ -21,11 +21,11 @@ import {
 import type { SmtpSessionContext } from '../../machines/smtpSession.context.js';
 import type { SessionClosed, SessionProbed, SmtpSessionEvent } from '../../machines/smtpSession.events.js';
 import type { EventLog } from '../eventlog/eventLog.js';
-import { CURRENT_SCHEMA, schemaOf } from '../replay/upcasters.js';
+import { CURRENT_SCHEMA } from '../replay/upcasters.js';
 import { applyEvent, initialSnapshot } from '../replay/replay.js';
-import { type MachineEventObject, toEventData } from '../replay/eventShape.js';
+import type { MachineEventObject } from '../replay/eventShape.js';
 import { stateName } from '../replay/stateName.js';
-import { EventSourcedActor } from '../runtime/eventSourcedActor.js';
+import { EventSourcedActor, storedEvent } from '../runtime/eventSourcedActor.js';
 import { probesStream, sessionStream } from '../mail/streamNames.js';
 
 export const SMTP_SESSION_IDENTITY = { name: 'smtpSession', version: SMTP_SESSION_MACHINE_VERSION } as const;
@@ -40,7 +40,7 @@ export class SessionRecorder {
   private pure: SnapshotFrom<SmtpSessionMachine> = initialSnapshot(liveMachine);
   /** Events noted but not yet appended, each with the state the machine reached. */
   private buffered: { event: SmtpSessionEvent; state: string }[] = [];
-  /** The stream exists from the first MAIL; its last revision once an append is durable. */
+  /** Named at the first MAIL, created by the append that ends that transaction; then its last durable revision. */
   private stream: string | undefined;
   private revision: bigint | null = null;
   /** Only with an inspector: the live actor it watches. */
@@ -185,12 +185,7 @@ export class SessionRecorder {
       return;
     }
     const stored = batch.map(({ event, state }) =>
-      toEventData(event as unknown as MachineEventObject, {
-        schema: schemaOf(event.type),
-        machine: SMTP_SESSION_IDENTITY.name,
-        machineVersion: SMTP_SESSION_IDENTITY.version,
-        state,
-      }),
+      storedEvent(event as unknown as MachineEventObject, SMTP_SESSION_IDENTITY, state),
     );
     const result = await this.log.append(stream, stored, {
       expectedRevision: this.revision === null ? 'no_stream' : this.revision,

@@ -15,7 +15,7 @@ import {
   type SnapshotFrom,
   createActor,
 } from 'xstate';
-import type { EventLog, InlineBody } from '../eventlog/eventLog.js';
+import type { EventData, EventLog, InlineBody } from '../eventlog/eventLog.js';
 import { InvariantError } from '../errors/mailtrailError.js';
 import { type EventMetadata, type MachineEventObject, toEventData } from '../replay/eventShape.js';
 import { applyEvent, initialSnapshot } from '../replay/replay.js';
@@ -27,6 +27,17 @@ import { clearPendingSnapshots, setPendingSnapshots } from './pendingSnapshots.j
 export interface MachineIdentity {
   readonly name: string;
   readonly version: number;
+}
+
+/** A machine's event as the log stores it: its payload, and metadata naming the machine and the state reached. */
+export function storedEvent(event: MachineEventObject, identity: MachineIdentity, state: string): EventData {
+  const metadata: EventMetadata = {
+    schema: schemaOf(event.type),
+    machine: identity.name,
+    machineVersion: identity.version,
+    state,
+  };
+  return toEventData(event, metadata);
 }
 
 export interface EventSourcedActorOptions<M extends AnyStateMachine> {
@@ -84,7 +95,7 @@ export class EventSourcedActor<M extends AnyStateMachine> {
     return stateName((this.snapshot as unknown as { value: never }).value);
   }
 
-  /** Append these events, then deliver them to the actor. Resolves with the new state. */
+  /** Append these events, then run their actions (or, inspected, send them to the live actor). Resolves with the new state. */
   record(...events: EventFromLogic<M>[]): Promise<string> {
     return this.recordWith({}, ...events);
   }
@@ -105,13 +116,11 @@ export class EventSourcedActor<M extends AnyStateMachine> {
       const where = `${this.stream}@${this.nextRevision(i)}`;
       next = applyEvent(this.machine, next, event as MachineEventObject, where, actions);
       snapshots.push(next);
-      const metadata: EventMetadata = {
-        schema: schemaOf((event as MachineEventObject).type),
-        machine: this.identity.name,
-        machineVersion: this.identity.version,
-        state: stateName((next as unknown as { value: never }).value),
-      };
-      return toEventData(event as MachineEventObject, metadata);
+      return storedEvent(
+        event as MachineEventObject,
+        this.identity,
+        stateName((next as unknown as { value: never }).value),
+      );
     });
     // Inline projections on this thread may take the snapshot instead of folding (pendingSnapshots.ts).
     setPendingSnapshots(this.stream, {
