@@ -1,14 +1,16 @@
 /**
- * `npm run bench -- compare [--n N] [--variants a,b] [--write] [--no-postfix] [--writer loop]`:
+ * `npm run bench -- compare [--n N] [--warm W] [--variants a,b] [--write] [--no-postfix] [--writer loop]`:
  * mailtrail against Postfix under the same load, one variant after the other (issue 11's
  * table). Each variant runs Postfix (set up by ../shared/peers/postfix-bench.sh) and then the
  * mailtrail daemon under `smtp-source [-d] -s 20 -m N -l 2048` plus a latency probe (see
  * bench/compare/probe.ts and sides.ts for what is measured and how), and prints a Markdown
  * table: msg/s accepted and delivered, the ratio to Postfix, CPU ms per message of all the
  * processes of each side, the p50/p99 time from the end of DATA to its reply, and the load
- * average when the run began. --write appends the table with date, machine and mailtrail's
+ * average when the run began. Each side first takes W messages of the same load (default 2000,
+ * delivered before the measured run starts, not counted): the figures are those of a running
+ * server, not of its first seconds; --warm 0 measures from a cold start. --write appends the table with date, machine and mailtrail's
  * configuration to docs/performance.md. Needs root (Postfix), smtp-source and ss.
- * Environment: BENCH_N (default 3000), BENCH_S (20), BENCH_L (2048), BENCH_PROBE_SESSIONS (1).
+ * Environment: BENCH_N (default 3000), BENCH_WARM (2000), BENCH_S (20), BENCH_L (2048), BENCH_PROBE_SESSIONS (1).
  */
 import { appendFileSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -77,6 +79,8 @@ export const VARIANTS: readonly Variant[] = [
 
 export interface CompareOptions {
   n: number;
+  /** Messages each side takes before the measured run (see Load.warm). */
+  warm: number;
   variants: readonly string[];
   postfix: boolean;
   write: boolean;
@@ -96,8 +100,11 @@ function parseArgs(argv: readonly string[]): CompareOptions {
   for (const v of variants)
     if (!VARIANTS.some((x) => x.key === v))
       throw new Error(`--variants: unknown variant ${v} (known: ${VARIANTS.map((x) => x.key).join(', ')})`);
+  const warm = Number(value('--warm') ?? process.env.BENCH_WARM ?? 2000);
+  if (!Number.isInteger(warm) || warm < 0) throw new Error(`--warm: expected a whole number of messages, got ${warm}`);
   return {
     n: Number(value('--n') ?? process.env.BENCH_N ?? 3000),
+    warm,
     variants,
     postfix: !argv.includes('--no-postfix'),
     write: argv.includes('--write'),
@@ -158,6 +165,7 @@ export async function compare(opts: CompareOptions): Promise<string> {
   const script = join(import.meta.dirname, '..', '..', 'shared', 'peers', 'postfix-bench.sh');
   const base: Omit<Load, 'reuse'> = {
     n: opts.n,
+    warm: opts.warm,
     sessions: Number(process.env.BENCH_S ?? 20),
     bytes: Number(process.env.BENCH_L ?? 2048),
     probeSessions: Number(process.env.BENCH_PROBE_SESSIONS ?? 1),
@@ -200,7 +208,7 @@ export async function run(argv: readonly string[] = process.argv.slice(2)): Prom
   const table = await compare(opts);
   const when = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const text = [
-    `${load} on loopback, plus ${process.env.BENCH_PROBE_SESSIONS ?? 1} probe session(s) timing end of DATA→reply; ${when}; ${machine()}.`,
+    `${load} on loopback${opts.warm > 0 ? ` after ${opts.warm} messages of the same load on each side (not counted)` : ' from a cold start'}, plus ${process.env.BENCH_PROBE_SESSIONS ?? 1} probe session(s) timing end of DATA→reply; ${when}; ${machine()}.`,
     `mailtrail: ${configuration(opts)}.`,
     '',
     table,

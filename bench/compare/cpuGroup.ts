@@ -57,14 +57,24 @@ export class CpuGroup {
     }
   }
 
+  /** The file that holds the group's CPU usage (a shell copies it to read the usage later with parseUsageMs). */
+  get usageFile(): string | undefined {
+    return this.dir && join(this.dir, this.v2 ? 'cpu.stat' : 'cpuacct.usage');
+  }
+
   /** CPU time used by the group's tasks so far (live and exited), in ms. */
   usageMs(): number | undefined {
-    if (!this.dir) return undefined;
+    const file = this.usageFile;
+    return file === undefined ? undefined : this.parseUsageMs(readFileSync(file, 'utf8'));
+  }
+
+  /** The usage, in ms, that a copy of usageFile's text records. */
+  parseUsageMs(text: string): number | undefined {
     if (this.v2) {
-      const m = /usage_usec (\d+)/.exec(readFileSync(join(this.dir, 'cpu.stat'), 'utf8'));
+      const m = /usage_usec (\d+)/.exec(text);
       return m ? Number(m[1]) / 1000 : undefined;
     }
-    return Number(readFileSync(join(this.dir, 'cpuacct.usage'), 'utf8').trim()) / 1e6;
+    return Number(text.trim()) / 1e6;
   }
 
   /** Removes the group once it is empty (moving leftovers to the root group first). */

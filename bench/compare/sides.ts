@@ -7,7 +7,7 @@
  * threads and the maildrop processes it starts. Neither smtp-source nor the probe is counted.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventLog } from '../../src/eventlog/sqlite/sqliteEventLog.js';
@@ -15,6 +15,12 @@ import { CpuGroup } from './cpuGroup.js';
 
 export interface Load {
   readonly n: number;
+  /**
+   * Messages sent (same shape, no probe) and fully delivered before the measured run, on both
+   * sides: the figures are then those of a running server, not of its first seconds (for the
+   * daemon those include V8 compiling its hot code, about 2 s of CPU). 0: measured from a cold start.
+   */
+  readonly warm: number;
   readonly sessions: number;
   readonly bytes: number;
   readonly reuse: boolean;
@@ -79,13 +85,13 @@ async function startProbe(port: number, load: Load): Promise<Probe> {
   return { child, result };
 }
 
-function smtpSourceArgs(load: Load, target: string): string[] {
+function smtpSourceArgs(load: Load, target: string, messages = load.n): string[] {
   return [
     ...(load.reuse ? ['-d'] : []),
     '-s',
     String(load.sessions),
     '-m',
-    String(load.n),
+    String(messages),
     '-l',
     String(load.bytes),
     '-f',
@@ -171,6 +177,11 @@ ${settings.extraConfig ?? ''}
   );
   try {
     const port = await listeningPort(child.pid!);
+    const events = join(dir, 'events.sqlite');
+    if (load.warm > 0) {
+      execFileSync('smtp-source', smtpSourceArgs(load, `127.0.0.1:${port}`, load.warm), { stdio: 'ignore' });
+      await untilFinal(events, load.warm, performance.now());
+    }
     const probe = await startProbe(port, load);
     const before = load1();
     const cpu0 = group.usageMs() ?? procCpuMs(child.pid!);
@@ -181,17 +192,7 @@ ${settings.extraConfig ?? ''}
     const t1 = performance.now();
     const { sent, latenciesMs } = await probe.result;
     const total = load.n + sent;
-    const log = new SqliteEventLog(join(dir, 'events.sqlite'), { readonly: true });
-    try {
-      const count = log.database.prepare('SELECT count(*) AS n FROM messages WHERE live = 0');
-      while (Number((count.get() as { n: number | bigint }).n) < total) {
-        if (performance.now() - t0 > 600_000)
-          throw new Error('mailtrail did not finish the messages within 10 minutes');
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    } finally {
-      await log.close();
-    }
+    await untilFinal(events, load.warm + total, t0);
     const t2 = performance.now();
     const cpu1 = group.usageMs() ?? procCpuMs(child.pid!);
     return {
@@ -207,6 +208,29 @@ ${settings.extraConfig ?? ''}
     await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
     group.remove();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The group's CPU time since the wrapper copied its usage to `file` (all of it without that copy). */
+function cpuSince(group: CpuGroup, file: string): number | undefined {
+  const now = group.usageMs();
+  if (now === undefined || !existsSync(file)) return now;
+  const before = group.parseUsageMs(readFileSync(file, 'utf8'));
+  return before === undefined ? undefined : now - before;
+}
+
+/** Waits until `total` messages of the daemon's log are final (delivered, here). */
+async function untilFinal(events: string, total: number, since: number): Promise<void> {
+  const log = new SqliteEventLog(events, { readonly: true });
+  try {
+    const count = log.database.prepare('SELECT count(*) AS n FROM messages WHERE live = 0');
+    while (Number((count.get() as { n: number | bigint }).n) < total) {
+      if (performance.now() - since > 600_000)
+        throw new Error('mailtrail did not finish the messages within 10 minutes');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    await log.close();
   }
 }
 
@@ -246,10 +270,24 @@ add(){ # $1 and its descendants (ppid from /proc/<pid>/stat: no procps needed)
   done; }
 master=$(tr -d ' ' < /var/spool/postfix/pid/master.pid 2>/dev/null || true)
 [[ -n "$procs" && -n "$master" ]] && add "$master"
+real=${execFileSync('bash', ['-c', 'command -v smtp-source'], { encoding: 'utf8' }).trim()}
+warm=${load.warm}
+if (( warm > 0 )); then # the same load with -m $warm, delivered, then the log emptied as the script does before its run
+  args=("$@"); for i in "\${!args[@]}"; do [[ \${args[$i]} == -m ]] && args[$((i + 1))]=$warm; done
+  "$real" "\${args[@]}" || exit $?
+  start=$(date +%s)
+  until (( $(grep -cE 'status=sent' '${base}/postfix.log' 2>/dev/null || true) >= warm )) &&
+        (( $(find /var/spool/postfix/{maildrop,incoming,active,deferred,hold} -type f 2>/dev/null | wc -l) == 0 )); do
+    (( $(date +%s) - start > 600 )) && { echo "warm-up not delivered within 600 s" >&2; exit 1; }
+    sleep 0.1
+  done
+  : > '${base}/postfix.log'
+fi
+${group.usageFile ? `cat '${group.usageFile}' > '${base}/cpu0'` : ''}
 cut -d' ' -f1 /proc/loadavg > '${base}/load1'
 date +%s.%N > '${base}/t0'
 kill -USR1 ${probe.child.pid}
-rc=0; ${execFileSync('bash', ['-c', 'command -v smtp-source'], { encoding: 'utf8' }).trim()} "$@" || rc=$?
+rc=0; "$real" "$@" || rc=$?
 kill -USR2 ${probe.child.pid}
 date +%s.%N > '${base}/t1'
 exit $rc
@@ -281,7 +319,7 @@ exit $rc
       messages: load.n + sent,
       acceptS,
       drainS,
-      cpuMs: group.usageMs(),
+      cpuMs: cpuSince(group, join(base, 'cpu0')),
       latenciesMs,
       load1: Number(readFileSync(join(base, 'load1'), 'utf8')),
     };

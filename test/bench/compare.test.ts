@@ -2,7 +2,8 @@
  * Smoke test of `npm run bench -- compare`: with a tiny load and without Postfix (which the
  * real comparison reconfigures system-wide), the command runs the real daemon under
  * smtp-source and the latency probe and prints the table with every column and its
- * configuration line. Figures are not asserted (tests never assert timings).
+ * configuration line; the warm-up runs first and is named in the header. Figures are not
+ * asserted (tests never assert timings).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +15,7 @@ const root = join(import.meta.dirname, '..', '..');
 test('compare --no-postfix prints the table with its columns and the configuration', () => {
   const out = execFileSync(
     process.execPath,
-    ['--import', 'tsx', 'bench/run.ts', 'compare', '--no-postfix', '--n', '20', '--variants', 'accept'],
+    ['--import', 'tsx', 'bench/run.ts', 'compare', '--no-postfix', '--n', '20', '--warm', '10', '--variants', 'accept'],
     { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 },
   );
   for (const column of [
@@ -27,6 +28,7 @@ test('compare --no-postfix prints the table with its columns and the configurati
   ]) {
     assert.ok(out.includes(column), `no column "${column}" in:\n${out}`);
   }
+  assert.match(out, /after 10 messages of the same load on each side \(not counted\)/);
   assert.match(out, /writer thread/);
   assert.match(out, /body inline threshold/);
   const row = out.split('\n').find((line) => line.includes('| mailtrail blackhole |'));
@@ -34,4 +36,17 @@ test('compare --no-postfix prints the table with its columns and the configurati
   const cells = row.split('|').map((c) => c.trim());
   assert.match(cells[3]!, /^[\d,]+$/, 'accepted msg/s is a number');
   assert.match(cells[7]!, /\(\d+\)$/, 'the latency cell gives its sample count');
+});
+
+test('compare refuses a warm-up that is not a whole number of messages', () => {
+  assert.throws(
+    () =>
+      execFileSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', 'compare', '--no-postfix', '--warm', '-3'], {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 60_000,
+      }),
+    (err: { stderr?: string }) => /--warm: expected a whole number of messages, got -3/.test(err.stderr ?? ''),
+  );
 });
