@@ -1,8 +1,8 @@
 /**
  * Delivery attempts (Postfix's qmgr active queue): a message due for delivery asks the
  * attempt slots for one (attemptSlots.ts, the only record of who holds or waits), records
- * RelayAttempted once it holds it, hands the in-flight recipients to their relays, records one
- * outcome each and gives the slot back. A deferred message's retry is a timer on the injected
+ * RelayAttempted once it holds it, hands the in-flight recipients to their relays, gives the
+ * slot back as soon as they are done, and records one outcome each. A deferred message's retry is a timer on the injected
  * scheduler; a woken attempt starts only if the machine still accepts it and the message is
  * due. `resume` continues a recovered message where its history stopped.
  */
@@ -50,6 +50,8 @@ export interface AttemptsOptions {
 export class Attempts {
   private readonly actors: MessageActors;
   private readonly slots: AttemptSlots;
+  /** Messages whose attempt runs or whose outcomes are being recorded (their slot may already be back). */
+  private readonly delivering = new Set<string>();
 
   constructor(private readonly options: AttemptsOptions) {
     this.actors = options.actors;
@@ -71,7 +73,7 @@ export class Attempts {
     ctx: MessageContext,
     pending: readonly string[],
   ): (AttemptClaimed | RelayAttempted)[] | undefined {
-    if (this.actors.stopping || pending.length === 0 || ctx.attempts > 0) return undefined;
+    if (this.actors.stopping || pending.length === 0 || ctx.attempts > 0 || this.delivering.has(id)) return undefined;
     if (!this.slots.tryTake(id)) return undefined;
     return [...this.claim(1), this.attemptEvent(1, pending, routeContextOf(ctx))];
   }
@@ -95,7 +97,8 @@ export class Attempts {
   private async begin(id: string): Promise<void> {
     const actor = this.actors.get(id);
     try {
-      if (this.actors.stopping || !actor) return this.slots.release(id);
+      // No second attempt while this message's previous one still records its outcomes.
+      if (this.actors.stopping || !actor || this.delivering.has(id)) return this.slots.release(id);
       const ctx = actor.snapshot.context;
       if (actor.state === 'deferred' && !this.isDue(ctx)) {
         // Woken for a message deferred again since it asked: its own timer decides.
@@ -136,6 +139,7 @@ export class Attempts {
       );
     // The header block seen at receipt: the first attempt's loop check needs no read back.
     const captured = this.options.captured.take(id);
+    this.delivering.add(id);
     try {
       let headers = ctx.headers;
       let outcomes: OutcomeEvent[];
@@ -186,6 +190,10 @@ export class Attempts {
           );
       }
       renewal?.stop();
+      // The relays are done with this message: the slot goes to the next one now, not after
+      // the outcomes' commit (a slot bounds concurrent deliveries, and the wait for an fsync
+      // is not one). `delivering` keeps a second attempt of this message out meanwhile.
+      this.slots.release(id);
       if (this.actors.stopping && this.actors.size === 0) return;
       // Kept in memory and retried while the log refuses them; given up, the daemon stops.
       if (!(await this.options.record(actor, ...outcomes))) return;
@@ -193,6 +201,7 @@ export class Attempts {
     } finally {
       renewal?.stop();
       this.slots.release(id);
+      this.delivering.delete(id);
     }
   }
 

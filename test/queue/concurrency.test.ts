@@ -1,8 +1,18 @@
-/** The queue never has more delivery attempts in flight than queue.concurrency allows. */
+/**
+ * The queue never has more delivery attempts in flight than queue.concurrency allows, and a slot
+ * is held while the relays run, not while their outcomes wait for a commit.
+ */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AppendOptions, EventData, EventLog } from '../../src/eventlog/eventLog.js';
+import { SqliteEventLog } from '../../src/eventlog/sqlite/sqliteEventLog.js';
+import { inlineProjections } from '../../src/readmodel/inlineProjections.js';
 import type { DeliveryRequest, RecipientResult, Relay } from '../../src/relay/relay.js';
 import { makeHarness, sampleBody, type Harness } from '../support/queueHarness.js';
+import { waitUntil } from '../support/waitUntil.js';
 
 let h: Harness | undefined;
 after(async () => h?.close());
@@ -35,5 +45,62 @@ describe('attempt concurrency', () => {
     );
     for (const id of ids) assert.equal(await h.waitFor(id, ['delivered']), 'delivered');
     assert.equal(relay.most, 2);
+  });
+});
+
+/** Counts deliveries per recipient; never slow. */
+class CountingRelay implements Relay {
+  readonly name = 'counting';
+  readonly calls: string[] = [];
+  async deliver(req: DeliveryRequest): Promise<RecipientResult[]> {
+    this.calls.push(...req.recipients);
+    return req.recipients.map((recipient) => ({ recipient, outcome: 'delivered', status: '2.0.0', reply: 'ok' }));
+  }
+}
+
+describe('attempt slots and the outcome commit', () => {
+  it('gives the slot back when the relay is done, before the outcome is durable, and never attempts that message again meanwhile', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mailtrail-slots-'));
+    // The queue's own log (a real sqlite log) holds every outcome append until the gate opens.
+    const real = new SqliteEventLog(join(dir, 'events.sqlite'), { projections: [...inlineProjections] });
+    let open!: () => void;
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    let held = 0;
+    const gated: EventLog = new Proxy(real, {
+      get(target, key, receiver) {
+        if (key !== 'append') return Reflect.get(target, key, receiver);
+        return async (stream: string, events: readonly EventData[], options?: AppendOptions) => {
+          if (events.some((e) => e.type === 'DeliverySucceeded')) {
+            held += 1;
+            await gate;
+          }
+          return target.append(stream, events, options);
+        };
+      },
+    });
+    const relay = new CountingRelay();
+    const q = await makeHarness({ relay, dir, queue: { concurrency: 1, log: gated } });
+    try {
+      const ids = [];
+      for (const i of [1, 2, 3])
+        ids.push(
+          await q.queue.enqueue({
+            envelope: { sender: 'a@remote.test', recipients: [`u${i}@example.test`] },
+            body: [sampleBody()],
+          }),
+        );
+      // One slot: all three are relayed although no outcome could be committed yet.
+      await waitUntil(() => relay.calls.length === 3 && held === 3, { what: 'three relay calls, three outcomes held' });
+      for (const id of ids) assert.equal(q.stateOf(id), 'relay-attempted');
+      open();
+      for (const id of ids) assert.equal(await q.waitFor(id, ['delivered']), 'delivered');
+      assert.deepEqual(relay.calls.sort(), ['u1@example.test', 'u2@example.test', 'u3@example.test']);
+    } finally {
+      open();
+      await q.close();
+      await real.close();
+    }
   });
 });
