@@ -227,6 +227,7 @@ export class Queue {
       // An inline body commits with its MessageReceived: one transaction, one fsync for both.
       const bodies = stored.inline ? [{ id, bytes: stored.inline }] : [];
       await actor.recordWith({ bodies }, receivedEvent(id, input, stored, at, { subject, headerMessageId }));
+      if (stored.inline) this.spool.committedInline(id, stored.inline);
     } catch (err) {
       this.captured.forget(id);
       this.actors.drop(id);

@@ -26,6 +26,8 @@ export interface InlineBodyStore {
   read(id: string): Buffer | undefined;
   /** Deletes a body; false if it was not there. */
   remove(id: string): boolean;
+  /** Body `id` was just committed with these bytes (a store may keep them for the first reads). */
+  remember?(id: string, bytes: Buffer): void;
 }
 
 export function isInlineRef(ref: string): boolean {

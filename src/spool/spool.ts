@@ -209,6 +209,14 @@ export class Spool {
     return inlineStored(ref, chunks, size);
   }
 
+  /**
+   * An inline body (store()'s `inline` bytes) is now committed with its message: the store may
+   * keep the bytes for the first reads (RecentInlineBodies) instead of reading its row back.
+   */
+  committedInline(id: string, bytes: Buffer): void {
+    this.inline?.remember?.(id, bytes);
+  }
+
   private async storeFile(id: string, body: BodySource, opts: StoreOptions): Promise<StoredBody> {
     const ref = refForId(id);
     const path = join(this.bodiesDir, id);
