@@ -15,7 +15,8 @@
  *     server waits for it, and `dataTimeout` for the whole DATA phase, from 354 to the final
  *     dot. Time the server spends deciding is not counted. Past either: 421 4.4.2, closed.
  *  6. leaves AUTH out of the EHLO reply while STARTTLS is on offer and insecure AUTH is not
- *     allowed (smtp-server then refuses AUTH with 538, but would still advertise it).
+ *     allowed (smtp-server then refuses AUTH with 538, but would still advertise it);
+ *  7. takes each connection's session id from `sessionId` (time-ordered: mail/sessionId.ts).
  */
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -37,6 +38,8 @@ export interface ReplyHooks {
   readonly commandTimeout?: number;
   /** Milliseconds a client has for the whole message, from 354 to the final dot. */
   readonly dataTimeout?: number;
+  /** Each connection's session id (smtp-server draws a random one when absent). */
+  sessionId?(): string;
 }
 
 type DeadlineKind = 'command' | 'data';
@@ -182,7 +185,8 @@ export class EdgeSMTPServer extends SMTPServer {
 
   /** As SMTPServer.connect, with the connection class swapped (upstream: a `Connection` option). */
   override connect(socket: Socket | TLSSocket, socketOptions?: SMTPConnectionOptions | null): void {
-    const connection = new EdgeSMTPConnection(this, socket, socketOptions);
+    const id = this.hooks.sessionId?.();
+    const connection = new EdgeSMTPConnection(this, socket, id ? { ...socketOptions, id } : socketOptions);
     this.connections.add(connection);
     connection.on('error', (err: Error) => this._onError(err));
     connection.on('connect', (data) => this._onClientConnect(data));

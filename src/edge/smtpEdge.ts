@@ -20,6 +20,7 @@ import type { Queue } from '../queue/queue.js';
 import { BuiltinRules } from './builtinRules.js';
 import { ClientLimits } from './clientLimits.js';
 import { EdgeSMTPServer } from './edgeConnection.js';
+import { newSessionId } from '../mail/sessionId.js';
 import { type AuthOptions, SessionHandlers } from './sessionHandlers.js';
 import { SMTP_EDGE_DEFAULTS } from './edgeDefaults.js';
 import { SmtpValidators, type SmtpValidatorsClass } from './smtpValidators.js';
@@ -95,6 +96,8 @@ function pem(value: string | Buffer): string | Buffer {
 export class SmtpEdge {
   private readonly options: SmtpEdgeOptions;
   private readonly handlers: SessionHandlers;
+  /** The edge's clock (session ids, limits, timestamps). */
+  private readonly now: () => number;
   private readonly logger: Logger;
   private servers: EdgeSMTPServer[] = [];
 
@@ -117,6 +120,7 @@ export class SmtpEdge {
     this.logger = options.logger ?? silentLogger;
     const Validators = extra.validators ?? SmtpValidators;
     const now = options.now ?? Date.now;
+    this.now = now;
     const limits = new ClientLimits({
       connectionLimit: options.clientConnectionLimit ?? SMTP_EDGE_DEFAULTS.clientConnectionLimit,
       rateLimit: options.clientConnectionRateLimit ?? SMTP_EDGE_DEFAULTS.clientConnectionRateLimit,
@@ -190,6 +194,7 @@ export class SmtpEdge {
       commandTimeout: this.options.commandTimeout ?? SMTP_EDGE_DEFAULTS.commandTimeout,
       dataTimeout: this.options.dataTimeout ?? SMTP_EDGE_DEFAULTS.dataTimeout,
       greeting: (session) => this.handlers.greeting(session),
+      sessionId: () => newSessionId(this.now()),
       onReply: (session, code, enhanced, text) => this.handlers.onReply(session, code, enhanced, text),
     });
     server.on('error', (err: Error) => this.logger.warn({ err }, 'smtp connection error'));

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { smtpSessionMachine } from '../../machines/smtpSession.machine.js';
 import type { EventLog } from '../../src/eventlog/eventLog.js';
 import { replay } from '../../src/replay/replay.js';
+import { SESSION_ID_PATTERN } from '../../src/mail/sessionId.js';
 import { SmtpTestClient, converse } from './conversation.js';
 import { type EdgeHarness, message, queuedId, startEdge, types, until } from './edgeHarness.js';
 
@@ -67,6 +68,11 @@ describe('SMTP session recording', () => {
       'SessionClosed',
     ]);
     assert.equal(events[0]?.metadata.machine, 'smtpSession');
+    // Time-ordered session ids (mail/sessionId.ts): the first 9 characters are the connect time.
+    const sessionId = stream.slice('session-'.length);
+    assert.match(sessionId, SESSION_ID_PATTERN);
+    const idTime = Number.parseInt(sessionId.slice(0, 9), 32);
+    assert.ok(Math.abs(idTime - Date.parse(String(events[0]?.data.at))) < 5000, `${sessionId} names its connect time`);
     assert.deepEqual(events[1]?.data, { helo: 'client.example.org', esmtp: true, at: events[1]?.data.at });
     assert.equal(events[2]?.data.size, 200);
     assert.equal(events[4]?.data.reply, '550 5.7.1 <eve@elsewhere.test>: Relay access denied');
