@@ -99,6 +99,12 @@ export class MessageActors {
         this.drop(id);
         return;
       }
+      if (this.stopped && err instanceof UnknownMessageError) {
+        // stop() let go of the actors while this task waited: its step is in the log or it is
+        // not, and the next start resumes the message from there. Nothing failed.
+        this.child(id).debug({ task: name }, `${name}: left for the next start (stopping)`);
+        return;
+      }
       this.child(id).error({ err, task: name }, `${name} failed`);
     });
     this.tasks.add(run);
