@@ -1,7 +1,8 @@
 /**
  * The `messages` table: the sqlite log's inline projection of every message's summary,
  * updated in the same transaction as its events, so start-up reads the live messages from
- * here instead of replaying all history, and the CLI lists the queue with one query.
+ * here instead of replaying all history, and the CLI lists the queue with one query. A live
+ * message's row also keeps its machine context (the fold the next event continues from).
  */
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '../eventlog/eventLog.js';
@@ -124,13 +125,17 @@ export const messagesProjection: SqliteProjection = {
     if (!fold) return;
     const next = fold.summary;
     folds.keep(id, fold);
+    const final = isFinalState(next.state);
     upsert.run({
       ...next,
       id,
       recipients: JSON.stringify(next.recipients),
       revision: next.revision,
-      live: isFinalState(next.state) ? 0 : 1,
-      context: JSON.stringify(fold.context),
+      live: final ? 0 : 1,
+      // Only a live message's next event continues from the row's context; a final state
+      // accepts none, so its row keeps none (a smaller row; were one to come, foldFrom folds
+      // the stream, as for rows written before contexts were kept).
+      context: final ? null : JSON.stringify(fold.context),
     });
   },
 };

@@ -59,6 +59,32 @@ for (const writer of ['loop', 'thread'] as const) {
       }
     });
 
+    it('keeps the machine context in a live row only: a final state accepts no event to continue it', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'mailtrail-projpaths-'));
+      const log = new SqliteEventLog(join(dir, 'events.sqlite'), { writer, projections: [...inlineProjections] });
+      const context = () =>
+        (log.database.prepare('SELECT context FROM messages WHERE id = ?').get('M1') as { context: string | null })
+          .context;
+      try {
+        const actor = new EventSourcedActor({ log, stream: 'message-M1', machine: messageMachine, identity });
+        for (const events of appends.slice(0, -1)) await actor.record(...events);
+        assert.equal(messageSummaryFrom(log.database, 'M1')!.state, 'relay-attempted');
+        assert.deepEqual(
+          JSON.parse(context()!),
+          JSON.parse(JSON.stringify(actor.snapshot.context)),
+          'a live row holds the context',
+        );
+        await actor.record(...appends.at(-1)!);
+        assert.equal(messageSummaryFrom(log.database, 'M1')!.state, 'delivered');
+        assert.equal(context(), null, 'a final row holds none');
+        const { row, fold } = await rowAgainstFold(log, 'M1');
+        assert.deepEqual(row, fold);
+      } finally {
+        await log.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('folds appends made without the actor (no snapshots of its own) from the fold it kept', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'mailtrail-projpaths-'));
       const log = new SqliteEventLog(join(dir, 'events.sqlite'), { writer, projections: [...inlineProjections] });
