@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AppendOptions, EventData, EventLog } from '../../src/eventlog/eventLog.js';
 import { SqliteEventLog } from '../../src/eventlog/sqlite/sqliteEventLog.js';
 import { inlineProjections } from '../../src/readmodel/inlineProjections.js';
 import type { DeliveryRequest, RecipientResult, Relay } from '../../src/relay/relay.js';
 import { makeHarness, sampleBody, type Harness } from '../support/queueHarness.js';
+import { gatedLog } from '../support/gatedLog.js';
 import { waitUntil } from '../support/waitUntil.js';
 
 let h: Harness | undefined;
@@ -63,25 +63,9 @@ describe('attempt slots and the outcome commit', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mailtrail-slots-'));
     // The queue's own log (a real sqlite log) holds every outcome append until the gate opens.
     const real = new SqliteEventLog(join(dir, 'events.sqlite'), { projections: [...inlineProjections] });
-    let open!: () => void;
-    const gate = new Promise<void>((r) => {
-      open = r;
-    });
-    let held = 0;
-    const gated: EventLog = new Proxy(real, {
-      get(target, key, receiver) {
-        if (key !== 'append') return Reflect.get(target, key, receiver);
-        return async (stream: string, events: readonly EventData[], options?: AppendOptions) => {
-          if (events.some((e) => e.type === 'DeliverySucceeded')) {
-            held += 1;
-            await gate;
-          }
-          return target.append(stream, events, options);
-        };
-      },
-    });
+    const gated = gatedLog(real, (events) => events.some((e) => e.type === 'DeliverySucceeded'));
     const relay = new CountingRelay();
-    const q = await makeHarness({ relay, dir, queue: { concurrency: 1, log: gated } });
+    const q = await makeHarness({ relay, dir, queue: { concurrency: 1, log: gated.log } });
     try {
       const ids = [];
       for (const i of [1, 2, 3])
@@ -92,13 +76,15 @@ describe('attempt slots and the outcome commit', () => {
           }),
         );
       // One slot: all three are relayed although no outcome could be committed yet.
-      await waitUntil(() => relay.calls.length === 3 && held === 3, { what: 'three relay calls, three outcomes held' });
+      await waitUntil(() => relay.calls.length === 3 && gated.held === 3, {
+        what: 'three relay calls, three outcomes held',
+      });
       for (const id of ids) assert.equal(q.stateOf(id), 'relay-attempted');
-      open();
+      gated.open();
       for (const id of ids) assert.equal(await q.waitFor(id, ['delivered']), 'delivered');
       assert.deepEqual(relay.calls.sort(), ['u1@example.test', 'u2@example.test', 'u3@example.test']);
     } finally {
-      open();
+      gated.open();
       await q.close();
       await real.close();
     }

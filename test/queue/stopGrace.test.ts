@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { pino } from 'pino';
-import type { AppendOptions, EventData, EventLog } from '../../src/eventlog/eventLog.js';
 import { SqliteEventLog } from '../../src/eventlog/sqlite/sqliteEventLog.js';
 import { inlineProjections } from '../../src/readmodel/inlineProjections.js';
 import type { DeliveryRequest, RecipientResult, Relay } from '../../src/relay/relay.js';
 import { makeHarness, sampleBody } from '../support/queueHarness.js';
+import { gatedLog } from '../support/gatedLog.js';
 import { waitUntil } from '../support/waitUntil.js';
 
 class CountingRelay implements Relay {
@@ -28,28 +28,12 @@ class CountingRelay implements Relay {
 it('stopping while attempts wait on the log logs no error, and the next start delivers them', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mailtrail-stopgrace-'));
   const real = new SqliteEventLog(join(dir, 'events.sqlite'), { projections: [...inlineProjections] });
-  let open!: () => void;
-  const gate = new Promise<void>((r) => {
-    open = r;
-  });
-  let held = 0;
   // Every append of a first attempt (PoliciesApplied with RelayAttempted) waits for the gate.
-  const gated: EventLog = new Proxy(real, {
-    get(target, key, receiver) {
-      if (key !== 'append') return Reflect.get(target, key, receiver);
-      return async (stream: string, events: readonly EventData[], options?: AppendOptions) => {
-        if (events.some((e) => e.type === 'RelayAttempted')) {
-          held += 1;
-          await gate;
-        }
-        return target.append(stream, events, options);
-      };
-    },
-  });
+  const gated = gatedLog(real, (events) => events.some((e) => e.type === 'RelayAttempted'));
   const lines: { level: number; msg: string }[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) });
   const relay = new CountingRelay();
-  const h = await makeHarness({ relay, dir, queue: { log: gated, logger } });
+  const h = await makeHarness({ relay, dir, queue: { log: gated.log, logger } });
   try {
     const ids = [];
     for (const i of [1, 2, 3])
@@ -59,9 +43,9 @@ it('stopping while attempts wait on the log logs no error, and the next start de
           body: [sampleBody()],
         }),
       );
-    await waitUntil(() => held === 3, { what: 'three first attempts waiting on the log' });
+    await waitUntil(() => gated.held === 3, { what: 'three first attempts waiting on the log' });
     await h.queue.stop(50);
-    open();
+    gated.open();
     await new Promise((r) => setTimeout(r, 200));
     const errors = lines.filter((l) => l.level >= 50);
     assert.deepEqual(errors, [], 'nothing is an error in a stop');
@@ -80,7 +64,7 @@ it('stopping while attempts wait on the log logs no error, and the next start de
       await next.log.close();
     }
   } finally {
-    open();
+    gated.open();
     await h.log.close();
     await real.close();
     rmSync(dir, { recursive: true, force: true });
