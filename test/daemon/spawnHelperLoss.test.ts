@@ -14,19 +14,11 @@ import { join } from 'node:path';
 import { SqliteEventLog } from '../../src/eventlog/sqlite/sqliteEventLog.js';
 import { loadHistory } from '../../src/replay/history.js';
 import { smtpSend } from '../support/smtpClient.js';
+import { waitUntil } from '../support/waitUntil.js';
 import { startDaemon, writeConfig, type DaemonProcess } from '../support/daemonProcess.js';
 
 let dir: string;
 let daemon: DaemonProcess;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  for (let i = 0; i < 1500; i++) {
-    const got = await probe();
-    if (got !== undefined) return got;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** Processes whose parent is `ppid` and whose command line matches `pattern`. */
 function children(ppid: number, pattern: RegExp): number[] {
@@ -95,22 +87,29 @@ test('a spawn helper killed while maildrop runs: the recipient is deferred, then
   });
   const id = /queued as (\S+)/.exec(reply)![1]!;
   // maildrop is running (held by the filter) under one of the daemon's helpers: kill them all.
-  const helpers = await until('a helper running maildrop', () => {
-    const all = children(daemon.child.pid!, /^\S*node /);
-    return all.some((pid) => children(pid, /maildrop/).length > 0) ? all : undefined;
-  });
+  const helpers = await waitUntil(
+    () => {
+      const all = children(daemon.child.pid!, /^\S*node /);
+      return all.some((pid) => children(pid, /maildrop/).length > 0) ? all : undefined;
+    },
+    { what: 'a helper running maildrop', timeoutMs: 30_000 },
+  );
   for (const pid of helpers) process.kill(pid, 'SIGKILL');
-  const deferred = await until('the deferral', async () =>
-    (await history(id))?.entries.find((e) => e.type === 'DeliveryDeferred'),
+  const deferred = await waitUntil(
+    async () => (await history(id))?.entries.find((e) => e.type === 'DeliveryDeferred'),
+    { what: 'the deferral', timeoutMs: 30_000 },
   );
   assert.match(String(deferred.data.reply), /no outcome from the command \(it may have delivered\)/);
   assert.equal(deferred.data.status, '4.3.0');
 
   rmSync(join(dir, 'hold'));
-  const delivered = await until('the delivery', async () => {
-    const h = await history(id);
-    return h?.entries.at(-1)?.state === 'delivered' ? h : undefined;
-  });
+  const delivered = await waitUntil(
+    async () => {
+      const h = await history(id);
+      return h?.entries.at(-1)?.state === 'delivered' ? h : undefined;
+    },
+    { what: 'the delivery', timeoutMs: 30_000 },
+  );
   assert.ok(delivered.entries.some((e) => e.type === 'DeliverySucceeded'));
   assert.ok(readdirSync(join(dir, 'Maildir', 'new')).length >= 1, 'in the Maildir (twice if the killed run finished)');
   assert.equal(daemon.child.exitCode, null, 'the daemon still runs');
