@@ -50,6 +50,7 @@ async function recordOn(log: SqliteEventLog, op: MessageOp, id: string): Promise
     machine: messageMachine,
     identity: MESSAGE_IDENTITY,
     from: replayed,
+    shareFold: true,
   });
   try {
     return { kind: 'recorded', state: await actor.record(operatorEvent(op, new Date().toISOString(), BY)) };

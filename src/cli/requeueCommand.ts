@@ -178,6 +178,7 @@ async function appendReceived(log: SqliteEventLog, spool: Spool, input: EnqueueI
     stream: messageStream(id),
     machine: messageMachine,
     identity: MESSAGE_IDENTITY,
+    shareFold: true,
   });
   try {
     await actor.record(receivedEvent(id, input, stored, input.receivedAt ?? new Date().toISOString(), headers));

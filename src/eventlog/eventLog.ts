@@ -17,6 +17,20 @@ export interface EventData<Type extends string = string, Data extends JsonObject
   readonly type: Type;
   readonly data: Data;
   readonly metadata?: JsonObject;
+  /** Not stored: what the appender already folded (AppenderFold). Readers never set it. */
+  readonly fold?: AppenderFold;
+}
+
+/**
+ * What an appending actor already computed for one of its events: the machine's state and
+ * context after it, and the state before it (null: the event starts the stream). It is never
+ * stored: an inline projection may take it instead of folding the stream again, and must write
+ * the same rows without it (a rebuild, a CLI append, another log have none).
+ */
+export interface AppenderFold {
+  readonly state: string;
+  readonly context: JsonObject;
+  readonly stateBefore: string | null;
 }
 
 /** An event as stored. */

@@ -75,6 +75,7 @@ export class MessageActors {
       stream: messageStream(id),
       machine: this.options.machine,
       identity: this.options.identity,
+      shareFold: true,
       ...(from ? { from } : {}),
       ...(inspect ? { actorOptions: { id: messageStream(id), inspect } } : {}),
     });

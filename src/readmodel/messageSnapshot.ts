@@ -11,6 +11,7 @@ import { messageMachine, MESSAGE_MACHINE_VERSION, type MessageMachine } from '..
 import type { RecordedEvent } from '../eventlog/eventLog.js';
 import { applyEvent, initialSnapshot, machineEventOf } from '../replay/replay.js';
 import { stateName } from '../replay/stateName.js';
+import type { MessageContext } from '../../machines/message.context.js';
 
 export type MessageSnapshot = SnapshotFrom<MessageMachine>;
 
@@ -31,6 +32,11 @@ export type RestoredSnapshot =
 
 /** restoreSnapshot() reads no actor scope for a machine without children (ours has none). */
 const noScope = {} as ActorScope<AnyMachineSnapshot, never>;
+
+/** The machine's snapshot in `state` with `context` (a fold read back from a row, or an appender's). */
+export function snapshotFromFold(state: string, context: MessageContext): MessageSnapshot {
+  return messageMachine.resolveState({ value: state, context });
+}
 
 /** The persisted form (what XState's actors take as `snapshot:`), as JSON. */
 export function persistSnapshot(snapshot: MessageSnapshot): string {

@@ -12,6 +12,7 @@ import type { RecordedEvent } from '../eventlog/eventLog.js';
 import { applyEvent, checkMachineVersion, initialSnapshot, machineEventOf } from '../replay/replay.js';
 import { stateName } from '../replay/stateName.js';
 import { isFinalState } from './messageStates.js';
+import { snapshotFromFold } from './messageSnapshot.js';
 
 export { FINAL_STATES, LIVE_STATES, isFinalState } from './messageStates.js';
 
@@ -47,13 +48,6 @@ export interface MessageSummary {
 export interface MessageFold {
   readonly context: MessageContext;
   readonly summary: MessageSummary;
-}
-
-type Snapshot = ReturnType<typeof initialSnapshot<typeof messageMachine>>;
-
-/** The machine's snapshot in `state` with `context` (a fold read back from the projection). */
-function snapshotOf(state: string, context: MessageContext): Snapshot {
-  return messageMachine.resolveState({ value: state, context });
 }
 
 /** The summary the machine's context says, after event `e` led to `state`. */
@@ -96,7 +90,7 @@ export function foldMessage(prev: MessageFold | undefined, e: RecordedEvent): Me
   if (!prev && e.type !== 'MessageReceived') return undefined;
   const from =
     prev && e.type !== 'MessageReceived'
-      ? snapshotOf(prev.summary.state, prev.context)
+      ? snapshotFromFold(prev.summary.state, prev.context)
       : initialSnapshot(messageMachine);
   const where = `${e.stream}@${e.revision}`;
   checkMachineVersion(e, messageMachine.id, MESSAGE_MACHINE_VERSION, where);

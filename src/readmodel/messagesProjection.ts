@@ -17,8 +17,6 @@ import {
   isFinalState,
   summaryOf,
 } from './messageSummary.js';
-import { type MessageSnapshot, snapshotState } from './messageSnapshot.js';
-import { pendingSnapshotAt, pendingSnapshotBefore } from '../runtime/pendingSnapshots.js';
 import type { RecoverySource } from './recoverySource.js';
 import { dsnIdFor } from '../mail/queueId.js';
 import { messageIdOf, messageStream } from '../mail/streamNames.js';
@@ -114,7 +112,7 @@ export const messagesProjection: SqliteProjection = {
     const { select, upsert } = statementsFor(db);
     const folds = foldsFor(db);
     const fold =
-      foldFromPending(event) ??
+      foldFromAppender(event) ??
       foldMessage(
         event.type === 'MessageReceived'
           ? undefined
@@ -175,17 +173,16 @@ function foldsFor(db: Database.Database): FoldCache {
 }
 
 /**
- * The fold the writing actor already computed for this event (pendingSnapshots.ts), when it runs
- * on this thread and the message was not final before it (a final message's row keeps its
- * finalAt, which only the row knows): no row read, no JSON parse, no second transition.
+ * The fold the appending actor already computed for this event (AppenderFold), when the message
+ * was not final before it (a final message's row keeps its finalAt, which only the row knows):
+ * no row read, no JSON parse, no second transition, on the loop and in the writer thread alike.
  */
-function foldFromPending(event: RecordedEvent): MessageFold | undefined {
-  const after = pendingSnapshotAt(event.stream, event.revision) as MessageSnapshot | undefined;
-  if (!after) return undefined;
-  const before = pendingSnapshotBefore(event.stream, event.revision) as MessageSnapshot | null | undefined;
-  if (before === undefined || (before === null) !== (event.type === 'MessageReceived')) return undefined;
-  if (before !== null && isFinalState(snapshotState(before))) return undefined;
-  return { context: after.context, summary: summaryOf(after.context, snapshotState(after), event) };
+function foldFromAppender(event: RecordedEvent): MessageFold | undefined {
+  const fold = event.fold;
+  if (!fold || (fold.stateBefore === null) !== (event.type === 'MessageReceived')) return undefined;
+  if (fold.stateBefore !== null && isFinalState(fold.stateBefore)) return undefined;
+  const context = fold.context as unknown as MessageContext;
+  return { context, summary: summaryOf(context, fold.state, event) };
 }
 
 /** The fold a row holds; a row written before contexts were kept is folded from its stream (events before `upTo`). */

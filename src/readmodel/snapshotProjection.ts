@@ -3,9 +3,9 @@
  * message resting in the queue — deferred, held, or waiting after PoliciesDeferred — written
  * in the same transaction as the event that put it there, so a restart restores it from one
  * row instead of folding its history. A message passing straight through costs nothing here
- * (its transient states are not stored; a final one's row is deleted). The snapshot is the one
- * the writing actor already holds (pendingSnapshots.ts) or, from another thread or a rebuild,
- * the stream's history folded: a cache of the fold, never the truth. An event the fold does
+ * (its transient states are not stored; a final one's row is deleted). The snapshot is the
+ * appending actor's state and context (the event's AppenderFold) or, without one (a rebuild, a
+ * CLI append), the stream's history folded: a cache of the fold, never the truth. An event the fold does
  * not accept, or a state other than the one the log recorded, drops the row (start-up then
  * folds that history and reports the disagreement) rather than failing the append.
  * `mailtrail rebuild-projections` recomputes every row.
@@ -16,14 +16,15 @@ import { MESSAGE_MACHINE_VERSION } from '../../machines/message.machine.js';
 import type { RecordedEvent } from '../eventlog/eventLog.js';
 import { EventReader } from '../eventlog/sqlite/eventReader.js';
 import type { SqliteProjection } from '../eventlog/sqlite/sqliteProjection.js';
-import { pendingSnapshotAt } from '../runtime/pendingSnapshots.js';
 import { isFinalState } from './messageSummary.js';
+import type { MessageContext } from '../../machines/message.context.js';
 import {
   type MessageSnapshot,
   type StoredSnapshot,
   nextSnapshot,
   parseSnapshot,
   persistSnapshot,
+  snapshotFromFold,
   snapshotState,
 } from './messageSnapshot.js';
 
@@ -106,9 +107,9 @@ export const messageSnapshotsProjection: SqliteProjection = {
     }
     let after: MessageSnapshot;
     try {
-      after =
-        (pendingSnapshotAt(event.stream, event.revision) as MessageSnapshot | undefined) ??
-        nextSnapshot(snapshotBefore(db, s, event), event);
+      after = event.fold
+        ? snapshotFromFold(event.fold.state, event.fold.context as unknown as MessageContext)
+        : nextSnapshot(snapshotBefore(db, s, event), event);
       if (typeof recorded === 'string' && recorded !== snapshotState(after))
         throw new Error('state differs from the log');
     } catch {

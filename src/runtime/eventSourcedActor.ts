@@ -15,14 +15,13 @@ import {
   type SnapshotFrom,
   createActor,
 } from 'xstate';
-import type { EventData, EventLog, InlineBody } from '../eventlog/eventLog.js';
+import type { EventData, EventLog, InlineBody, JsonObject } from '../eventlog/eventLog.js';
 import { InvariantError } from '../errors/mailtrailError.js';
 import { type EventMetadata, type MachineEventObject, toEventData } from '../replay/eventShape.js';
 import { applyEvent, initialSnapshot } from '../replay/replay.js';
 import type { StepAction } from '../replay/pureTransition.js';
 import { schemaOf } from '../replay/upcasters.js';
 import { stateName } from '../replay/stateName.js';
-import { clearPendingSnapshots, setPendingSnapshots } from './pendingSnapshots.js';
 
 export interface MachineIdentity {
   readonly name: string;
@@ -49,6 +48,12 @@ export interface EventSourcedActorOptions<M extends AnyStateMachine> {
   /** Where a replay left the stream; omit for a new stream. */
   readonly from?: { snapshot: SnapshotFrom<M>; revision: bigint | null };
   readonly actorOptions?: Omit<ActorOptions<M>, 'snapshot'>;
+  /**
+   * Hand the log each event's fold (state and context after it, state before it: AppenderFold)
+   * so inline projections need not fold the stream again. For machines whose context stays
+   * small (a message's): a writer thread receives a copy of it with every event.
+   */
+  readonly shareFold?: boolean;
 }
 
 export class EventSourcedActor<M extends AnyStateMachine> {
@@ -62,6 +67,7 @@ export class EventSourcedActor<M extends AnyStateMachine> {
   private readonly log: EventLog;
   private readonly machine: M;
   private readonly identity: MachineIdentity;
+  private readonly shareFold: boolean;
   private revision: bigint | null;
   private pure: SnapshotFrom<M>;
   private chain: Promise<unknown> = Promise.resolve();
@@ -71,6 +77,7 @@ export class EventSourcedActor<M extends AnyStateMachine> {
     this.stream = options.stream;
     this.machine = options.machine;
     this.identity = options.identity;
+    this.shareFold = options.shareFold ?? false;
     this.revision = options.from?.revision ?? null;
     this.pure = options.from?.snapshot ?? initialSnapshot(options.machine);
     if (options.actorOptions?.inspect) {
@@ -109,34 +116,23 @@ export class EventSourcedActor<M extends AnyStateMachine> {
 
   private async recordNow(events: EventFromLogic<M>[], bodies?: readonly InlineBody[]): Promise<string> {
     let next = this.pure;
-    const snapshots: SnapshotFrom<M>[] = [];
     // Without a live actor, the actions of every step, to run once the append is durable.
     const actions: StepAction[] | undefined = this.actor ? undefined : [];
+    let stateBefore = this.revision === null ? null : stateName((next as unknown as { value: never }).value);
     const stored = events.map((event, i) => {
       const where = `${this.stream}@${this.nextRevision(i)}`;
       next = applyEvent(this.machine, next, event as MachineEventObject, where, actions);
-      snapshots.push(next);
-      return storedEvent(
-        event as MachineEventObject,
-        this.identity,
-        stateName((next as unknown as { value: never }).value),
-      );
+      const state = stateName((next as unknown as { value: never }).value);
+      const data = storedEvent(event as MachineEventObject, this.identity, state);
+      if (!this.shareFold) return data;
+      const fold = { state, context: (next as unknown as { context: JsonObject }).context, stateBefore };
+      stateBefore = state;
+      return { ...data, fold };
     });
-    // Inline projections on this thread may take the snapshot instead of folding (pendingSnapshots.ts).
-    setPendingSnapshots(this.stream, {
-      firstRevision: this.nextRevision(0),
-      snapshots,
-      before: this.revision === null ? undefined : this.pure,
+    const result = await this.log.append(this.stream, stored, {
+      expectedRevision: this.revision === null ? 'no_stream' : this.revision,
+      ...(bodies?.length ? { bodies } : {}),
     });
-    let result;
-    try {
-      result = await this.log.append(this.stream, stored, {
-        expectedRevision: this.revision === null ? 'no_stream' : this.revision,
-        ...(bodies?.length ? { bodies } : {}),
-      });
-    } finally {
-      clearPendingSnapshots(this.stream);
-    }
     this.revision = result.nextExpectedRevision;
     this.pure = next;
     const expected = stateName((next as unknown as { value: never }).value);

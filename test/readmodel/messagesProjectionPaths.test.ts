@@ -1,8 +1,9 @@
 /**
  * The `messages` row is the machine's fold of the stream whichever way the projection got
- * there: on the event loop from the writing actor's own snapshots (pendingSnapshots.ts), in
- * the writer thread from its cache of the last fold (or the row when the cache has nothing
- * at the previous revision), and for appends made without an actor (an operator's command).
+ * there: from the appending actor's own fold handed along with each event (AppenderFold, on
+ * the event loop and across to the writer thread alike), from the projection's cache of the
+ * last fold (or the row when the cache has nothing at the previous revision) for appends made
+ * without one (an operator's command).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -32,6 +33,11 @@ const appends: MessageEvent[][] = [
   [ev.failed(carol)],
 ];
 
+/** A message actor as the queue makes it: it hands its fold to the projections. */
+function foldSharingActor(log: SqliteEventLog, stream: string) {
+  return new EventSourcedActor({ log, stream, machine: messageMachine, identity, shareFold: true });
+}
+
 async function rowAgainstFold(log: SqliteEventLog, id: string) {
   const events: RecordedEvent[] = [];
   for await (const e of log.readStream(`message-${id}`)) events.push(e);
@@ -46,7 +52,7 @@ for (const writer of ['loop', 'thread'] as const) {
       const dir = mkdtempSync(join(tmpdir(), 'mailtrail-projpaths-'));
       const log = new SqliteEventLog(join(dir, 'events.sqlite'), { writer, projections: [...inlineProjections] });
       try {
-        const actor = new EventSourcedActor({ log, stream: 'message-M1', machine: messageMachine, identity });
+        const actor = foldSharingActor(log, 'message-M1');
         for (const events of appends) {
           await actor.record(...events);
           const { row, fold } = await rowAgainstFold(log, 'M1');
@@ -66,7 +72,7 @@ for (const writer of ['loop', 'thread'] as const) {
         (log.database.prepare('SELECT context FROM messages WHERE id = ?').get('M1') as { context: string | null })
           .context;
       try {
-        const actor = new EventSourcedActor({ log, stream: 'message-M1', machine: messageMachine, identity });
+        const actor = foldSharingActor(log, 'message-M1');
         for (const events of appends.slice(0, -1)) await actor.record(...events);
         assert.equal(messageSummaryFrom(log.database, 'M1')!.state, 'relay-attempted');
         assert.deepEqual(
@@ -103,6 +109,44 @@ for (const writer of ['loop', 'thread'] as const) {
         const { row, fold } = await rowAgainstFold(log, 'M2');
         assert.deepEqual(row, fold);
         assert.equal(row.state, 'received');
+      } finally {
+        await log.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it("takes the appender's fold as it is, and folds the stream itself without one", async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'mailtrail-projpaths-'));
+      const log = new SqliteEventLog(join(dir, 'events.sqlite'), { writer, projections: [...inlineProjections] });
+      const metadata = { schema: 1, machine: 'message', machineVersion: MESSAGE_MACHINE_VERSION, state: 'received' };
+      try {
+        // The fold an actor would hand along, with one field it could not have computed: the row
+        // shows it, so the projection took the fold (across the thread too) instead of folding.
+        const received = ev.received({ messageId: 'M3', recipients: [bob] });
+        const actor = new EventSourcedActor({ log, stream: 'message-M9', machine: messageMachine, identity });
+        await actor.record(ev.received({ messageId: 'M9', recipients: [bob] }));
+        const honest = actor.snapshot.context;
+        const { type, ...data } = received;
+        await log.append(
+          'message-M3',
+          [
+            {
+              type,
+              data,
+              metadata,
+              fold: { state: 'received', context: { ...honest, messageId: 'M3', attempts: 7 }, stateBefore: null },
+            },
+          ],
+          { expectedRevision: 'no_stream' },
+        );
+        assert.equal(messageSummaryFrom(log.database, 'M3')!.attempts, 7);
+        // The same event without a fold: the stream's own fold.
+        await log.append('message-M4', [{ type, data: { ...data, messageId: 'M4' }, metadata }], {
+          expectedRevision: 'no_stream',
+        });
+        const { row, fold } = await rowAgainstFold(log, 'M4');
+        assert.deepEqual(row, fold);
+        assert.equal(row.attempts, 0);
       } finally {
         await log.close();
         rmSync(dir, { recursive: true, force: true });

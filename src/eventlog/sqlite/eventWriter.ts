@@ -9,6 +9,7 @@ import type Database from 'better-sqlite3';
 import {
   ExpectedRevisionConflictError,
   type AppendResult,
+  type AppenderFold,
   type ExpectedRevision,
   type InlineBody,
   type JsonObject,
@@ -36,6 +37,8 @@ export interface SerialisedEvent {
   readonly data: string;
   readonly metadata: string;
   readonly parsed?: { readonly data: JsonObject; readonly metadata: JsonObject };
+  /** The appender's fold (eventLog.ts AppenderFold), for the projections; never stored. */
+  readonly fold?: AppenderFold;
 }
 
 function isUniqueViolation(error: unknown): boolean {
@@ -98,6 +101,7 @@ export class EventWriter {
         data: event.parsed?.data ?? (JSON.parse(event.data) as JsonObject),
         metadata: event.parsed?.metadata ?? (JSON.parse(event.metadata) as JsonObject),
         recordedAt,
+        ...(event.fold ? { fold: event.fold } : {}),
       };
       for (const projection of this.projections) projection.apply(this.db, recorded);
     }

@@ -190,10 +190,16 @@ export class SqliteEventLog implements EventLog {
         expected: options.expectedRevision ?? 'any',
         ...(options.bodies?.length ? { bodies: options.bodies } : {}),
         // Serialised once; on the loop the projections get the objects it was built from
-        // (a thread gets only the JSON: structured-cloning the objects as well would cost more).
+        // (a thread gets only the JSON: structured-cloning the objects as well would cost more),
+        // and both get the appender's fold, which spares them a second fold of the stream.
         events: events.map((e) => {
           const metadata = e.metadata ?? {};
-          const serialised = { type: e.type, data: JSON.stringify(e.data), metadata: JSON.stringify(metadata) };
+          const serialised = {
+            type: e.type,
+            data: JSON.stringify(e.data),
+            metadata: JSON.stringify(metadata),
+            ...(e.fold ? { fold: e.fold } : {}),
+          };
           return this.thread ? serialised : { ...serialised, parsed: { data: e.data, metadata } };
         }),
       };
