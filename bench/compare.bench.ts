@@ -155,6 +155,7 @@ export function configuration(opts: CompareOptions): string {
     `body inline threshold ${/inlineThreshold:\s*([^\s,}]+)/.exec(opts.extraConfig)?.[1] ?? `${DEFAULT_INLINE_THRESHOLD} (default)`} bytes`,
     'workers 1',
     'greetDelay 0',
+    'no reverse DNS lookup (Postfix: smtpd_peername_lookup=no)',
     'default header policies',
     'log level info (to /dev/null)',
     ...(opts.extraConfig ? [`extra config \`${opts.extraConfig.replace(/\n/g, ' ')}\``] : []),

@@ -158,7 +158,7 @@ export async function runMailtrail(
     config,
     `hostname: bench.x.test
 dataDir: ${dir}
-smtp: { listen: 127.0.0.1:0, domains: [y.test], maxClients: 200, greetDelay: 0, clientLimitExceptions: ["127.0.0.0/8"] }
+smtp: { listen: 127.0.0.1:0, domains: [y.test], maxClients: 200, greetDelay: 0, reverseLookup: false, clientLimitExceptions: ["127.0.0.0/8"] }
 relay: ${relayYaml}
 log: { level: info }
 eventLog: { type: sqlite, writer: ${settings.writer} }

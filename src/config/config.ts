@@ -48,6 +48,8 @@ export interface SmtpConfig {
   readonly hopCountLimit: number;
   /** Milliseconds before the 220 greeting (early-talker check). */
   readonly greetDelay: number;
+  /** Look up each client's reverse DNS name (Postfix smtpd_peername_lookup). */
+  readonly reverseLookup: boolean;
   readonly hardErrorLimit: number;
   readonly tls?: TlsConfig;
   readonly auth?: SmtpAuthConfig;

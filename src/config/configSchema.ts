@@ -69,6 +69,7 @@ export const smtpSchema = strictObject({
   clientLimitExceptions: z.array(network).default([]),
   hopCountLimit: positiveInt.default(SMTP_EDGE_DEFAULTS.hopCountLimit),
   greetDelay: durationSchema.default(SMTP_EDGE_DEFAULTS.greetDelay),
+  reverseLookup: z.boolean().default(true),
   hardErrorLimit: positiveInt.default(SMTP_EDGE_DEFAULTS.hardErrorLimit),
   tls: tlsSchema.optional(),
   auth: smtpAuthSchema.optional(),

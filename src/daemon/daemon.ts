@@ -205,6 +205,7 @@ export class Daemon {
         clientLimitExceptions: [...config.smtp.clientLimitExceptions],
         hopCountLimit: config.smtp.hopCountLimit,
         greetDelay: config.smtp.greetDelay,
+        reverseLookup: config.smtp.reverseLookup,
         hardErrorLimit: config.smtp.hardErrorLimit,
         ...(config.smtp.tls ? { tls: config.smtp.tls } : {}),
         ...(config.smtp.auth ? { auth: edgeAuth(config.smtp.auth) } : {}),
