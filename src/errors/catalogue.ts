@@ -165,6 +165,16 @@ export const errorCatalogue: readonly ErrorEntry[] = [
       'free disk space; close other writers of `events.sqlite` (a `sqlite3` shell holding a transaction); on PostgreSQL bring the server back: clients retry after 451',
   },
   {
+    code: 'ERR_EVENTLOG_DAMAGED',
+    class: 'EventLogDamagedError',
+    extends: 'MailtrailError',
+    smtp: ['451 4.3.0'],
+    meaning:
+      'an append touched pages of events.sqlite that are not a valid database (SQLite CORRUPT or NOTADB); nothing of it was written, and the SMTP edge refuses mail until the daemon restarts',
+    action:
+      'stop the daemon, keep a copy of `events.sqlite*`, run `mailtrail check`, recover the file as docs/operations.md "A damaged event log" says, then start again',
+  },
+  {
     code: 'ERR_EVENTLOG_LOCKED',
     class: 'EventLogLockedError',
     extends: 'MailtrailError',

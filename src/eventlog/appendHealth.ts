@@ -6,6 +6,8 @@
  * unreachable: not a revision conflict, a closed log or a bug) makes the log `failing`; any
  * append that succeeds clears it. While failing, a probe appends the clearing event every
  * `probeInterval`, so the condition clears by itself although the edge refuses new mail.
+ * A damaged database file (ERR_EVENTLOG_DAMAGED) does not heal: that failure stays until the
+ * daemon is restarted, whatever later appends do (said once, loudly, with what to do).
  * The event (`EventLogRecovered` in `daemon-<node>`) can only be written once appends work
  * again, so it is written then, with the duration; the start is a log line and a metric.
  */
@@ -24,7 +26,11 @@ export interface AppendFailure {
   readonly lastError: Error;
   /** The last error said the disk is full (452 4.3.1 rather than 451 4.3.0). */
   readonly full: boolean;
+  /** An append found the database file damaged: the failure lasts until a restart. */
+  readonly damaged: boolean;
 }
+
+const DAMAGED = 'ERR_EVENTLOG_DAMAGED';
 
 export interface AppendHealthOptions {
   /** The node name of `daemon-<node>`. Default: the system's hostname. */
@@ -113,12 +119,25 @@ export class AppendHealth {
   private failed(err: Error): void {
     this.totalFailures += 1;
     const full = err instanceof MailtrailError && err.enhancedStatus === '4.3.1';
-    if (this.state) {
-      this.state = { ...this.state, failures: this.state.failures + 1, lastError: err, full };
+    const damage = err instanceof MailtrailError && err.code === DAMAGED;
+    const was = this.state;
+    if (was) {
+      this.state = {
+        ...was,
+        failures: was.failures + 1,
+        lastError: was.damaged ? was.lastError : err,
+        full,
+        damaged: was.damaged || damage,
+      };
+      if (damage && !was.damaged) this.sayDamaged(err);
       return;
     }
     this.episodes += 1;
-    this.state = { since: new Date(this.now()).toISOString(), failures: 1, lastError: err, full };
+    this.state = { since: new Date(this.now()).toISOString(), failures: 1, lastError: err, full, damaged: damage };
+    if (damage) {
+      this.sayDamaged(err);
+      return;
+    }
     this.logger.error(
       { err, node: this.node },
       'event log appends are failing: the SMTP edge answers 4xx at MAIL and DATA until they succeed again',
@@ -129,9 +148,19 @@ export class AppendHealth {
     }
   }
 
+  /** The file will not heal: no probe, no recovery, one line that says what to do. */
+  private sayDamaged(err: Error): void {
+    if (this.probe) clearInterval(this.probe);
+    this.probe = undefined;
+    this.logger.fatal(
+      { err, node: this.node },
+      'the event log is damaged: the SMTP edge refuses mail (451 4.3.0) until the daemon is restarted on a repaired log; stop it, keep a copy of events.sqlite*, run `mailtrail check` (docs/operations.md, "A damaged event log")',
+    );
+  }
+
   private succeeded(): void {
     const was = this.state;
-    if (!was) return;
+    if (!was || was.damaged) return;
     this.clear();
     if (!this.probing) void this.record(was).catch(() => undefined);
   }
@@ -145,11 +174,11 @@ export class AppendHealth {
   /** While failing: try to write the clearing event; its success is the recovery. */
   private runProbe(): void {
     const was = this.state;
-    if (!was || this.probing || this.closed) return;
+    if (!was || was.damaged || this.probing || this.closed) return;
     this.probing = true;
     this.record(was)
       .then(() => {
-        if (this.state === was || this.state?.since === was.since) this.clear();
+        if ((this.state === was || this.state?.since === was.since) && !this.state?.damaged) this.clear();
       })
       .catch((err: unknown) => {
         if (isStorageFailure(err)) this.failed(err);

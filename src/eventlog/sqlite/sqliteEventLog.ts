@@ -28,7 +28,7 @@ import { EventWriter, type AppendRequest } from './eventWriter.js';
 import { GroupCommit, type GroupCommitStats } from './groupCommit.js';
 import { deleteStreamsBefore } from './retention.js';
 import { prepareReader, prepareWriter } from './schema.js';
-import { EventLogOpenError, EventLogReadonlyError, EventLogWriteError } from './sqliteErrors.js';
+import { EventLogOpenError, EventLogReadonlyError, EventLogWriteError, asDamage } from './sqliteErrors.js';
 import type { SqliteProjection } from './sqliteProjection.js';
 import { SqliteSubscription } from './sqliteSubscription.js';
 import { ThreadCommit } from './threadCommit.js';
@@ -206,7 +206,11 @@ export class SqliteEventLog implements EventLog {
     } catch (cause) {
       return Promise.reject(new InvariantError(`append to ${stream}: event not serialisable: ${String(cause)}`));
     }
-    return this.thread ? this.thread.enqueue(request) : this.committer!.enqueue(request);
+    const appended = this.thread ? this.thread.enqueue(request) : this.committer!.enqueue(request);
+    // A damaged file is named as such (SQLite's code may come on the append itself or on its batch).
+    return appended.catch((error: unknown) => {
+      throw asDamage(this.path, error) ?? error;
+    });
   }
 
   async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
