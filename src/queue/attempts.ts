@@ -15,6 +15,7 @@ import { type ClaimSettings, LeaseRenewal, claimEvent } from './attemptClaims.js
 import type { AttemptSlots } from './attemptSlots.js';
 import { type RetryPolicy, isExpired, retryDelay } from './backoff.js';
 import { type OutcomeEvent, logOutcomes, runDeliveryAttempt } from './deliveryAttempt.js';
+import { bodyDamageOf } from './bodyCheck.js';
 import { errorOutcome } from './errorOutcome.js';
 import type { MessageActor, MessageActors } from './messageActors.js';
 import { runPrequeuePolicies } from './prequeuePolicies.js';
@@ -109,12 +110,32 @@ export class Attempts {
       const event = this.attemptEvent(ctx.attempts + 1, pending, routeContextOf(ctx));
       // The machine says whether an attempt may start in this state (held, final: not).
       if (!actor.snapshot.can(event)) return this.slots.release(id);
+      const damage = await bodyDamageOf((ref, sha256) => this.options.spool.verify(ref, sha256), ctx);
+      if (damage) {
+        this.slots.release(id);
+        return this.holdDamaged(actor, damage);
+      }
+      // An operator's command may have moved the message while its body was read.
+      if (this.actors.stopping || !actor.snapshot.can(event)) return this.slots.release(id);
       // On a shared log the claim goes first, in the same append: of two nodes, one gets the conflict.
       await actor.record(...this.claim(event.attempt), event);
     } catch (err) {
       this.slots.release(id);
       throw err;
     }
+  }
+
+  /** A body that must not go out: the message is held with the reason, loudly, and kept. */
+  private async holdDamaged(actor: MessageActor, reason: string): Promise<void> {
+    const held = { type: 'MessageHeld' as const, at: this.actors.iso(), reason, by: 'mailtrail' };
+    if (!actor.snapshot.can(held)) return;
+    await actor.record(held);
+    this.actors
+      .child(actor.snapshot.context.messageId)
+      .error(
+        { reason },
+        'not delivered: the stored body differs from the one received; the message is held (mailtrail show, then release, bounce or delete)',
+      );
   }
 
   /** The machine's deliver action: run the attempt, record its outcomes, give the slot back. */

@@ -9,25 +9,16 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventLog } from '../../src/eventlog/sqlite/sqliteEventLog.js';
 import { smtpSend } from '../support/smtpClient.js';
+import { closedPort } from '../support/closedPort.js';
 import { baseConfig, runEntry, startDaemon, tsxLoader, writeConfig } from '../support/daemonProcess.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mailtrail-inline-crash-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A port nothing listens on: bound, then closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 describe('inline bodies across kill -9', () => {
   it('an acknowledged inline body survives SIGKILL and is delivered after restart', async () => {
