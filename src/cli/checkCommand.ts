@@ -4,7 +4,9 @@
  * config (parse, relays and policies buildable; exit 78 when wrong), the event log's integrity
  * with the bundled SQLite (`PRAGMA quick_check`: the system sqlite3 3.40.0–3.41.0 misreports
  * healthy logs), that every live message has its body and every spooled body its message, and
- * reports the quarantine and file modes. Exit 0 when all is well (a non-empty quarantine is a
+ * reports the quarantine and file modes; with `--bodies` it also reads every live message's body
+ * back and compares its size and sha256 with what MessageReceived recorded (the check the
+ * queue makes before a retry). Exit 0 when all is well (a non-empty quarantine is a
  * warning), 1 when something is wrong, each problem on one line with what to do.
  */
 import { existsSync, statSync } from 'node:fs';
@@ -15,7 +17,9 @@ import { ConfigError } from '../errors/mailtrailError.js';
 import { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
 import { liveMessagesFrom } from '../readmodel/messagesProjection.js';
 import { idForRef } from '../spool/bodyId.js';
-import { idForInlineRef, isInlineRef } from '../spool/inlineBodies.js';
+import { type InlineBodyStore, idForInlineRef, isInlineRef } from '../spool/inlineBodies.js';
+import { messageStream } from '../mail/streamNames.js';
+import { bodyDamageOf } from '../queue/bodyCheck.js';
 import { Spool } from '../spool/spool.js';
 import { spoolRootOf } from './messageStore.js';
 import { UsageError } from './openLog.js';
@@ -26,11 +30,11 @@ const DAMAGED = 'Stop the daemon, keep a copy of the files, and see docs/operati
 /** A body younger than this with no message may be one the running daemon is receiving. */
 const IN_FLIGHT_MS = 60_000;
 
-export const options = { config: { type: 'string', short: 'c' } } as const;
+export const options = { config: { type: 'string', short: 'c' }, bodies: { type: 'boolean' } } as const;
 
 export async function run(args: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true });
-  if (positionals.length > 0) throw new UsageError('usage: mailtrail check [--config FILE]');
+  if (positionals.length > 0) throw new UsageError('usage: mailtrail check [--bodies] [--config FILE]');
   let config: Config;
   try {
     config = await loadConfig(values.config);
@@ -67,6 +71,7 @@ export async function run(args: readonly string[]): Promise<number> {
       warnings,
       await daemonRunning(config.dataDir),
     );
+    if (values.bodies && problems.length === 0) await checkBodies(config.eventLog.path, spool.root, out, problems);
   }
   const quarantined = await spool.listQuarantined();
   out(`quarantine  ${spool.quarantineDir}: ${quarantined.length} bodies`);
@@ -155,6 +160,41 @@ function checkSqlite(
     );
   } catch (err) {
     problems.push(`the event log ${path} is damaged: ${(err as Error).message}. ${DAMAGED}`);
+  } finally {
+    void log.close();
+  }
+}
+
+/** `--bodies`: each live message's body against the size and sha256 its MessageReceived recorded. */
+async function checkBodies(path: string, spoolRoot: string, out: (l: string) => void, problems: string[]) {
+  const log = new SqliteEventLog(path, { readonly: true });
+  try {
+    const db = log.database;
+    // Read only: the threshold (which a Spool needs above 0 to use the store) matters to store() alone.
+    const inline: InlineBodyStore = { threshold: 1, read: (id) => log.readBody(id), remove: () => false };
+    const spool = new Spool(spoolRoot, { inline });
+    const received = db.prepare('SELECT data FROM events WHERE stream = ? AND revision = 0').pluck();
+    const live = db.prepare('SELECT id FROM messages WHERE live = 1 ORDER BY id').pluck().all() as string[];
+    const damaged: string[] = [];
+    let read = 0;
+    for (const id of live) {
+      const json = received.get(messageStream(id)) as string | undefined;
+      const r = json ? (JSON.parse(json) as { bodyRef?: string; size?: number; sha256?: string }) : {};
+      if (!r.bodyRef || !r.sha256 || r.size === undefined) continue;
+      const damage = await bodyDamageOf((ref, sha256) => spool.verify(ref, sha256), {
+        bodyRef: r.bodyRef,
+        size: r.size,
+        sha256: r.sha256,
+      });
+      read += 1;
+      // A missing body is the "live without a body" line's: only a present one that differs counts here.
+      if (damage?.kind === 'damaged') damaged.push(id);
+    }
+    out(`bodies      ${read} live bodies read back: ${damaged.length} differ from what was received`);
+    if (damaged.length > 0)
+      problems.push(
+        `${damaged.length} live messages have a body that differs from the one received (${damaged.slice(0, 5).join(', ')}${damaged.length > 5 ? ', …' : ''}): the queue holds them instead of delivering; restore the bodies from a backup, or bounce or delete them (docs/operations.md, "A damaged body")`,
+      );
   } finally {
     void log.close();
   }

@@ -77,7 +77,7 @@ export const commands: Record<string, Command> = {
     () => import('./sendmailCommand.js'),
   ),
   check: cmd(
-    'check [--config FILE]',
+    'check [--bodies] [--config FILE]',
     'check the config and the data directory without starting',
     () => import('./checkCommand.js'),
   ),

@@ -113,7 +113,7 @@ export class Attempts {
       const damage = await bodyDamageOf((ref, sha256) => this.options.spool.verify(ref, sha256), ctx);
       if (damage) {
         this.slots.release(id);
-        return this.holdDamaged(actor, damage);
+        return this.holdDamaged(actor, damage.reason);
       }
       // An operator's command may have moved the message while its body was read.
       if (this.actors.stopping || !actor.snapshot.can(event)) return this.slots.release(id);

@@ -10,18 +10,26 @@ import type { MessageContext } from '../../machines/message.context.js';
 import type { Spool } from '../spool/spool.js';
 import { BodyMissingError } from '../spool/spoolErrors.js';
 
-/** Why this message's stored body may not be sent (damaged or missing), or undefined when it is intact. */
+/** A body that may not be sent: there but different (`damaged`), or gone (`missing`); `reason` says how. */
+export interface BodyDamage {
+  readonly kind: 'damaged' | 'missing';
+  readonly reason: string;
+}
+
+/** What is wrong with this message's stored body, or undefined when it is intact. */
 export async function bodyDamageOf(
   verify: Spool['verify'],
   ctx: Pick<MessageContext, 'bodyRef' | 'size' | 'sha256'>,
-): Promise<string | undefined> {
+): Promise<BodyDamage | undefined> {
   if (!ctx.sha256) return undefined; // nothing recorded to compare with
   try {
     const found = await verify(ctx.bodyRef, ctx.sha256);
     if (found.ok && found.size === ctx.size) return undefined;
-    return `body damaged: ${ctx.bodyRef} holds ${found.size} bytes with sha256 ${found.sha256}, received as ${ctx.size} bytes with sha256 ${ctx.sha256}`;
+    const reason = `body damaged: ${ctx.bodyRef} holds ${found.size} bytes with sha256 ${found.sha256}, received as ${ctx.size} bytes with sha256 ${ctx.sha256}`;
+    return { kind: 'damaged', reason };
   } catch (err) {
-    if (err instanceof BodyMissingError) return `body missing: ${ctx.bodyRef} is gone from the spool`;
+    if (err instanceof BodyMissingError)
+      return { kind: 'missing', reason: `body missing: ${ctx.bodyRef} is gone from the spool` };
     // Another read error (EIO): the attempt runs, and its relay defers on the same error.
     return undefined;
   }

@@ -6,11 +6,12 @@
  * would: the file is altered and cut short, and one inline body is overwritten. Restarted with
  * a Maildir relay, the daemon delivers the intact message only; each damaged one is held (its
  * history says why: sizes and sha256 against MessageReceived's), logged at error level, and
- * kept for the operator, who can still delete it.
+ * kept for the operator, who can still delete it. `mailtrail check --bodies` finds both
+ * beforehand.
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +40,16 @@ const cli = (...args: string[]) =>
   execFileSync(process.execPath, ['--import', tsxLoader, runEntry, ...args, '--config', join(dir, 'mailtrail.yaml')], {
     encoding: 'utf8',
   });
+
+/** `mailtrail check --bodies`: its exit status and both outputs (it exits 1 on a problem). */
+function checkBodies(): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(
+    process.execPath,
+    ['--import', tsxLoader, runEntry, 'check', '--bodies', '--config', join(dir, 'mailtrail.yaml')],
+    { encoding: 'utf8' },
+  );
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
 
 describe('a damaged body in the spool or the log', () => {
   it('is held with the reason, never delivered; the intact message is delivered', async () => {
@@ -71,6 +82,15 @@ describe('a damaged body in the spool or the log', () => {
     } finally {
       db.close();
     }
+
+    // `check` finds every body present; `check --bodies` reads them back and names the two.
+    assert.match(cli('check'), /mailtrail check: ok/);
+    const checked = checkBodies();
+    assert.equal(checked.status, 1);
+    assert.match(checked.stdout, /3 live bodies read back: 2 differ from what was received/, checked.stderr);
+    assert.match(checked.stderr, /problem: 2 live messages have a body that differs/);
+    for (const id of [big, small]) assert.ok(checked.stderr.includes(id), `${id} is named`);
+    assert.ok(!checked.stderr.includes(intact), 'the intact one is not');
 
     const again = await startDaemon(writeConfig(dir, baseConfig(dir)));
     try {
