@@ -17,6 +17,7 @@ import { InvariantError, MailtrailError } from '../errors/mailtrailError.js';
 import { silentLogger } from '../logging/logger.js';
 import { EventLogClosedError, ExpectedRevisionConflictError, type EventLog } from './eventLog.js';
 import { daemonStream } from '../mail/streamNames.js';
+import { EventLogDamagedError } from './sqlite/sqliteErrors.js';
 
 export interface AppendFailure {
   /** ISO-8601 time of the first failed append. */
@@ -29,8 +30,6 @@ export interface AppendFailure {
   /** An append found the database file damaged: the failure lasts until a restart. */
   readonly damaged: boolean;
 }
-
-const DAMAGED = 'ERR_EVENTLOG_DAMAGED';
 
 export interface AppendHealthOptions {
   /** The node name of `daemon-<node>`. Default: the system's hostname. */
@@ -119,7 +118,7 @@ export class AppendHealth {
   private failed(err: Error): void {
     this.totalFailures += 1;
     const full = err instanceof MailtrailError && err.enhancedStatus === '4.3.1';
-    const damage = err instanceof MailtrailError && err.code === DAMAGED;
+    const damage = err instanceof EventLogDamagedError;
     const was = this.state;
     if (was) {
       this.state = {

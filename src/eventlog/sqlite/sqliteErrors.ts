@@ -44,7 +44,7 @@ export class EventLogWriteError extends MailtrailError {
 }
 
 /** SQLite says the file's pages are not a valid database (SQLITE_CORRUPT and its extended codes, SQLITE_NOTADB). */
-export function isDatabaseDamage(cause: unknown): boolean {
+function isDatabaseDamage(cause: unknown): boolean {
   const code = (cause as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB');
 }
