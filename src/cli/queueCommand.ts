@@ -3,11 +3,13 @@
  * sqlite log's `messages` projection (read-only, safe while the daemon runs), or folded from the
  * message streams of a PostgreSQL log. One block per
  * message: id, state, size, age, attempts, next attempt, then sender, each recipient with its
- * status and the last reason. `--all` adds final messages, most recent first. `--summary`
+ * status, who held a held message and why (its last MessageHeld), and the last reason. `--all` adds final messages, most recent first. `--summary`
  * prints counts by state and a qshape-like table of the live messages instead (queueShape.ts).
  */
 import { parseArgs } from 'node:util';
+import type { EventLog } from '../eventlog/eventLog.js';
 import { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
+import { messageStream } from '../mail/streamNames.js';
 import type { MessageSummary, RecipientSummary } from '../readmodel/messageSummary.js';
 import { formatAge, messageSummaries, summaryJson } from './messageStore.js';
 import { commonOptions, configFrom, openEventLog, UsageError } from './openLog.js';
@@ -47,16 +49,43 @@ export async function run(args: readonly string[]): Promise<number> {
       );
       return 0;
     }
-    process.stdout.write(formatQueue(messages, now, values.all ?? false));
+    process.stdout.write(formatQueue(messages, now, values.all ?? false, await holdsOf(log, messages)));
     return 0;
   } finally {
     await log.close();
   }
 }
 
-export function formatQueue(messages: readonly MessageSummary[], now: number, all: boolean): string {
+/** Who held a held message and why: its last MessageHeld (an operator's `hold`, or the queue's own for a damaged body). */
+export interface Hold {
+  readonly by?: string;
+  readonly reason?: string;
+}
+
+/** The holds of the held messages among `messages`, read from their streams (a few events each). */
+async function holdsOf(log: EventLog, messages: readonly MessageSummary[]): Promise<Map<string, Hold>> {
+  const holds = new Map<string, Hold>();
+  for (const m of messages) {
+    if (m.state !== 'held') continue;
+    let last: Record<string, unknown> | undefined;
+    for await (const e of log.readStream(messageStream(m.id))) if (e.type === 'MessageHeld') last = e.data;
+    if (!last) continue;
+    holds.set(m.id, {
+      ...(typeof last.by === 'string' ? { by: last.by } : {}),
+      ...(typeof last.reason === 'string' ? { reason: last.reason } : {}),
+    });
+  }
+  return holds;
+}
+
+export function formatQueue(
+  messages: readonly MessageSummary[],
+  now: number,
+  all: boolean,
+  holds: ReadonlyMap<string, Hold> = new Map(),
+): string {
   if (messages.length === 0) return all ? 'No messages in the log\n' : 'Mail queue is empty\n';
-  const blocks = messages.map((m) => formatMessage(m, now));
+  const blocks = messages.map((m) => formatMessage(m, now, holds.get(m.id)));
   const bytes = messages.reduce((n, m) => n + m.size, 0);
   const byState = new Map<string, number>();
   for (const m of messages) byState.set(m.state, (byState.get(m.state) ?? 0) + 1);
@@ -73,7 +102,7 @@ function countStates(messages: readonly MessageSummary[]): Array<[string, number
   return [...byState];
 }
 
-function formatMessage(m: MessageSummary, now: number): string {
+function formatMessage(m: MessageSummary, now: number, hold: Hold | undefined): string {
   const head = [
     m.id.padEnd(22),
     m.state.padEnd(16),
@@ -91,6 +120,8 @@ function formatMessage(m: MessageSummary, now: number): string {
   const width = Math.max(...m.recipients.map((r) => r.address.length)) + 2;
   for (const r of m.recipients)
     lines.push(`  to   ${`<${r.address}>`.padEnd(width)}  ${recipientStatus(r, m.lastReason)}`);
+  if (m.state === 'held' && (hold?.by || hold?.reason))
+    lines.push(`  held${hold.by ? ` by ${hold.by}` : ''}${hold.reason ? `: ${hold.reason}` : ''}`);
   if (m.lastReason) lines.push(`  reason: ${m.lastReason}`);
   return `${lines.join('\n')}\n`;
 }

@@ -106,6 +106,10 @@ describe('a damaged body in the spool or the log', () => {
       assert.match(history, /MessageHeld .*held/);
       assert.match(history, /body damaged: .* holds \d+ bytes with sha256 [0-9a-f]{64}, received as \d+ bytes/);
       assert.match(cli('history', small), /body damaged: inline\//);
+      // The queue listing says who held them and why, not the relay's last refusal.
+      const queue = cli('queue');
+      assert.match(queue, new RegExp(`^${big}\\s+held\\s.*on hold`, 'm'));
+      assert.match(queue, /^ {2}held by mailtrail: body damaged: .*received as \d+ bytes/m);
       // Kept until the operator decides: deleting it works as for any held message.
       cli('delete', small);
       await waitUntil(() => states().get(small) === 'deleted', { what: 'the damaged message deleted' });
