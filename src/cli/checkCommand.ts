@@ -61,7 +61,7 @@ export async function run(args: readonly string[]): Promise<number> {
   if (config.eventLog.type !== 'sqlite') {
     out(`event log   ${config.eventLog.type}: not checked (this command checks the sqlite log)`);
   } else {
-    checkSqlite(
+    const readable = checkSqlite(
       config,
       config.eventLog.path,
       spool,
@@ -71,7 +71,7 @@ export async function run(args: readonly string[]): Promise<number> {
       warnings,
       await daemonRunning(config.dataDir),
     );
-    if (values.bodies && problems.length === 0) await checkBodies(config.eventLog.path, spool.root, out, problems);
+    if (values.bodies && readable) await checkBodies(config.eventLog.path, spool.root, out, problems);
   }
   const quarantined = await spool.listQuarantined();
   out(`quarantine  ${spool.quarantineDir}: ${quarantined.length} bodies`);
@@ -89,6 +89,7 @@ export async function run(args: readonly string[]): Promise<number> {
   return problems.length === 0 ? 0 : 1;
 }
 
+/** Checks the sqlite log and the spool against it; true when the log could be read (and `--bodies` may read it). */
 function checkSqlite(
   config: Config,
   path: string,
@@ -98,7 +99,7 @@ function checkSqlite(
   problems: string[],
   warnings: string[],
   running: string | undefined,
-): void {
+): boolean {
   const size = existsSync(path) ? statSync(path).size : -1;
   if (size <= 0) {
     const how = size < 0 ? 'missing' : 'empty (0 bytes)';
@@ -107,7 +108,7 @@ function checkSqlite(
       problems.push(
         `the event log ${path} is ${how} but ${spool.bodiesDir} holds ${bodies.length} bodies: the daemon refuses to start. Put the log back, or rebuild the queue from the spool: mailtrail requeue --from-spool${config.file ? ` --config ${config.file}` : ''}`,
       );
-    return;
+    return false;
   }
   const mode = statSync(path).mode & 0o777;
   if ((mode & 0o077) !== 0)
@@ -119,7 +120,7 @@ function checkSqlite(
     log = new SqliteEventLog(path, { readonly: true });
   } catch (err) {
     problems.push(`the event log ${path} cannot be opened: ${(err as Error).message}. ${DAMAGED}`);
-    return;
+    return false;
   }
   try {
     const db = log.database;
@@ -129,7 +130,7 @@ function checkSqlite(
       problems.push(
         `the event log ${path} is damaged (PRAGMA quick_check, SQLite ${version.v}): ${rows.slice(0, 5).join('; ')}. ${DAMAGED}`,
       );
-      return;
+      return false;
     }
     const events = db.prepare('SELECT count(*) AS n FROM events').get() as { n: bigint };
     out(`event log   ${path}: quick_check ok (bundled SQLite ${version.v}), ${events.n} events`);
@@ -158,8 +159,10 @@ function checkSqlite(
     out(
       `spool       ${spool.bodiesDir}: ${bodies.length} bodies, ${live.length} live messages; ${missing.length} live without a body, ${unknown.length} bodies without a message`,
     );
+    return true;
   } catch (err) {
     problems.push(`the event log ${path} is damaged: ${(err as Error).message}. ${DAMAGED}`);
+    return false;
   } finally {
     void log.close();
   }

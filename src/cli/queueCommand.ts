@@ -3,7 +3,8 @@
  * sqlite log's `messages` projection (read-only, safe while the daemon runs), or folded from the
  * message streams of a PostgreSQL log. One block per
  * message: id, state, size, age, attempts, next attempt, then sender, each recipient with its
- * status, who held a held message and why (its last MessageHeld), and the last reason. `--all` adds final messages, most recent first. `--summary`
+ * status, who held a held message and why (its last MessageHeld), and the last reason.
+ * `--all` adds final messages, most recent first. `--summary`
  * prints counts by state and a qshape-like table of the live messages instead (queueShape.ts).
  */
 import { parseArgs } from 'node:util';

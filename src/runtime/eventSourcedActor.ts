@@ -23,6 +23,9 @@ import type { StepAction } from '../replay/pureTransition.js';
 import { schemaOf } from '../replay/upcasters.js';
 import { stateName } from '../replay/stateName.js';
 
+/** The state name a snapshot stands in. */
+const stateOf = (snapshot: unknown): string => stateName((snapshot as { value: never }).value);
+
 export interface MachineIdentity {
   readonly name: string;
   readonly version: number;
@@ -99,7 +102,7 @@ export class EventSourcedActor<M extends AnyStateMachine> {
   }
 
   get state(): string {
-    return stateName((this.snapshot as unknown as { value: never }).value);
+    return stateOf(this.snapshot);
   }
 
   /** Append these events, then run their actions (or, inspected, send them to the live actor). Resolves with the new state. */
@@ -118,11 +121,11 @@ export class EventSourcedActor<M extends AnyStateMachine> {
     let next = this.pure;
     // Without a live actor, the actions of every step, to run once the append is durable.
     const actions: StepAction[] | undefined = this.actor ? undefined : [];
-    let stateBefore = this.revision === null ? null : stateName((next as unknown as { value: never }).value);
+    let stateBefore = this.shareFold && this.revision !== null ? stateOf(next) : null;
     const stored = events.map((event, i) => {
       const where = `${this.stream}@${this.nextRevision(i)}`;
       next = applyEvent(this.machine, next, event as MachineEventObject, where, actions);
-      const state = stateName((next as unknown as { value: never }).value);
+      const state = stateOf(next);
       const data = storedEvent(event as MachineEventObject, this.identity, state);
       if (!this.shareFold) return data;
       const fold = { state, context: (next as unknown as { context: JsonObject }).context, stateBefore };
@@ -135,7 +138,7 @@ export class EventSourcedActor<M extends AnyStateMachine> {
     });
     this.revision = result.nextExpectedRevision;
     this.pure = next;
-    const expected = stateName((next as unknown as { value: never }).value);
+    const expected = stateOf(next);
     if (!this.actor) {
       for (const action of actions ?? []) action.exec?.(action.info as never, action.params as never);
       return expected;
