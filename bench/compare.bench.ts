@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- compare [--n N] [--warm W] [--variants a,b] [--write] [--no-postfix] [--writer loop]`:
+ * `npm run bench -- compare [--n N] [--warm W] [--variants a,b] [--write] [--no-postfix] [--floor] [--writer loop]`:
  * mailtrail against Postfix under the same load, one variant after the other (issue 11's
  * table). Each variant runs Postfix (set up by ../shared/peers/postfix-bench.sh) and then the
  * mailtrail daemon under `smtp-source [-d] -s 20 -m N -l 2048` plus a latency probe (see
@@ -9,7 +9,10 @@
  * average when the run began. Each side first takes W messages of the same load (default 2000,
  * delivered before the measured run starts, not counted): the figures are those of a running
  * server, not of its first seconds; --warm 0 measures from a cold start. --write appends the table with date, machine and mailtrail's
- * configuration to docs/performance.md. Needs root (Postfix), smtp-source and ss.
+ * configuration to docs/performance.md. --floor adds, for the Maildir and accept-only variants,
+ * a row for the floor program (bench/compare/floor.ts: a durable MDA in Node with no history)
+ * under the same load, with its own ratio: what this machine allows at all. Needs root
+ * (Postfix), smtp-source and ss.
  * Environment: BENCH_N (default 3000), BENCH_WARM (2000), BENCH_S (20), BENCH_L (2048), BENCH_PROBE_SESSIONS (1).
  */
 import { appendFileSync, readFileSync } from 'node:fs';
@@ -18,8 +21,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_INLINE_THRESHOLD } from '../src/spool/inlineBodies.js';
 import {
+  runFloor,
   runMailtrail,
   runPostfix,
+  type FloorMode,
   type Load,
   type MailtrailRelay,
   type PostfixVariant,
@@ -36,6 +41,8 @@ interface Variant {
   readonly ratioOf: 'delivered' | 'accepted';
   /** The issue's target ratio. */
   readonly target: number;
+  /** The floor program's mode for this variant (--floor), if it has one. */
+  readonly floor?: FloorMode;
 }
 
 export const VARIANTS: readonly Variant[] = [
@@ -47,6 +54,7 @@ export const VARIANTS: readonly Variant[] = [
     postfix: 'maildir',
     ratioOf: 'delivered',
     target: 3,
+    floor: 'maildir',
   },
   {
     key: 'maildir-conn',
@@ -56,6 +64,7 @@ export const VARIANTS: readonly Variant[] = [
     postfix: 'maildir',
     ratioOf: 'delivered',
     target: 1.5,
+    floor: 'maildir',
   },
   {
     key: 'accept',
@@ -65,6 +74,7 @@ export const VARIANTS: readonly Variant[] = [
     postfix: 'discard',
     ratioOf: 'accepted',
     target: 4,
+    floor: 'accept',
   },
   {
     key: 'maildrop',
@@ -83,6 +93,8 @@ export interface CompareOptions {
   warm: number;
   variants: readonly string[];
   postfix: boolean;
+  /** Also run the floor program (bench/compare/floor.ts) for the variants that have one. */
+  floor: boolean;
   write: boolean;
   writer: 'loop' | 'thread';
   /** Extra YAML for mailtrail's configuration (printed with the table). */
@@ -107,6 +119,7 @@ function parseArgs(argv: readonly string[]): CompareOptions {
     warm,
     variants,
     postfix: !argv.includes('--no-postfix'),
+    floor: argv.includes('--floor'),
     write: argv.includes('--write'),
     writer,
     extraConfig: value('--config') ?? process.env.BENCH_MAILTRAIL_CONFIG ?? '',
@@ -142,6 +155,10 @@ function cells(system: string, r: SideResult): { accepted: number; delivered: nu
     ],
   };
 }
+
+/** The floor's row names its delivery concurrency (FLOOR_CONCURRENCY, default 20) for Maildir. */
+const floorLabel = (mode: FloorMode): string =>
+  mode === 'maildir' ? `maildir, ${process.env.FLOOR_CONCURRENCY ?? 20} at a time` : mode;
 
 export function machine(): string {
   const model = cpus()[0]?.model ?? 'unknown CPU';
@@ -191,14 +208,21 @@ export async function compare(opts: CompareOptions): Promise<string> {
       `mailtrail ${v.mailtrail}`,
       await runMailtrail(v.mailtrail, load, { writer: opts.writer, extraConfig: opts.extraConfig }),
     );
-    if (postfix) {
-      const ratio = v.ratioOf === 'accepted' ? mt.accepted / postfix.accepted : mt.delivered / postfix.delivered;
-      mt.row[3] = `**${fmt(ratio, 2)}** of ${v.ratioOf} (≥ ${v.target})`;
-      lines.push(`| ${v.label} | ${postfix.row.join(' | ')} |`);
-    } else {
-      mt.row[3] = '— (no Postfix run)';
+    const floor =
+      opts.floor && v.floor
+        ? cells(`floor (no history) ${floorLabel(v.floor)}`, await runFloor(v.floor, load))
+        : undefined;
+    for (const side of floor ? [mt, floor] : [mt]) {
+      if (postfix) {
+        const ratio = v.ratioOf === 'accepted' ? side.accepted / postfix.accepted : side.delivered / postfix.delivered;
+        side.row[3] = `**${fmt(ratio, 2)}** of ${v.ratioOf} (≥ ${v.target})`;
+      } else {
+        side.row[3] = '— (no Postfix run)';
+      }
     }
+    if (postfix) lines.push(`| ${v.label} | ${postfix.row.join(' | ')} |`);
     lines.push(`| ${v.label} | ${mt.row.join(' | ')} |`);
+    if (floor) lines.push(`| ${v.label} | ${floor.row.join(' | ')} |`);
   }
   return lines.join('\n');
 }

@@ -10,6 +10,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { SqliteEventLog } from '../../src/eventlog/sqlite/sqliteEventLog.js';
 import { CpuGroup } from './cpuGroup.js';
 
@@ -178,37 +179,55 @@ ${settings.extraConfig ?? ''}
   try {
     const port = await listeningPort(child.pid!);
     const events = join(dir, 'events.sqlite');
-    if (load.warm > 0) {
-      execFileSync('smtp-source', smtpSourceArgs(load, `127.0.0.1:${port}`, load.warm), { stdio: 'ignore' });
-      await untilFinal(events, load.warm, performance.now());
-    }
-    const probe = await startProbe(port, load);
-    const before = load1();
-    const cpu0 = group.usageMs() ?? procCpuMs(child.pid!);
-    const t0 = performance.now();
-    probe.child.kill('SIGUSR1');
-    execFileSync('smtp-source', smtpSourceArgs(load, `127.0.0.1:${port}`), { stdio: 'ignore' });
-    probe.child.kill('SIGUSR2');
-    const t1 = performance.now();
-    const { sent, latenciesMs } = await probe.result;
-    const total = load.n + sent;
-    await untilFinal(events, load.warm + total, t0);
-    const t2 = performance.now();
-    const cpu1 = group.usageMs() ?? procCpuMs(child.pid!);
-    return {
-      messages: total,
-      acceptS: (t1 - t0) / 1000,
-      drainS: (t2 - t0) / 1000,
-      cpuMs: cpu1 - cpu0,
-      latenciesMs,
-      load1: before,
-    };
+    return await measure(
+      port,
+      load,
+      () => group.usageMs() ?? procCpuMs(child.pid!),
+      (total, since) => untilFinal(events, total, since),
+    );
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
     group.remove();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * One side's run on `port`: the warm-up (delivered, not counted), then smtp-source with the
+ * probe beside it; `cpuMs` reads the side's CPU so far, `untilDone(total, since)` waits until
+ * `total` messages (warm-up included) are final.
+ */
+async function measure(
+  port: number,
+  load: Load,
+  cpuMs: () => number,
+  untilDone: (total: number, since: number) => Promise<void>,
+): Promise<SideResult> {
+  if (load.warm > 0) {
+    execFileSync('smtp-source', smtpSourceArgs(load, `127.0.0.1:${port}`, load.warm), { stdio: 'ignore' });
+    await untilDone(load.warm, performance.now());
+  }
+  const probe = await startProbe(port, load);
+  const before = load1();
+  const cpu0 = cpuMs();
+  const t0 = performance.now();
+  probe.child.kill('SIGUSR1');
+  execFileSync('smtp-source', smtpSourceArgs(load, `127.0.0.1:${port}`), { stdio: 'ignore' });
+  probe.child.kill('SIGUSR2');
+  const t1 = performance.now();
+  const { sent, latenciesMs } = await probe.result;
+  const total = load.n + sent;
+  await untilDone(load.warm + total, t0);
+  const t2 = performance.now();
+  return {
+    messages: total,
+    acceptS: (t1 - t0) / 1000,
+    drainS: (t2 - t0) / 1000,
+    cpuMs: cpuMs() - cpu0,
+    latenciesMs,
+    load1: before,
+  };
 }
 
 /** The group's CPU time since the wrapper copied its usage to `file` (all of it without that copy). */
@@ -223,14 +242,69 @@ function cpuSince(group: CpuGroup, file: string): number | undefined {
 async function untilFinal(events: string, total: number, since: number): Promise<void> {
   const log = new SqliteEventLog(events, { readonly: true });
   try {
-    const count = log.database.prepare('SELECT count(*) AS n FROM messages WHERE live = 0');
-    while (Number((count.get() as { n: number | bigint }).n) < total) {
-      if (performance.now() - since > 600_000)
-        throw new Error('mailtrail did not finish the messages within 10 minutes');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await untilCount(log.database.prepare('SELECT count(*) AS n FROM messages WHERE live = 0'), total, since);
   } finally {
     await log.close();
+  }
+}
+
+async function untilCount(count: { get(): unknown }, total: number, since: number): Promise<void> {
+  while (Number((count.get() as { n: number | bigint }).n) < total) {
+    if (performance.now() - since > 600_000) throw new Error('the messages were not final within 10 minutes');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export type FloorMode = 'accept' | 'maildir';
+
+/**
+ * The floor program (floor.ts) under the same load: what a durable MDA in Node that keeps no
+ * history costs on this machine, so a target can be told apart from what the machine allows.
+ */
+export async function runFloor(mode: FloorMode, load: Load): Promise<SideResult> {
+  const dir = mkdtempSync(join(tmpdir(), `mailtrail-floor-${mode}-`));
+  const group = new CpuGroup(groupName('floor'));
+  const join_ = group.procsFile ? `echo $$ > '${group.procsFile}'; ` : '';
+  const child = spawn(
+    'sh',
+    [
+      '-c',
+      `${join_}exec "$0" --import tsx "$1" "$2" "$3"`,
+      process.execPath,
+      join(import.meta.dirname, 'floor.ts'),
+      dir,
+      mode,
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      child.stdout!.setEncoding('utf8');
+      child.stdout!.on('data', (chunk: string) => {
+        out += chunk;
+        const m = /^port (\d+)$/m.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      child.once('exit', (code) => reject(new Error(`the floor program exited (${code}) before it listened`)));
+    });
+    const db = new Database(join(dir, 'floor.sqlite'), { readonly: true });
+    const count = db.prepare('SELECT count(*) AS n FROM messages WHERE done = 1');
+    try {
+      return await measure(
+        port,
+        load,
+        () => group.usageMs() ?? procCpuMs(child.pid!),
+        (total, since) => untilCount(count, total, since),
+      );
+    } finally {
+      db.close();
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
+    group.remove();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -38,6 +38,25 @@ test('compare --no-postfix prints the table with its columns and the configurati
   assert.match(cells[7]!, /\(\d+\)$/, 'the latency cell gives its sample count');
 });
 
+test('compare --floor adds the floor program beside the daemon, every message delivered into its Maildir', () => {
+  const out = execFileSync(
+    process.execPath,
+    [
+      ...['--import', 'tsx', 'bench/run.ts', 'compare', '--no-postfix', '--floor'],
+      ...['--n', '20', '--warm', '10', '--variants', 'maildir-reuse'],
+    ],
+    { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 },
+  );
+  const rows = out.split('\n').filter((line) => line.startsWith('| Maildir, connections reused'));
+  assert.equal(rows.length, 2, `a mailtrail row and a floor row in:\n${out}`);
+  assert.ok(rows[0]!.includes('| mailtrail maildir |'), rows[0]);
+  const floor = rows[1]!.split('|').map((c) => c.trim());
+  assert.equal(floor[2], 'floor (no history) maildir, 20 at a time');
+  // The bench waits until the floor has marked every message done, which it does only after
+  // the Maildir delivery: a delivered rate means all 10 + 20 (+ the probe's) got there.
+  assert.match(floor[4]!, /^[\d,]+$/, 'delivered msg/s is a number');
+});
+
 test('compare refuses a warm-up that is not a whole number of messages', () => {
   assert.throws(
     () =>
