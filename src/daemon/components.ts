@@ -7,6 +7,7 @@ import type { Config } from '../config/index.js';
 import type { RelayConfig } from '../config/relaySchema.js';
 import { ConfigError } from '../errors/mailtrailError.js';
 import type { EventLog } from '../eventlog/eventLog.js';
+import type { PostgresEventLog } from '../eventlog/postgres/postgresEventLog.js';
 import { SqliteEventLog } from '../eventlog/sqlite/sqliteEventLog.js';
 import { EventLogOpenError } from '../eventlog/sqlite/sqliteErrors.js';
 import { stampNode } from '../eventlog/nodeStamp.js';
@@ -30,6 +31,8 @@ export interface BuiltLog {
   readonly log: EventLog;
   /** The sqlite log, when that is the adapter (projections, retention). */
   readonly sqlite?: SqliteEventLog;
+  /** The PostgreSQL log, when that is the adapter (retention). */
+  readonly postgres?: PostgresEventLog;
   /** Start-up's work list; undefined means: scan the log. */
   readonly recovery?: RecoverySource;
 }
@@ -42,7 +45,7 @@ export async function buildEventLog(config: Config): Promise<BuiltLog> {
   }
   if (config.eventLog.type === 'postgres') {
     // No inline projections on PostgreSQL yet: start-up folds the message streams (recovery
-    // undefined) and the sqlite-only maintenance (retention) does not run.
+    // undefined); retention asks the log itself (postgresRetention.ts).
     const { PostgresEventLog, EventLogLockedError } = await import('../eventlog/postgres/index.js');
     const log = new PostgresEventLog(config.eventLog.connectionString, {
       node: config.node,
@@ -57,7 +60,7 @@ export async function buildEventLog(config: Config): Promise<BuiltLog> {
       // Unreachable, refused login, no CREATE right: the start fails (exit 70), naming the server.
       throw new EventLogOpenError(log.target, cause instanceof Error ? cause.message : String(cause), cause);
     }
-    return { log: stampNode(log, config.node) };
+    return { log: stampNode(log, config.node), postgres: log };
   }
   const sqlite = new SqliteEventLog(config.eventLog.path, {
     projections: [...inlineProjections],

@@ -30,6 +30,8 @@ import { PostgresBodyStore } from '../spool/postgresBodyStore.js';
 import { type BuiltLog, buildEventLog, buildPolicies, buildRouter } from './components.js';
 import { edgeAuth } from './edgeAuth.js';
 import { scheduleMaintenance } from './maintenance.js';
+import { postgresRetention } from './postgresRetention.js';
+import { sqliteRetention } from './sqliteRetention.js';
 import { refuseEmptyLog, refuseMissingSqliteLog } from './lostLogGuard.js';
 import { DaemonInspector, type InspectOptions } from '../inspect/daemonInspector.js';
 import { lockDirectories, type DirectoryLock } from '../storage/directoryLock.js';
@@ -298,9 +300,12 @@ export class Daemon {
       this.queue.resumeWork();
       this.sweepSpool();
     });
-    if (this.built.sqlite) {
+    const retention = this.built.sqlite
+      ? sqliteRetention(this.built.sqlite)
+      : this.built.postgres && postgresRetention(this.built.postgres, this.spool);
+    if (retention) {
       this.stopMaintenance = scheduleMaintenance({
-        sqlite: this.built.sqlite,
+        store: retention,
         spool: this.spool,
         bodyRetention: this.config.queue.bodyRetention,
         sessionRetention: this.config.queue.sessionRetention,

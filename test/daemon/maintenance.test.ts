@@ -6,6 +6,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { runMaintenance } from '../../src/daemon/maintenance.js';
+import { sqliteRetention } from '../../src/daemon/sqliteRetention.js';
 import { loadHistory } from '../../src/replay/history.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import { makeHarness, sampleBody, type Harness } from '../support/queueHarness.js';
@@ -29,7 +30,7 @@ describe('maintenance', () => {
     await h.waitFor(waiting, ['deferred']);
     await h.log.append('session-OLD', [{ type: 'SessionConnected', data: { at: 'x' }, metadata: {} }]);
     const base = {
-      sqlite: h.log,
+      store: sqliteRetention(h.log),
       spool: h.spool,
       bodyRetention: 7 * DAY,
       sessionRetention: 30 * DAY,

@@ -30,6 +30,7 @@ import { PostgresReader } from './postgresReader.js';
 import { PostgresSubscription } from './postgresSubscription.js';
 import { SCHEMA_SQL } from './schema.js';
 import { NodeNameLock } from './nodeNameLock.js';
+import { deleteStreamsBefore } from './retention.js';
 
 export interface PostgresEventLogOptions {
   /** Connections in the pool (one carries the batches, the rest reads). Default 4. */
@@ -196,6 +197,16 @@ export class PostgresEventLog implements EventLog {
     this.subscriptions.add(sub);
     this.listen();
     return sub;
+  }
+
+  /** The last event of each of `streams` that has one (retention asks which messages are final). */
+  lastEvents(streams: readonly string[]): Promise<RecordedEvent[]> {
+    return this.read(() => this.reader.lastEvents(streams));
+  }
+
+  /** Deletes the streams named `prefix…` whose last event was recorded before `isoTime`; returns how many. */
+  deleteStreamsBefore(prefix: string, isoTime: string): Promise<number> {
+    return this.read(() => deleteStreamsBefore(this.pool, prefix, isoTime));
   }
 
   /** Waits for queued appends, ends the subscriptions, closes the connections. Idempotent. */

@@ -54,6 +54,18 @@ export class PostgresReader {
     return rows.map(toEvent);
   }
 
+  /** The last event of each of `streams` that has one, in no particular order. */
+  async lastEvents(streams: readonly string[]): Promise<RecordedEvent[]> {
+    const { rows } = await this.pool.query<EventRow>(
+      `SELECT e.* FROM unnest($1::text[]) AS s(name)
+       CROSS JOIN LATERAL (
+         SELECT ${COLUMNS} FROM mailtrail_events WHERE stream = s.name ORDER BY revision DESC LIMIT 1
+       ) e`,
+      [streams],
+    );
+    return rows.map(toEvent);
+  }
+
   /** Events from `from` (inclusive) below `bound`, in global order, filtered. */
   async allPage(
     from: bigint,
