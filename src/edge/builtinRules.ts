@@ -1,8 +1,8 @@
 /**
  * The edge's built-in rules, applied before the user's validators:
  *  - RCPT: a domain not in `domains` → 550 5.7.1 Relay access denied (no open relay); a local
- *    part that could leave a Maildir (`/`, `..`, NUL, control characters, a leading dot)
- *    → 553 5.1.3; with `mailboxes`, an unknown user at a hosted domain → 550 5.1.1.
+ *    part that may not name a Maildir (`/`, `\`, `..`, NUL, control characters, a leading dot,
+ *    over 255 bytes: the Maildir relay's own rule, mail/pathComponent.ts) → 553 5.1.3; with `mailboxes`, an unknown user at a hosted domain → 550 5.1.1.
  *    An address that begins with `-` → 501 5.1.3 (it could only be an option to a pipe command).
  *  - MAIL and RCPT: a non-ASCII address without `MAIL … SMTPUTF8` → 553 5.6.7 (RFC 6531 §3.4).
  *  - MAIL: the HELO/EHLO name must be a hostname or an address literal → 501 5.5.2.
@@ -11,6 +11,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { type SmtpReply, replies } from './smtpReply.js';
 import { domainOf, localPartOf } from '../mail/address.js';
+import { unsafeComponent } from '../mail/pathComponent.js';
 
 export interface BuiltinRuleOptions {
   readonly domains?: readonly string[];
@@ -18,14 +19,12 @@ export interface BuiltinRuleOptions {
 }
 
 // eslint-disable-next-line no-control-regex
-const UNSAFE_LOCAL_PART = /[/\x00-\x1f\x7f]|\.\./;
-// eslint-disable-next-line no-control-regex
 const NON_ASCII = /[^\x00-\x7f]/;
 const HOST_LABEL = /^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?$/i;
 
-/** True if this local part could be turned into a path outside `<root>/<domain>/`. */
+/** True if this local part may not name a Maildir under `<root>/<domain>/` (the relay's own rule). */
 export function isUnsafeLocalPart(local: string): boolean {
-  return local === '' || local.startsWith('.') || UNSAFE_LOCAL_PART.test(local);
+  return unsafeComponent(local) !== undefined;
 }
 
 /** A HELO name RFC 5321 §4.1.1.1 allows: a domain or an address literal. */

@@ -7,25 +7,11 @@
  */
 import path from 'node:path';
 import { domainOf, localPartOf } from '../mail/address.js';
+import { unsafeComponent } from '../mail/pathComponent.js';
 
 export type MaildirTarget =
   | { readonly ok: true; readonly dir: string; readonly domain: string; readonly local: string }
   | { readonly ok: false; readonly reason: string };
-
-/** The longest file name Linux and the BSDs accept (NAME_MAX), in bytes. */
-const NAME_MAX = 255;
-
-/** Why `part` may not be a path component, or undefined when it may. */
-export function unsafeComponent(part: string): string | undefined {
-  if (part === '') return 'is empty';
-  if (part.startsWith('.')) return "starts with '.'";
-  if (part.includes('..')) return "contains '..'";
-  if (part.includes('/')) return "contains '/'";
-  if (part.includes('\\')) return "contains '\\'";
-  if (/\p{Cc}/u.test(part)) return 'contains a control character';
-  if (Buffer.byteLength(part, 'utf8') > NAME_MAX) return `is longer than ${NAME_MAX} bytes`;
-  return undefined;
-}
 
 /** The Maildir directory of `recipient` under `root`, or why there is none. */
 export function maildirFor(root: string, recipient: string): MaildirTarget {

@@ -72,6 +72,9 @@ describe('SMTP edge replies', () => {
         server:
           /^(553 5\.1\.3 <"a\/\.\.\/\.\.\/etc"@example\.test>: Recipient address rejected: local part not allowed|501 5\.1\.3 .*)$/,
       },
+      // A backslash could not name a Maildir either: refused here, not bounced by the relay later.
+      { client: 'RCPT TO:<"a\\"b"@example.test>' },
+      { server: '553 5.1.3 <"a\\"b"@example.test>: Recipient address rejected: local part not allowed' },
     ],
     'too many recipients: 452 4.5.3': [
       ...ehlo,

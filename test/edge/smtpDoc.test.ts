@@ -61,7 +61,7 @@ describe('edge helpers', () => {
   });
 
   it('refuses local parts that could leave a Maildir', () => {
-    for (const bad of ['a/b', '..', '.hidden', 'a..b', 'a\0b', 'a\x1fb', '', '../etc'])
+    for (const bad of ['a/b', '..', '.hidden', 'a..b', 'a\0b', 'a\x1fb', '', '../etc', '"a\\"b"', 'x'.repeat(256)])
       assert.equal(isUnsafeLocalPart(bad), true, JSON.stringify(bad));
     for (const good of ['bob', 'bob.smith', 'bob+tag', "o'brien"]) assert.equal(isUnsafeLocalPart(good), false, good);
   });
