@@ -10,7 +10,6 @@
  * a second daemon fails there, before recovery, naming the pid that holds it. A start that
  * fails undoes what it started (listeners, log, locks), so the process can exit.
  */
-import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Config } from '../config/index.js';
 import { createBounceSender } from '../bounce/bounceSender.js';
@@ -30,6 +29,7 @@ import { PostgresBodyStore } from '../spool/postgresBodyStore.js';
 import { type BuiltLog, buildEventLog, buildPolicies, buildRouter } from './components.js';
 import { edgeAuth } from './edgeAuth.js';
 import { scheduleMaintenance } from './maintenance.js';
+import { makeDirectory } from '../storage/makeDirectory.js';
 import { postgresRetention } from './postgresRetention.js';
 import { sqliteRetention } from './sqliteRetention.js';
 import { refuseEmptyLog, refuseMissingSqliteLog } from './lostLogGuard.js';
@@ -106,16 +106,23 @@ export class Daemon {
     const logPath = config.eventLog.type === 'sqlite' ? config.eventLog.path : undefined;
     const dataDirIsOurs = isOwnDirectory(config.dataDir, ownNames(config.dataDir, logPath, DAEMON_FILES));
     // Parents as `mkdir -p` makes them (searchable, like /var/lib); the directory itself owner-only.
-    mkdirSync(dirname(config.dataDir), { recursive: true, mode: 0o755 });
-    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    makeDirectory(config.dataDir, { key: 'dataDir', file: config.file }, { mode: 0o700, parentMode: 0o755 });
     const locks = lockDirectories([config.dataDir, ...(logPath ? [dirname(logPath)] : [])]);
     let built: BuiltLog | undefined;
     let spool: Spool | undefined;
     try {
       const created: string[] = [];
-      for (const relay of [config.relay, ...Object.values(config.routes)]) {
+      for (const [key, relay] of [
+        ['relay', config.relay] as const,
+        ...Object.entries(config.routes).map(([domain, r]) => [`routes.${domain}`, r] as const),
+      ]) {
         if (relay.type === 'maildir')
-          created.push(...madeChain(mkdirSync(relay.root, { recursive: true, mode: 0o700 }), relay.root));
+          created.push(
+            ...madeChain(
+              makeDirectory(relay.root, { key: `${key}.root`, file: config.file }, { mode: 0o700 }),
+              relay.root,
+            ),
+          );
       }
       const files: Spool =
         config.eventLog.type === 'postgres'

@@ -210,6 +210,14 @@ export const errorCatalogue: readonly ErrorEntry[] = [
     action: '`mailtrail run` exits 73: make `dataDir` writable by the user the daemon starts as',
   },
   {
+    code: 'ERR_DIRECTORY_CREATE',
+    class: 'DirectoryCreateError',
+    extends: 'MailtrailError',
+    meaning:
+      'a directory the configuration names (`dataDir`, a Maildir `root`) cannot be made at start: a file stands there, no permission, a read-only or full disk; names the key, the file and the reason',
+    action: '`mailtrail run` exits 73: move the file away, create the directory for that user, or choose another one',
+  },
+  {
     code: 'ERR_NOT_WRITABLE',
     class: 'NotWritableError',
     extends: 'MailtrailError',
