@@ -13,7 +13,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkRelayPrograms, loadConfig, type Config } from '../config/index.js';
+import { checkRelayPrograms, checkTlsFiles, loadConfig, type Config } from '../config/index.js';
 import { Daemon } from '../daemon/daemon.js';
 import { MailtrailError } from '../errors/mailtrailError.js';
 import { writePidfile } from '../daemon/pidfile.js';
@@ -70,6 +70,7 @@ export async function run(args: readonly string[]): Promise<number> {
   try {
     config = await loadConfig(values.config);
     checkRelayPrograms(config);
+    checkTlsFiles(config);
     // An unknown user or an unwritable log file stops the start before anything is made.
     resolveIdentity(values.user ?? config.user, values.group ?? config.group);
     if (logFile) closeSync(openSync(logFile, 'a', 0o640));

@@ -11,3 +11,4 @@ export { policyNames, policyOptionSchemas, type PolicyConfig, type PolicyName } 
 export { parseDuration, durationSchema, DURATION_EXPECTED } from './duration.js';
 export { parseListenAddress, type ListenAddress } from './listenAddress.js';
 export { checkRelayPrograms, findProgram } from './relayPrograms.js';
+export { checkTlsFiles } from './tlsFiles.js';

@@ -9,6 +9,7 @@
  */
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
+import { ListenError } from './listenError.js';
 import type { Logger } from 'pino';
 import type { SMTPServerOptions } from 'smtp-server';
 import type { InspectionEvent } from 'xstate';
@@ -200,7 +201,7 @@ export class SmtpEdge {
     server.on('error', (err: Error) => this.logger.warn({ err }, 'smtp connection error'));
     this.servers.push(server);
     return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
+      const onError = (err: Error) => reject(new ListenError(address.host, address.port, err));
       server.server.once('error', onError);
       server.listen(address.port, address.host, () => {
         server.server.off('error', onError);

@@ -218,6 +218,14 @@ export const errorCatalogue: readonly ErrorEntry[] = [
     action: '`mailtrail run` exits 73: move the file away, create the directory for that user, or choose another one',
   },
   {
+    code: 'ERR_LISTEN',
+    class: 'ListenError',
+    extends: 'MailtrailError',
+    meaning:
+      'the SMTP edge cannot listen on an address of `smtp.listen`: in use by another program, not an address of this host, or a port below 1024 without root; names the address and the reason',
+    action: '`mailtrail run` exits 70: stop the other program, correct `smtp.listen`, or start as root with `user` set',
+  },
+  {
     code: 'ERR_NOT_WRITABLE',
     class: 'NotWritableError',
     extends: 'MailtrailError',
