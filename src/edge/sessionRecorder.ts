@@ -21,6 +21,7 @@ import {
 import type { SmtpSessionContext } from '../../machines/smtpSession.context.js';
 import type { SessionClosed, SessionProbed, SmtpSessionEvent } from '../../machines/smtpSession.events.js';
 import type { EventLog } from '../eventlog/eventLog.js';
+import { MailtrailError } from '../errors/mailtrailError.js';
 import { CURRENT_SCHEMA } from '../replay/upcasters.js';
 import { applyEvent, initialSnapshot } from '../replay/replay.js';
 import type { MachineEventObject } from '../replay/eventShape.js';
@@ -165,10 +166,15 @@ export class SessionRecorder {
         () => undefined,
         (err: unknown) => {
           this.failed = true;
-          this.logger.error(
-            { err, events: batch.map((e) => e.event.type) },
-            'could not record the SMTP session; its stream stops here',
-          );
+          const events = batch.map((e) => e.event.type);
+          // A known failure (the disk is full, the log is down: the append-health gate says so
+          // once for the episode) is one line without a stack; anything else is a bug, in full.
+          if (err instanceof MailtrailError)
+            this.logger.warn(
+              { code: err.code, reason: err.message, events },
+              'could not record the SMTP session; its stream stops here',
+            );
+          else this.logger.error({ err, events }, 'could not record the SMTP session; its stream stops here');
         },
       )
       .finally(() => {

@@ -32,9 +32,14 @@ export class DirectoryLockedError extends MailtrailError {
 export class DirectoryLockError extends MailtrailError {
   readonly path: string;
   constructor(path: string, cause: unknown) {
-    super('ERR_DIRECTORY_LOCK', `cannot lock ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      cause,
-    });
+    const code = (cause as { code?: unknown } | undefined)?.code;
+    const full = code === 'ENOSPC' || (typeof code === 'string' && code.startsWith('SQLITE_FULL'));
+    const detail = full
+      ? 'the file system is full: free some space there, then start again'
+      : cause instanceof Error
+        ? cause.message
+        : String(cause);
+    super('ERR_DIRECTORY_LOCK', `cannot lock ${path}: ${detail}`, { cause });
     this.path = path;
   }
 }

@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import assert from 'node:assert/strict';
 import { smtpSessionMachine } from '../../machines/smtpSession.machine.js';
 import type { EventLog } from '../../src/eventlog/eventLog.js';
+import { EventLogWriteError } from '../../src/eventlog/sqlite/sqliteErrors.js';
 import { replay } from '../../src/replay/replay.js';
 import { SESSION_ID_PATTERN } from '../../src/mail/sessionId.js';
 import { SmtpTestClient, converse } from './conversation.js';
@@ -171,14 +172,14 @@ class GatedLog implements EventLog {
   waiting = 0;
   constructor(
     private readonly inner: EventLog,
-    private readonly fail = false,
+    private readonly fail: Error | false = false,
   ) {}
   open(): void {
     this.release();
   }
   append(...args: Parameters<EventLog['append']>): ReturnType<EventLog['append']> {
     if (!args[0].startsWith('session-')) return this.inner.append(...args);
-    if (this.fail) return Promise.reject(new Error('disk on fire'));
+    if (this.fail) return Promise.reject(this.fail);
     this.waiting += 1;
     return this.gate.then(() => this.inner.append(...args));
   }
@@ -230,7 +231,8 @@ describe('SMTP session recording is off the reply path', () => {
     }
   });
 
-  it('a session log that fails is logged; the client is still served and the message queued', async () => {
+  /** Serves one message while every session append fails with `failure`; the log lines at warn and above. */
+  async function withFailingSessionLog(failure: Error): Promise<Record<string, unknown>[]> {
     const lines: string[] = [];
     const logger = pino(
       { level: 'info' },
@@ -241,7 +243,7 @@ describe('SMTP session recording is off the reply path', () => {
         },
       }),
     );
-    const e = await startEdge({ logger }, undefined, (log) => new GatedLog(log, true));
+    const e = await startEdge({ logger }, undefined, (log) => new GatedLog(log, failure));
     try {
       const seen = await converse(e.port, [
         { server: /^220 / },
@@ -260,19 +262,37 @@ describe('SMTP session recording is off the reply path', () => {
       ]);
       const id = queuedId(seen);
       assert.ok((await e.events(`message-${id}`)).length >= 1);
-      const errors = await until(
+      return await until(
         () =>
           Promise.resolve(
-            lines
-              .map((l) => JSON.parse(l) as { level: number; msg: string; sessionId?: string })
-              .filter((l) => l.level >= 50),
+            lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => (l.level as number) >= 40),
           ).then((l) => (l.length ? l : undefined)),
-        'an error line',
+        'a warning or error line',
       );
-      assert.match(errors[0]?.msg ?? '', /could not record the SMTP session/);
-      assert.ok(errors[0]?.sessionId, 'the line names the session');
     } finally {
       await e.close();
     }
+  }
+
+  it('a session log that fails for an unknown reason is an error with its stack; the client is still served and the message queued', async () => {
+    const [line] = await withFailingSessionLog(new Error('disk on fire'));
+    assert.equal(line?.level, 50);
+    assert.match(String(line?.msg), /could not record the SMTP session/);
+    assert.ok(line?.sessionId, 'the line names the session');
+    assert.match(String((line?.err as { stack?: string } | undefined)?.stack), /disk on fire/);
+  });
+
+  it('a session log that fails for a known reason (the disk is full) is one warning with its code, no stack', async () => {
+    const full = new EventLogWriteError(
+      '/data/events.sqlite',
+      Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }),
+    );
+    const [line] = await withFailingSessionLog(full);
+    assert.equal(line?.level, 40);
+    assert.match(String(line?.msg), /could not record the SMTP session/);
+    assert.equal(line?.code, 'ERR_EVENTLOG_WRITE');
+    assert.match(String(line?.reason), /database or disk is full/);
+    assert.equal(line?.err, undefined, 'no error object, no stack');
+    assert.ok(line?.sessionId, 'the line names the session');
   });
 });

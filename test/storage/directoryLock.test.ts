@@ -2,16 +2,17 @@
  * The directory lock under SqliteStorage (the library's storage) and the daemon: a second
  * taker fails at once with DirectoryLockedError naming the holder's pid — in this process or
  * another — the lock goes with close() or with the holder's death (SIGKILL), and a read-only
- * reader of the event log is never stopped by it.
+ * reader of the event log is never stopped by it. On a full file system (a small tmpfs, mounted
+ * as root as CI runs) the error says so and what to do.
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStorage } from '../../src/storage/sqliteStorage.js';
-import { DirectoryLock, DirectoryLockedError } from '../../src/storage/directoryLock.js';
+import { DirectoryLock, DirectoryLockError, DirectoryLockedError } from '../../src/storage/directoryLock.js';
 import { SqliteEventLog } from '../../src/eventlog/sqlite/sqliteEventLog.js';
 import { tsxLoader } from '../support/daemonProcess.js';
 
@@ -77,5 +78,27 @@ describe('the directory lock', () => {
     await new Promise((resolve) => holder.once('exit', resolve));
     const lock = DirectoryLock.acquire(dir);
     lock.release();
+  });
+
+  it('on a full file system says so, with what to do, instead of "database or disk is full"', () => {
+    const dir = tempDir();
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]);
+    try {
+      // Fill it: the lock's first transaction then has no room for its journal.
+      try {
+        writeFileSync(join(dir, 'filler'), Buffer.alloc(128 * 1024));
+      } catch {
+        // ENOSPC once it is full: what the test wants
+      }
+      assert.throws(
+        () => DirectoryLock.acquire(dir),
+        (err: unknown) =>
+          err instanceof DirectoryLockError &&
+          err.message ===
+            `cannot lock ${join(dir, 'mailtrail.lock')}: the file system is full: free some space there, then start again`,
+      );
+    } finally {
+      execFileSync('umount', [dir]);
+    }
   });
 });
