@@ -1,5 +1,5 @@
 /**
- * `mailtrail search [--from A] [--to A] [--subject TEXT] [--since 2h|ISO] [--state S[,S]]
+ * `mailtrail search [--from A] [--to A] [--subject TEXT] [--since 2h|ISO] [--state S[,S]] [--session ID]
  * [--limit N] [--json]`: messages by envelope from the `message_search` index (indexed
  * queries, newest first), never a replay of history. Subjects are recorded at receipt
  * (MessageReceived.subject); for messages queued before that, the subject is read lazily from
@@ -25,7 +25,7 @@ import { searchSharedLog } from './sharedSearch.js';
 import { readMessageHeaders, type MessageHeaders } from './subjectReader.js';
 
 const USAGE =
-  'usage: mailtrail search [--from ADDR] [--to ADDR] [--subject TEXT] [--since DURATION|ISO] [--state STATE[,STATE]] [--limit N] [--json] [--config FILE]';
+  'usage: mailtrail search [--from ADDR] [--to ADDR] [--subject TEXT] [--since DURATION|ISO] [--state STATE[,STATE]] [--session ID] [--limit N] [--json] [--config FILE]';
 
 export const options = {
   ...commonOptions,
@@ -34,6 +34,7 @@ export const options = {
   subject: { type: 'string' },
   since: { type: 'string' },
   state: { type: 'string', multiple: true },
+  session: { type: 'string' },
   limit: { type: 'string' },
 } as const;
 
@@ -120,6 +121,7 @@ export async function run(args: readonly string[]): Promise<number> {
         }
       : {}),
     ...(values.subject ? { subject: values.subject } : {}),
+    ...(values.session ? { sessionId: values.session } : {}),
   };
   const config = await configFrom(values);
   if (config.eventLog.type === 'postgres') {

@@ -26,6 +26,7 @@ function matches(f: Folded, c: SearchCriteria): boolean {
     if (!c.states.some((st) => st === s.state || (st === 'live' && !final) || (st === 'final' && final))) return false;
   }
   if (c.subject && !(f.subject ?? '').toLowerCase().includes(c.subject.toLowerCase())) return false;
+  if (c.sessionId && s.sessionId !== c.sessionId) return false;
   return true;
 }
 

@@ -44,13 +44,31 @@ describe('mailtrail search', () => {
       queue: { retry: { minBackoff: 3_600_000, maxBackoff: 3_600_000, maxLifetime: 86_400_000 } },
     });
     config = writeCliConfig(h.dir);
-    const enqueue = async (name: string, sender: string, recipients: string[], subject: string, state: string) => {
-      ids[name] = await h.queue.enqueue({ envelope: { sender, recipients }, body: [sampleBody(subject)] });
+    const enqueue = async (
+      name: string,
+      sender: string,
+      recipients: string[],
+      subject: string,
+      state: string,
+      sessionId?: string,
+    ) => {
+      ids[name] = await h.queue.enqueue({
+        envelope: { sender, recipients },
+        body: [sampleBody(subject)],
+        ...(sessionId ? { sessionId } : {}),
+      });
       await h.waitFor(ids[name]!, [state]);
     };
-    await enqueue('invoice', 'Alice@Remote.test', ['carol@remote.test'], 'Invoice 42', 'deferred');
+    await enqueue('invoice', 'Alice@Remote.test', ['carol@remote.test'], 'Invoice 42', 'deferred', '1k8rsession0001');
     await enqueue('report', 'dave@other.test', ['bob@example.test'], '=?utf-8?Q?Quarterly_r=C3=A9port?=', 'delivered');
-    await enqueue('both', 'alice@remote.test', ['bob@example.test', 'erin@remote.test'], 'Lunch', 'deferred');
+    await enqueue(
+      'both',
+      'alice@remote.test',
+      ['bob@example.test', 'erin@remote.test'],
+      'Lunch',
+      'deferred',
+      '1k8rsession0001',
+    );
     await enqueue('gone', 'dave@other.test', ['bob@example.test'], 'Invoice 43', 'delivered');
     unlinkSync(join(h.dir, 'spool', 'bodies', ids.gone!)); // as spool maintenance does after bodyRetention
   });
@@ -71,6 +89,15 @@ describe('mailtrail search', () => {
       },
       { id: ids.gone, state: 'delivered', sender: 'dave@other.test', recipients: '["bob@example.test"]' },
     ]);
+  });
+
+  it('finds the messages one SMTP session queued (--session)', async () => {
+    assert.deepEqual(idsOf(await found('--session', '1k8rsession0001')), [ids.invoice, ids.both].sort());
+    assert.deepEqual(
+      idsOf(await found('--session', '1k8rsession0001', '--from', '@remote.test', '--to', 'erin@remote.test')),
+      [ids.both],
+    );
+    assert.deepEqual(await found('--session', 'nosuchsession'), []);
   });
 
   it('finds by sender (exact in any case, or by domain) and by recipient', async () => {

@@ -113,6 +113,16 @@ describe('retention on the PostgreSQL log', () => {
       const sessions = await sessionStreams();
       for (const s of oldSessions) assert.ok(!sessions.includes(s), `${s} deleted`);
       assert.equal(sessions.length, 1, "the third message's session stream stays");
+      // The shared log's search finds that session's message (the folded view, no index on PostgreSQL).
+      const bySession = await runCli([
+        ...['search', '--session', sessions[0]!.slice('session-'.length), '--json'],
+        ...['--config', config],
+      ]);
+      assert.equal(bySession.code, 0, bySession.stderr);
+      assert.deepEqual(
+        (JSON.parse(bySession.stdout) as { id: string }[]).map((m) => m.id),
+        [recent],
+      );
       // The history of the message whose body went stays whole.
       const history = await runCli(['history', old.final, '--json', '--config', config]);
       assert.equal(history.code, 0, history.stderr);
