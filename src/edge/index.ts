@@ -4,6 +4,7 @@
  * See docs/smtp.md.
  */
 export { SmtpEdge, SMTP_EDGE_DEFAULTS, type SmtpEdgeOptions, type SmtpEdgeExtras } from './smtpEdge.js';
+export { ListenError } from './listenError.js';
 export {
   SmtpValidators,
   type SmtpValidatorsClass,

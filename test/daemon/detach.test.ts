@@ -122,7 +122,10 @@ describe('run --daemon', () => {
       assert.equal(run.code, 70);
       assert.match(
         run.stderr,
-        new RegExp(`^mailtrail run: listen EADDRINUSE: address already in use 127\\.0\\.0\\.1:${port}$`, 'm'),
+        new RegExp(
+          `^mailtrail run: cannot listen on 127\\.0\\.0\\.1:${port} \\(smtp\\.listen\\): address already in use`,
+          'm',
+        ),
       );
       assert.doesNotMatch(run.stdout, /daemon started/);
       assert.equal(existsSync(pidfile), false, 'no pid file');

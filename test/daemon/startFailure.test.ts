@@ -48,7 +48,10 @@ describe('a failed start', () => {
       const file = writeConfig(dir, baseConfig(dir).replace('listen: 127.0.0.1:0', `listen: 127.0.0.1:${busy.port}`));
       const run = await runToExit(['--config', file, '--metrics=0', '--inspect=0']);
       assert.equal(run.code, 70, run.stderr);
-      assert.match(run.stderr, new RegExp(`EADDRINUSE: address already in use 127\\.0\\.0\\.1:${busy.port}`));
+      assert.equal(
+        run.stderr.trim(),
+        `mailtrail run: cannot listen on 127.0.0.1:${busy.port} (smtp.listen): address already in use: another program (or another mailtrail) listens there`,
+      );
     } finally {
       busy.server.close();
     }

@@ -7,7 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { SmtpEdge } from '../../src/edge/index.js';
+import { ListenError, SmtpEdge } from '../../src/edge/index.js';
 import { converse } from './conversation.js';
 import { message, queuedId, startEdge, until } from './edgeHarness.js';
 
@@ -90,7 +90,13 @@ describe('SmtpEdge life cycle', () => {
       e.h.queue,
     );
     try {
-      await assert.rejects(clash.start(), /EADDRINUSE/);
+      await assert.rejects(
+        clash.start(),
+        (err: unknown) =>
+          err instanceof ListenError &&
+          (err.cause as NodeJS.ErrnoException).code === 'EADDRINUSE' &&
+          /address already in use/.test(err.message),
+      );
       assert.equal(clash.connections, 0);
       await converse(e.port, session());
     } finally {
