@@ -12,7 +12,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runEntry, tsxLoader } from '../support/daemonProcess.js';
@@ -120,40 +120,35 @@ describe('start failures an operator can act on', () => {
     const a = makeCertificate();
     const b = makeCertificate();
     try {
-      const tls = (cert: string, key: string) => `listen: 127.0.0.1:0, tls: { cert: ${cert}, key: ${key} }`;
-      const missing = configFile(
-        'tls-missing',
-        join(root, 'd5'),
-        join(root, 'm5'),
-        '',
-        tls(join(root, 'none.pem'), a.keyPath),
-      );
+      /** A configuration of its own (data and mail directories named after it) with this pair. */
+      const tls = (name: string, cert: string, key: string) =>
+        configFile(
+          name,
+          join(root, `${name}-data`),
+          join(root, `${name}-mail`),
+          '',
+          `listen: 127.0.0.1:0, tls: { cert: ${cert}, key: ${key} }`,
+        );
+      const missing = tls('tls-missing', join(root, 'none.pem'), a.keyPath);
       await failsWith(
         missing,
         78,
         `mailtrail run: configuration error: ${missing}: smtp.tls.cert: ${join(root, 'none.pem')}: cannot be read: no such file`,
       );
-      const mismatch = configFile('tls-mismatch', join(root, 'd6'), join(root, 'm6'), '', tls(a.certPath, b.keyPath));
+      const mismatch = tls('tls-mismatch', a.certPath, b.keyPath);
       await failsWith(
         mismatch,
         78,
         `mailtrail run: configuration error: ${mismatch}: smtp.tls.key: ${b.keyPath}: does not match the certificate ${a.certPath}`,
       );
-      const swapped = configFile('tls-swapped', join(root, 'd7'), join(root, 'm7'), '', tls(a.keyPath, a.certPath));
+      const swapped = tls('tls-swapped', a.keyPath, a.certPath);
       await failsWith(
         swapped,
         78,
         `mailtrail run: configuration error: ${swapped}: smtp.tls.cert: ${a.keyPath}: not a PEM certificate`,
       );
       // The right pair passes the check (the start goes on: it is stopped once it listens).
-      copyFileSync(a.certPath, join(root, 'good-cert.pem'));
-      const good = configFile(
-        'tls-good',
-        join(root, 'd8'),
-        join(root, 'm8'),
-        '',
-        tls(join(root, 'good-cert.pem'), a.keyPath),
-      );
+      const good = tls('tls-good', a.certPath, a.keyPath);
       const child = spawn(process.execPath, ['--import', tsxLoader, runEntry, 'run', '--config', good], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
