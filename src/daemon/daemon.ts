@@ -10,7 +10,7 @@
  * a second daemon fails there, before recovery, naming the pid that holds it. A start that
  * fails undoes what it started (listeners, log, locks), so the process can exit.
  */
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Config } from '../config/index.js';
 import { createBounceSender } from '../bounce/bounceSender.js';
 import { ControlServer } from '../control/index.js';
@@ -101,17 +101,23 @@ export class Daemon {
   ) {}
 
   static async create(config: Config, logger: Logger, options: DaemonOptions = {}): Promise<Daemon> {
-    // The data directory and a Maildir root are made at start; a root that vanishes later
-    // (an unmounted disk) defers deliveries instead of being re-made.
+    // The data directory, the sqlite log's directory and a Maildir root are made at start; a
+    // root that vanishes later (an unmounted disk) defers deliveries instead of being re-made.
     const logPath = config.eventLog.type === 'sqlite' ? config.eventLog.path : undefined;
     const dataDirIsOurs = isOwnDirectory(config.dataDir, ownNames(config.dataDir, logPath, DAEMON_FILES));
     // Parents as `mkdir -p` makes them (searchable, like /var/lib); the directory itself owner-only.
-    makeDirectory(config.dataDir, { key: 'dataDir', file: config.file }, { mode: 0o700, parentMode: 0o755 });
+    const owned = { mode: 0o700, parentMode: 0o755 };
+    makeDirectory(config.dataDir, { key: 'dataDir', file: config.file }, owned);
+    const logDir = logPath && resolve(dirname(logPath)) !== resolve(config.dataDir) ? dirname(logPath) : undefined;
+    // Made here: handed to the mail user at the drop, as a Maildir root made at start is.
+    const logDirMade =
+      logDir &&
+      makeDirectory(logDir, { key: 'the directory of eventLog.path', file: config.file }, owned) !== undefined;
     const locks = lockDirectories([config.dataDir, ...(logPath ? [dirname(logPath)] : [])]);
     let built: BuiltLog | undefined;
     let spool: Spool | undefined;
     try {
-      const created: string[] = [];
+      const created: string[] = logDirMade ? [logDir] : [];
       for (const [key, relay] of [
         ['relay', config.relay] as const,
         ...Object.entries(config.routes).map(([domain, r]) => [`routes.${domain}`, r] as const),

@@ -46,13 +46,13 @@ function emptyRoot(): string {
   return dir;
 }
 
-function configIn(root: string, dataDir: string): string {
+function configIn(root: string, dataDir: string, extra = ''): string {
   const file = join(root, 'mailtrail.yaml');
   writeFileSync(
     file,
     `hostname: mx.example.test
 dataDir: ${dataDir}
-smtp: { listen: 127.0.0.1:0, domains: [example.test] }
+${extra}smtp: { listen: 127.0.0.1:0, domains: [example.test] }
 user: ${user.name}
 group: ${user.name}
 log: { level: info }
@@ -115,6 +115,17 @@ describe('running as root with a privilege drop (tutorial step 5)', {
     const file = configIn(root, dataDir);
     await deliversAsTheUser(dataDir, file);
     await deliversAsTheUser(dataDir, file, 2); // the second start finds its own files, and still delivers
+  });
+
+  it('makes the directory of an eventLog.path outside the data directory and gives it to the user', async () => {
+    const root = emptyRoot();
+    const dataDir = join(root, 'data');
+    const logDir = join(root, 'var', 'log-store');
+    const file = configIn(root, dataDir, `eventLog: { type: sqlite, path: ${join(logDir, 'events.sqlite')} }\n`);
+    await deliversAsTheUser(dataDir, file);
+    assert.deepEqual(notOwnedBy(logDir, user.uid), [], 'the log, its directory and its lock belong to the mail user');
+    assert.equal(statSync(logDir).mode & 0o777, 0o700);
+    await deliversAsTheUser(dataDir, file, 2); // and the second start uses it as it is
   });
 
   it('takes over an empty data directory root made beforehand', async () => {

@@ -1,8 +1,8 @@
 /**
  * Operators' mistakes that stop the start, each with one line that names what to change
  * (found by trying them from outside, where the line was node's or OpenSSL's own words):
- *  - a directory the configuration names and the daemon makes (`dataDir`, a Maildir `root` of
- *    `relay` or of a `routes` entry) cannot be made: exit 73 naming the key, the configuration
+ *  - a directory the configuration names and the daemon makes (`dataDir`, the directory of
+ *    `eventLog.path`, a Maildir `root` of `relay` or of a `routes` entry) cannot be made: exit 73 naming the key, the configuration
  *    file and the reason (a file in the way, no permission for the starting user);
  *  - `smtp.tls` names a missing file, a key that is not the certificate's, or the two swapped:
  *    exit 78 naming `smtp.tls.cert`/`smtp.tls.key` and the file;
@@ -98,6 +98,22 @@ describe('start failures an operator can act on', () => {
     assert.match(
       route.stderr,
       /^mailtrail run: routes\.lists\.example\.test\.root .*: not a directory: a file stands at /m,
+    );
+  });
+
+  it('a file where the directory of eventLog.path should be: exit 73 naming it', async () => {
+    const blocker = join(root, 'log-blocker');
+    writeFileSync(blocker, 'x');
+    const file = configFile(
+      'log-dir',
+      join(root, 'data-log'),
+      join(root, 'mail-log'),
+      `eventLog: { type: sqlite, path: ${join(blocker, 'events.sqlite')} }\n`,
+    );
+    await failsWith(
+      file,
+      73,
+      `mailtrail run: the directory of eventLog.path ${blocker} (${file}): not a directory: a file stands at ${blocker}; move it away or choose another directory`,
     );
   });
 
