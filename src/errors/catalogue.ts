@@ -214,7 +214,7 @@ export const errorCatalogue: readonly ErrorEntry[] = [
     class: 'DirectoryCreateError',
     extends: 'MailtrailError',
     meaning:
-      'a directory the configuration names (`dataDir`, a Maildir `root`) cannot be made at start: a file stands there, no permission, a read-only or full disk; names the key, the file and the reason',
+      'a directory the configuration names (`dataDir`, the directory of `eventLog.path`, a Maildir `root`) cannot be made at start: a file stands there, no permission, a read-only or full disk; names the key, the file and the reason',
     action: '`mailtrail run` exits 73: move the file away, create the directory for that user, or choose another one',
   },
   {
