@@ -196,9 +196,13 @@ export class PostgresBodyStore extends Spool {
   }
 
   override async remove(ref: string): Promise<boolean> {
-    const id = idForRef(ref);
-    await this.q('unlink', ref, 'DELETE FROM mailtrail_body_chunks WHERE id = $1', [id]);
-    const { rowCount } = await this.q('unlink', ref, 'DELETE FROM mailtrail_bodies WHERE id = $1', [id]);
+    // One statement, so one transaction: never a row marked complete whose chunks are gone.
+    const { rowCount } = await this.q(
+      'unlink',
+      ref,
+      'WITH chunks AS (DELETE FROM mailtrail_body_chunks WHERE id = $1) DELETE FROM mailtrail_bodies WHERE id = $1',
+      [idForRef(ref)],
+    );
     return (rowCount ?? 0) > 0;
   }
 

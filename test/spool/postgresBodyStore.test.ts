@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { PostgresBodyStore, BODY_CHUNK } from '../../src/spool/postgresBodyStore.js';
 import { BodyExistsError, BodyMissingError, BodyTooLargeError, SpoolIoError } from '../../src/spool/spoolErrors.js';
 import { startPostgres, type PostgresServer } from '../support/postgresServer.js';
@@ -68,6 +69,18 @@ describe('PostgresBodyStore', () => {
     await assert.rejects(b.store('AAAA0001', ['again']), BodyExistsError);
     assert.equal(await b.remove(stored.ref), true);
     assert.equal(await a.exists(stored.ref), false);
+    // Its chunks went with it, in the same statement.
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    try {
+      const { rows } = await db.query<{ n: string }>(
+        "SELECT count(*) AS n FROM mailtrail_body_chunks WHERE id = 'AAAA0001'",
+      );
+      assert.equal(rows[0]?.n, '0');
+    } finally {
+      await db.end();
+    }
+    assert.equal(await b.remove(stored.ref), false, 'a second remove finds nothing');
     await assert.rejects(read(a.open(stored.ref)), BodyMissingError);
   });
 
