@@ -3,9 +3,9 @@
  * docs/cli.md tables them): 78 EX_CONFIG for a bad configuration (file, key, unknown user),
  * 75 EX_TEMPFAIL when another daemon holds the data directory (or the PostgreSQL event log), 66 EX_NOINPUT when the event log
  * is lost while bodies are spooled, 73 EX_CANTCREAT when the daemon
- * cannot create or write its files (`dataDir` or a Maildir root, the lock, `--log`, the pid file, what it must write after
- * the privilege drop), 70 EX_SOFTWARE for anything else (a port in use, a history that does not
- * replay). Decided on error classes, never on message text.
+ * cannot create or write its files (`dataDir`, the event log's directory or a Maildir root, the
+ * lock, `--log`, the pid file, what it must write after the privilege drop), 70 EX_SOFTWARE for
+ * anything else (a port in use, a history that does not replay). Decided on error classes, never on message text.
  */
 import { ConfigError, MailtrailError } from '../errors/mailtrailError.js';
 import { EventLogMissingError, LOST_LOG_EXIT } from '../daemon/lostLogGuard.js';

@@ -2,7 +2,8 @@
  * The edge's built-in rules, applied before the user's validators:
  *  - RCPT: a domain not in `domains` → 550 5.7.1 Relay access denied (no open relay); a local
  *    part that may not name a Maildir (`/`, `\`, `..`, NUL, control characters, a leading dot,
- *    over 255 bytes: the Maildir relay's own rule, mail/pathComponent.ts) → 553 5.1.3; with `mailboxes`, an unknown user at a hosted domain → 550 5.1.1.
+ *    over 255 bytes: the Maildir relay's own rule, mail/pathComponent.ts) → 553 5.1.3; with
+ *    `mailboxes`, an unknown user at a hosted domain → 550 5.1.1.
  *    An address that begins with `-` → 501 5.1.3 (it could only be an option to a pipe command).
  *  - MAIL and RCPT: a non-ASCII address without `MAIL … SMTPUTF8` → 553 5.6.7 (RFC 6531 §3.4).
  *  - MAIL: the HELO/EHLO name must be a hostname or an address literal → 501 5.5.2.

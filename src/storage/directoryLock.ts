@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { closeSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MailtrailError } from '../errors/mailtrailError.js';
+import { diskFull } from '../eventlog/sqlite/sqliteErrors.js';
 
 export const LOCK_FILE = 'mailtrail.lock';
 
@@ -32,9 +33,7 @@ export class DirectoryLockedError extends MailtrailError {
 export class DirectoryLockError extends MailtrailError {
   readonly path: string;
   constructor(path: string, cause: unknown) {
-    const code = (cause as { code?: unknown } | undefined)?.code;
-    const full = code === 'ENOSPC' || (typeof code === 'string' && code.startsWith('SQLITE_FULL'));
-    const detail = full
+    const detail = diskFull(cause)
       ? 'the file system is full: free some space there, then start again'
       : cause instanceof Error
         ? cause.message

@@ -25,7 +25,7 @@ export class EventLogReadonlyError extends MailtrailError {
 }
 
 /** SQLite's result codes for a full disk or database (SQLITE_FULL; ENOSPC while writing). */
-function diskFull(cause: unknown): boolean {
+export function diskFull(cause: unknown): boolean {
   const code = (cause as { code?: unknown } | null)?.code;
   return code === 'SQLITE_FULL' || code === 'ENOSPC';
 }
